@@ -1,0 +1,493 @@
+//! Condition operators: value types parsed at load time and the per-request comparison.
+//!
+//! Follows iam-semantics.md §3 step by step: operators AND, keys AND, values OR (negated
+//! operators NOR); a missing key makes positive operators false and negated ones true; `IfExists`
+//! makes a missing key true; `ForAllValues` is vacuously true and `ForAnyValue` false on a
+//! missing key; an unqualified operator on a key with two or more values does not match
+//! (negated: matches). A request value that cannot be parsed for the family is false for both
+//! positive and negated operators. An unresolvable policy variable makes its value match nothing,
+//! except under a negated operator, where the whole statement is dropped ([`CondResult::Invalid`]).
+
+use crate::ast::{CondValue, Condition, Family, OpKind, Qualifier};
+use crate::context::{Context, Scalar};
+use crate::glob::{glob_match, Tok};
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+/// An exact decimal number (`10` = `10.0`), compared without floating-point rounding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decimal {
+    negative: bool,
+    /// Integer digits without leading zeros.
+    int: String,
+    /// Fraction digits without trailing zeros.
+    frac: String,
+}
+
+impl Decimal {
+    /// Parses `[+-]digits[.digits]` (also `.5` and `5.`); `None` otherwise.
+    pub(crate) fn parse(s: &str) -> Option<Decimal> {
+        let s = s.trim();
+        let (negative, body) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let int = int.trim_start_matches('0').to_owned();
+        let frac = frac.trim_end_matches('0').to_owned();
+        let negative = negative && !(int.is_empty() && frac.is_empty());
+        Some(Decimal { negative, int, frac })
+    }
+
+    fn cmp_magnitude(&self, other: &Decimal) -> Ordering {
+        self.int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(&other.int))
+            .then_with(|| self.frac.cmp(&other.frac))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.negative, other.negative) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_magnitude(other),
+            (true, true) => other.cmp_magnitude(self),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A point in time: seconds since the Unix epoch plus nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Instant {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Instant {
+    /// Parses W3C ISO 8601 (`2026-01-01`, `2026-01-01T10:00Z`, `2026-01-01T10:00:00.5+02:00`; no
+    /// zone means UTC) or epoch seconds (`1577836800`, `1577836800.25`).
+    pub(crate) fn parse(s: &str) -> Option<Instant> {
+        let s = s.trim();
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !s[1..].contains('-') {
+            return Self::parse_epoch(s);
+        }
+        Self::parse_iso(s)
+    }
+
+    fn parse_epoch(s: &str) -> Option<Instant> {
+        let (negative, body) = match s.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, s),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        if int.is_empty() || int.len() > 12 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let secs: i64 = int.parse().ok()?;
+        let nanos: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+        Some(if negative {
+            if nanos == 0 {
+                Instant { secs: -secs, nanos: 0 }
+            } else {
+                Instant { secs: -secs - 1, nanos: 1_000_000_000 - nanos }
+            }
+        } else {
+            Instant { secs, nanos }
+        })
+    }
+
+    fn parse_iso(s: &str) -> Option<Instant> {
+        let b = s.as_bytes();
+        let num = |from: usize, len: usize| -> Option<i64> {
+            let part = s.get(from..from + len)?;
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let year = num(0, 4)?;
+        let (mut month, mut day) = (1, 1);
+        let mut pos = 4;
+        if b.get(pos) == Some(&b'-') {
+            month = num(5, 2)?;
+            pos = 7;
+            if b.get(pos) == Some(&b'-') {
+                day = num(8, 2)?;
+                pos = 10;
+            }
+        }
+        let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0u32);
+        let mut offset_secs = 0i64;
+        if matches!(b.get(pos), Some(b'T') | Some(b't')) {
+            hour = num(pos + 1, 2)?;
+            if b.get(pos + 3) != Some(&b':') {
+                return None;
+            }
+            minute = num(pos + 4, 2)?;
+            pos += 6;
+            if b.get(pos) == Some(&b':') {
+                second = num(pos + 1, 2)?;
+                pos += 3;
+                if b.get(pos) == Some(&b'.') {
+                    let start = pos + 1;
+                    let mut end = start;
+                    while b.get(end).is_some_and(u8::is_ascii_digit) {
+                        end += 1;
+                    }
+                    let frac = s.get(start..end)?;
+                    if frac.is_empty() {
+                        return None;
+                    }
+                    let digits: String = frac.chars().take(9).collect();
+                    nanos = format!("{digits:0<9}").parse().ok()?;
+                    pos = end;
+                }
+            }
+            match b.get(pos) {
+                None => {}
+                Some(b'Z') | Some(b'z') => pos += 1,
+                Some(sign @ (b'+' | b'-')) => {
+                    let oh = num(pos + 1, 2)?;
+                    if b.get(pos + 3) != Some(&b':') {
+                        return None;
+                    }
+                    let om = num(pos + 4, 2)?;
+                    if oh > 23 || om > 59 {
+                        return None;
+                    }
+                    offset_secs = (oh * 3600 + om * 60) * if *sign == b'+' { 1 } else { -1 };
+                    pos += 6;
+                }
+                _ => return None,
+            }
+        }
+        if pos != b.len() {
+            return None;
+        }
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return None;
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+        Some(Instant { secs, nanos })
+    }
+
+    /// Formats as `YYYY-MM-DDThh:mm:ssZ`.
+    pub(crate) fn to_iso(self) -> String {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    }
+
+    /// The current time.
+    pub(crate) fn now() -> Instant {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Instant { secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX), nanos: d.subsec_nanos() }
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+/// An IPv4 or IPv6 network (a bare address is a /32 or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cidr {
+    V4 { net: u32, prefix: u8 },
+    V6 { net: u128, prefix: u8 },
+}
+
+impl Cidr {
+    pub(crate) fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                (a, Some(p.parse::<u8>().ok()?))
+            }
+            None => (s, None),
+        };
+        match addr.parse::<IpAddr>().ok()? {
+            IpAddr::V4(a) => {
+                let prefix = prefix.unwrap_or(32);
+                (prefix <= 32).then(|| Cidr::V4 { net: u32::from(a) & mask32(prefix), prefix })
+            }
+            IpAddr::V6(a) => {
+                let prefix = prefix.unwrap_or(128);
+                (prefix <= 128).then(|| Cidr::V6 { net: u128::from(a) & mask128(prefix), prefix })
+            }
+        }
+    }
+
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Cidr::V4 { net, prefix }, IpAddr::V4(a)) => u32::from(a) & mask32(*prefix) == *net,
+            (Cidr::V6 { net, prefix }, IpAddr::V6(a)) => u128::from(a) & mask128(*prefix) == *net,
+            _ => false,
+        }
+    }
+}
+
+fn mask32(prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    }
+}
+
+fn mask128(prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix))
+    }
+}
+
+/// A request IP address: a bare address, or an address with a prefix (its address is used).
+pub(crate) fn parse_request_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    let addr = s.split_once('/').map_or(s, |(a, _)| a);
+    addr.parse().ok()
+}
+
+/// Decodes standard base64 (with or without padding).
+pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let s = s.trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s))
+        .ok()
+}
+
+/// `true`/`false` in any case.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The outcome of one condition entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CondResult {
+    True,
+    False,
+    /// A policy variable could not be resolved under a negated operator: the statement is dropped.
+    Invalid,
+}
+
+impl From<bool> for CondResult {
+    fn from(b: bool) -> Self {
+        if b {
+            CondResult::True
+        } else {
+            CondResult::False
+        }
+    }
+}
+
+/// A policy value with its variables substituted for this request.
+enum Resolved<'p> {
+    Toks(Vec<Tok>),
+    Other(&'p CondValue),
+}
+
+/// Evaluates one condition entry against the request context.
+pub(crate) fn evaluate(cond: &Condition, ctx: &Context) -> CondResult {
+    let kind = cond.op.kind;
+    let present = ctx.get(&cond.key_lc);
+    if kind == OpKind::Null {
+        let absent = present.is_none();
+        return cond.values.iter().any(|v| matches!(v, CondValue::Null(want) if *want == absent)).into();
+    }
+    let negated = kind.negated();
+    let mut resolved = Vec::with_capacity(cond.values.len());
+    for v in &cond.values {
+        match v {
+            CondValue::Text(t) => match t.resolve(|k| ctx.single_text(k)) {
+                Some(toks) => resolved.push(Resolved::Toks(toks)),
+                None if negated => return CondResult::Invalid,
+                None => {}
+            },
+            other => resolved.push(Resolved::Other(other)),
+        }
+    }
+    let satisfies = |value: &Scalar| -> bool {
+        let mut any = false;
+        for p in &resolved {
+            match base_match(kind, p, value) {
+                None => return false,
+                Some(true) => any = true,
+                Some(false) => {}
+            }
+        }
+        any != negated
+    };
+    let result = match (present, cond.op.qualifier) {
+        (None, Qualifier::ForAllValues) => true,
+        (None, _) => cond.op.if_exists || (cond.op.qualifier == Qualifier::None && negated),
+        (Some(values), Qualifier::None) => match values {
+            [one] => satisfies(one),
+            _ => negated,
+        },
+        (Some(values), Qualifier::ForAllValues) => values.iter().all(satisfies),
+        (Some(values), Qualifier::ForAnyValue) => values.iter().any(satisfies),
+    };
+    result.into()
+}
+
+/// The positive comparison of one policy value with one request value; `None` when the request
+/// value cannot be read for the operator's family.
+fn base_match(kind: OpKind, policy: &Resolved<'_>, value: &Scalar) -> Option<bool> {
+    use OpKind::*;
+    match (kind.family(), policy) {
+        (Family::String, Resolved::Toks(toks)) => {
+            let text = value.text();
+            Some(match kind {
+                StringLike | StringNotLike => glob_match(toks, &text),
+                StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+                    let lit: String = toks_text(toks);
+                    lit.to_lowercase() == text.to_lowercase()
+                }
+                _ => toks_text(toks) == text,
+            })
+        }
+        (Family::Bool, Resolved::Toks(toks)) => {
+            let want = parse_bool(&toks_text(toks));
+            let have = match value {
+                Scalar::Bool(b) => Some(*b),
+                Scalar::Str(s) => parse_bool(s),
+                Scalar::Num(_) => None,
+            }?;
+            Some(want == Some(have))
+        }
+        (Family::Arn, Resolved::Toks(toks)) => {
+            let text = value.text();
+            let fields: Vec<&str> = text.splitn(6, ':').collect();
+            if fields.len() < 6 {
+                return None;
+            }
+            let pfields = split_arn_tokens(toks);
+            Some(pfields.len() == 6 && pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
+        }
+        (Family::Numeric, Resolved::Other(CondValue::Number(p))) => {
+            let v = Decimal::parse(&value.text())?;
+            Some(compare(kind, v.cmp(p)))
+        }
+        (Family::Date, Resolved::Other(CondValue::Date(p))) => {
+            let v = Instant::parse(&value.text())?;
+            Some(compare(kind, v.cmp(p)))
+        }
+        (Family::Binary, Resolved::Other(CondValue::Binary(p))) => {
+            let v = decode_base64(&value.text())?;
+            Some(&v == p)
+        }
+        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => {
+            let ip = parse_request_ip(&value.text())?;
+            Some(c.contains(ip))
+        }
+        _ => Some(false),
+    }
+}
+
+/// Applies a numeric or date operator to `request.cmp(policy)`.
+fn compare(kind: OpKind, ord: Ordering) -> bool {
+    use OpKind::*;
+    match kind {
+        NumericEquals | NumericNotEquals | DateEquals | DateNotEquals => ord == Ordering::Equal,
+        NumericLessThan | DateLessThan => ord == Ordering::Less,
+        NumericLessThanEquals | DateLessThanEquals => ord != Ordering::Greater,
+        NumericGreaterThan | DateGreaterThan => ord == Ordering::Greater,
+        NumericGreaterThanEquals | DateGreaterThanEquals => ord != Ordering::Less,
+        _ => false,
+    }
+}
+
+fn toks_text(toks: &[Tok]) -> String {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Lit(c) => *c,
+            Tok::Star => '*',
+            Tok::One => '?',
+        })
+        .collect()
+}
+
+/// Splits pattern tokens into the six ARN fields at the first five literal colons.
+fn split_arn_tokens(toks: &[Tok]) -> Vec<&[Tok]> {
+    let mut fields = Vec::with_capacity(6);
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if fields.len() == 5 {
+            break;
+        }
+        if *t == Tok::Lit(':') {
+            fields.push(&toks[start..i]);
+            start = i + 1;
+        }
+    }
+    fields.push(&toks[start..]);
+    fields
+}
+
+#[cfg(test)]
+mod tests;

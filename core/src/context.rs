@@ -1,0 +1,111 @@
+//! The request context: condition keys and their values.
+//!
+//! Keys are case-insensitive (`AWS:SourceIP` ≡ `aws:SourceIp`), so they are stored lowercased.
+//! A key holds one value or several (multivalued keys such as `aws:TagKeys`); values keep their
+//! JSON type because `Bool` and the numeric operators read them differently.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// One context value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Str(String),
+    /// A JSON number, kept as its text.
+    Num(String),
+    Bool(bool),
+}
+
+impl Scalar {
+    /// The value as text, the way string operators see it (`true`, `10`).
+    pub(crate) fn text(&self) -> Cow<'_, str> {
+        match self {
+            Scalar::Str(s) => Cow::Borrowed(s),
+            Scalar::Num(n) => Cow::Borrowed(n),
+            Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        }
+    }
+}
+
+/// Condition keys of one request, lowercased, each with one or more values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Context {
+    entries: BTreeMap<String, (String, Vec<Scalar>)>,
+}
+
+impl Context {
+    /// The values of `key_lc` (already lowercased); `None` when absent or empty.
+    pub(crate) fn get(&self, key_lc: &str) -> Option<&[Scalar]> {
+        self.entries.get(key_lc).map(|(_, v)| v.as_slice()).filter(|v| !v.is_empty())
+    }
+
+    /// The single value of a key, as text: what a policy variable substitutes. `None` when the
+    /// key is absent or carries several values.
+    pub(crate) fn single_text(&self, key_lc: &str) -> Option<Cow<'_, str>> {
+        match self.get(key_lc)? {
+            [one] => Some(one.text()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn contains(&self, key_lc: &str) -> bool {
+        self.get(key_lc).is_some()
+    }
+
+    /// Sets a key (replacing any value under the same key in any case).
+    pub(crate) fn insert(&mut self, key: &str, values: Vec<Scalar>) {
+        self.entries.insert(key.to_ascii_lowercase(), (key.to_owned(), values));
+    }
+
+    /// Sets a key only when it is not present yet.
+    pub(crate) fn insert_default(&mut self, key: &str, values: Vec<Scalar>) {
+        let lc = key.to_ascii_lowercase();
+        self.entries.entry(lc).or_insert_with(|| (key.to_owned(), values));
+    }
+
+    /// Keys as first written, with their values.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[Scalar])> {
+        self.entries.values().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+impl Context {
+    /// Reads a request's `context` object: string, number and boolean values, or arrays of them.
+    /// Errors name the offending key as a JSON pointer relative to `base`.
+    pub(crate) fn from_json(value: &serde_json::Value, base: &str) -> Result<Context, crate::RequestError> {
+        use crate::RequestError;
+        let serde_json::Value::Object(map) = value else {
+            return Err(RequestError::new(base, "expected an object of condition keys"));
+        };
+        let mut ctx = Context::default();
+        for (key, v) in map {
+            let ptr = format!("{base}/{}", crate::json::pointer_token(key));
+            if key.is_empty() {
+                return Err(RequestError::new(ptr, "empty context key"));
+            }
+            if ctx.entries.contains_key(&key.to_ascii_lowercase()) {
+                return Err(RequestError::new(ptr, format!("context key {key:?} is given twice (keys are case-insensitive)")));
+            }
+            let values = match v {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| scalar(item).ok_or_else(|| RequestError::new(format!("{ptr}/{i}"), "expected a string, number or boolean")))
+                    .collect::<Result<Vec<_>, _>>()?,
+                other => vec![scalar(other)
+                    .ok_or_else(|| RequestError::new(&ptr, "expected a string, number, boolean or an array of them"))?],
+            };
+            ctx.insert(key, values);
+        }
+        Ok(ctx)
+    }
+}
+
+fn scalar(v: &serde_json::Value) -> Option<Scalar> {
+    match v {
+        serde_json::Value::String(s) => Some(Scalar::Str(s.clone())),
+        serde_json::Value::Number(n) => Some(Scalar::Num(n.to_string())),
+        serde_json::Value::Bool(b) => Some(Scalar::Bool(*b)),
+        _ => None,
+    }
+}

@@ -1,0 +1,283 @@
+//! IAM wildcard patterns and policy-variable templates.
+//!
+//! Actions, resources and the `String*Like` / `Arn*` condition values all share one shape: text
+//! with `*` (any run, possibly empty) and `?` (exactly one character), anchored at both ends. In
+//! Version 2012-10-17 documents they may also hold policy variables (`${aws:username}`,
+//! `${aws:PrincipalTag/team, 'none'}`) and the escapes `${*}`, `${?}`, `${$}`. A [`Template`] is
+//! that text parsed once; [`Template::resolve`] substitutes the variables of one request into a
+//! token list in which substituted text is always literal, so it can never act as a wildcard.
+
+/// One parsed element of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Literal text (escapes already applied).
+    Text(String),
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: exactly one character.
+    One,
+    /// `${key}` or `${key, 'default'}`; `key_lc` is lowercased.
+    Var { key_lc: String, default: Option<String> },
+}
+
+/// Where policy variables may appear in the text being parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Vars {
+    /// A 2008-10-17 document: `${...}` is plain text.
+    Literal,
+    /// Variables and escapes are substituted.
+    Allowed,
+    /// A 2012-10-17 document where variables are not allowed: `${` is an error.
+    Forbidden,
+}
+
+/// Multivalued global keys, which may not be used as policy variables (iam-semantics.md §3.3, §4).
+pub(crate) const MULTIVALUED_KEYS: [&str; 7] = [
+    "aws:tagkeys",
+    "aws:calledvia",
+    "aws:principalorgpaths",
+    "aws:resourceorgpaths",
+    "aws:sourceorgpaths",
+    "aws:vpceorgpaths",
+    "aws:principalservicenameslist",
+];
+
+/// A parsed pattern or template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template {
+    /// The text as written in the policy.
+    pub raw: String,
+    pub pieces: Vec<Piece>,
+}
+
+/// A token of a resolved pattern, ready to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tok {
+    Lit(char),
+    Star,
+    One,
+}
+
+impl Template {
+    /// Parses `raw`. With `wildcards` false, `*` and `?` are literal characters.
+    pub(crate) fn parse(raw: &str, wildcards: bool, vars: Vars) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut rest = raw;
+        while let Some(c) = rest.chars().next() {
+            if vars != Vars::Literal && rest.starts_with("${") {
+                if vars == Vars::Forbidden {
+                    return Err("policy variables are not allowed here".into());
+                }
+                let body_end = rest.find('}').ok_or_else(|| format!("unterminated policy variable in {raw:?}"))?;
+                let body = &rest[2..body_end];
+                rest = &rest[body_end + 1..];
+                match body {
+                    "*" | "?" | "$" => text.push_str(body),
+                    _ => {
+                        if !text.is_empty() {
+                            pieces.push(Piece::Text(std::mem::take(&mut text)));
+                        }
+                        pieces.push(parse_variable(body)?);
+                    }
+                }
+                continue;
+            }
+            rest = &rest[c.len_utf8()..];
+            match c {
+                '*' | '?' if wildcards => {
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    pieces.push(if c == '*' { Piece::Star } else { Piece::One });
+                }
+                _ => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template { raw: raw.to_owned(), pieces })
+    }
+
+    /// Whether any `${...}` variable (not an escape) appears.
+    pub(crate) fn has_variables(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Var { .. }))
+    }
+
+    /// The lowercased keys of the variables.
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Var { key_lc, .. } => Some(key_lc.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The template as plain text when it has no wildcard and no variable.
+    pub(crate) fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// Substitutes variables through `lookup` (lowercased key → single value). `None` when a
+    /// variable has no value and no default: the entry then matches nothing.
+    pub(crate) fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>) -> Option<Vec<Tok>> {
+        let mut toks = Vec::with_capacity(self.raw.len());
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => toks.extend(t.chars().map(Tok::Lit)),
+                Piece::Star => toks.push(Tok::Star),
+                Piece::One => toks.push(Tok::One),
+                Piece::Var { key_lc, default } => match lookup(key_lc) {
+                    Some(v) => toks.extend(v.chars().map(Tok::Lit)),
+                    None => toks.extend(default.as_ref()?.chars().map(Tok::Lit)),
+                },
+            }
+        }
+        Some(toks)
+    }
+}
+
+fn parse_variable(body: &str) -> Result<Piece, String> {
+    let (key, default) = match body.split_once(',') {
+        None => (body.trim(), None),
+        Some((k, d)) => {
+            let d = d.trim();
+            let inner = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .ok_or_else(|| format!("policy variable default must be single-quoted text, found {d:?}"))?;
+            (k.trim(), Some(inner.to_owned()))
+        }
+    };
+    if key.is_empty() || key.contains(char::is_whitespace) || key.contains(['$', '{']) {
+        return Err(format!("invalid policy variable ${{{body}}}"));
+    }
+    let key_lc = key.to_ascii_lowercase();
+    if MULTIVALUED_KEYS.contains(&key_lc.as_str()) {
+        return Err(format!("multivalued key {key} cannot be used as a policy variable"));
+    }
+    Ok(Piece::Var { key_lc, default })
+}
+
+/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character.
+pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < chars.len() {
+        match toks.get(p) {
+            Some(Tok::Star) => {
+                backtrack = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some(Tok::One) => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            Some(Tok::Lit(c)) if chars.get(t) == Some(c) => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match backtrack {
+            Some((bp, bt)) => {
+                backtrack = Some((bp, bt + 1));
+                p = bp + 1;
+                t = bt + 1;
+            }
+            None => return false,
+        }
+    }
+    toks.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
+}
+
+/// Tokens of a pattern without variables (actions, 2008 documents, literal text).
+pub(crate) fn tokens_of(t: &Template) -> Vec<Tok> {
+    t.resolve(|_| None).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, text: &str) -> bool {
+        let t = Template::parse(pattern, true, Vars::Allowed).unwrap();
+        glob_match(&tokens_of(&t), text)
+    }
+
+    #[test]
+    fn star_and_question_are_anchored() {
+        assert!(m("s3:get*", "s3:getobject"));
+        assert!(m("s3:*object", "s3:putobject"));
+        assert!(!m("s3:*object", "s3:deleteobjecttagging"));
+        assert!(m("dynamodb:?etitem", "dynamodb:getitem"));
+        assert!(!m("dynamodb:?etitem", "dynamodb:batchgetitem"));
+        assert!(m("*", ""));
+        assert!(m("a*b*c", "aXXbYYc"));
+        assert!(!m("a*b*c", "aXXbYY"));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+        assert!(m("sqs:*message*", "sqs:sendmessage"));
+        assert!(!m("s3:*", "s3express:createsession"));
+    }
+
+    #[test]
+    fn escapes_are_literal() {
+        let t = Template::parse("a${*}", true, Vars::Allowed).unwrap();
+        let toks = tokens_of(&t);
+        assert!(glob_match(&toks, "a*"));
+        assert!(!glob_match(&toks, "ab"));
+        let t = Template::parse("${$}{x}${?}", true, Vars::Allowed).unwrap();
+        assert_eq!(t.as_literal().as_deref(), Some("${x}?"));
+    }
+
+    #[test]
+    fn variables_resolve_to_literal_text() {
+        let t = Template::parse("home/${aws:username}/*", true, Vars::Allowed).unwrap();
+        assert!(t.has_variables());
+        let toks = t.resolve(|k| (k == "aws:username").then(|| "a*".into())).unwrap();
+        assert!(glob_match(&toks, "home/a*/x"));
+        assert!(!glob_match(&toks, "home/ab/x"));
+        assert!(t.resolve(|_| None).is_none());
+    }
+
+    #[test]
+    fn variable_defaults() {
+        let t = Template::parse("${aws:username, 'nobody'}", false, Vars::Allowed).unwrap();
+        let toks = t.resolve(|_| None).unwrap();
+        assert!(glob_match(&toks, "nobody"));
+        assert!(Template::parse("${aws:username, nobody}", false, Vars::Allowed).is_err());
+    }
+
+    #[test]
+    fn version_2008_keeps_dollar_braces_literal() {
+        let t = Template::parse("home/${aws:username}/*", true, Vars::Literal).unwrap();
+        assert!(!t.has_variables());
+        assert!(glob_match(&tokens_of(&t), "home/${aws:username}/x"));
+    }
+
+    #[test]
+    fn forbidden_and_malformed_variables() {
+        assert!(Template::parse("s3:${x}", true, Vars::Forbidden).is_err());
+        assert!(Template::parse("${aws:username", true, Vars::Allowed).is_err());
+        assert!(Template::parse("${}", true, Vars::Allowed).is_err());
+        assert!(Template::parse("${aws:TagKeys}", true, Vars::Allowed).is_err());
+    }
+
+    #[test]
+    fn without_wildcards_star_is_text() {
+        let t = Template::parse("*", false, Vars::Allowed).unwrap();
+        assert_eq!(t.as_literal().as_deref(), Some("*"));
+    }
+}

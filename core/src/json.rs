@@ -1,0 +1,152 @@
+//! An order-preserving JSON tree that keeps duplicate keys.
+//!
+//! IAM rejects a policy that repeats a key, but `serde_json::Value` silently keeps the last one.
+//! Parsing into [`Json`] keeps every `(key, value)` pair in document order, so the policy parser
+//! can report a duplicate with its JSON pointer instead of evaluating a document AWS would refuse.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// A parsed JSON value. Objects keep their pairs in order, duplicates included.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    /// A number, kept as its canonical text (`10`, `-3`, `0.5`).
+    Number(String),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// Parses JSON text.
+    pub(crate) fn parse(text: &str) -> Result<Json, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Converts a `serde_json::Value` (which has already lost duplicates) into a tree.
+    pub(crate) fn from_value(value: &serde_json::Value) -> Json {
+        match value {
+            serde_json::Value::Null => Json::Null,
+            serde_json::Value::Bool(b) => Json::Bool(*b),
+            serde_json::Value::Number(n) => Json::Number(n.to_string()),
+            serde_json::Value::String(s) => Json::String(s.clone()),
+            serde_json::Value::Array(items) => Json::Array(items.iter().map(Json::from_value).collect()),
+            serde_json::Value::Object(map) => {
+                Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::from_value(v))).collect())
+            }
+        }
+    }
+
+    /// A short name of the value's JSON type, for "expected X, found Y" messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+
+    /// The first value under `key` when this is an object.
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Escapes one JSON pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
+pub(crate) fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::Number(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Json>()? {
+            pairs.push((k, v));
+        }
+        Ok(Json::Object(pairs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_duplicate_keys_in_order() {
+        let j = Json::parse(r#"{"a":1,"b":true,"a":"x"}"#).unwrap();
+        let Json::Object(pairs) = j else { panic!("object expected") };
+        assert_eq!(pairs.len(), 3);
+        assert_eq!(pairs[2], ("a".to_owned(), Json::String("x".into())));
+    }
+
+    #[test]
+    fn numbers_keep_their_text() {
+        assert_eq!(Json::parse("10").unwrap(), Json::Number("10".into()));
+        assert_eq!(Json::parse("-3").unwrap(), Json::Number("-3".into()));
+        assert_eq!(Json::parse("0.5").unwrap(), Json::Number("0.5".into()));
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(pointer_token("aws:PrincipalTag/a~b"), "aws:PrincipalTag~1a~0b");
+    }
+}

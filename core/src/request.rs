@@ -1,0 +1,270 @@
+//! A request: who, what action, on which resource, in what context (contract §3).
+//!
+//! Parsing is strict, because a malformed request must never be answered `allowed`: unknown
+//! fields, wrong types, malformed actions and resources, and context keys that describe the
+//! principal (those come from the store) are errors that name the field by JSON pointer.
+
+use crate::ast::{Policy, PolicyKind};
+use crate::context::Context;
+use crate::error::RequestError;
+use crate::json::Json;
+use crate::parse::parse_policy;
+use serde_json::Value;
+
+const FIELDS: [&str; 9] = [
+    "principal",
+    "action",
+    "resource",
+    "resourceAccount",
+    "context",
+    "sessionPolicy",
+    "resourcePolicy",
+    "explain",
+    "federatingUser",
+];
+
+/// Context keys that describe the principal: the store supplies them, a request may not.
+const PRINCIPAL_KEYS: [&str; 5] = ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+
+/// Who is asking, as the request names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PrincipalRef {
+    /// `"*"`: an anonymous caller.
+    Anonymous,
+    /// An ARN (an account ID is normalised to `arn:aws:iam::ID:root`).
+    Arn(String),
+    /// `{"Service": "ec2.amazonaws.com"}`.
+    Service(String),
+    /// `{"Federated": "..."}`: a web-identity or SAML caller.
+    Federated(String),
+    /// `{"CanonicalUser": "..."}`.
+    CanonicalUser(String),
+}
+
+/// A validated request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub(crate) principal: PrincipalRef,
+    pub(crate) action: String,
+    /// Lowercased action: actions match case-insensitively.
+    pub(crate) action_lc: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: Option<String>,
+    pub(crate) context: Context,
+    pub(crate) session_policy: Option<Policy>,
+    pub(crate) resource_policy: Option<Policy>,
+    pub(crate) explain: bool,
+    pub(crate) federating_user: Option<String>,
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Request {
+    /// A request for `principal` (ARN, account ID, or `"*"`), `action` and `resource`, with an
+    /// empty context.
+    ///
+    /// # Errors
+    /// A [`RequestError`] naming the malformed field.
+    pub fn new(principal: &str, action: &str, resource: &str) -> Result<Request, RequestError> {
+        Ok(Request {
+            principal: principal_from_str(principal, "/principal")?,
+            action: check_action(action)?.to_owned(),
+            action_lc: action.to_ascii_lowercase(),
+            resource: check_resource(resource)?.to_owned(),
+            resource_account: None,
+            context: Context::default(),
+            session_policy: None,
+            resource_policy: None,
+            explain: false,
+            federating_user: None,
+        })
+    }
+
+    /// Parses a request from JSON text (contract §3).
+    ///
+    /// # Errors
+    /// A [`RequestError`] for invalid JSON or a malformed field.
+    pub fn from_json(text: &str) -> Result<Request, RequestError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
+        Request::from_value(&value)
+    }
+
+    /// Reads a request from a parsed JSON value (contract §3).
+    ///
+    /// # Errors
+    /// A [`RequestError`] naming the malformed field.
+    pub fn from_value(value: &Value) -> Result<Request, RequestError> {
+        let Value::Object(map) = value else {
+            return Err(RequestError::new("", "expected a request object"));
+        };
+        for key in map.keys() {
+            if !FIELDS.contains(&key.as_str()) {
+                return Err(RequestError::new(
+                    format!("/{}", crate::json::pointer_token(key)),
+                    format!("unknown field (expected one of {})", FIELDS.join(", ")),
+                ));
+            }
+        }
+        let principal = match map.get("principal") {
+            None | Some(Value::Null) => return Err(RequestError::new("/principal", "missing (required)")),
+            Some(Value::String(s)) => principal_from_str(s, "/principal")?,
+            Some(Value::Object(obj)) => principal_from_object(obj)?,
+            Some(_) => {
+                return Err(RequestError::new("/principal", "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}"))
+            }
+        };
+        let action = required_str(map, "action")?;
+        check_action(action)?;
+        let resource = required_str(map, "resource")?;
+        check_resource(resource)?;
+        let resource_account = match map.get("resourceAccount") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(a)) if is_account_id(a) => Some(a.clone()),
+            Some(_) => return Err(RequestError::new("/resourceAccount", "expected a 12-digit account ID string")),
+        };
+        let context = match map.get("context") {
+            None | Some(Value::Null) => Context::default(),
+            Some(c) => Context::from_json(c, "/context")?,
+        };
+        for (key, _) in context.iter() {
+            let lc = key.to_ascii_lowercase();
+            if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
+                return Err(RequestError::new(
+                    format!("/context/{}", crate::json::pointer_token(key)),
+                    format!("{key} describes the principal and comes from the store; a request may not supply it"),
+                ));
+            }
+        }
+        let session_policy = optional_policy(map.get("sessionPolicy"), "/sessionPolicy", PolicyKind::Session)?;
+        let resource_policy = optional_policy(map.get("resourcePolicy"), "/resourcePolicy", PolicyKind::Resource)?;
+        let explain = match map.get("explain") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(RequestError::new("/explain", "expected true or false")),
+        };
+        let federating_user = match map.get("federatingUser") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.starts_with("arn:") && s.contains(":user/") => Some(s.clone()),
+            Some(_) => return Err(RequestError::new("/federatingUser", "expected an IAM user ARN")),
+        };
+        Ok(Request {
+            principal,
+            action: action.to_owned(),
+            action_lc: action.to_ascii_lowercase(),
+            resource: resource.to_owned(),
+            resource_account,
+            context,
+            session_policy,
+            resource_policy,
+            explain,
+            federating_user,
+        })
+    }
+
+    /// Sets the context from a JSON object of condition keys.
+    ///
+    /// # Errors
+    /// A [`RequestError`] for a value of the wrong type or a principal-derived key.
+    pub fn with_context(mut self, context: &Value) -> Result<Request, RequestError> {
+        let ctx = Context::from_json(context, "/context")?;
+        for (key, _) in ctx.iter() {
+            let lc = key.to_ascii_lowercase();
+            if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
+                return Err(RequestError::new(format!("/context/{key}"), format!("{key} comes from the store")));
+            }
+        }
+        self.context = ctx;
+        Ok(self)
+    }
+
+    /// Asks for (or stops asking for) the explanation.
+    pub fn set_explain(&mut self, explain: bool) {
+        self.explain = explain;
+    }
+
+    /// Whether the answer should carry an explanation.
+    pub fn explain(&self) -> bool {
+        self.explain
+    }
+
+    /// The action as given.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The resource as given.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+}
+
+fn required_str<'a>(map: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, RequestError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Err(RequestError::new(format!("/{field}"), "missing (required)")),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(RequestError::new(format!("/{field}"), "expected a string")),
+    }
+}
+
+fn check_action(action: &str) -> Result<&str, RequestError> {
+    match action.split_once(':') {
+        Some((service, op)) if !service.is_empty() && !op.is_empty() && !action.contains(char::is_whitespace) => Ok(action),
+        _ => Err(RequestError::new("/action", format!("expected \"service:Action\", found {action:?}"))),
+    }
+}
+
+fn check_resource(resource: &str) -> Result<&str, RequestError> {
+    if resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6) {
+        Ok(resource)
+    } else {
+        Err(RequestError::new("/resource", format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {resource:?}")))
+    }
+}
+
+fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestError> {
+    if s == "*" {
+        Ok(PrincipalRef::Anonymous)
+    } else if is_account_id(s) {
+        Ok(PrincipalRef::Arn(format!("arn:aws:iam::{s}:root")))
+    } else if s.starts_with("arn:") && s.split(':').count() >= 6 {
+        Ok(PrincipalRef::Arn(s.to_owned()))
+    } else {
+        Err(RequestError::new(pointer, format!("expected an ARN, a 12-digit account ID or \"*\", found {s:?}")))
+    }
+}
+
+fn principal_from_object(obj: &serde_json::Map<String, Value>) -> Result<PrincipalRef, RequestError> {
+    let mut entries = obj.iter();
+    let (Some((key, Value::String(v))), None) = (entries.next(), entries.next()) else {
+        return Err(RequestError::new("/principal", "expected exactly one of {\"Service\"|\"Federated\"|\"CanonicalUser\": \"...\"}"));
+    };
+    match key.as_str() {
+        "Service" => Ok(PrincipalRef::Service(v.clone())),
+        "Federated" => Ok(PrincipalRef::Federated(v.clone())),
+        "CanonicalUser" => Ok(PrincipalRef::CanonicalUser(v.clone())),
+        "AWS" => principal_from_str(v, "/principal/AWS"),
+        other => Err(RequestError::new(format!("/principal/{other}"), "expected Service, Federated, CanonicalUser or AWS")),
+    }
+}
+
+fn optional_policy(value: Option<&Value>, pointer: &str, kind: PolicyKind) -> Result<Option<Policy>, RequestError> {
+    let value = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) => match Json::parse(text) {
+            Ok(j) => j,
+            Err(e) => return Err(RequestError::new(pointer, format!("policy text is not JSON: {e}"))),
+        },
+        Some(v) => Json::from_value(v),
+    };
+    let mut errors = Vec::new();
+    match parse_policy(&value, kind, pointer, &mut errors) {
+        Some(p) => Ok(Some(p)),
+        None => {
+            let first = errors.first().map_or(pointer.to_owned(), |e| e.pointer().to_owned());
+            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Err(RequestError::new(first, format!("invalid policy: {}", all.join("; "))))
+        }
+    }
+}

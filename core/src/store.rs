@@ -1,0 +1,837 @@
+//! The store: every document of a policy directory, loaded and cross-referenced.
+//!
+//! A store is what `aws iam get-account-authorization-details` prints (users, groups, roles,
+//! managed policies with their default versions; one or several accounts) plus keycard's
+//! extensions (`ResourcePolicies`, `Organization`). Loading is all-or-nothing: either every
+//! document parses and every reference (group, managed policy, boundary) resolves, or
+//! [`Store::load`] returns a [`LoadError`] listing every problem with its file and JSON pointer.
+
+use crate::ast::{Policy, PolicyKind};
+use crate::error::{LoadError, Problem, Severity};
+use crate::json::{pointer_token, Json};
+use crate::parse::{compact_len, parse_document, suggest};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Top-level keys a store document may hold.
+const DOCUMENT_KEYS: [&str; 13] = [
+    "UserDetailList",
+    "GroupDetailList",
+    "RoleDetailList",
+    "Policies",
+    "AccountId",
+    "IsTruncated",
+    "Marker",
+    "ResourcePolicies",
+    "Organization",
+    "Credentials",
+    "MfaDevices",
+    "OpenIdConnectProviders",
+    "Routes",
+];
+
+/// Contract keys whose features are not implemented yet: accepted with a warning.
+const NOT_YET_USED: [&str; 4] = ["Credentials", "MfaDevices", "OpenIdConnectProviders", "Routes"];
+
+/// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
+/// an inline policy.
+#[derive(Debug, Clone)]
+pub(crate) struct NamedPolicy {
+    pub name: String,
+    pub policy: Policy,
+}
+
+/// Index of a managed policy in [`Store::managed`].
+pub(crate) type ManagedIdx = usize;
+
+#[derive(Debug, Clone)]
+pub(crate) struct User {
+    pub arn: String,
+    pub name: String,
+    pub id: String,
+    pub account: String,
+    pub inline: Vec<NamedPolicy>,
+    pub managed: Vec<ManagedIdx>,
+    pub groups: Vec<usize>,
+    pub boundary: Option<ManagedIdx>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub inline: Vec<NamedPolicy>,
+    pub managed: Vec<ManagedIdx>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Role {
+    pub arn: String,
+    pub id: String,
+    pub account: String,
+    pub path: String,
+    pub trust: NamedPolicy,
+    pub inline: Vec<NamedPolicy>,
+    pub managed: Vec<ManagedIdx>,
+    pub boundary: Option<ManagedIdx>,
+    pub tags: Vec<(String, String)>,
+    /// Read by the STS endpoint (issue 6); loaded and validated now so dumps round-trip.
+    #[allow(dead_code)]
+    pub max_session_duration: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ManagedPolicy {
+    pub arn: String,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ResourcePolicy {
+    pub arn: String,
+    /// The owner: `Account`, else the ARN's account, else the document's account.
+    pub account: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub policy: NamedPolicy,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OrgPolicy {
+    pub targets: Vec<String>,
+    pub policy: NamedPolicy,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Organization {
+    /// `o-...`, keycard's extension; gives `aws:PrincipalOrgID` / `aws:ResourceOrgID`.
+    pub id: Option<String>,
+    pub management_account: String,
+    /// Account → its parents from the root down (`["r-root", "ou-prod"]`).
+    pub accounts: HashMap<String, Vec<String>>,
+    pub scps: Vec<OrgPolicy>,
+    pub rcps: Vec<OrgPolicy>,
+}
+
+/// A loaded, validated store: the input of evaluation. Immutable once built.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) id: String,
+    pub(crate) files: Vec<String>,
+    pub(crate) warnings: Vec<Problem>,
+    pub(crate) users: Vec<User>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) managed: Vec<ManagedPolicy>,
+    pub(crate) resource_policies: Vec<ResourcePolicy>,
+    pub(crate) organization: Option<Organization>,
+    pub(crate) user_by_arn: HashMap<String, usize>,
+    pub(crate) role_by_arn: HashMap<String, usize>,
+    /// (account, role name) → role: assumed-role ARNs carry the name but not the path.
+    pub(crate) role_by_name: HashMap<(String, String), usize>,
+}
+
+/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Files read.
+    pub files: usize,
+    /// Users plus roles.
+    pub principals: usize,
+    /// Policy documents in force (inline, managed default versions, trust, resource, SCP, RCP).
+    pub policies: usize,
+    /// Statements in those documents.
+    pub statements: usize,
+}
+
+impl Store {
+    /// Loads every `*.json` file below `path` (or the single file `path`), in sorted path order,
+    /// following symbolic links and skipping names that start with `.`.
+    ///
+    /// # Errors
+    /// A [`LoadError`] listing every problem (file, JSON pointer, message) when any file cannot be
+    /// read or parsed, a policy is invalid, or a reference does not resolve.
+    pub fn load(path: impl AsRef<Path>) -> Result<Store, LoadError> {
+        let path = path.as_ref();
+        let mut problems = Vec::new();
+        let mut files = Vec::new();
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => problems.push(Problem::error(&shown, "", format!("cannot read the store: {e}"))),
+            Ok(m) if m.is_file() => files.push(path.to_path_buf()),
+            Ok(_) => {
+                let mut visited = BTreeSet::new();
+                collect_json_files(path, &mut files, &mut visited, &mut problems);
+                files.sort();
+                if files.is_empty() && problems.is_empty() {
+                    problems.push(Problem::error(&shown, "", "no *.json files in the store"));
+                }
+            }
+        }
+        let mut documents = Vec::with_capacity(files.len());
+        for f in &files {
+            let name = f.display().to_string();
+            match std::fs::read(f) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => documents.push((name, text)),
+                    Err(_) => problems.push(Problem::error(&name, "", "file is not UTF-8")),
+                },
+                Err(e) => problems.push(Problem::error(&name, "", format!("cannot read: {e}"))),
+            }
+        }
+        build(documents, problems)
+    }
+
+    /// Builds a store from in-memory documents `(name, JSON text)`, in the given order.
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn from_documents<I, N, T>(documents: I) -> Result<Store, LoadError>
+    where
+        I: IntoIterator<Item = (N, T)>,
+        N: Into<String>,
+        T: Into<String>,
+    {
+        build(documents.into_iter().map(|(n, t)| (n.into(), t.into())).collect(), Vec::new())
+    }
+
+    /// The snapshot id: a hash of every file's name and content (8 hex digits).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The files the store was read from.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Warnings found while loading (the store is usable).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// Counts of files, principals, policies and statements.
+    pub fn stats(&self) -> StoreStats {
+        let mut policies = 0usize;
+        let mut statements = 0usize;
+        let mut add = |p: &Policy| {
+            policies += 1;
+            statements += p.statements.len();
+        };
+        for u in &self.users {
+            u.inline.iter().for_each(|p| add(&p.policy));
+        }
+        for g in &self.groups {
+            g.inline.iter().for_each(|p| add(&p.policy));
+        }
+        for r in &self.roles {
+            add(&r.trust.policy);
+            r.inline.iter().for_each(|p| add(&p.policy));
+        }
+        self.managed.iter().for_each(|m| add(&m.policy));
+        self.resource_policies.iter().for_each(|r| add(&r.policy.policy));
+        if let Some(org) = &self.organization {
+            org.scps.iter().chain(&org.rcps).for_each(|p| add(&p.policy.policy));
+        }
+        StoreStats { files: self.files.len(), principals: self.users.len() + self.roles.len(), policies, statements }
+    }
+}
+
+fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut BTreeSet<PathBuf>, problems: &mut Vec<Problem>) {
+    let shown = dir.display().to_string();
+    let canonical = match std::fs::canonicalize(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            return;
+        }
+    };
+    if !visited.insert(canonical) {
+        return; // a symbolic-link loop, or a directory reached twice
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    children.sort();
+    for child in children {
+        match std::fs::metadata(&child) {
+            Ok(m) if m.is_dir() => collect_json_files(&child, out, visited, problems),
+            Ok(m) if m.is_file() => {
+                if child.extension().is_some_and(|e| e == "json") {
+                    out.push(child);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(Problem::error(&child.display().to_string(), "", format!("cannot read: {e}"))),
+        }
+    }
+}
+
+/// FNV-1a over every document's name and text.
+fn snapshot_id(documents: &[(String, String)]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, text) in documents {
+        for b in name.bytes().chain([0u8]).chain(text.bytes()).chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{:08x}", (h >> 32) ^ (h & 0xffff_ffff))
+}
+
+/// Raw references collected in the first pass, resolved once every document is read.
+struct Pending {
+    file: String,
+    pointer: String,
+    kind: RefKind,
+}
+
+enum RefKind {
+    UserGroup { user: usize, account: String, group: String },
+    UserManaged { user: usize, arn: String },
+    UserBoundary { user: usize, arn: String },
+    GroupManaged { group: usize, arn: String },
+    RoleManaged { role: usize, arn: String },
+    RoleBoundary { role: usize, arn: String },
+}
+
+#[derive(Default)]
+struct Builder {
+    problems: Vec<Problem>,
+    users: Vec<User>,
+    groups: Vec<Group>,
+    group_by_key: HashMap<(String, String), usize>,
+    roles: Vec<Role>,
+    managed: Vec<ManagedPolicy>,
+    managed_by_arn: HashMap<String, usize>,
+    resource_policies: Vec<ResourcePolicy>,
+    organization: Option<Organization>,
+    user_by_arn: HashMap<String, usize>,
+    role_by_arn: HashMap<String, usize>,
+    role_by_name: HashMap<(String, String), usize>,
+    pending: Vec<Pending>,
+    /// Combined inline-policy sizes per entity, for the size-quota warnings.
+    inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
+}
+
+fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Store, LoadError> {
+    let mut b = Builder { problems, ..Builder::default() };
+    for (name, text) in &documents {
+        match Json::parse(text) {
+            Ok(doc) => b.document(name, &doc),
+            Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
+        }
+    }
+    b.resolve();
+    b.size_warnings();
+    if b.problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(LoadError::new(b.problems));
+    }
+    Ok(Store {
+        id: snapshot_id(&documents),
+        files: documents.into_iter().map(|(n, _)| n).collect(),
+        warnings: b.problems,
+        users: b.users,
+        groups: b.groups,
+        roles: b.roles,
+        managed: b.managed,
+        resource_policies: b.resource_policies,
+        organization: b.organization,
+        user_by_arn: b.user_by_arn,
+        role_by_arn: b.role_by_arn,
+        role_by_name: b.role_by_name,
+    })
+}
+
+/// The account field (5th) of an ARN.
+pub(crate) fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Builder {
+    fn err(&mut self, file: &str, pointer: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::error(file, pointer, message));
+    }
+
+    fn document(&mut self, file: &str, doc: &Json) {
+        let Json::Object(pairs) = doc else {
+            self.err(file, "", format!("expected a store document object, found {}", doc.type_name()));
+            return;
+        };
+        for (key, _) in pairs {
+            if !DOCUMENT_KEYS.contains(&key.as_str()) {
+                let hint = suggest(key, &DOCUMENT_KEYS).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                self.err(file, format!("/{}", pointer_token(key)), format!("unknown store key {key:?}{hint}"));
+            } else if NOT_YET_USED.contains(&key.as_str()) {
+                self.problems.push(Problem::warning(
+                    file,
+                    format!("/{key}"),
+                    format!("{key} is not used by this version of keycard"),
+                ));
+            }
+        }
+        let doc_account = match doc.get("AccountId") {
+            None => None,
+            Some(Json::String(a)) if is_account_id(a) => Some(a.clone()),
+            Some(other) => {
+                self.err(file, "/AccountId", format!("expected a 12-digit account ID string, found {}", other.type_name()));
+                None
+            }
+        };
+        // Managed policies first, so that entities in the same file can name them.
+        for (i, entry) in self.list(file, doc, "Policies") {
+            self.managed_policy(file, &format!("/Policies/{i}"), entry);
+        }
+        for (i, entry) in self.list(file, doc, "GroupDetailList") {
+            self.group(file, &format!("/GroupDetailList/{i}"), entry, doc_account.as_deref());
+        }
+        for (i, entry) in self.list(file, doc, "UserDetailList") {
+            self.user(file, &format!("/UserDetailList/{i}"), entry, doc_account.as_deref());
+        }
+        for (i, entry) in self.list(file, doc, "RoleDetailList") {
+            self.role(file, &format!("/RoleDetailList/{i}"), entry, doc_account.as_deref());
+        }
+        for (i, entry) in self.list(file, doc, "ResourcePolicies") {
+            self.resource_policy(file, &format!("/ResourcePolicies/{i}"), entry, doc_account.as_deref());
+        }
+        if let Some(org) = doc.get("Organization") {
+            self.organization(file, org);
+        }
+    }
+
+    /// The items of an optional top-level array.
+    fn list<'d>(&mut self, file: &str, doc: &'d Json, key: &str) -> Vec<(usize, &'d Json)> {
+        match doc.get(key) {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Array(items)) => items.iter().enumerate().collect(),
+            Some(other) => {
+                self.err(file, format!("/{key}"), format!("expected an array, found {}", other.type_name()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn string(&mut self, file: &str, entry: &Json, pointer: &str, key: &str) -> Option<String> {
+        match entry.get(key) {
+            Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(other) => {
+                self.err(file, format!("{pointer}/{key}"), format!("expected a non-empty string, found {}", other.type_name()));
+                None
+            }
+            None => {
+                self.err(file, pointer, format!("missing {key}"));
+                None
+            }
+        }
+    }
+
+    fn optional_string(&mut self, file: &str, entry: &Json, pointer: &str, key: &str) -> Option<String> {
+        match entry.get(key) {
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(other) => {
+                self.err(file, format!("{pointer}/{key}"), format!("expected a string, found {}", other.type_name()));
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, file: &str, doc: &Json, pointer: &str, kind: PolicyKind) -> Option<Policy> {
+        let mut errors = Vec::new();
+        let policy = parse_document(doc, kind, pointer, &mut errors);
+        self.problems.extend(errors.into_iter().map(|e| Problem::from_policy(file, e)));
+        policy
+    }
+
+    /// `[{"PolicyName", "PolicyDocument"}]` lists of inline policies.
+    fn inline_list(&mut self, file: &str, entry: &Json, pointer: &str, key: &str, owner_arn: &str) -> (Vec<NamedPolicy>, usize) {
+        let mut out = Vec::new();
+        let mut size = 0;
+        for (i, item) in self.list(file, entry, key) {
+            let p = format!("{pointer}/{key}/{i}");
+            let name = self.string(file, item, &p, "PolicyName");
+            let Some(doc) = item.get("PolicyDocument") else {
+                self.err(file, &p, "missing PolicyDocument");
+                continue;
+            };
+            size += policy_size(doc);
+            let policy = self.policy(file, doc, &format!("{p}/PolicyDocument"), PolicyKind::Identity);
+            if let (Some(name), Some(policy)) = (name, policy) {
+                out.push(NamedPolicy { name: format!("{owner_arn}#{name}"), policy });
+            }
+        }
+        (out, size)
+    }
+
+    /// `[{"PolicyName", "PolicyArn"}]`: references resolved later.
+    fn attached(&mut self, file: &str, entry: &Json, pointer: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, item) in self.list(file, entry, "AttachedManagedPolicies") {
+            let p = format!("{pointer}/AttachedManagedPolicies/{i}");
+            if let Some(arn) = self.string(file, item, &p, "PolicyArn") {
+                out.push((format!("{p}/PolicyArn"), arn));
+            }
+        }
+        out
+    }
+
+    fn boundary(&mut self, file: &str, entry: &Json, pointer: &str) -> Option<(String, String)> {
+        let b = entry.get("PermissionsBoundary")?;
+        if matches!(b, Json::Null) {
+            return None;
+        }
+        let p = format!("{pointer}/PermissionsBoundary");
+        self.string(file, b, &p, "PermissionsBoundaryArn").map(|arn| (format!("{p}/PermissionsBoundaryArn"), arn))
+    }
+
+    fn tags(&mut self, file: &str, entry: &Json, pointer: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (i, item) in self.list(file, entry, "Tags") {
+            let p = format!("{pointer}/Tags/{i}");
+            let key = self.string(file, item, &p, "Key");
+            let value = match item.get("Value") {
+                Some(Json::String(v)) => Some(v.clone()),
+                other => {
+                    let found = other.map_or("nothing", Json::type_name);
+                    self.err(file, format!("{p}/Value"), format!("expected a string, found {found}"));
+                    None
+                }
+            };
+            if let (Some(k), Some(v)) = (key, value) {
+                if out.iter().any(|(ok, _)| ok.eq_ignore_ascii_case(&k)) {
+                    self.err(file, format!("{p}/Key"), format!("duplicate tag key {k:?} (tag keys are case-insensitive)"));
+                } else {
+                    out.push((k, v));
+                }
+            }
+        }
+        out
+    }
+
+    /// The entity's ARN and account: `Arn` when given, else built from the account, path and name.
+    fn entity_arn(&mut self, file: &str, entry: &Json, pointer: &str, kind: &str, name: &str, doc_account: Option<&str>) -> Option<(String, String)> {
+        let path = entry.get("Path").and_then(Json::as_str).unwrap_or("/");
+        match entry.get("Arn") {
+            Some(Json::String(arn)) => {
+                let expected = format!(":{kind}{path}{name}");
+                if !arn.starts_with("arn:") || !arn.ends_with(&expected) {
+                    self.err(file, format!("{pointer}/Arn"), format!("{arn:?} does not match its Path and name (expected it to end with {expected:?})"));
+                    return None;
+                }
+                match arn_account(arn) {
+                    Some(acct) if is_account_id(acct) => Some((arn.clone(), acct.to_owned())),
+                    _ => {
+                        self.err(file, format!("{pointer}/Arn"), format!("{arn:?} has no 12-digit account"));
+                        None
+                    }
+                }
+            }
+            None => match doc_account {
+                Some(acct) => Some((format!("arn:aws:iam::{acct}:{kind}{path}{name}"), acct.to_owned())),
+                None => {
+                    self.err(file, pointer, "missing Arn (and no AccountId in the document)");
+                    None
+                }
+            },
+            Some(other) => {
+                self.err(file, format!("{pointer}/Arn"), format!("expected a string, found {}", other.type_name()));
+                None
+            }
+        }
+    }
+
+    fn managed_policy(&mut self, file: &str, pointer: &str, entry: &Json) {
+        let Some(arn) = self.string(file, entry, pointer, "Arn") else { return };
+        let versions: Vec<(usize, &Json)> = self.list(file, entry, "PolicyVersionList");
+        let default_id = entry.get("DefaultVersionId").and_then(Json::as_str);
+        let chosen = versions
+            .iter()
+            .find(|(_, v)| matches!(v.get("IsDefaultVersion"), Some(Json::Bool(true))))
+            .or_else(|| versions.iter().find(|(_, v)| default_id.is_some() && v.get("VersionId").and_then(Json::as_str) == default_id));
+        let Some(&(i, version)) = chosen else {
+            self.err(file, pointer, format!("managed policy {arn} has no default version (IsDefaultVersion: true) in PolicyVersionList"));
+            return;
+        };
+        let p = format!("{pointer}/PolicyVersionList/{i}/Document");
+        let Some(doc) = version.get("Document") else {
+            self.err(file, format!("{pointer}/PolicyVersionList/{i}"), "missing Document");
+            return;
+        };
+        let size = policy_size(doc);
+        if size > 6144 {
+            self.problems.push(Problem::warning(file, &p, format!("managed policy is {size} characters; IAM allows 6,144")));
+        }
+        let Some(policy) = self.policy(file, doc, &p, PolicyKind::Identity) else { return };
+        if self.managed_by_arn.contains_key(&arn) {
+            // The same AWS managed policy in two account dumps is the same policy: keep one.
+            if !arn.starts_with("arn:aws:iam::aws:") {
+                self.err(file, format!("{pointer}/Arn"), format!("managed policy {arn} is defined twice"));
+            }
+            return;
+        }
+        self.managed_by_arn.insert(arn.clone(), self.managed.len());
+        self.managed.push(ManagedPolicy { arn, policy });
+    }
+
+    fn group(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
+        let Some(name) = self.string(file, entry, pointer, "GroupName") else { return };
+        let Some((arn, account)) = self.entity_arn(file, entry, pointer, "group", &name, doc_account) else { return };
+        let (inline, size) = self.inline_list(file, entry, pointer, "GroupPolicyList", &arn);
+        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "group", size, 5120));
+        let attached = self.attached(file, entry, pointer);
+        let key = (account.clone(), name.to_ascii_lowercase());
+        if self.group_by_key.contains_key(&key) {
+            self.err(file, pointer, format!("group {arn} is defined twice"));
+            return;
+        }
+        let idx = self.groups.len();
+        self.group_by_key.insert(key, idx);
+        for (p, arn) in attached {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::GroupManaged { group: idx, arn } });
+        }
+        self.groups.push(Group { inline, managed: Vec::new() });
+    }
+
+    fn user(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
+        let Some(name) = self.string(file, entry, pointer, "UserName") else { return };
+        let Some((arn, account)) = self.entity_arn(file, entry, pointer, "user", &name, doc_account) else { return };
+        let id = self.optional_string(file, entry, pointer, "UserId").unwrap_or_default();
+        let (inline, size) = self.inline_list(file, entry, pointer, "UserPolicyList", &arn);
+        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "user", size, 2048));
+        let attached = self.attached(file, entry, pointer);
+        let boundary = self.boundary(file, entry, pointer);
+        let tags = self.tags(file, entry, pointer);
+        let mut group_names = Vec::new();
+        for (i, g) in self.list(file, entry, "GroupList") {
+            match g {
+                Json::String(s) => group_names.push((format!("{pointer}/GroupList/{i}"), s.clone())),
+                other => self.err(file, format!("{pointer}/GroupList/{i}"), format!("expected a group name, found {}", other.type_name())),
+            }
+        }
+        if self.user_by_arn.contains_key(&arn) {
+            self.err(file, pointer, format!("user {arn} is defined twice"));
+            return;
+        }
+        let idx = self.users.len();
+        self.user_by_arn.insert(arn.clone(), idx);
+        for (p, group) in group_names {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserGroup { user: idx, account: account.clone(), group } });
+        }
+        for (p, arn) in attached {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserManaged { user: idx, arn } });
+        }
+        if let Some((p, arn)) = boundary {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserBoundary { user: idx, arn } });
+        }
+        self.users.push(User { arn, name, id, account, inline, managed: Vec::new(), groups: Vec::new(), boundary: None, tags });
+    }
+
+    fn role(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
+        let Some(name) = self.string(file, entry, pointer, "RoleName") else { return };
+        let Some((arn, account)) = self.entity_arn(file, entry, pointer, "role", &name, doc_account) else { return };
+        let id = self.optional_string(file, entry, pointer, "RoleId").unwrap_or_default();
+        let path = entry.get("Path").and_then(Json::as_str).unwrap_or("/").to_owned();
+        let trust = match entry.get("AssumeRolePolicyDocument") {
+            Some(doc) => {
+                let p = format!("{pointer}/AssumeRolePolicyDocument");
+                let size = policy_size(doc);
+                if size > 4096 {
+                    self.problems.push(Problem::warning(file, &p, format!("trust policy is {size} characters; IAM allows 2,048 (4,096 raised)")));
+                }
+                self.policy(file, doc, &p, PolicyKind::Trust)
+            }
+            None => {
+                self.err(file, pointer, "missing AssumeRolePolicyDocument");
+                None
+            }
+        };
+        let (inline, size) = self.inline_list(file, entry, pointer, "RolePolicyList", &arn);
+        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "role", size, 10240));
+        let attached = self.attached(file, entry, pointer);
+        let boundary = self.boundary(file, entry, pointer);
+        let tags = self.tags(file, entry, pointer);
+        let max_session_duration = match entry.get("MaxSessionDuration") {
+            None | Some(Json::Null) => 3600,
+            Some(Json::Number(n)) => match n.parse::<u32>() {
+                Ok(v) if (3600..=43200).contains(&v) => v,
+                _ => {
+                    self.err(file, format!("{pointer}/MaxSessionDuration"), format!("expected 3600 to 43200 seconds, found {n}"));
+                    3600
+                }
+            },
+            Some(other) => {
+                self.err(file, format!("{pointer}/MaxSessionDuration"), format!("expected a number, found {}", other.type_name()));
+                3600
+            }
+        };
+        let Some(trust) = trust else { return };
+        if self.role_by_arn.contains_key(&arn) {
+            self.err(file, pointer, format!("role {arn} is defined twice"));
+            return;
+        }
+        let idx = self.roles.len();
+        self.role_by_arn.insert(arn.clone(), idx);
+        self.role_by_name.insert((account.clone(), name), idx);
+        for (p, arn) in attached {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::RoleManaged { role: idx, arn } });
+        }
+        if let Some((p, arn)) = boundary {
+            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::RoleBoundary { role: idx, arn } });
+        }
+        let trust = NamedPolicy { name: format!("{arn}#trust"), policy: trust };
+        self.roles.push(Role { arn, id, account, path, trust, inline, managed: Vec::new(), boundary: None, tags, max_session_duration });
+    }
+
+    fn resource_policy(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
+        let Some(arn) = self.string(file, entry, pointer, "ResourceArn") else { return };
+        if arn != "*" && !arn.starts_with("arn:") {
+            self.err(file, format!("{pointer}/ResourceArn"), format!("expected an ARN, found {arn:?}"));
+        }
+        let account = match self.optional_string(file, entry, pointer, "Account") {
+            Some(a) if is_account_id(&a) => Some(a),
+            Some(a) => {
+                self.err(file, format!("{pointer}/Account"), format!("expected a 12-digit account ID, found {a:?}"));
+                None
+            }
+            None => arn_account(&arn).filter(|a| is_account_id(a)).map(str::to_owned).or(doc_account.map(str::to_owned)),
+        };
+        let tags = self.tags(file, entry, pointer);
+        let Some(doc) = entry.get("Policy") else {
+            self.err(file, pointer, "missing Policy");
+            return;
+        };
+        let Some(policy) = self.policy(file, doc, &format!("{pointer}/Policy"), PolicyKind::Resource) else { return };
+        let policy = NamedPolicy { name: arn.clone(), policy };
+        self.resource_policies.push(ResourcePolicy { arn, account, tags, policy });
+    }
+
+    fn organization(&mut self, file: &str, org: &Json) {
+        let pointer = "/Organization";
+        if self.organization.is_some() {
+            self.err(file, pointer, "a second Organization: the store may describe only one");
+            return;
+        }
+        let id = self.optional_string(file, org, pointer, "Id");
+        let Some(management_account) = self.string(file, org, pointer, "ManagementAccount") else { return };
+        if !is_account_id(&management_account) {
+            self.err(file, format!("{pointer}/ManagementAccount"), "expected a 12-digit account ID");
+        }
+        let mut accounts = HashMap::new();
+        for (i, a) in self.list(file, org, "Accounts") {
+            let p = format!("{pointer}/Accounts/{i}");
+            let Some(acct) = self.string(file, a, &p, "Id") else { continue };
+            if !is_account_id(&acct) {
+                self.err(file, format!("{p}/Id"), format!("expected a 12-digit account ID, found {acct:?}"));
+            }
+            let mut parents = Vec::new();
+            for (j, parent) in self.list(file, a, "Parents") {
+                match parent {
+                    Json::String(s) => parents.push(s.clone()),
+                    other => self.err(file, format!("{p}/Parents/{j}"), format!("expected a root or OU id, found {}", other.type_name())),
+                }
+            }
+            if accounts.insert(acct.clone(), parents).is_some() {
+                self.err(file, &p, format!("account {acct} is listed twice"));
+            }
+        }
+        let scps = self.org_policies(file, org, "ServiceControlPolicies", PolicyKind::Scp);
+        let rcps = self.org_policies(file, org, "ResourceControlPolicies", PolicyKind::Rcp);
+        self.organization = Some(Organization { id, management_account, accounts, scps, rcps });
+    }
+
+    fn org_policies(&mut self, file: &str, org: &Json, key: &str, kind: PolicyKind) -> Vec<OrgPolicy> {
+        let mut out = Vec::new();
+        for (i, entry) in self.list(file, org, key) {
+            let p = format!("/Organization/{key}/{i}");
+            let name = self.string(file, entry, &p, "Name");
+            let mut targets = Vec::new();
+            for (j, t) in self.list(file, entry, "Targets") {
+                match t {
+                    Json::String(s) => targets.push(s.clone()),
+                    other => self.err(file, format!("{p}/Targets/{j}"), format!("expected a root, OU or account id, found {}", other.type_name())),
+                }
+            }
+            let Some(doc) = entry.get("Policy") else {
+                self.err(file, &p, "missing Policy");
+                continue;
+            };
+            let size = policy_size(doc);
+            if size > 5120 {
+                self.problems.push(Problem::warning(file, format!("{p}/Policy"), format!("policy is {size} characters; Organizations allows 5,120")));
+            }
+            let policy = self.policy(file, doc, &format!("{p}/Policy"), kind);
+            if let (Some(name), Some(policy)) = (name, policy) {
+                out.push(OrgPolicy { targets, policy: NamedPolicy { name, policy } });
+            }
+        }
+        out
+    }
+
+    fn resolve(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        for Pending { file, pointer, kind } in pending {
+            match kind {
+                RefKind::UserGroup { user, account, group } => match self.group_by_key.get(&(account, group.to_ascii_lowercase())) {
+                    Some(&g) => self.users[user].groups.push(g),
+                    None => self.err(&file, pointer, format!("group {group:?} is not in the store")),
+                },
+                RefKind::UserManaged { user, arn } => {
+                    if let Some(m) = self.managed_ref(&file, &pointer, &arn) {
+                        self.users[user].managed.push(m);
+                    }
+                }
+                RefKind::UserBoundary { user, arn } => self.users[user].boundary = self.managed_ref(&file, &pointer, &arn),
+                RefKind::GroupManaged { group, arn } => {
+                    if let Some(m) = self.managed_ref(&file, &pointer, &arn) {
+                        self.groups[group].managed.push(m);
+                    }
+                }
+                RefKind::RoleManaged { role, arn } => {
+                    if let Some(m) = self.managed_ref(&file, &pointer, &arn) {
+                        self.roles[role].managed.push(m);
+                    }
+                }
+                RefKind::RoleBoundary { role, arn } => self.roles[role].boundary = self.managed_ref(&file, &pointer, &arn),
+            }
+        }
+    }
+
+    fn managed_ref(&mut self, file: &str, pointer: &str, arn: &str) -> Option<ManagedIdx> {
+        let found = self.managed_by_arn.get(arn).copied();
+        if found.is_none() {
+            self.err(file, pointer, format!("managed policy {arn} is not in the store (add it to Policies)"));
+        }
+        found
+    }
+
+    fn size_warnings(&mut self) {
+        for (file, pointer, kind, size, limit) in std::mem::take(&mut self.inline_sizes) {
+            if size > limit {
+                self.problems.push(Problem::warning(
+                    &file,
+                    pointer,
+                    format!("the {kind}'s inline policies total {size} characters; IAM allows {limit}"),
+                ));
+            }
+        }
+    }
+}
+
+/// The size IAM counts for a policy given as an object or as (URL-encoded) text.
+fn policy_size(doc: &Json) -> usize {
+    match doc {
+        Json::String(s) => Json::parse(s).map(|j| compact_len(&j)).unwrap_or(s.len()),
+        other => compact_len(other),
+    }
+}

@@ -1,0 +1,134 @@
+//! The `authorize` and `validate` commands.
+//!
+//! `authorize --jsonl` streams: it reads, decides and writes one line at a time through buffered
+//! I/O, so a run of any length holds one request in memory and answers in order.
+
+use keycard::{Answer, LoadError, Request, Severity, Snapshot, Store};
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+include!(concat!(env!("OUT_DIR"), "/default_store.rs"));
+
+/// Loads the store at `path`, or the embedded default store.
+fn load(path: Option<&Path>) -> Result<Store, LoadError> {
+    match path {
+        Some(p) => Store::load(p),
+        None => Store::from_documents(DEFAULT_STORE.iter().map(|(n, t)| (*n, *t))),
+    }
+}
+
+fn load_or_report(path: Option<&Path>) -> Option<Snapshot> {
+    match load(path) {
+        Ok(store) => Some(Snapshot::new(store)),
+        Err(e) => {
+            eprintln!("keycard: cannot load the store");
+            for p in e.problems() {
+                eprintln!("{p}");
+            }
+            None
+        }
+    }
+}
+
+fn error_line(message: &str) -> String {
+    serde_json::json!({ "error": message }).to_string()
+}
+
+fn answer_line(answer: &Answer) -> String {
+    serde_json::to_string(answer).unwrap_or_else(|_| error_line("cannot serialize the answer"))
+}
+
+/// `keycard authorize [--explain] [FILE]`: exit 0 allowed, 1 denied, 2 error.
+pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
+    let Some(snapshot) = load_or_report(policies) else { return ExitCode::from(2) };
+    let text = match file {
+        Some(f) => std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display())),
+        None => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map(|_| s).map_err(|e| format!("cannot read stdin: {e}"))
+        }
+    };
+    let request = text.and_then(|t| Request::from_json(&t).map_err(|e| e.to_string()));
+    match request {
+        Ok(mut request) => {
+            if explain {
+                request.set_explain(true);
+            }
+            let answer = snapshot.authorize(&request);
+            println!("{}", answer_line(&answer));
+            if answer.decision.is_allowed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            println!("{}", error_line(&e));
+            eprintln!("keycard: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `keycard authorize --jsonl`: one answer line per request line; bad lines answer `{"error"}`.
+pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCode {
+    let Some(snapshot) = load_or_report(policies) else { return ExitCode::from(2) };
+    let stdin = std::io::stdin().lock();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("keycard: cannot read stdin: {e}");
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = match Request::from_json(&line) {
+            Ok(mut request) => {
+                if explain {
+                    request.set_explain(true);
+                }
+                answer_line(&snapshot.authorize(&request))
+            }
+            Err(e) => error_line(&e.to_string()),
+        };
+        if writeln!(out, "{reply}").is_err() {
+            return ExitCode::SUCCESS; // the reader went away (e.g. `| head`)
+        }
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+/// `keycard validate`: every problem, then a summary; exit 1 on any error.
+pub(crate) fn validate(policies: Option<&Path>) -> ExitCode {
+    match load(policies) {
+        Ok(store) => {
+            for w in store.warnings() {
+                println!("{w}");
+            }
+            let s = store.stats();
+            println!(
+                "ok: {} files, {} principals, {} policies, {} statements (snapshot {})",
+                s.files,
+                s.principals,
+                s.policies,
+                s.statements,
+                store.id()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for p in e.problems() {
+                println!("{p}");
+            }
+            let n = e.problems().iter().filter(|p| p.severity == Severity::Error).count();
+            println!("{n} error{}", if n == 1 { "" } else { "s" });
+            ExitCode::from(1)
+        }
+    }
+}
