@@ -109,6 +109,7 @@ pub(crate) fn parse_policy(
     }
     let mut statements = Vec::new();
     match doc.get("Statement") {
+        None if has_miscased(pairs, "Statement") => {}
         None => errors.push(PolicyError::new(pointer, "missing Statement")),
         Some(obj @ Json::Object(_)) => {
             let p = format!("{pointer}/Statement");
@@ -224,7 +225,9 @@ fn parse_statement(
             None
         }
         None => {
-            errors.push(PolicyError::new(pointer, "missing Effect"));
+            if !has_miscased(pairs, "Effect") {
+                errors.push(PolicyError::new(pointer, "missing Effect"));
+            }
             None
         }
     };
@@ -238,7 +241,9 @@ fn parse_statement(
             None
         }
         (None, None) => {
-            errors.push(PolicyError::new(pointer, "missing Action (or NotAction)"));
+            if !has_miscased(pairs, "Action") && !has_miscased(pairs, "NotAction") {
+                errors.push(PolicyError::new(pointer, "missing Action (or NotAction)"));
+            }
             None
         }
         (Some(a), None) => parse_actions(a, false, kind, forbid_vars, &format!("{pointer}/Action"), errors),
@@ -264,7 +269,9 @@ fn parse_statement(
             None
         }
         (None, None) => {
-            errors.push(PolicyError::new(pointer, "missing Resource (or NotResource)"));
+            if !has_miscased(pairs, "Resource") && !has_miscased(pairs, "NotResource") {
+                errors.push(PolicyError::new(pointer, "missing Resource (or NotResource)"));
+            }
             None
         }
         (Some(r), None) => parse_resources(r, false, vars, &format!("{pointer}/Resource"), errors),
@@ -278,7 +285,7 @@ fn parse_statement(
             None
         }
         (None, None) => {
-            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp) {
+            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp) && !has_miscased(pairs, "Principal") {
                 errors.push(PolicyError::new(pointer, "missing Principal: required in this kind of policy"));
             }
             None
@@ -327,6 +334,11 @@ fn parse_statement(
         return None;
     }
     Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
+}
+
+/// Whether an element is present under another spelling (already reported as unknown).
+fn has_miscased(pairs: &[(String, Json)], name: &str) -> bool {
+    pairs.iter().any(|(k, _)| k != name && k.eq_ignore_ascii_case(name))
 }
 
 fn is_rcp_full_access(node: &Json) -> bool {

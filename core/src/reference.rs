@@ -427,6 +427,8 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
     let now = given.unwrap_or_else(Instant::now);
     ctx.insert_default("aws:CurrentTime", vec![Scalar::Str(now.to_iso())]);
     ctx.insert_default("aws:EpochTime", vec![Scalar::Num(now.secs.to_string())]);
+    // AWS always sets aws:ViaAWSService; a request that does not say is a direct call.
+    ctx.insert_default("aws:ViaAWSService", vec![Scalar::Bool(false)]);
     // Organization keys for the principal.
     if let Some(org) = &store.organization {
         let org_path = |account: &str| -> Option<(String, String)> {
