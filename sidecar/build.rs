@@ -30,7 +30,11 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(manifest.join("..")).unwrap_or(f);
-        code.push_str(&format!("    ({:?}, include_str!({:?})),\n", rel.display().to_string(), f.display().to_string()));
+        code.push_str(&format!(
+            "    ({:?}, include_str!({:?})),\n",
+            rel.display().to_string(),
+            f.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("default_store.rs");

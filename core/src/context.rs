@@ -84,16 +84,24 @@ impl Context {
                 return Err(RequestError::new(ptr, "empty context key"));
             }
             if ctx.entries.contains_key(&key.to_ascii_lowercase()) {
-                return Err(RequestError::new(ptr, format!("context key {key:?} is given twice (keys are case-insensitive)")));
+                return Err(RequestError::new(
+                    ptr,
+                    format!("context key {key:?} is given twice (keys are case-insensitive)"),
+                ));
             }
             let values = match v {
                 serde_json::Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| scalar(item).ok_or_else(|| RequestError::new(format!("{ptr}/{i}"), "expected a string, number or boolean")))
+                    .map(|(i, item)| {
+                        scalar(item).ok_or_else(|| {
+                            RequestError::new(format!("{ptr}/{i}"), "expected a string, number or boolean")
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
-                other => vec![scalar(other)
-                    .ok_or_else(|| RequestError::new(&ptr, "expected a string, number, boolean or an array of them"))?],
+                other => vec![scalar(other).ok_or_else(|| {
+                    RequestError::new(&ptr, "expected a string, number, boolean or an array of them")
+                })?],
             };
             ctx.insert(key, values);
         }

@@ -8,8 +8,8 @@
 //! them are collected so `keycard validate` can print them at once.
 
 use crate::ast::{
-    ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock,
-    Qualifier, ResourceBlock, Statement, Version,
+    ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
+    ResourceBlock, Statement, Version,
 };
 use crate::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 use crate::error::PolicyError;
@@ -104,7 +104,10 @@ pub(crate) fn parse_policy(
     }
     if let Some(id) = doc.get("Id") {
         if !matches!(id, Json::String(_)) {
-            errors.push(PolicyError::new(format!("{pointer}/Id"), format!("expected a string, found {}", id.type_name())));
+            errors.push(PolicyError::new(
+                format!("{pointer}/Id"),
+                format!("expected a string, found {}", id.type_name()),
+            ));
         }
     }
     let mut statements = Vec::new();
@@ -201,7 +204,9 @@ fn parse_statement(
     let sid = match node.get("Sid") {
         None => None,
         Some(Json::String(s)) => {
-            if matches!(kind, PolicyKind::Identity | PolicyKind::Session) && !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if matches!(kind, PolicyKind::Identity | PolicyKind::Session)
+                && !s.chars().all(|c| c.is_ascii_alphanumeric())
+            {
                 errors.push(PolicyError::new(
                     format!("{pointer}/Sid"),
                     format!("Sid {s:?} must contain only letters and digits in an identity policy"),
@@ -210,7 +215,10 @@ fn parse_statement(
             Some(s.clone())
         }
         Some(other) => {
-            errors.push(PolicyError::new(format!("{pointer}/Sid"), format!("expected a string, found {}", other.type_name())));
+            errors.push(PolicyError::new(
+                format!("{pointer}/Sid"),
+                format!("expected a string, found {}", other.type_name()),
+            ));
             None
         }
     };
@@ -264,7 +272,10 @@ fn parse_statement(
         (r, nr) if kind == PolicyKind::Trust => {
             if r.is_some() || nr.is_some() {
                 let el = if r.is_some() { "Resource" } else { "NotResource" };
-                errors.push(PolicyError::new(format!("{pointer}/{el}"), format!("{el} is not allowed in a trust policy")));
+                errors.push(PolicyError::new(
+                    format!("{pointer}/{el}"),
+                    format!("{el} is not allowed in a trust policy"),
+                ));
             }
             None
         }
@@ -285,7 +296,9 @@ fn parse_statement(
             None
         }
         (None, None) => {
-            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp) && !has_miscased(pairs, "Principal") {
+            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
+                && !has_miscased(pairs, "Principal")
+            {
                 errors.push(PolicyError::new(pointer, "missing Principal: required in this kind of policy"));
             }
             None
@@ -306,10 +319,15 @@ fn parse_statement(
                 }
                 _ => {
                     if not && effect == Some(Effect::Allow) {
-                        errors.push(PolicyError::new(&p_ptr, "NotPrincipal is only supported with \"Effect\": \"Deny\""));
+                        errors
+                            .push(PolicyError::new(&p_ptr, "NotPrincipal is only supported with \"Effect\": \"Deny\""));
                     }
                     let block = parse_principal(value, not, version, &p_ptr, errors);
-                    if kind == PolicyKind::Rcp && !block.as_ref().is_some_and(|b| b.any && b.aws.is_empty() && b.service.is_empty() && b.federated.is_empty()) {
+                    if kind == PolicyKind::Rcp
+                        && !block.as_ref().is_some_and(|b| {
+                            b.any && b.aws.is_empty() && b.service.is_empty() && b.federated.is_empty()
+                        })
+                    {
                         errors.push(PolicyError::new(&p_ptr, "an RCP's Principal must be \"*\""));
                     }
                     block
@@ -343,7 +361,10 @@ fn has_miscased(pairs: &[(String, Json)], name: &str) -> bool {
 
 fn is_rcp_full_access(node: &Json) -> bool {
     let star = |v: Option<&Json>| matches!(v, Some(Json::String(s)) if s == "*");
-    star(node.get("Principal")) && star(node.get("Action")) && star(node.get("Resource")) && node.get("Condition").is_none()
+    star(node.get("Principal"))
+        && star(node.get("Action"))
+        && star(node.get("Resource"))
+        && node.get("Condition").is_none()
 }
 
 /// A string or a non-empty array of strings.
@@ -360,13 +381,19 @@ fn string_list<'a>(node: &'a Json, pointer: &str, errors: &mut Vec<PolicyError>)
             .filter_map(|(i, item)| match item {
                 Json::String(s) => Some((format!("{pointer}/{i}"), s.as_str())),
                 other => {
-                    errors.push(PolicyError::new(format!("{pointer}/{i}"), format!("expected a string, found {}", other.type_name())));
+                    errors.push(PolicyError::new(
+                        format!("{pointer}/{i}"),
+                        format!("expected a string, found {}", other.type_name()),
+                    ));
                     None
                 }
             })
             .collect(),
         other => {
-            errors.push(PolicyError::new(pointer, format!("expected a string or an array of strings, found {}", other.type_name())));
+            errors.push(PolicyError::new(
+                pointer,
+                format!("expected a string or an array of strings, found {}", other.type_name()),
+            ));
             Vec::new()
         }
     }
@@ -410,7 +437,8 @@ fn parse_resources(
     let mut patterns = Vec::new();
     for (p, raw) in string_list(node, pointer, errors) {
         if raw != "*" && !raw.starts_with("arn:") {
-            errors.push(PolicyError::new(&p, format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\"")));
+            errors
+                .push(PolicyError::new(&p, format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\"")));
             continue;
         }
         match Template::parse(raw, true, vars) {
@@ -488,7 +516,10 @@ fn parse_principal(
                                 } else {
                                     block.aws.push(entry.to_owned());
                                 }
-                            } else if entry.len() >= 16 && entry.starts_with('A') && entry.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+                            } else if entry.len() >= 16
+                                && entry.starts_with('A')
+                                && entry.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                            {
                                 block.aws.push(entry.to_owned());
                             } else {
                                 errors.push(PolicyError::new(
@@ -505,7 +536,10 @@ fn parse_principal(
             }
         }
         other => {
-            errors.push(PolicyError::new(pointer, format!("expected \"*\" or an object such as {{\"AWS\": ...}}, found {}", show(other))));
+            errors.push(PolicyError::new(
+                pointer,
+                format!("expected \"*\" or an object such as {{\"AWS\": ...}}, found {}", show(other)),
+            ));
             return None;
         }
     }
@@ -554,7 +588,10 @@ fn parse_conditions(node: &Json, version: Version, pointer: &str, errors: &mut V
             }
         };
         let Json::Object(keys) = keys else {
-            errors.push(PolicyError::new(&op_ptr, format!("expected an object of condition keys, found {}", keys.type_name())));
+            errors.push(PolicyError::new(
+                &op_ptr,
+                format!("expected an object of condition keys, found {}", keys.type_name()),
+            ));
             continue;
         };
         if keys.is_empty() {
@@ -602,7 +639,10 @@ fn scalar_text(v: &Json, pointer: &str, errors: &mut Vec<PolicyError>) -> Option
         Json::Number(n) => Some((pointer.to_owned(), n.clone())),
         Json::Bool(b) => Some((pointer.to_owned(), b.to_string())),
         other => {
-            errors.push(PolicyError::new(pointer, format!("expected a string, number or boolean, found {}", other.type_name())));
+            errors.push(PolicyError::new(
+                pointer,
+                format!("expected a string, number or boolean, found {}", other.type_name()),
+            ));
             None
         }
     }
@@ -643,11 +683,15 @@ fn parse_condition_value(kind: OpKind, text: &str, version: Version) -> Result<C
         }
         Family::Ip => {
             no_vars("IpAddress")?;
-            Cidr::parse(text).map(CondValue::Cidr).ok_or_else(|| format!("expected an IP address or CIDR, found {text:?}"))
+            Cidr::parse(text)
+                .map(CondValue::Cidr)
+                .ok_or_else(|| format!("expected an IP address or CIDR, found {text:?}"))
         }
         Family::Null => {
             no_vars("Null")?;
-            parse_bool(text).map(CondValue::Null).ok_or_else(|| format!("expected \"true\" or \"false\", found {text:?}"))
+            parse_bool(text)
+                .map(CondValue::Null)
+                .ok_or_else(|| format!("expected \"true\" or \"false\", found {text:?}"))
         }
     }
 }
@@ -697,12 +741,19 @@ fn show(v: &Json) -> String {
 pub(crate) fn compact_len(doc: &Json) -> usize {
     match doc {
         Json::Null => 4,
-        Json::Bool(b) => if *b { 4 } else { 5 },
+        Json::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
         Json::Number(n) => n.len(),
         Json::String(s) => quoted_len(s),
         Json::Array(items) => 2 + items.iter().map(compact_len).sum::<usize>() + items.len().saturating_sub(1),
         Json::Object(pairs) => {
-            2 + pairs.iter().map(|(k, v)| quoted_len(k) + 1 + compact_len(v)).sum::<usize>() + pairs.len().saturating_sub(1)
+            2 + pairs.iter().map(|(k, v)| quoted_len(k) + 1 + compact_len(v)).sum::<usize>()
+                + pairs.len().saturating_sub(1)
         }
     }
 }

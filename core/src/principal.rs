@@ -209,14 +209,19 @@ pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>,
             Ok(c)
         }
         ("iam", r) if r.starts_with("user/") => {
-            let user = store.user_by_arn.get(arn).and_then(|&i| store.users.get(i)).ok_or_else(|| format!("unknown principal: no user {arn} in the store"))?;
+            let user = store
+                .user_by_arn
+                .get(arn)
+                .and_then(|&i| store.users.get(i))
+                .ok_or_else(|| format!("unknown principal: no user {arn} in the store"))?;
             let mut c = with_account(CallerKind::User);
             c.direct = vec![user.arn.clone()];
             if !user.id.is_empty() {
                 c.direct.push(user.id.clone());
             }
             c.identity = user_policies(store, arn);
-            c.boundary = user.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+            c.boundary =
+                user.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
             c.tags = &user.tags;
             c.keys = vec![
                 ("aws:username", user.name.clone()),
@@ -228,13 +233,19 @@ pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>,
             Ok(c)
         }
         ("iam", r) if r.starts_with("role/") => {
-            let role = store.role_by_arn.get(arn).and_then(|&i| store.roles.get(i)).ok_or_else(|| format!("unknown principal: no role {arn} in the store"))?;
+            let role = store
+                .role_by_arn
+                .get(arn)
+                .and_then(|&i| store.roles.get(i))
+                .ok_or_else(|| format!("unknown principal: no role {arn} in the store"))?;
             let mut c = role_caller(store, with_account(CallerKind::Role), role);
             c.keys.push(("aws:userid", role.id.clone()));
             Ok(c)
         }
         ("sts", r) if r.starts_with("assumed-role/") => {
-            let (role_name, session) = r["assumed-role/".len()..].split_once('/').ok_or_else(|| format!("principal {arn} has no session name"))?;
+            let (role_name, session) = r["assumed-role/".len()..]
+                .split_once('/')
+                .ok_or_else(|| format!("principal {arn} has no session name"))?;
             if session.is_empty() || role_name.is_empty() {
                 return Err(format!("principal {arn} has no role or session name"));
             }
@@ -264,7 +275,10 @@ pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>,
                     c.parent.push(user.id.clone());
                 }
                 c.identity = user_policies(store, user_arn);
-                c.boundary = user.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+                c.boundary = user
+                    .boundary
+                    .and_then(|b| store.managed.get(b))
+                    .map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
                 c.tags = &user.tags;
             }
             c.keys = vec![
@@ -285,8 +299,14 @@ fn role_caller<'s>(store: &'s Store, mut c: Caller<'s>, role: &'s crate::store::
         c.parent.push(role.id.clone());
     }
     c.identity = role.inline.iter().map(PolicyRef::from).collect();
-    c.identity.extend(role.managed.iter().filter_map(|&m| store.managed.get(m)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy }));
-    c.boundary = role.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+    c.identity.extend(
+        role.managed
+            .iter()
+            .filter_map(|&m| store.managed.get(m))
+            .map(|m| PolicyRef { name: &m.arn, policy: &m.policy }),
+    );
+    c.boundary =
+        role.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
     c.tags = &role.tags;
     c.service_linked = role.path.starts_with("/aws-service-role/");
     c.keys = vec![

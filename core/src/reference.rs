@@ -24,11 +24,17 @@ use crate::request::Request;
 use crate::store::{arn_account, Store};
 
 /// Actions whose resource is a role and whose resource policy is the role's trust policy.
-const TRUST_ACTIONS: [&str; 5] =
-    ["sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml", "sts:tagsession", "sts:setsourceidentity"];
+const TRUST_ACTIONS: [&str; 5] = [
+    "sts:assumerole",
+    "sts:assumerolewithwebidentity",
+    "sts:assumerolewithsaml",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+];
 const ASSUME_ACTIONS: [&str; 3] = ["sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"];
 /// Service prefixes whose resources RCPs govern (AWS's supported list; it grows).
-const RCP_SERVICES: [&str; 10] = ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
+const RCP_SERVICES: [&str; 10] =
+    ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
 
 /// Decides `request` against `store` by the book.
 pub fn authorize(store: &Store, request: &Request) -> Answer {
@@ -65,7 +71,10 @@ impl Evaluation {
         };
         let ctx = build_context(store, &caller, req);
         if req.action_lc == "sts:getcalleridentity" {
-            if matches!(caller.kind, CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser) {
+            if matches!(
+                caller.kind,
+                CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser
+            ) {
                 self.note("sts:GetCallerIdentity needs signed AWS credentials");
                 return Decision::ImplicitDeny;
             }
@@ -74,7 +83,8 @@ impl Evaluation {
         }
         let mut decision = self.decide_action(store, req, &caller, &ctx, &req.action_lc);
         if ASSUME_ACTIONS.contains(&req.action_lc.as_str()) {
-            let has_tags = ctx.contains("aws:tagkeys") || ctx.iter().any(|(k, _)| k.to_ascii_lowercase().starts_with("aws:requesttag/"));
+            let has_tags = ctx.contains("aws:tagkeys")
+                || ctx.iter().any(|(k, _)| k.to_ascii_lowercase().starts_with("aws:requesttag/"));
             if has_tags {
                 self.note("session tags are passed: sts:TagSession must be allowed too");
                 decision = combine(decision, self.decide_action(store, req, &caller, &ctx, "sts:tagsession"));
@@ -87,7 +97,14 @@ impl Evaluation {
         decision
     }
 
-    fn decide_action(&mut self, store: &Store, req: &Request, caller: &Caller<'_>, ctx: &Context, action: &str) -> Decision {
+    fn decide_action(
+        &mut self,
+        store: &Store,
+        req: &Request,
+        caller: &Caller<'_>,
+        ctx: &Context,
+        action: &str,
+    ) -> Decision {
         let resource = req.resource.as_str();
         let is_trust_action = TRUST_ACTIONS.contains(&action);
         if caller.kind == CallerKind::Root && is_trust_action {
@@ -103,7 +120,8 @@ impl Evaluation {
         let mut resource_side: Vec<ResourceSide<'_>> = Vec::new();
         let mut requires_grant = false;
         let mut owner: Option<String> = None;
-        let trust_role = if is_trust_action { store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) } else { None };
+        let trust_role =
+            if is_trust_action { store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) } else { None };
         if is_trust_action && resource.contains(":role/") {
             requires_grant = true;
             match trust_role {
@@ -132,7 +150,11 @@ impl Evaluation {
             .resource_account
             .clone()
             .or(owner)
-            .or_else(|| arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_owned))
+            .or_else(|| {
+                arn_account(resource)
+                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                    .map(str::to_owned)
+            })
             .or_else(|| caller.account.clone());
 
         let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
@@ -166,7 +188,9 @@ impl Evaluation {
 
         // Step 2: every SCP level must allow.
         for (i, level) in scp_levels.iter().enumerate() {
-            if !level.is_empty() && !level.iter().any(|(p, k)| self.any_match(p, *k, Effect::Allow, action, resource, ctx)) {
+            if !level.is_empty()
+                && !level.iter().any(|(p, k)| self.any_match(p, *k, Effect::Allow, action, resource, ctx))
+            {
                 self.note(format!("no SCP attached at level {} of the account's path allows the action", i + 1));
                 return Decision::ImplicitDeny;
             }
@@ -185,7 +209,8 @@ impl Evaluation {
             None => true,
             Some(b) => self.any_match(b, StatementKind::Boundary, Effect::Allow, action, resource, ctx),
         };
-        let session_allows = session.as_ref().map(|s| self.any_match(s, StatementKind::Session, Effect::Allow, action, resource, ctx));
+        let session_allows =
+            session.as_ref().map(|s| self.any_match(s, StatementKind::Session, Effect::Allow, action, resource, ctx));
         let sp = match caller.kind {
             CallerKind::FederatedUser => session_allows == Some(true),
             _ => session_allows.unwrap_or(true),
@@ -198,7 +223,10 @@ impl Evaluation {
         }
 
         // Principals that only a resource policy can grant.
-        if matches!(caller.kind, CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser) {
+        if matches!(
+            caller.kind,
+            CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser
+        ) {
             if rbp == Some(Level::Direct) {
                 return Decision::Allowed;
             }
@@ -213,7 +241,9 @@ impl Evaluation {
         };
         if cross_account {
             if rbp.is_none() {
-                self.note("cross-account access needs a resource policy in the resource's account that names the caller");
+                self.note(
+                    "cross-account access needs a resource policy in the resource's account that names the caller",
+                );
             }
             if !id {
                 self.note("cross-account access needs an identity-policy allow in the caller's account");
@@ -256,7 +286,15 @@ impl Evaluation {
     }
 
     /// Whether any statement of `effect` in `policy` matches; records matches for the explanation.
-    fn any_match(&mut self, p: &PolicyRef<'_>, kind: StatementKind, effect: Effect, action: &str, resource: &str, ctx: &Context) -> bool {
+    fn any_match(
+        &mut self,
+        p: &PolicyRef<'_>,
+        kind: StatementKind,
+        effect: Effect,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> bool {
         let mut any = false;
         for s in p.policy.statements.iter().filter(|s| s.effect == effect) {
             if self.statement_matches(s, action, resource, ctx) {
@@ -267,13 +305,21 @@ impl Evaluation {
         any
     }
 
-    fn resource_deny(&mut self, rs: &ResourceSide<'_>, caller: &Caller<'_>, action: &str, resource: &str, ctx: &Context) -> bool {
+    fn resource_deny(
+        &mut self,
+        rs: &ResourceSide<'_>,
+        caller: &Caller<'_>,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> bool {
         let mut any = false;
         for s in rs.policy.policy.statements.iter().filter(|s| s.effect == Effect::Deny) {
             let Some(block) = &s.principal else { continue };
             let applies = if block.not {
                 // Documented quirk: a NotPrincipal Deny always applies to a user or role with a boundary.
-                (caller.boundary.is_some() && rs.kind == StatementKind::Resource) || !caller.escapes_not_principal(block)
+                (caller.boundary.is_some() && rs.kind == StatementKind::Resource)
+                    || !caller.escapes_not_principal(block)
             } else {
                 caller.level_in(block).is_some()
             };
@@ -285,7 +331,14 @@ impl Evaluation {
         any
     }
 
-    fn resource_allow(&mut self, rs: &ResourceSide<'_>, caller: &Caller<'_>, action: &str, resource: &str, ctx: &Context) -> Option<Level> {
+    fn resource_allow(
+        &mut self,
+        rs: &ResourceSide<'_>,
+        caller: &Caller<'_>,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> Option<Level> {
         let mut best = None;
         for s in rs.policy.policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
             let Some(block) = &s.principal else { continue };
@@ -303,7 +356,12 @@ impl Evaluation {
 
     fn record(&mut self, kind: StatementKind, policy: &str, s: &Statement) {
         if self.explain {
-            self.out.matched.push(Matched { kind, policy: policy.to_owned(), sid: s.sid.clone(), effect: s.effect.as_str() });
+            self.out.matched.push(Matched {
+                kind,
+                policy: policy.to_owned(),
+                sid: s.sid.clone(),
+                effect: s.effect.as_str(),
+            });
         }
     }
 
@@ -393,11 +451,20 @@ fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s
 }
 
 /// The RCPs at each level of the resource owner's account, when RCPs apply.
-fn rcp_levels<'s>(store: &'s Store, caller: &Caller<'_>, resource_account: Option<&str>, action: &str) -> Vec<LevelPolicies<'s>> {
+fn rcp_levels<'s>(
+    store: &'s Store,
+    caller: &Caller<'_>,
+    resource_account: Option<&str>,
+    action: &str,
+) -> Vec<LevelPolicies<'s>> {
     let Some(org) = &store.organization else { return Vec::new() };
     let Some(account) = resource_account else { return Vec::new() };
     let service = action.split(':').next().unwrap_or("");
-    if caller.service_linked || caller.kind == CallerKind::Service || account == org.management_account || !RCP_SERVICES.contains(&service) {
+    if caller.service_linked
+        || caller.kind == CallerKind::Service
+        || account == org.management_account
+        || !RCP_SERVICES.contains(&service)
+    {
         return Vec::new();
     }
     let Some((account, parents)) = org.accounts.get_key_value(account) else { return Vec::new() };
@@ -462,9 +529,14 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
     for (k, v) in tags.unwrap_or_default() {
         ctx.insert(&format!("aws:ResourceTag/{k}"), vec![Scalar::Str(v.clone())]);
     }
-    if let Some(acct) = req.resource_account.clone().or_else(|| {
-        store.resource_policies.iter().find(|rp| covers(&rp.arn, &req.resource)).and_then(|rp| rp.account.clone())
-    }).or_else(|| arn_account(&req.resource).filter(|a| a.len() == 12).map(str::to_owned)) {
+    if let Some(acct) = req
+        .resource_account
+        .clone()
+        .or_else(|| {
+            store.resource_policies.iter().find(|rp| covers(&rp.arn, &req.resource)).and_then(|rp| rp.account.clone())
+        })
+        .or_else(|| arn_account(&req.resource).filter(|a| a.len() == 12).map(str::to_owned))
+    {
         ctx.insert_default("aws:ResourceAccount", vec![Scalar::Str(acct)]);
     }
     ctx

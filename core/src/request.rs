@@ -24,7 +24,8 @@ const FIELDS: [&str; 9] = [
 ];
 
 /// Context keys that describe the principal: the store supplies them, a request may not.
-const PRINCIPAL_KEYS: [&str; 5] = ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+const PRINCIPAL_KEYS: [&str; 5] =
+    ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
 
 /// Who is asking, as the request names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +88,8 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON or a malformed field.
     pub fn from_json(text: &str) -> Result<Request, RequestError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
         Request::from_value(&value)
     }
 
@@ -112,7 +114,10 @@ impl Request {
             Some(Value::String(s)) => principal_from_str(s, "/principal")?,
             Some(Value::Object(obj)) => principal_from_object(obj)?,
             Some(_) => {
-                return Err(RequestError::new("/principal", "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}"))
+                return Err(RequestError::new(
+                    "/principal",
+                    "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}",
+                ))
             }
         };
         let action = required_str(map, "action")?;
@@ -210,7 +215,9 @@ fn required_str<'a>(map: &'a serde_json::Map<String, Value>, field: &str) -> Res
 
 fn check_action(action: &str) -> Result<&str, RequestError> {
     match action.split_once(':') {
-        Some((service, op)) if !service.is_empty() && !op.is_empty() && !action.contains(char::is_whitespace) => Ok(action),
+        Some((service, op)) if !service.is_empty() && !op.is_empty() && !action.contains(char::is_whitespace) => {
+            Ok(action)
+        }
         _ => Err(RequestError::new("/action", format!("expected \"service:Action\", found {action:?}"))),
     }
 }
@@ -219,7 +226,10 @@ fn check_resource(resource: &str) -> Result<&str, RequestError> {
     if resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6) {
         Ok(resource)
     } else {
-        Err(RequestError::new("/resource", format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {resource:?}")))
+        Err(RequestError::new(
+            "/resource",
+            format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {resource:?}"),
+        ))
     }
 }
 
@@ -238,14 +248,19 @@ fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestErr
 fn principal_from_object(obj: &serde_json::Map<String, Value>) -> Result<PrincipalRef, RequestError> {
     let mut entries = obj.iter();
     let (Some((key, Value::String(v))), None) = (entries.next(), entries.next()) else {
-        return Err(RequestError::new("/principal", "expected exactly one of {\"Service\"|\"Federated\"|\"CanonicalUser\": \"...\"}"));
+        return Err(RequestError::new(
+            "/principal",
+            "expected exactly one of {\"Service\"|\"Federated\"|\"CanonicalUser\": \"...\"}",
+        ));
     };
     match key.as_str() {
         "Service" => Ok(PrincipalRef::Service(v.clone())),
         "Federated" => Ok(PrincipalRef::Federated(v.clone())),
         "CanonicalUser" => Ok(PrincipalRef::CanonicalUser(v.clone())),
         "AWS" => principal_from_str(v, "/principal/AWS"),
-        other => Err(RequestError::new(format!("/principal/{other}"), "expected Service, Federated, CanonicalUser or AWS")),
+        other => {
+            Err(RequestError::new(format!("/principal/{other}"), "expected Service, Federated, CanonicalUser or AWS"))
+        }
     }
 }
 

@@ -235,7 +235,12 @@ impl Store {
     }
 }
 
-fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut BTreeSet<PathBuf>, problems: &mut Vec<Problem>) {
+fn collect_json_files(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut BTreeSet<PathBuf>,
+    problems: &mut Vec<Problem>,
+) {
     let shown = dir.display().to_string();
     let canonical = match std::fs::canonicalize(dir) {
         Ok(c) => c,
@@ -385,7 +390,11 @@ impl Builder {
             None => None,
             Some(Json::String(a)) if is_account_id(a) => Some(a.clone()),
             Some(other) => {
-                self.err(file, "/AccountId", format!("expected a 12-digit account ID string, found {}", other.type_name()));
+                self.err(
+                    file,
+                    "/AccountId",
+                    format!("expected a 12-digit account ID string, found {}", other.type_name()),
+                );
                 None
             }
         };
@@ -426,7 +435,11 @@ impl Builder {
         match entry.get(key) {
             Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(other) => {
-                self.err(file, format!("{pointer}/{key}"), format!("expected a non-empty string, found {}", other.type_name()));
+                self.err(
+                    file,
+                    format!("{pointer}/{key}"),
+                    format!("expected a non-empty string, found {}", other.type_name()),
+                );
                 None
             }
             None => {
@@ -455,7 +468,14 @@ impl Builder {
     }
 
     /// `[{"PolicyName", "PolicyDocument"}]` lists of inline policies.
-    fn inline_list(&mut self, file: &str, entry: &Json, pointer: &str, key: &str, owner_arn: &str) -> (Vec<NamedPolicy>, usize) {
+    fn inline_list(
+        &mut self,
+        file: &str,
+        entry: &Json,
+        pointer: &str,
+        key: &str,
+        owner_arn: &str,
+    ) -> (Vec<NamedPolicy>, usize) {
         let mut out = Vec::new();
         let mut size = 0;
         for (i, item) in self.list(file, entry, key) {
@@ -510,7 +530,11 @@ impl Builder {
             };
             if let (Some(k), Some(v)) = (key, value) {
                 if out.iter().any(|(ok, _)| ok.eq_ignore_ascii_case(&k)) {
-                    self.err(file, format!("{p}/Key"), format!("duplicate tag key {k:?} (tag keys are case-insensitive)"));
+                    self.err(
+                        file,
+                        format!("{p}/Key"),
+                        format!("duplicate tag key {k:?} (tag keys are case-insensitive)"),
+                    );
                 } else {
                     out.push((k, v));
                 }
@@ -520,13 +544,25 @@ impl Builder {
     }
 
     /// The entity's ARN and account: `Arn` when given, else built from the account, path and name.
-    fn entity_arn(&mut self, file: &str, entry: &Json, pointer: &str, kind: &str, name: &str, doc_account: Option<&str>) -> Option<(String, String)> {
+    fn entity_arn(
+        &mut self,
+        file: &str,
+        entry: &Json,
+        pointer: &str,
+        kind: &str,
+        name: &str,
+        doc_account: Option<&str>,
+    ) -> Option<(String, String)> {
         let path = entry.get("Path").and_then(Json::as_str).unwrap_or("/");
         match entry.get("Arn") {
             Some(Json::String(arn)) => {
                 let expected = format!(":{kind}{path}{name}");
                 if !arn.starts_with("arn:") || !arn.ends_with(&expected) {
-                    self.err(file, format!("{pointer}/Arn"), format!("{arn:?} does not match its Path and name (expected it to end with {expected:?})"));
+                    self.err(
+                        file,
+                        format!("{pointer}/Arn"),
+                        format!("{arn:?} does not match its Path and name (expected it to end with {expected:?})"),
+                    );
                     return None;
                 }
                 match arn_account(arn) {
@@ -555,12 +591,18 @@ impl Builder {
         let Some(arn) = self.string(file, entry, pointer, "Arn") else { return };
         let versions: Vec<(usize, &Json)> = self.list(file, entry, "PolicyVersionList");
         let default_id = entry.get("DefaultVersionId").and_then(Json::as_str);
-        let chosen = versions
-            .iter()
-            .find(|(_, v)| matches!(v.get("IsDefaultVersion"), Some(Json::Bool(true))))
-            .or_else(|| versions.iter().find(|(_, v)| default_id.is_some() && v.get("VersionId").and_then(Json::as_str) == default_id));
+        let chosen =
+            versions.iter().find(|(_, v)| matches!(v.get("IsDefaultVersion"), Some(Json::Bool(true)))).or_else(|| {
+                versions
+                    .iter()
+                    .find(|(_, v)| default_id.is_some() && v.get("VersionId").and_then(Json::as_str) == default_id)
+            });
         let Some(&(i, version)) = chosen else {
-            self.err(file, pointer, format!("managed policy {arn} has no default version (IsDefaultVersion: true) in PolicyVersionList"));
+            self.err(
+                file,
+                pointer,
+                format!("managed policy {arn} has no default version (IsDefaultVersion: true) in PolicyVersionList"),
+            );
             return;
         };
         let p = format!("{pointer}/PolicyVersionList/{i}/Document");
@@ -570,7 +612,11 @@ impl Builder {
         };
         let size = policy_size(doc);
         if size > 6144 {
-            self.problems.push(Problem::warning(file, &p, format!("managed policy is {size} characters; IAM allows 6,144")));
+            self.problems.push(Problem::warning(
+                file,
+                &p,
+                format!("managed policy is {size} characters; IAM allows 6,144"),
+            ));
         }
         let Some(policy) = self.policy(file, doc, &p, PolicyKind::Identity) else { return };
         if self.managed_by_arn.contains_key(&arn) {
@@ -598,7 +644,11 @@ impl Builder {
         let idx = self.groups.len();
         self.group_by_key.insert(key, idx);
         for (p, arn) in attached {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::GroupManaged { group: idx, arn } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::GroupManaged { group: idx, arn },
+            });
         }
         self.groups.push(Group { inline, managed: Vec::new() });
     }
@@ -616,7 +666,11 @@ impl Builder {
         for (i, g) in self.list(file, entry, "GroupList") {
             match g {
                 Json::String(s) => group_names.push((format!("{pointer}/GroupList/{i}"), s.clone())),
-                other => self.err(file, format!("{pointer}/GroupList/{i}"), format!("expected a group name, found {}", other.type_name())),
+                other => self.err(
+                    file,
+                    format!("{pointer}/GroupList/{i}"),
+                    format!("expected a group name, found {}", other.type_name()),
+                ),
             }
         }
         if self.user_by_arn.contains_key(&arn) {
@@ -626,15 +680,37 @@ impl Builder {
         let idx = self.users.len();
         self.user_by_arn.insert(arn.clone(), idx);
         for (p, group) in group_names {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserGroup { user: idx, account: account.clone(), group } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::UserGroup { user: idx, account: account.clone(), group },
+            });
         }
         for (p, arn) in attached {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserManaged { user: idx, arn } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::UserManaged { user: idx, arn },
+            });
         }
         if let Some((p, arn)) = boundary {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::UserBoundary { user: idx, arn } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::UserBoundary { user: idx, arn },
+            });
         }
-        self.users.push(User { arn, name, id, account, inline, managed: Vec::new(), groups: Vec::new(), boundary: None, tags });
+        self.users.push(User {
+            arn,
+            name,
+            id,
+            account,
+            inline,
+            managed: Vec::new(),
+            groups: Vec::new(),
+            boundary: None,
+            tags,
+        });
     }
 
     fn role(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
@@ -647,7 +723,11 @@ impl Builder {
                 let p = format!("{pointer}/AssumeRolePolicyDocument");
                 let size = policy_size(doc);
                 if size > 4096 {
-                    self.problems.push(Problem::warning(file, &p, format!("trust policy is {size} characters; IAM allows 2,048 (4,096 raised)")));
+                    self.problems.push(Problem::warning(
+                        file,
+                        &p,
+                        format!("trust policy is {size} characters; IAM allows 2,048 (4,096 raised)"),
+                    ));
                 }
                 self.policy(file, doc, &p, PolicyKind::Trust)
             }
@@ -666,12 +746,20 @@ impl Builder {
             Some(Json::Number(n)) => match n.parse::<u32>() {
                 Ok(v) if (3600..=43200).contains(&v) => v,
                 _ => {
-                    self.err(file, format!("{pointer}/MaxSessionDuration"), format!("expected 3600 to 43200 seconds, found {n}"));
+                    self.err(
+                        file,
+                        format!("{pointer}/MaxSessionDuration"),
+                        format!("expected 3600 to 43200 seconds, found {n}"),
+                    );
                     3600
                 }
             },
             Some(other) => {
-                self.err(file, format!("{pointer}/MaxSessionDuration"), format!("expected a number, found {}", other.type_name()));
+                self.err(
+                    file,
+                    format!("{pointer}/MaxSessionDuration"),
+                    format!("expected a number, found {}", other.type_name()),
+                );
                 3600
             }
         };
@@ -684,13 +772,32 @@ impl Builder {
         self.role_by_arn.insert(arn.clone(), idx);
         self.role_by_name.insert((account.clone(), name), idx);
         for (p, arn) in attached {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::RoleManaged { role: idx, arn } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::RoleManaged { role: idx, arn },
+            });
         }
         if let Some((p, arn)) = boundary {
-            self.pending.push(Pending { file: file.to_owned(), pointer: p, kind: RefKind::RoleBoundary { role: idx, arn } });
+            self.pending.push(Pending {
+                file: file.to_owned(),
+                pointer: p,
+                kind: RefKind::RoleBoundary { role: idx, arn },
+            });
         }
         let trust = NamedPolicy { name: format!("{arn}#trust"), policy: trust };
-        self.roles.push(Role { arn, id, account, path, trust, inline, managed: Vec::new(), boundary: None, tags, max_session_duration });
+        self.roles.push(Role {
+            arn,
+            id,
+            account,
+            path,
+            trust,
+            inline,
+            managed: Vec::new(),
+            boundary: None,
+            tags,
+            max_session_duration,
+        });
     }
 
     fn resource_policy(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
@@ -704,7 +811,9 @@ impl Builder {
                 self.err(file, format!("{pointer}/Account"), format!("expected a 12-digit account ID, found {a:?}"));
                 None
             }
-            None => arn_account(&arn).filter(|a| is_account_id(a)).map(str::to_owned).or(doc_account.map(str::to_owned)),
+            None => {
+                arn_account(&arn).filter(|a| is_account_id(a)).map(str::to_owned).or(doc_account.map(str::to_owned))
+            }
         };
         let tags = self.tags(file, entry, pointer);
         let Some(doc) = entry.get("Policy") else {
@@ -738,7 +847,11 @@ impl Builder {
             for (j, parent) in self.list(file, a, "Parents") {
                 match parent {
                     Json::String(s) => parents.push(s.clone()),
-                    other => self.err(file, format!("{p}/Parents/{j}"), format!("expected a root or OU id, found {}", other.type_name())),
+                    other => self.err(
+                        file,
+                        format!("{p}/Parents/{j}"),
+                        format!("expected a root or OU id, found {}", other.type_name()),
+                    ),
                 }
             }
             if accounts.insert(acct.clone(), parents).is_some() {
@@ -759,7 +872,11 @@ impl Builder {
             for (j, t) in self.list(file, entry, "Targets") {
                 match t {
                     Json::String(s) => targets.push(s.clone()),
-                    other => self.err(file, format!("{p}/Targets/{j}"), format!("expected a root, OU or account id, found {}", other.type_name())),
+                    other => self.err(
+                        file,
+                        format!("{p}/Targets/{j}"),
+                        format!("expected a root, OU or account id, found {}", other.type_name()),
+                    ),
                 }
             }
             let Some(doc) = entry.get("Policy") else {
@@ -768,7 +885,11 @@ impl Builder {
             };
             let size = policy_size(doc);
             if size > 5120 {
-                self.problems.push(Problem::warning(file, format!("{p}/Policy"), format!("policy is {size} characters; Organizations allows 5,120")));
+                self.problems.push(Problem::warning(
+                    file,
+                    format!("{p}/Policy"),
+                    format!("policy is {size} characters; Organizations allows 5,120"),
+                ));
             }
             let policy = self.policy(file, doc, &format!("{p}/Policy"), kind);
             if let (Some(name), Some(policy)) = (name, policy) {
@@ -782,16 +903,20 @@ impl Builder {
         let pending = std::mem::take(&mut self.pending);
         for Pending { file, pointer, kind } in pending {
             match kind {
-                RefKind::UserGroup { user, account, group } => match self.group_by_key.get(&(account, group.to_ascii_lowercase())) {
-                    Some(&g) => self.users[user].groups.push(g),
-                    None => self.err(&file, pointer, format!("group {group:?} is not in the store")),
-                },
+                RefKind::UserGroup { user, account, group } => {
+                    match self.group_by_key.get(&(account, group.to_ascii_lowercase())) {
+                        Some(&g) => self.users[user].groups.push(g),
+                        None => self.err(&file, pointer, format!("group {group:?} is not in the store")),
+                    }
+                }
                 RefKind::UserManaged { user, arn } => {
                     if let Some(m) = self.managed_ref(&file, &pointer, &arn) {
                         self.users[user].managed.push(m);
                     }
                 }
-                RefKind::UserBoundary { user, arn } => self.users[user].boundary = self.managed_ref(&file, &pointer, &arn),
+                RefKind::UserBoundary { user, arn } => {
+                    self.users[user].boundary = self.managed_ref(&file, &pointer, &arn)
+                }
                 RefKind::GroupManaged { group, arn } => {
                     if let Some(m) = self.managed_ref(&file, &pointer, &arn) {
                         self.groups[group].managed.push(m);
@@ -802,7 +927,9 @@ impl Builder {
                         self.roles[role].managed.push(m);
                     }
                 }
-                RefKind::RoleBoundary { role, arn } => self.roles[role].boundary = self.managed_ref(&file, &pointer, &arn),
+                RefKind::RoleBoundary { role, arn } => {
+                    self.roles[role].boundary = self.managed_ref(&file, &pointer, &arn)
+                }
             }
         }
     }

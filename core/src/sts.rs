@@ -46,9 +46,15 @@ impl StsError {
 pub fn session_duration(op: StsOperation, requested: Option<u32>) -> Result<u32, StsError> {
     let (min, max, default) = match op {
         StsOperation::AssumeRole { chained: true, .. } => (900, 3600, 3600),
-        StsOperation::AssumeRole { role_max_session, chained: false } => (900, role_max_session.clamp(3600, 43_200), 3600),
-        StsOperation::GetSessionToken { root: true } | StsOperation::GetFederationToken { root: true } => (900, 3600, 3600),
-        StsOperation::GetSessionToken { root: false } | StsOperation::GetFederationToken { root: false } => (900, 129_600, 43_200),
+        StsOperation::AssumeRole { role_max_session, chained: false } => {
+            (900, role_max_session.clamp(3600, 43_200), 3600)
+        }
+        StsOperation::GetSessionToken { root: true } | StsOperation::GetFederationToken { root: true } => {
+            (900, 3600, 3600)
+        }
+        StsOperation::GetSessionToken { root: false } | StsOperation::GetFederationToken { root: false } => {
+            (900, 129_600, 43_200)
+        }
     };
     let d = requested.unwrap_or(default);
     if d < min || d > max {

@@ -19,7 +19,8 @@ fn run_cases(store_dir: &Path, cases: &Path, out: &mut Outcome) {
     let text = std::fs::read_to_string(cases).unwrap();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
-        let request = Request::from_value(&case["request"]).unwrap_or_else(|e| panic!("{}:{}: {e}", cases.display(), n + 1));
+        let request =
+            Request::from_value(&case["request"]).unwrap_or_else(|e| panic!("{}:{}: {e}", cases.display(), n + 1));
         let expect = case["expect"].as_str().unwrap();
         let why = case["why"].as_str().unwrap_or("");
         let got = snapshot.authorize(&request).decision;
@@ -29,7 +30,13 @@ fn run_cases(store_dir: &Path, cases: &Path, out: &mut Outcome) {
             e => d.as_str() == e,
         };
         out.run += 1;
-        let report = format!("{}:{}: expected {expect}, got {} (reference {}): {why}", cases.display(), n + 1, got.as_str(), reference.as_str());
+        let report = format!(
+            "{}:{}: expected {expect}, got {} (reference {}): {why}",
+            cases.display(),
+            n + 1,
+            got.as_str(),
+            reference.as_str()
+        );
         if got != reference {
             out.failures.push(format!("snapshot and reference disagree: {report}"));
         } else if !ok(got) {
@@ -47,13 +54,20 @@ fn finish(out: Outcome) {
         eprintln!("uncertain (not a failure): {u}");
     }
     assert!(out.run > 0, "no cases ran");
-    assert!(out.failures.is_empty(), "{} of {} cases failed:\n{}", out.failures.len(), out.run, out.failures.join("\n"));
+    assert!(
+        out.failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        out.failures.len(),
+        out.run,
+        out.failures.join("\n")
+    );
 }
 
 #[test]
 fn shared_conformance_corpus() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     assert!(dirs.len() >= 10, "the corpus is missing cases");
     let mut out = Outcome { run: 0, failures: Vec::new(), uncertain: Vec::new() };

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 const KEYCARD: &str = env!("CARGO_BIN_EXE_keycard");
@@ -44,7 +44,9 @@ fn small_store(name: &str) -> PathBuf {
 }
 
 fn req(resource: &str) -> String {
-    format!(r#"{{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "{resource}"}}"#)
+    format!(
+        r#"{{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "{resource}"}}"#
+    )
 }
 
 #[test]
@@ -80,7 +82,11 @@ fn validate_reports_three_broken_files_with_pointers() {
     let errors: Vec<&str> = stdout.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 3, "{stdout}");
     assert!(errors.iter().any(|l| l.contains("a.json: /UserDetailList/0/UserPolicyList/0/PolicyDocument/Statement/1/Condition/StringLik: unknown condition operator") && l.contains("did you mean StringLike")), "{stdout}");
-    assert!(errors.iter().any(|l| l.contains("b.json: /GroupDetailList/0/GroupPolicyList/0/PolicyDocument/Statement/effect: unknown element")), "{stdout}");
+    assert!(
+        errors.iter().any(|l| l
+            .contains("b.json: /GroupDetailList/0/GroupPolicyList/0/PolicyDocument/Statement/effect: unknown element")),
+        "{stdout}"
+    );
     assert!(errors.iter().any(|l| l.contains("c.json") && l.contains("invalid JSON")), "{stdout}");
 }
 
@@ -116,7 +122,10 @@ fn malformed_requests_are_errors_never_allowed() {
     let p = dir.to_str().unwrap();
     let cases = [
         (r#"{"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}"#, "/principal"),
-        (r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": 7, "resource": "arn:aws:s3:::b/k"}"#, "/action"),
+        (
+            r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": 7, "resource": "arn:aws:s3:::b/k"}"#,
+            "/action",
+        ),
         (r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject"}"#, "/resource"),
         (
             r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "context": {"aws:username": "root"}}"#,
@@ -126,8 +135,14 @@ fn malformed_requests_are_errors_never_allowed() {
             r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "context": {"aws:PrincipalTag/team": "x"}}"#,
             "aws:PrincipalTag/team",
         ),
-        (r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "#, "invalid JSON"),
-        (r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "contxt": {}}"#, "/contxt"),
+        (
+            r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "#,
+            "invalid JSON",
+        ),
+        (
+            r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "contxt": {}}"#,
+            "/contxt",
+        ),
     ];
     for (body, field) in cases {
         let out = run(&["authorize", "--policies", p], body);
@@ -199,4 +214,3 @@ fn jsonl_streams_100k_lines_in_order() {
     assert!(child.wait().unwrap().success());
     assert_eq!(n, 100_000);
 }
-

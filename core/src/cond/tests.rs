@@ -324,7 +324,9 @@ fn numeric_unparsable_request_value_is_false_even_for_not_equals() {
 
 #[test]
 fn numeric_family_missing_key() {
-    for op in ["NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"] {
+    for op in
+        ["NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"]
+    {
         assert_eq!(eval_missing(op, "s3:max-keys", json!(10)), False, "{op}");
     }
     assert_eq!(eval_missing("NumericNotEquals", "s3:max-keys", json!(10)), True);
@@ -351,10 +353,7 @@ fn date_equals_accepts_the_w3c_iso_8601_forms() {
     assert_eq!(eval1("DateEquals", k, json!("2026-01-01T00:00:00Z"), json!("2026-01-01")), True);
     assert_eq!(eval1("DateEquals", k, json!("2026-01-01T10:00Z"), json!("2026-01-01T10:00:00Z")), True);
     assert_eq!(eval1("DateEquals", k, json!("2026-01-01T10:00Z"), json!("2026-01-01T10:00:01Z")), False);
-    assert_eq!(
-        eval1("DateEquals", k, json!("2026-01-01T10:00:00.5+02:00"), json!("2026-01-01T08:00:00.5Z")),
-        True
-    );
+    assert_eq!(eval1("DateEquals", k, json!("2026-01-01T10:00:00.5+02:00"), json!("2026-01-01T08:00:00.5Z")), True);
     assert_eq!(
         eval1("DateEquals", k, json!("2026-01-01T10:00:00.5+02:00"), json!("2026-01-01T08:00:00Z")),
         False,
@@ -416,15 +415,9 @@ fn date_less_than_equals() {
 #[test]
 fn date_greater_than_counts_fractional_seconds() {
     let k = "aws:CurrentTime";
-    assert_eq!(
-        eval1("DateGreaterThan", k, json!("2026-01-01T08:00:00.5Z"), json!("2026-01-01T08:00:00.75Z")),
-        True
-    );
+    assert_eq!(eval1("DateGreaterThan", k, json!("2026-01-01T08:00:00.5Z"), json!("2026-01-01T08:00:00.75Z")), True);
     assert_eq!(eval1("DateGreaterThan", k, json!("2026-01-01T08:00:00.5Z"), json!("2026-01-01T08:00:00.5Z")), False);
-    assert_eq!(
-        eval1("DateGreaterThan", k, json!("2026-01-01T08:00:00.5Z"), json!("2026-01-01T08:00:00.25Z")),
-        False
-    );
+    assert_eq!(eval1("DateGreaterThan", k, json!("2026-01-01T08:00:00.5Z"), json!("2026-01-01T08:00:00.25Z")), False);
 }
 
 #[test]
@@ -641,22 +634,19 @@ fn arn_like_globs_each_field() {
     assert_eq!(eval1("ArnLike", k, p.clone(), json!("arn:aws:ec2:us-east-1:111122223333:instance/i-1")), True);
     assert_eq!(eval1("ArnLike", k, p.clone(), json!("arn:aws:ec2:eu-west-1:111122223333:instance/i-1")), False);
     assert_eq!(eval1("ArnLike", k, p, json!("arn:aws:ec2:us-east-1:111122223333:volume/v-1")), False);
-    assert_eq!(
-        eval1("ArnLike", k, json!("arn:aws:s3:::bucket/*"), json!("arn:aws:s3:::bucket/folder/obj")),
-        True
-    );
+    assert_eq!(eval1("ArnLike", k, json!("arn:aws:s3:::bucket/*"), json!("arn:aws:s3:::bucket/folder/obj")), True);
 }
 
 #[test]
 fn arn_like_sixth_field_keeps_later_colons() {
     let k = "aws:SourceArn";
     let p = json!("arn:aws:logs:*:*:log-group:*");
-    assert_eq!(eval1("ArnLike", k, p.clone(), json!("arn:aws:logs:us-east-1:111122223333:log-group:g:log-stream:s")), True);
-    assert_eq!(eval1("ArnLike", k, p, json!("arn:aws:logs:us-east-1:111122223333:metric-filter:x")), False);
     assert_eq!(
-        eval1("ArnEquals", k, json!("arn:aws:iam::1:role/a:b"), json!("arn:aws:iam::1:role/a:b")),
+        eval1("ArnLike", k, p.clone(), json!("arn:aws:logs:us-east-1:111122223333:log-group:g:log-stream:s")),
         True
     );
+    assert_eq!(eval1("ArnLike", k, p, json!("arn:aws:logs:us-east-1:111122223333:metric-filter:x")), False);
+    assert_eq!(eval1("ArnEquals", k, json!("arn:aws:iam::1:role/a:b"), json!("arn:aws:iam::1:role/a:b")), True);
 }
 
 #[test]
@@ -672,8 +662,14 @@ fn arn_like_star_does_not_cross_colons_unlike_string_like() {
         True
     );
     // A region wildcard cannot swallow the account either.
-    assert_eq!(eval1("ArnLike", "aws:SourceArn", json!("arn:aws:iam::*:role/x"), json!("arn:aws:iam::1:2:role/x")), False);
-    assert_eq!(eval1("StringLike", "aws:SourceArn", json!("arn:aws:iam::*:role/x"), json!("arn:aws:iam::1:2:role/x")), True);
+    assert_eq!(
+        eval1("ArnLike", "aws:SourceArn", json!("arn:aws:iam::*:role/x"), json!("arn:aws:iam::1:2:role/x")),
+        False
+    );
+    assert_eq!(
+        eval1("StringLike", "aws:SourceArn", json!("arn:aws:iam::*:role/x"), json!("arn:aws:iam::1:2:role/x")),
+        True
+    );
 }
 
 #[test]
@@ -821,17 +817,24 @@ fn set_qualifiers_with_other_families() {
     assert_eq!(eval1("ForAnyValue:NumericGreaterThan", "my:nums", json!(5), json!([1, 5])), False);
     assert_eq!(eval1("ForAllValues:NumericLessThan", "my:nums", json!(10), json!([1, "abc"])), False);
     assert_eq!(
-        eval1("ForAnyValue:StringEqualsIgnoreCase", "aws:CalledVia", json!("ATHENA.amazonaws.com"), json!(["glue.amazonaws.com", "athena.amazonaws.com"])),
+        eval1(
+            "ForAnyValue:StringEqualsIgnoreCase",
+            "aws:CalledVia",
+            json!("ATHENA.amazonaws.com"),
+            json!(["glue.amazonaws.com", "athena.amazonaws.com"])
+        ),
         True
     );
     assert_eq!(
-        eval1("ForAllValues:ArnLike", "my:arns", json!("arn:aws:s3:::b/*"), json!(["arn:aws:s3:::b/1", "arn:aws:s3:::b/2"])),
+        eval1(
+            "ForAllValues:ArnLike",
+            "my:arns",
+            json!("arn:aws:s3:::b/*"),
+            json!(["arn:aws:s3:::b/1", "arn:aws:s3:::b/2"])
+        ),
         True
     );
-    assert_eq!(
-        eval1("ForAnyValue:IpAddress", "my:ips", json!("10.0.0.0/8"), json!(["192.0.2.1", "10.1.2.3"])),
-        True
-    );
+    assert_eq!(eval1("ForAnyValue:IpAddress", "my:ips", json!("10.0.0.0/8"), json!(["192.0.2.1", "10.1.2.3"])), True);
 }
 
 #[test]
@@ -922,8 +925,14 @@ fn variable_escapes_are_literal_characters() {
     let ctx = |prefix: &str| json!({"aws:username": "alice", "s3:prefix": prefix});
     assert_eq!(eval("StringEquals", "s3:prefix", json!("${$}{aws:username}"), ctx("${aws:username}")), True);
     assert_eq!(eval("StringEquals", "s3:prefix", json!("${$}{aws:username}"), ctx("alice")), False);
-    assert_eq!(eval("ArnLike", "aws:SourceArn", json!("arn:aws:s3:::b${*}"), json!({"aws:SourceArn": "arn:aws:s3:::bx"})), False);
-    assert_eq!(eval("ArnLike", "aws:SourceArn", json!("arn:aws:s3:::b${*}"), json!({"aws:SourceArn": "arn:aws:s3:::b*"})), True);
+    assert_eq!(
+        eval("ArnLike", "aws:SourceArn", json!("arn:aws:s3:::b${*}"), json!({"aws:SourceArn": "arn:aws:s3:::bx"})),
+        False
+    );
+    assert_eq!(
+        eval("ArnLike", "aws:SourceArn", json!("arn:aws:s3:::b${*}"), json!({"aws:SourceArn": "arn:aws:s3:::b*"})),
+        True
+    );
 }
 
 #[test]
@@ -949,10 +958,18 @@ fn unresolvable_variable_matches_nothing_under_positive_operators() {
     // Other values of the same key still match.
     assert_eq!(eval("StringEquals", "s3:prefix", json!(["${aws:username}", "home/"]), no_user.clone()), True);
     assert_eq!(
-        eval("ArnLike", "aws:SourceArn", json!("arn:aws:s3:::${aws:username}*"), json!({"aws:SourceArn": "arn:aws:s3:::x"})),
+        eval(
+            "ArnLike",
+            "aws:SourceArn",
+            json!("arn:aws:s3:::${aws:username}*"),
+            json!({"aws:SourceArn": "arn:aws:s3:::x"})
+        ),
         False
     );
-    assert_eq!(eval("ForAnyValue:StringLike", "aws:TagKeys", json!("${aws:username}*"), json!({"aws:TagKeys": ["a"]})), False);
+    assert_eq!(
+        eval("ForAnyValue:StringLike", "aws:TagKeys", json!("${aws:username}*"), json!({"aws:TagKeys": ["a"]})),
+        False
+    );
 }
 
 #[test]
@@ -963,15 +980,28 @@ fn unresolvable_variable_under_a_negated_operator_is_invalid() {
     assert_eq!(eval("StringNotLike", "s3:prefix", json!(["x", "${aws:PrincipalTag/team}"]), no_user.clone()), Invalid);
     assert_eq!(eval("StringNotEqualsIgnoreCase", "s3:prefix", json!("${aws:username}"), no_user.clone()), Invalid);
     assert_eq!(
-        eval("ArnNotEquals", "aws:SourceArn", json!("arn:aws:iam::1:user/${aws:username}"), json!({"aws:SourceArn": "arn:aws:iam::1:user/x"})),
+        eval(
+            "ArnNotEquals",
+            "aws:SourceArn",
+            json!("arn:aws:iam::1:user/${aws:username}"),
+            json!({"aws:SourceArn": "arn:aws:iam::1:user/x"})
+        ),
         Invalid
     );
     assert_eq!(eval("ArnNotLike", "aws:SourceArn", json!("arn:aws:iam::1:user/${aws:username}"), json!({})), Invalid);
-    assert_eq!(eval("ForAllValues:StringNotEquals", "aws:TagKeys", json!("${aws:username}"), json!({"aws:TagKeys": ["a"]})), Invalid);
+    assert_eq!(
+        eval("ForAllValues:StringNotEquals", "aws:TagKeys", json!("${aws:username}"), json!({"aws:TagKeys": ["a"]})),
+        Invalid
+    );
     // With a default, or once the key is present, it resolves.
     assert_eq!(eval("StringNotEquals", "s3:prefix", json!("home/${aws:username, 'x'}"), no_user), True);
     assert_eq!(
-        eval("StringNotEquals", "s3:prefix", json!("home/${aws:username}"), json!({"s3:prefix": "home/", "aws:username": "a"})),
+        eval(
+            "StringNotEquals",
+            "s3:prefix",
+            json!("home/${aws:username}"),
+            json!({"s3:prefix": "home/", "aws:username": "a"})
+        ),
         True
     );
 }
@@ -1007,7 +1037,11 @@ fn every_operator_name_loads_with_a_valid_value() {
     for (kind, name) in OpKind::ALL {
         let mut names = vec![name.to_owned()];
         if kind != OpKind::Null {
-            names.extend([format!("{name}IfExists"), format!("ForAllValues:{name}"), format!("ForAnyValue:{name}IfExists")]);
+            names.extend([
+                format!("{name}IfExists"),
+                format!("ForAllValues:{name}"),
+                format!("ForAnyValue:{name}IfExists"),
+            ]);
         }
         for op in names {
             let d = doc(Some("2012-10-17"), &op, "k", sample(name));
@@ -1043,7 +1077,13 @@ fn operator_names_are_case_sensitive() {
     // §1.5: keycard requires exact case.
     assert_rejected("stringequals", "k", json!("x"), "stringequals", "did you mean StringEquals?");
     assert_rejected("Stringlike", "k", json!("x"), "Stringlike", "did you mean StringLike?");
-    assert_rejected("forallvalues:StringEquals", "k", json!("x"), "forallvalues:StringEquals", "unknown condition operator");
+    assert_rejected(
+        "forallvalues:StringEquals",
+        "k",
+        json!("x"),
+        "forallvalues:StringEquals",
+        "unknown condition operator",
+    );
 }
 
 #[test]
@@ -1069,51 +1109,129 @@ fn variables_are_rejected_in_numeric_date_ip_binary_and_null_values() {
         ("Null", "true"),
     ] {
         assert_rejected(op, "k", json!("${aws:username}"), &format!("{op}/k"), "policy variables are not allowed");
-        assert_rejected(op, "k", json!([valid, "${aws:username, '1'}"]), &format!("{op}/k/1"), "policy variables are not allowed");
+        assert_rejected(
+            op,
+            "k",
+            json!([valid, "${aws:username, '1'}"]),
+            &format!("{op}/k/1"),
+            "policy variables are not allowed",
+        );
     }
 }
 
 #[test]
 fn unparsable_numeric_value_is_rejected() {
     assert_rejected("NumericEquals", "s3:max-keys", json!("abc"), "NumericEquals/s3:max-keys", "expected a number");
-    assert_rejected("NumericLessThan", "s3:max-keys", json!([1, "ten"]), "NumericLessThan/s3:max-keys/1", "expected a number");
-    assert_rejected("NumericGreaterThan", "aws:PrincipalTag/n", json!(""), "NumericGreaterThan/aws:PrincipalTag~1n", "expected a number");
+    assert_rejected(
+        "NumericLessThan",
+        "s3:max-keys",
+        json!([1, "ten"]),
+        "NumericLessThan/s3:max-keys/1",
+        "expected a number",
+    );
+    assert_rejected(
+        "NumericGreaterThan",
+        "aws:PrincipalTag/n",
+        json!(""),
+        "NumericGreaterThan/aws:PrincipalTag~1n",
+        "expected a number",
+    );
     assert_rejected("NumericEquals", "k", json!(true), "NumericEquals/k", "expected a number");
 }
 
 #[test]
 fn unparsable_date_value_is_rejected() {
     for bad in ["yesterday", "2026-13-01", "2026-02-30", "2026-01-01T25:00Z", "2026-01-01T10:00+0200", ""] {
-        assert_rejected("DateLessThan", "aws:CurrentTime", json!(bad), "DateLessThan/aws:CurrentTime", "expected an ISO 8601 date");
+        assert_rejected(
+            "DateLessThan",
+            "aws:CurrentTime",
+            json!(bad),
+            "DateLessThan/aws:CurrentTime",
+            "expected an ISO 8601 date",
+        );
     }
-    assert_rejected("DateEquals", "aws:CurrentTime", json!(["2026-01-01", "soon"]), "DateEquals/aws:CurrentTime/1", "expected an ISO 8601 date");
+    assert_rejected(
+        "DateEquals",
+        "aws:CurrentTime",
+        json!(["2026-01-01", "soon"]),
+        "DateEquals/aws:CurrentTime/1",
+        "expected an ISO 8601 date",
+    );
 }
 
 #[test]
 fn unparsable_ip_value_is_rejected() {
     for bad in ["300.1.1.1", "10.0.0.0/33", "2001:db8::/129", "10.0.0.1/", "10.0.0.1/x", "not-an-ip", "2001:db8:::1"] {
-        assert_rejected("IpAddress", "aws:SourceIp", json!(bad), "IpAddress/aws:SourceIp", "expected an IP address or CIDR");
+        assert_rejected(
+            "IpAddress",
+            "aws:SourceIp",
+            json!(bad),
+            "IpAddress/aws:SourceIp",
+            "expected an IP address or CIDR",
+        );
     }
-    assert_rejected("NotIpAddress", "aws:SourceIp", json!(["10.0.0.0/8", "x"]), "NotIpAddress/aws:SourceIp/1", "expected an IP address or CIDR");
+    assert_rejected(
+        "NotIpAddress",
+        "aws:SourceIp",
+        json!(["10.0.0.0/8", "x"]),
+        "NotIpAddress/aws:SourceIp/1",
+        "expected an IP address or CIDR",
+    );
 }
 
 #[test]
 fn unparsable_base64_value_is_rejected() {
     assert_rejected("BinaryEquals", "my:blob", json!("not base64!"), "BinaryEquals/my:blob", "expected base64");
-    assert_rejected("BinaryEquals", "my:blob", json!(["QmluYXJ5VmFsdWU=", "%%%"]), "BinaryEquals/my:blob/1", "expected base64");
+    assert_rejected(
+        "BinaryEquals",
+        "my:blob",
+        json!(["QmluYXJ5VmFsdWU=", "%%%"]),
+        "BinaryEquals/my:blob/1",
+        "expected base64",
+    );
 }
 
 #[test]
 fn unparsable_bool_value_is_rejected() {
-    assert_rejected("Bool", "aws:SecureTransport", json!("yes"), "Bool/aws:SecureTransport", "expected \"true\" or \"false\"");
-    assert_rejected("Bool", "aws:SecureTransport", json!(1), "Bool/aws:SecureTransport", "expected \"true\" or \"false\"");
-    assert_rejected("BoolIfExists", "aws:SecureTransport", json!([true, "no"]), "BoolIfExists/aws:SecureTransport/1", "expected \"true\" or \"false\"");
+    assert_rejected(
+        "Bool",
+        "aws:SecureTransport",
+        json!("yes"),
+        "Bool/aws:SecureTransport",
+        "expected \"true\" or \"false\"",
+    );
+    assert_rejected(
+        "Bool",
+        "aws:SecureTransport",
+        json!(1),
+        "Bool/aws:SecureTransport",
+        "expected \"true\" or \"false\"",
+    );
+    assert_rejected(
+        "BoolIfExists",
+        "aws:SecureTransport",
+        json!([true, "no"]),
+        "BoolIfExists/aws:SecureTransport/1",
+        "expected \"true\" or \"false\"",
+    );
 }
 
 #[test]
 fn unparsable_null_value_is_rejected() {
-    assert_rejected("Null", "aws:TokenIssueTime", json!("maybe"), "Null/aws:TokenIssueTime", "expected \"true\" or \"false\"");
-    assert_rejected("Null", "aws:TokenIssueTime", json!(0), "Null/aws:TokenIssueTime", "expected \"true\" or \"false\"");
+    assert_rejected(
+        "Null",
+        "aws:TokenIssueTime",
+        json!("maybe"),
+        "Null/aws:TokenIssueTime",
+        "expected \"true\" or \"false\"",
+    );
+    assert_rejected(
+        "Null",
+        "aws:TokenIssueTime",
+        json!(0),
+        "Null/aws:TokenIssueTime",
+        "expected \"true\" or \"false\"",
+    );
 }
 
 #[test]
@@ -1128,13 +1246,25 @@ fn null_object_and_nested_array_values_are_rejected() {
 #[test]
 fn empty_value_array_is_rejected() {
     assert_rejected("StringEquals", "k", json!([]), "StringEquals/k", "empty array");
-    assert_rejected("ForAllValues:StringEquals", "aws:TagKeys", json!([]), "ForAllValues:StringEquals/aws:TagKeys", "empty array");
+    assert_rejected(
+        "ForAllValues:StringEquals",
+        "aws:TagKeys",
+        json!([]),
+        "ForAllValues:StringEquals/aws:TagKeys",
+        "empty array",
+    );
     assert_rejected("IpAddress", "aws:SourceIp", json!([]), "IpAddress/aws:SourceIp", "empty array");
 }
 
 #[test]
 fn variables_are_rejected_in_condition_keys_and_for_multivalued_keys() {
-    assert_rejected("StringEquals", "aws:PrincipalTag/${aws:username}", json!("x"), "StringEquals/aws:PrincipalTag~1${aws:username}", "condition keys");
+    assert_rejected(
+        "StringEquals",
+        "aws:PrincipalTag/${aws:username}",
+        json!("x"),
+        "StringEquals/aws:PrincipalTag~1${aws:username}",
+        "condition keys",
+    );
     assert_rejected("StringEquals", "k", json!("${aws:TagKeys}"), "StringEquals/k", "multivalued");
     assert_rejected("StringEquals", "k", json!("${aws:username"), "StringEquals/k", "unterminated");
     assert_rejected("StringLike", "k", json!("${aws:username, nobody}"), "StringLike/k", "single-quoted");
