@@ -25,7 +25,7 @@ pub(crate) struct Decimal {
 }
 
 impl Decimal {
-    /// Parses `[+-]digits[.digits]` (also `.5` and `5.`); `None` otherwise.
+    /// Parses `[+-]digits[.digits][e[+-]digits]` (also `.5` and `5.`); `None` otherwise.
     pub(crate) fn parse(s: &str) -> Option<Decimal> {
         let s = s.trim();
         let (negative, body) = match s.as_bytes().first() {
@@ -33,13 +33,30 @@ impl Decimal {
             Some(b'+') => (false, &s[1..]),
             _ => (false, s),
         };
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let (mantissa, exponent) = match body.split_once(['e', 'E']) {
+            Some((m, e)) => (m, e.parse::<i32>().ok().filter(|e| e.abs() <= 400)?),
+            None => (body, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
         if int.is_empty() && frac.is_empty() {
             return None;
         }
         if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
+        // Move the decimal point by the exponent.
+        let digits = format!("{int}{frac}");
+        let point = i64::try_from(int.len()).ok()? + i64::from(exponent);
+        let (int, frac) = if point <= 0 {
+            (String::new(), format!("{}{digits}", "0".repeat(usize::try_from(-point).ok()?)))
+        } else {
+            let point = usize::try_from(point).ok()?;
+            if point >= digits.len() {
+                (format!("{digits}{}", "0".repeat(point - digits.len())), String::new())
+            } else {
+                (digits[..point].to_owned(), digits[point..].to_owned())
+            }
+        };
         let int = int.trim_start_matches('0').to_owned();
         let frac = frac.trim_end_matches('0').to_owned();
         let negative = negative && !(int.is_empty() && frac.is_empty());
@@ -491,3 +508,28 @@ fn split_arn_tokens(toks: &[Tok]) -> Vec<&[Tok]> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::Decimal;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        assert_eq!(d("10"), d("10.0"));
+        assert_eq!(d("-0"), d("0.000"));
+        assert!(d("12345678901234567") < d("12345678901234568"));
+        assert!(d("-2") < d("-1.5"));
+        assert!(d(".5") < d("1"));
+        assert_eq!(d("1e2"), d("100"));
+        assert_eq!(d("1.5E-1"), d("0.15"));
+        assert_eq!(d("25e-3"), d("0.025"));
+        assert!(Decimal::parse("abc").is_none());
+        assert!(Decimal::parse("1e").is_none());
+        assert!(Decimal::parse("").is_none());
+        assert!(Decimal::parse("1e9999").is_none());
+    }
+}

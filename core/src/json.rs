@@ -12,7 +12,7 @@ use std::fmt;
 pub(crate) enum Json {
     Null,
     Bool(bool),
-    /// A number, kept as its canonical text (`10`, `-3`, `0.5`).
+    /// A number, kept as its literal text (`10`, `10.0`, `1e2`).
     Number(String),
     String(String),
     Array(Vec<Json>),
@@ -80,6 +80,9 @@ impl<'de> Deserialize<'de> for Json {
 
 struct JsonVisitor;
 
+/// The map key under which serde_json (feature `arbitrary_precision`) hands over a number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
 impl<'de> Visitor<'de> for JsonVisitor {
     type Value = Json;
 
@@ -119,7 +122,14 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut pairs = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Json>()? {
+        while let Some(k) = map.next_key::<String>()? {
+            // With serde_json's `arbitrary_precision`, a number arrives as a one-entry map under
+            // this token, carrying the number's literal text ("10.0" stays "10.0").
+            if pairs.is_empty() && k == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                return Ok(Json::Number(text));
+            }
+            let v = map.next_value::<Json>()?;
             pairs.push((k, v));
         }
         Ok(Json::Object(pairs))
@@ -143,6 +153,12 @@ mod tests {
         assert_eq!(Json::parse("10").unwrap(), Json::Number("10".into()));
         assert_eq!(Json::parse("-3").unwrap(), Json::Number("-3".into()));
         assert_eq!(Json::parse("0.5").unwrap(), Json::Number("0.5".into()));
+        assert_eq!(Json::parse("10.0").unwrap(), Json::Number("10.0".into()));
+        assert_eq!(Json::parse("1.50").unwrap(), Json::Number("1.50".into()));
+        // serde_json keeps mantissa and exponent; it spells the exponent with its sign.
+        assert_eq!(Json::parse("1e2").unwrap(), Json::Number("1e+2".into()));
+        let v: serde_json::Value = serde_json::from_str("[1.50]").unwrap();
+        assert_eq!(Json::from_value(&v), Json::Array(vec![Json::Number("1.50".into())]));
     }
 
     #[test]
