@@ -1,0 +1,135 @@
+//! The public API as a user sees it: auto traits, the answer's JSON shape, explanations.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use keycard::{Answer, Decision, LoadError, Request, RequestError, Snapshot, StatementKind, Store};
+
+fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    assert_send_sync::<Snapshot>();
+    assert_send_sync::<Store>();
+    assert_send_sync::<Request>();
+    assert_send_sync::<Answer>();
+    assert_send_sync::<LoadError>();
+    assert_send_sync::<RequestError>();
+}
+
+const STORE: &str = r#"{"AccountId": "111122223333", "UserDetailList": [{"UserName": "alice", "Path": "/",
+  "UserPolicyList": [{"PolicyName": "P", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+     "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "public"}}},
+    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/secret/*"}]}}]}]}"#;
+
+fn snapshot() -> Snapshot {
+    Snapshot::new(Store::from_documents([("a.json", STORE)]).unwrap())
+}
+
+#[test]
+fn answer_json_without_explain_has_decision_and_snapshot_only() {
+    let s = snapshot();
+    let req = Request::from_json(
+        r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+            "context": {"s3:ExistingObjectTag/class": "public"}}"#,
+    )
+    .unwrap();
+    let v = s.authorize(&req).to_json();
+    assert_eq!(v, serde_json::json!({"decision": "allowed", "snapshot": s.id()}));
+}
+
+#[test]
+fn explain_names_matched_statements_and_missing_keys() {
+    let s = snapshot();
+    let req = Request::from_json(
+        r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "explain": true}"#,
+    )
+    .unwrap();
+    let a = s.authorize(&req);
+    assert_eq!(a.decision, Decision::ImplicitDeny);
+    let e = a.explanation.as_ref().unwrap();
+    assert!(e.matched.is_empty());
+    assert_eq!(e.missing_context_keys, ["s3:ExistingObjectTag/class"]);
+    let v = a.to_json();
+    assert_eq!(v["missingContextKeys"], serde_json::json!(["s3:ExistingObjectTag/class"]));
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("no identity-based policy")));
+
+    let req = Request::from_json(
+        r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/secret/k", "explain": true,
+            "context": {"s3:ExistingObjectTag/class": "public"}}"#,
+    )
+    .unwrap();
+    let a = s.authorize(&req);
+    assert_eq!(a.decision, Decision::ExplicitDeny);
+    let m = &a.explanation.unwrap().matched;
+    assert!(m.iter().any(|m| m.sid.as_deref() == Some("NoSecrets")
+        && m.effect == "Deny"
+        && m.kind == StatementKind::Identity
+        && m.policy == "arn:aws:iam::111122223333:user/alice#P"));
+}
+
+#[test]
+fn unknown_principal_action_or_resource_is_an_implicit_deny_not_an_error() {
+    let s = snapshot();
+    for (p, a, r) in [
+        ("arn:aws:iam::111122223333:user/nobody", "s3:GetObject", "arn:aws:s3:::b/k"),
+        ("arn:aws:iam::111122223333:user/alice", "madeup:DoThing", "arn:aws:s3:::b/k"),
+        ("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "arn:aws:madeup:::thing"),
+        ("arn:aws:iam::111122223333:group/devs", "s3:GetObject", "arn:aws:s3:::b/k"),
+    ] {
+        let req = Request::new(p, a, r).unwrap();
+        assert_eq!(s.authorize(&req).decision, Decision::ImplicitDeny, "{p} {a} {r}");
+    }
+}
+
+#[test]
+fn request_errors_name_the_field() {
+    let cases = [
+        (r#"{"principal": 5, "action": "s3:GetObject", "resource": "*"}"#, "/principal"),
+        (r#"{"principal": "alice", "action": "s3:GetObject", "resource": "*"}"#, "/principal"),
+        (r#"{"principal": "*", "action": "GetObject", "resource": "*"}"#, "/action"),
+        (r#"{"principal": "*", "action": "s3:GetObject", "resource": "bucket"}"#, "/resource"),
+        (r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"k": {"a": 1}}}"#, "/context/k"),
+        (r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"k": [null]}}"#, "/context/k/0"),
+        (r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"a": 1, "A": 2}}"#, "/context/"),
+        (
+            r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"AWS:UserName": "x"}}"#,
+            "/context/AWS:UserName",
+        ),
+        (r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "explain": "yes"}"#, "/explain"),
+        (
+            r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "resourceAccount": "12"}"#,
+            "/resourceAccount",
+        ),
+        (
+            r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "sessionPolicy": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*"}}}"#,
+            "/sessionPolicy/Statement",
+        ),
+        (
+            r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "resourcePolicy": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}}"#,
+            "/resourcePolicy/Statement",
+        ),
+        ("[]", ""),
+    ];
+    for (body, field) in cases {
+        let e = Request::from_json(body).unwrap_err();
+        assert!(e.field().starts_with(field), "{body}: field {:?}, want {field:?} ({e})", e.field());
+    }
+}
+
+#[test]
+fn session_and_resource_policies_from_the_request_apply() {
+    let s = snapshot();
+    let body = |extra: &str| {
+        format!(
+            r#"{{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:PutObject", "resource": "arn:aws:s3:::b/k"{extra}}}"#
+        )
+    };
+    let plain = Request::from_json(&body("")).unwrap();
+    assert_eq!(s.authorize(&plain).decision, Decision::ImplicitDeny);
+    let with_rp = Request::from_json(&body(
+        r#", "resourcePolicy": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}}"#,
+    ))
+    .unwrap();
+    assert_eq!(s.authorize(&with_rp).decision, Decision::Allowed);
+}
