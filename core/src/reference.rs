@@ -107,35 +107,26 @@ impl Evaluation {
     ) -> Decision {
         let resource = req.resource.as_str();
         let is_trust_action = TRUST_ACTIONS.contains(&action);
-        if caller.kind == CallerKind::Root && is_trust_action {
-            self.note("the root user cannot assume roles (AWS answers an error)");
-            return Decision::ImplicitDeny;
-        }
-        if action == "sts:getsessiontoken" && !matches!(caller.kind, CallerKind::User | CallerKind::Root) {
-            self.note("only long-term credentials (IAM users, root) can call sts:GetSessionToken");
+        if let Some(why) = credential_restriction(caller.kind, action) {
+            self.note(why);
             return Decision::ImplicitDeny;
         }
 
         // Resource-side policies and the resource's owner.
         let mut resource_side: Vec<ResourceSide<'_>> = Vec::new();
         let mut requires_grant = false;
-        let mut owner: Option<String> = None;
         let trust_role =
             if is_trust_action { store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) } else { None };
         if is_trust_action && resource.contains(":role/") {
             requires_grant = true;
             match trust_role {
                 Some(role) => {
-                    owner = Some(role.account.clone());
                     resource_side.push(ResourceSide { kind: StatementKind::Trust, policy: (&role.trust).into() });
                 }
                 None => self.note(format!("role {resource} is not in the store")),
             }
         } else {
             for rp in store.resource_policies.iter().filter(|rp| covers(&rp.arn, resource)) {
-                if owner.is_none() {
-                    owner.clone_from(&rp.account);
-                }
                 resource_side.push(ResourceSide { kind: StatementKind::Resource, policy: (&rp.policy).into() });
             }
             if is_kms_key(resource) && !resource_side.is_empty() {
@@ -146,16 +137,7 @@ impl Evaluation {
             let kind = if is_trust_action { StatementKind::Trust } else { StatementKind::Resource };
             resource_side.push(ResourceSide { kind, policy: PolicyRef { name: "request#resourcePolicy", policy: p } });
         }
-        let resource_account = req
-            .resource_account
-            .clone()
-            .or(owner)
-            .or_else(|| {
-                arn_account(resource)
-                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                    .map(str::to_owned)
-            })
-            .or_else(|| caller.account.clone());
+        let resource_account = resource_account(store, req, caller, action);
 
         let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
         let scp_levels = scp_levels(store, caller);
@@ -409,6 +391,48 @@ impl Evaluation {
     }
 }
 
+/// Calls that the caller's kind of credentials can never make, whatever the policies say
+/// (iam-semantics.md §5.5, §6.3): AWS refuses them before evaluating policies.
+fn credential_restriction(kind: CallerKind, action: &str) -> Option<&'static str> {
+    let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
+    match action {
+        _ if kind == CallerKind::Root && TRUST_ACTIONS.contains(&action) => {
+            Some("the root user cannot assume roles (AWS answers an error)")
+        }
+        "sts:getsessiontoken" if !long_term => {
+            Some("only long-term credentials (IAM users, root) can call sts:GetSessionToken")
+        }
+        "sts:getfederationtoken" if !long_term => {
+            Some("only long-term credentials (IAM users, root) can call sts:GetFederationToken")
+        }
+        _ if kind == CallerKind::FederatedUser && action.starts_with("iam:") => {
+            Some("a federated user (GetFederationToken) cannot call IAM")
+        }
+        _ if kind == CallerKind::FederatedUser && action.starts_with("sts:") => {
+            Some("a federated user (GetFederationToken) can call no STS action but GetCallerIdentity")
+        }
+        _ => None,
+    }
+}
+
+/// The account that owns the resource: the request's `resourceAccount`, else the role of a trust
+/// action or the owner of a covering resource policy, else the ARN's account, else the caller's.
+fn resource_account(store: &Store, req: &Request, caller: &Caller<'_>, action: &str) -> Option<String> {
+    let resource = req.resource.as_str();
+    let from_store = if TRUST_ACTIONS.contains(&action) {
+        store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.account.clone())
+    } else {
+        store.resource_policies.iter().find(|rp| covers(&rp.arn, resource)).and_then(|rp| rp.account.clone())
+    };
+    req.resource_account
+        .clone()
+        .or(from_store)
+        .or_else(|| {
+            arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_owned)
+        })
+        .or_else(|| caller.account.clone())
+}
+
 fn combine(a: Decision, b: Decision) -> Decision {
     match (a, b) {
         (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
@@ -485,6 +509,7 @@ fn rcp_levels<'s>(
 pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -> Context {
     let mut ctx = req.context.clone();
     caller.add_context(&mut ctx);
+    let owner = resource_account(store, req, caller, &req.action_lc);
     // Time: the clock unless given; one given form fills the other.
     let given = ctx
         .get("aws:currenttime")
@@ -512,7 +537,6 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
             ctx.insert("aws:PrincipalOrgID", vec![Scalar::Str(id)]);
             ctx.insert("aws:PrincipalOrgPaths", vec![Scalar::Str(path)]);
         }
-        let owner = req.resource_account.clone().or_else(|| arn_account(&req.resource).map(str::to_owned));
         if let Some((id, path)) = owner.as_deref().and_then(org_path) {
             ctx.insert_default("aws:ResourceOrgID", vec![Scalar::Str(id)]);
             ctx.insert_default("aws:ResourceOrgPaths", vec![Scalar::Str(path)]);
@@ -529,14 +553,7 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
     for (k, v) in tags.unwrap_or_default() {
         ctx.insert(&format!("aws:ResourceTag/{k}"), vec![Scalar::Str(v.clone())]);
     }
-    if let Some(acct) = req
-        .resource_account
-        .clone()
-        .or_else(|| {
-            store.resource_policies.iter().find(|rp| covers(&rp.arn, &req.resource)).and_then(|rp| rp.account.clone())
-        })
-        .or_else(|| arn_account(&req.resource).filter(|a| a.len() == 12).map(str::to_owned))
-    {
+    if let Some(acct) = owner {
         ctx.insert_default("aws:ResourceAccount", vec![Scalar::Str(acct)]);
     }
     ctx
