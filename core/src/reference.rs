@@ -161,6 +161,7 @@ impl Evaluation {
             explicit |= self.any_match(&level.0, level.1, Effect::Deny, action, resource, ctx);
         }
         if explicit {
+            self.note("explicitDeny: a Deny statement matches (see matched); an explicit deny always wins");
             return Decision::ExplicitDeny;
         }
         if action == "sts:getsessiontoken" {
@@ -210,6 +211,7 @@ impl Evaluation {
             CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser
         ) {
             if rbp == Some(Level::Direct) {
+                self.note("allowed: a resource policy names this principal");
                 return Decision::Allowed;
             }
             self.note("this principal is allowed only by a resource policy that names it");
@@ -230,7 +232,11 @@ impl Evaluation {
             if !id {
                 self.note("cross-account access needs an identity-policy allow in the caller's account");
             }
-            return if rbp.is_some() && id && pb && sp { Decision::Allowed } else { Decision::ImplicitDeny };
+            let allowed = rbp.is_some() && id && pb && sp;
+            if allowed {
+                self.note("allowed: cross-account, both the resource policy and the caller's identity policies allow");
+            }
+            return if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
         }
 
         // Step 6: same account.
@@ -250,12 +256,26 @@ impl Evaluation {
                 }
                 None => false,
             };
+            if allowed {
+                self.note("allowed: the trust policy allows the caller");
+            }
             return if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
         }
         let allowed = match rbp {
-            Some(Level::Direct) => true,
-            Some(Level::Parent) if pb && sp => true,
-            _ => id && pb && sp,
+            Some(Level::Direct) => {
+                self.note("allowed: a resource policy names the caller itself, which needs no identity allow");
+                true
+            }
+            Some(Level::Parent) if pb && sp => {
+                self.note("allowed: a resource policy names the caller's role (or federating user)");
+                true
+            }
+            _ => {
+                if id && pb && sp {
+                    self.note("allowed: an identity-based policy allows and nothing denies");
+                }
+                id && pb && sp
+            }
         };
         if !allowed && !id {
             self.note("no identity-based policy allows the action");
