@@ -137,19 +137,26 @@ pub(crate) fn parse_policy(
         )),
     }
     if matches!(kind, PolicyKind::Identity | PolicyKind::Session) {
-        let mut seen = std::collections::HashSet::new();
-        for (i, s) in statements.iter().enumerate() {
-            if let Some(sid) = s.sid.as_deref().filter(|s| !s.is_empty()) {
-                if !seen.insert(sid) {
-                    errors.push(PolicyError::new(
-                        format!("{pointer}/Statement/{i}/Sid"),
-                        format!("duplicate Sid {sid:?}: Sids must be unique within a policy"),
-                    ));
-                }
+        check_unique_sids(doc.get("Statement"), pointer, errors);
+    }
+    (errors.len() == before).then_some(Policy { statements })
+}
+
+/// Sids must be unique within an identity policy; every statement object counts, parsed or not,
+/// so a duplicate is reported (at its own index) even next to a broken statement.
+fn check_unique_sids(statements: Option<&Json>, pointer: &str, errors: &mut Vec<PolicyError>) {
+    let Some(Json::Array(items)) = statements else { return };
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(Json::String(sid)) = item.get("Sid") {
+            if !sid.is_empty() && !seen.insert(sid.as_str()) {
+                errors.push(PolicyError::new(
+                    format!("{pointer}/Statement/{i}/Sid"),
+                    format!("duplicate Sid {sid:?}: Sids must be unique within a policy"),
+                ));
             }
         }
     }
-    (errors.len() == before).then_some(Policy { statements })
 }
 
 /// Duplicate keys and disallowed characters anywhere in the document.

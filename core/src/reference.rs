@@ -81,6 +81,12 @@ impl Evaluation {
             self.note("sts:GetCallerIdentity is always allowed: no policy controls it");
             return Decision::Allowed;
         }
+        if req.action_lc == "sts:getsessiontoken" && matches!(caller.kind, CallerKind::User | CallerKind::Root) {
+            // "You cannot use policies to control authentication operations" (IAM User Guide,
+            // Permissions for GetSessionToken): not even an explicit deny stops it.
+            self.note("sts:GetSessionToken is an authentication operation: no policy controls it");
+            return Decision::Allowed;
+        }
         let mut decision = self.decide_action(store, req, &caller, &ctx, &req.action_lc);
         if ASSUME_ACTIONS.contains(&req.action_lc.as_str()) {
             let has_tags = ctx.contains("aws:tagkeys")
@@ -163,10 +169,6 @@ impl Evaluation {
         if explicit {
             self.note("explicitDeny: a Deny statement matches (see matched); an explicit deny always wins");
             return Decision::ExplicitDeny;
-        }
-        if action == "sts:getsessiontoken" {
-            self.note("sts:GetSessionToken needs no permission");
-            return Decision::Allowed;
         }
 
         // Step 2: every SCP level must allow.
