@@ -21,7 +21,7 @@ use crate::context::{Context, Scalar};
 use crate::glob::{glob_match, tokens_of};
 use crate::principal::{resolve, Caller, CallerKind, Level, PolicyRef};
 use crate::request::Request;
-use crate::store::{arn_account, Store};
+use crate::store::{arn_account, OrgPolicy, Organization, Store};
 
 /// Actions whose resource is a role and whose resource policy is the role's trust policy.
 const TRUST_ACTIONS: [&str; 5] = [
@@ -478,22 +478,12 @@ type LevelPolicies<'s> = Vec<(PolicyRef<'s>, StatementKind)>;
 /// The SCPs attached at each level (root, OUs, account) of the caller's account, when SCPs apply.
 fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s>> {
     let Some(org) = &store.organization else { return Vec::new() };
-    let Some(account) = &caller.account else { return Vec::new() };
-    if caller.service_linked || *account == org.management_account {
-        return Vec::new();
+    match &caller.account {
+        Some(account) if !caller.service_linked && *account != org.management_account => {
+            org_levels(org, account, &org.scps, StatementKind::Scp)
+        }
+        _ => Vec::new(),
     }
-    let Some(parents) = org.accounts.get(account) else { return Vec::new() };
-    parents
-        .iter()
-        .chain(std::iter::once(account))
-        .map(|level| {
-            org.scps
-                .iter()
-                .filter(|p| p.targets.contains(level))
-                .map(|p| ((&p.policy).into(), StatementKind::Scp))
-                .collect()
-        })
-        .collect()
 }
 
 /// The RCPs at each level of the resource owner's account, when RCPs apply.
@@ -513,16 +503,23 @@ fn rcp_levels<'s>(
     {
         return Vec::new();
     }
+    org_levels(org, account, &org.rcps, StatementKind::Rcp)
+}
+
+/// For each level of `account`'s path (root, each OU, the account itself), the policies attached
+/// there. Empty when the account is not in the organization.
+fn org_levels<'s>(
+    org: &'s Organization,
+    account: &str,
+    policies: &'s [OrgPolicy],
+    kind: StatementKind,
+) -> Vec<LevelPolicies<'s>> {
     let Some((account, parents)) = org.accounts.get_key_value(account) else { return Vec::new() };
     parents
         .iter()
         .chain(std::iter::once(account))
         .map(|level| {
-            org.rcps
-                .iter()
-                .filter(|p| p.targets.contains(level))
-                .map(|p| ((&p.policy).into(), StatementKind::Rcp))
-                .collect()
+            policies.iter().filter(|p| p.targets.contains(level)).map(|p| ((&p.policy).into(), kind)).collect()
         })
         .collect()
 }
