@@ -496,11 +496,9 @@ fn rcp_levels<'s>(
     let Some(org) = &store.organization else { return Vec::new() };
     let Some(account) = resource_account else { return Vec::new() };
     let service = action.split(':').next().unwrap_or("");
-    if caller.service_linked
-        || caller.kind == CallerKind::Service
-        || account == org.management_account
-        || !RCP_SERVICES.contains(&service)
-    {
+    // AWS service principals are bound too: AWS's own confused-deputy RCP (EnforceConfusedDeputyProtection)
+    // targets them through aws:PrincipalIsAWSService.
+    if caller.service_linked || account == org.management_account || !RCP_SERVICES.contains(&service) {
         return Vec::new();
     }
     org_levels(org, account, &org.rcps, StatementKind::Rcp)
