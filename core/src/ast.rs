@@ -19,6 +19,9 @@ pub(crate) enum Version {
 pub(crate) enum PolicyKind {
     /// User, group or role policy (inline or managed), also used as a permissions boundary.
     Identity,
+    /// An AWS managed policy (`arn:aws:iam::aws:policy/...`): an identity policy written by AWS,
+    /// which is not held to the customer-facing `Sid` rules (a dump must load unchanged).
+    AwsManaged,
     /// A session policy passed with the request.
     Session,
     /// A resource-based policy (bucket, queue, key ...).

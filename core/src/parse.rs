@@ -316,7 +316,7 @@ fn parse_statement(
             let value = p.or(np)?;
             let p_ptr = format!("{pointer}/{el}");
             match kind {
-                PolicyKind::Identity | PolicyKind::Session | PolicyKind::Scp => {
+                PolicyKind::Identity | PolicyKind::AwsManaged | PolicyKind::Session | PolicyKind::Scp => {
                     errors.push(PolicyError::new(&p_ptr, format!("{el} is not allowed in an identity-based policy")));
                     None
                 }

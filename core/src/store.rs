@@ -618,10 +618,11 @@ impl Builder {
                 format!("managed policy is {size} characters; IAM allows 6,144"),
             ));
         }
-        let Some(policy) = self.policy(file, doc, &p, PolicyKind::Identity) else { return };
+        let kind = if is_aws_managed(&arn) { PolicyKind::AwsManaged } else { PolicyKind::Identity };
+        let Some(policy) = self.policy(file, doc, &p, kind) else { return };
         if self.managed_by_arn.contains_key(&arn) {
             // The same AWS managed policy in two account dumps is the same policy: keep one.
-            if !arn.starts_with("arn:aws:iam::aws:") {
+            if !is_aws_managed(&arn) {
                 self.err(file, format!("{pointer}/Arn"), format!("managed policy {arn} is defined twice"));
             }
             return;
@@ -953,6 +954,11 @@ impl Builder {
             }
         }
     }
+}
+
+/// `arn:PARTITION:iam::aws:policy/...`: a policy AWS wrote and maintains.
+fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws") && arn.starts_with("arn:")
 }
 
 /// The size IAM counts for a policy given as an object or as (URL-encoded) text.

@@ -206,3 +206,22 @@ fn stats_count_principals_policies_and_statements() {
     assert!(s.files >= 3 && s.principals >= 5 && s.policies >= 10 && s.statements >= s.policies, "{s:?}");
     assert!(store.warnings().iter().all(|w| w.severity == Severity::Warning));
 }
+
+#[test]
+fn aws_managed_policies_are_not_held_to_customer_sid_rules() {
+    let doc = |arn: &str| {
+        format!(
+            r#"{{"AccountId": "111122223333",
+            "UserDetailList": [{{"UserName": "u", "Path": "/", "AttachedManagedPolicies": [{{"PolicyName": "M", "PolicyArn": "{arn}"}}]}}],
+            "Policies": [{{"PolicyName": "M", "Arn": "{arn}", "DefaultVersionId": "v1",
+              "PolicyVersionList": [{{"VersionId": "v1", "IsDefaultVersion": true, "Document": {{"Version": "2012-10-17", "Statement": [
+                {{"Sid": "Allow-Read_1", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}},
+                {{"Sid": "Allow-Read_1", "Effect": "Allow", "Action": "s3:List*", "Resource": "*"}}]}}}}]}}]}}"#
+        )
+    };
+    let store = Store::from_documents([("a.json", doc("arn:aws:iam::aws:policy/service-role/Odd"))]).unwrap();
+    assert_eq!(decide(&store, "arn:aws:iam::111122223333:user/u", "s3:ListBucket"), Decision::Allowed);
+    let e = Store::from_documents([("a.json", doc("arn:aws:iam::111122223333:policy/Odd"))]).unwrap_err();
+    assert!(e.errors().any(|p| p.message.contains("letters and digits")), "{e}");
+    assert!(e.errors().any(|p| p.message.contains("duplicate Sid")), "{e}");
+}
