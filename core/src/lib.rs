@@ -36,6 +36,7 @@ mod cond;
 mod context;
 mod error;
 mod glob;
+mod id;
 mod json;
 mod parse;
 mod principal;

@@ -8,8 +8,9 @@
 
 use crate::ast::{Policy, PrincipalBlock};
 use crate::context::{Context, Scalar};
+use crate::id::PolicyId;
 use crate::request::{PrincipalRef, Request};
-use crate::store::{NamedPolicy, Store};
+use crate::store::Store;
 
 /// How a resource policy's `Principal` names the caller; the order is the strength of the grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,9 +47,10 @@ pub(crate) struct PolicyRef<'s> {
     pub policy: &'s Policy,
 }
 
-impl<'s> From<&'s NamedPolicy> for PolicyRef<'s> {
-    fn from(p: &'s NamedPolicy) -> Self {
-        PolicyRef { name: &p.name, policy: &p.policy }
+impl<'s> PolicyRef<'s> {
+    /// The policy `id` of `store`.
+    pub(crate) fn of(store: &'s Store, id: PolicyId) -> Option<Self> {
+        store.policy(id).map(|p| PolicyRef { name: &p.name, policy: &p.policy })
     }
 }
 
@@ -220,8 +222,7 @@ pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>,
                 c.direct.push(user.id.clone());
             }
             c.identity = user_policies(store, arn);
-            c.boundary =
-                user.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+            c.boundary = user.boundary.and_then(|b| PolicyRef::of(store, b));
             c.tags = &user.tags;
             c.keys = vec![
                 ("aws:username", user.name.clone()),
@@ -275,10 +276,7 @@ pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>,
                     c.parent.push(user.id.clone());
                 }
                 c.identity = user_policies(store, user_arn);
-                c.boundary = user
-                    .boundary
-                    .and_then(|b| store.managed.get(b))
-                    .map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+                c.boundary = user.boundary.and_then(|b| PolicyRef::of(store, b));
                 c.tags = &user.tags;
             }
             c.keys = vec![
@@ -298,15 +296,8 @@ fn role_caller<'s>(store: &'s Store, mut c: Caller<'s>, role: &'s crate::store::
     if !role.id.is_empty() {
         c.parent.push(role.id.clone());
     }
-    c.identity = role.inline.iter().map(PolicyRef::from).collect();
-    c.identity.extend(
-        role.managed
-            .iter()
-            .filter_map(|&m| store.managed.get(m))
-            .map(|m| PolicyRef { name: &m.arn, policy: &m.policy }),
-    );
-    c.boundary =
-        role.boundary.and_then(|b| store.managed.get(b)).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
+    c.identity = role.policy_ids().filter_map(|id| PolicyRef::of(store, id)).collect();
+    c.boundary = role.boundary.and_then(|b| PolicyRef::of(store, b));
     c.tags = &role.tags;
     c.service_linked = role.path.starts_with("/aws-service-role/");
     c.keys = vec![
@@ -322,12 +313,5 @@ fn user_policies<'s>(store: &'s Store, arn: &str) -> Vec<PolicyRef<'s>> {
     let Some(user) = store.user_by_arn.get(arn).and_then(|&i| store.users.get(i)) else {
         return Vec::new();
     };
-    let managed = |m: &usize| store.managed.get(*m).map(|m| PolicyRef { name: &m.arn, policy: &m.policy });
-    let mut out: Vec<PolicyRef<'s>> = user.inline.iter().map(PolicyRef::from).collect();
-    out.extend(user.managed.iter().filter_map(managed));
-    for g in user.groups.iter().filter_map(|&g| store.groups.get(g)) {
-        out.extend(g.inline.iter().map(PolicyRef::from));
-        out.extend(g.managed.iter().filter_map(managed));
-    }
-    out
+    user.policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect()
 }

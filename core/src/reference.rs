@@ -127,13 +127,17 @@ impl Evaluation {
             requires_grant = true;
             match trust_role {
                 Some(role) => {
-                    resource_side.push(ResourceSide { kind: StatementKind::Trust, policy: (&role.trust).into() });
+                    if let Some(policy) = PolicyRef::of(store, role.trust) {
+                        resource_side.push(ResourceSide { kind: StatementKind::Trust, policy });
+                    }
                 }
                 None => self.note(format!("role {resource} is not in the store")),
             }
         } else {
             for rp in store.resource_policies.iter().filter(|rp| covers(&rp.arn, resource)) {
-                resource_side.push(ResourceSide { kind: StatementKind::Resource, policy: (&rp.policy).into() });
+                if let Some(policy) = PolicyRef::of(store, rp.policy) {
+                    resource_side.push(ResourceSide { kind: StatementKind::Resource, policy });
+                }
             }
             if is_kms_key(resource) && !resource_side.is_empty() {
                 requires_grant = true;
@@ -480,7 +484,7 @@ fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s
     let Some(org) = &store.organization else { return Vec::new() };
     match &caller.account {
         Some(account) if !caller.service_linked && *account != org.management_account => {
-            org_levels(org, account, &org.scps, StatementKind::Scp)
+            org_levels(store, org, account, &org.scps, StatementKind::Scp)
         }
         _ => Vec::new(),
     }
@@ -501,12 +505,13 @@ fn rcp_levels<'s>(
     if caller.service_linked || account == org.management_account || !RCP_SERVICES.contains(&service) {
         return Vec::new();
     }
-    org_levels(org, account, &org.rcps, StatementKind::Rcp)
+    org_levels(store, org, account, &org.rcps, StatementKind::Rcp)
 }
 
 /// For each level of `account`'s path (root, each OU, the account itself), the policies attached
 /// there. Empty when the account is not in the organization.
 fn org_levels<'s>(
+    store: &'s Store,
     org: &'s Organization,
     account: &str,
     policies: &'s [OrgPolicy],
@@ -517,7 +522,11 @@ fn org_levels<'s>(
         .iter()
         .chain(std::iter::once(account))
         .map(|level| {
-            policies.iter().filter(|p| p.targets.contains(level)).map(|p| ((&p.policy).into(), kind)).collect()
+            policies
+                .iter()
+                .filter(|p| p.targets.contains(level))
+                .filter_map(|p| PolicyRef::of(store, p.policy).map(|r| (r, kind)))
+                .collect()
         })
         .collect()
 }

@@ -8,6 +8,7 @@
 
 use crate::ast::{Policy, PolicyKind};
 use crate::error::{LoadError, Problem, Severity};
+use crate::id::PolicyId;
 use crate::json::{pointer_token, Json};
 use crate::parse::{compact_len, parse_document, suggest};
 use std::collections::{BTreeSet, HashMap};
@@ -41,26 +42,35 @@ pub(crate) struct NamedPolicy {
     pub policy: Policy,
 }
 
-/// Index of a managed policy in [`Store::managed`].
-pub(crate) type ManagedIdx = usize;
-
 #[derive(Debug, Clone)]
 pub(crate) struct User {
     pub arn: String,
     pub name: String,
     pub id: String,
     pub account: String,
-    pub inline: Vec<NamedPolicy>,
-    pub managed: Vec<ManagedIdx>,
+    pub inline: Vec<PolicyId>,
+    pub managed: Vec<PolicyId>,
     pub groups: Vec<usize>,
-    pub boundary: Option<ManagedIdx>,
+    pub boundary: Option<PolicyId>,
     pub tags: Vec<(String, String)>,
+}
+
+impl User {
+    /// Its identity policies: inline, managed, then each group's inline and managed.
+    pub(crate) fn policy_ids<'a>(&'a self, store: &'a Store) -> impl Iterator<Item = PolicyId> + 'a {
+        let groups = self.groups.iter().filter_map(|&g| store.groups.get(g));
+        self.inline
+            .iter()
+            .chain(&self.managed)
+            .copied()
+            .chain(groups.flat_map(|g| g.inline.iter().chain(&g.managed).copied()))
+    }
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
-    pub inline: Vec<NamedPolicy>,
-    pub managed: Vec<ManagedIdx>,
+    pub inline: Vec<PolicyId>,
+    pub managed: Vec<PolicyId>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,20 +79,21 @@ pub(crate) struct Role {
     pub id: String,
     pub account: String,
     pub path: String,
-    pub trust: NamedPolicy,
-    pub inline: Vec<NamedPolicy>,
-    pub managed: Vec<ManagedIdx>,
-    pub boundary: Option<ManagedIdx>,
+    pub trust: PolicyId,
+    pub inline: Vec<PolicyId>,
+    pub managed: Vec<PolicyId>,
+    pub boundary: Option<PolicyId>,
     pub tags: Vec<(String, String)>,
     /// Read by the STS endpoint (issue 6); loaded and validated now so dumps round-trip.
     #[allow(dead_code)]
     pub max_session_duration: u32,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct ManagedPolicy {
-    pub arn: String,
-    pub policy: Policy,
+impl Role {
+    /// Its identity policies: inline, then managed.
+    pub(crate) fn policy_ids(&self) -> impl Iterator<Item = PolicyId> + '_ {
+        self.inline.iter().chain(&self.managed).copied()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,13 +102,13 @@ pub(crate) struct ResourcePolicy {
     /// The owner: `Account`, else the ARN's account, else the document's account.
     pub account: Option<String>,
     pub tags: Vec<(String, String)>,
-    pub policy: NamedPolicy,
+    pub policy: PolicyId,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct OrgPolicy {
     pub targets: Vec<String>,
-    pub policy: NamedPolicy,
+    pub policy: PolicyId,
 }
 
 #[derive(Debug, Clone)]
@@ -120,7 +131,8 @@ pub struct Store {
     pub(crate) users: Vec<User>,
     pub(crate) groups: Vec<Group>,
     pub(crate) roles: Vec<Role>,
-    pub(crate) managed: Vec<ManagedPolicy>,
+    /// Every policy document in force, addressed by [`PolicyId`].
+    pub(crate) policies: Vec<NamedPolicy>,
     pub(crate) resource_policies: Vec<ResourcePolicy>,
     pub(crate) organization: Option<Organization>,
     pub(crate) user_by_arn: HashMap<String, usize>,
@@ -193,6 +205,11 @@ impl Store {
         build(documents.into_iter().map(|(n, t)| (n.into(), t.into())).collect(), Vec::new())
     }
 
+    /// The policy with id `id`.
+    pub(crate) fn policy(&self, id: PolicyId) -> Option<&NamedPolicy> {
+        self.policies.get(id.index())
+    }
+
     /// The snapshot id: a hash of every file's name and content (8 hex digits).
     pub fn id(&self) -> &str {
         &self.id
@@ -210,28 +227,12 @@ impl Store {
 
     /// Counts of files, principals, policies and statements.
     pub fn stats(&self) -> StoreStats {
-        let mut policies = 0usize;
-        let mut statements = 0usize;
-        let mut add = |p: &Policy| {
-            policies += 1;
-            statements += p.statements.len();
-        };
-        for u in &self.users {
-            u.inline.iter().for_each(|p| add(&p.policy));
+        StoreStats {
+            files: self.files.len(),
+            principals: self.users.len() + self.roles.len(),
+            policies: self.policies.len(),
+            statements: self.policies.iter().map(|p| p.policy.statements.len()).sum(),
         }
-        for g in &self.groups {
-            g.inline.iter().for_each(|p| add(&p.policy));
-        }
-        for r in &self.roles {
-            add(&r.trust.policy);
-            r.inline.iter().for_each(|p| add(&p.policy));
-        }
-        self.managed.iter().for_each(|m| add(&m.policy));
-        self.resource_policies.iter().for_each(|r| add(&r.policy.policy));
-        if let Some(org) = &self.organization {
-            org.scps.iter().chain(&org.rcps).for_each(|p| add(&p.policy.policy));
-        }
-        StoreStats { files: self.files.len(), principals: self.users.len() + self.roles.len(), policies, statements }
     }
 }
 
@@ -314,8 +315,8 @@ struct Builder {
     groups: Vec<Group>,
     group_by_key: HashMap<(String, String), usize>,
     roles: Vec<Role>,
-    managed: Vec<ManagedPolicy>,
-    managed_by_arn: HashMap<String, usize>,
+    policies: Vec<NamedPolicy>,
+    managed_by_arn: HashMap<String, PolicyId>,
     resource_policies: Vec<ResourcePolicy>,
     organization: Option<Organization>,
     user_by_arn: HashMap<String, usize>,
@@ -346,7 +347,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         users: b.users,
         groups: b.groups,
         roles: b.roles,
-        managed: b.managed,
+        policies: b.policies,
         resource_policies: b.resource_policies,
         organization: b.organization,
         user_by_arn: b.user_by_arn,
@@ -475,7 +476,7 @@ impl Builder {
         pointer: &str,
         key: &str,
         owner_arn: &str,
-    ) -> (Vec<NamedPolicy>, usize) {
+    ) -> (Vec<PolicyId>, usize) {
         let mut out = Vec::new();
         let mut size = 0;
         for (i, item) in self.list(file, entry, key) {
@@ -488,7 +489,7 @@ impl Builder {
             size += policy_size(doc);
             let policy = self.policy(file, doc, &format!("{p}/PolicyDocument"), PolicyKind::Identity);
             if let (Some(name), Some(policy)) = (name, policy) {
-                out.push(NamedPolicy { name: format!("{owner_arn}#{name}"), policy });
+                out.push(self.add_policy(format!("{owner_arn}#{name}"), policy));
             }
         }
         (out, size)
@@ -627,8 +628,8 @@ impl Builder {
             }
             return;
         }
-        self.managed_by_arn.insert(arn.clone(), self.managed.len());
-        self.managed.push(ManagedPolicy { arn, policy });
+        let id = self.add_policy(arn.clone(), policy);
+        self.managed_by_arn.insert(arn, id);
     }
 
     fn group(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {
@@ -786,7 +787,7 @@ impl Builder {
                 kind: RefKind::RoleBoundary { role: idx, arn },
             });
         }
-        let trust = NamedPolicy { name: format!("{arn}#trust"), policy: trust };
+        let trust = self.add_policy(format!("{arn}#trust"), trust);
         self.roles.push(Role {
             arn,
             id,
@@ -822,7 +823,7 @@ impl Builder {
             return;
         };
         let Some(policy) = self.policy(file, doc, &format!("{pointer}/Policy"), PolicyKind::Resource) else { return };
-        let policy = NamedPolicy { name: arn.clone(), policy };
+        let policy = self.add_policy(arn.clone(), policy);
         self.resource_policies.push(ResourcePolicy { arn, account, tags, policy });
     }
 
@@ -894,7 +895,8 @@ impl Builder {
             }
             let policy = self.policy(file, doc, &format!("{p}/Policy"), kind);
             if let (Some(name), Some(policy)) = (name, policy) {
-                out.push(OrgPolicy { targets, policy: NamedPolicy { name, policy } });
+                let policy = self.add_policy(name, policy);
+                out.push(OrgPolicy { targets, policy });
             }
         }
         out
@@ -935,7 +937,13 @@ impl Builder {
         }
     }
 
-    fn managed_ref(&mut self, file: &str, pointer: &str, arn: &str) -> Option<ManagedIdx> {
+    fn add_policy(&mut self, name: String, policy: Policy) -> PolicyId {
+        let id = PolicyId(u32::try_from(self.policies.len()).unwrap_or(u32::MAX));
+        self.policies.push(NamedPolicy { name, policy });
+        id
+    }
+
+    fn managed_ref(&mut self, file: &str, pointer: &str, arn: &str) -> Option<PolicyId> {
         let found = self.managed_by_arn.get(arn).copied();
         if found.is_none() {
             self.err(file, pointer, format!("managed policy {arn} is not in the store (add it to Policies)"));
