@@ -9,24 +9,50 @@
 //! except under a negated operator, where the whole statement is dropped ([`CondResult::Invalid`]).
 
 use crate::ast::{CondValue, Condition, Family, OpKind, Qualifier};
-use crate::context::{Context, Scalar};
-use crate::glob::{glob_match, Tok};
+use crate::context::{Lookup, Val};
+use crate::glob::{glob_match, token_chars, Tok};
+use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
 /// An exact decimal number (`10` = `10.0`), compared without floating-point rounding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Decimal {
+    parts: Parts<'static>,
+}
+
+/// Sign, integer digits without leading zeros, fraction digits without trailing zeros; borrowed
+/// from the text unless an exponent moved the point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parts<'a> {
     negative: bool,
-    /// Integer digits without leading zeros.
-    int: String,
-    /// Fraction digits without trailing zeros.
-    frac: String,
+    int: Cow<'a, str>,
+    frac: Cow<'a, str>,
 }
 
 impl Decimal {
     /// Parses `[+-]digits[.digits][e[+-]digits]` (also `.5` and `5.`); `None` otherwise.
     pub(crate) fn parse(s: &str) -> Option<Decimal> {
+        let p = Parts::parse(s)?;
+        Some(Decimal {
+            parts: Parts {
+                negative: p.negative,
+                int: Cow::Owned(p.int.into_owned()),
+                frac: Cow::Owned(p.frac.into_owned()),
+            },
+        })
+    }
+
+    /// Compares the number written in `request` with this one; `None` when `request` is not a
+    /// number. Does not allocate unless `request` has an exponent.
+    pub(crate) fn cmp_request(&self, request: &str) -> Option<Ordering> {
+        Some(Parts::parse(request)?.cmp(&self.parts))
+    }
+}
+
+impl<'a> Parts<'a> {
+    fn parse(s: &'a str) -> Option<Parts<'a>> {
         let s = s.trim();
         let (negative, body) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
@@ -44,42 +70,58 @@ impl Decimal {
         if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        // Move the decimal point by the exponent.
-        let digits = format!("{int}{frac}");
-        let point = i64::try_from(int.len()).ok()? + i64::from(exponent);
-        let (int, frac) = if point <= 0 {
-            (String::new(), format!("{}{digits}", "0".repeat(usize::try_from(-point).ok()?)))
+        let (int, frac): (Cow<'a, str>, Cow<'a, str>) = if exponent == 0 {
+            (Cow::Borrowed(int), Cow::Borrowed(frac))
         } else {
-            let point = usize::try_from(point).ok()?;
-            if point >= digits.len() {
-                (format!("{digits}{}", "0".repeat(point - digits.len())), String::new())
+            // Move the decimal point by the exponent.
+            let digits = format!("{int}{frac}");
+            let point = i64::try_from(int.len()).ok()? + i64::from(exponent);
+            if point <= 0 {
+                (Cow::Borrowed(""), Cow::Owned(format!("{}{digits}", "0".repeat(usize::try_from(-point).ok()?))))
             } else {
-                (digits[..point].to_owned(), digits[point..].to_owned())
+                let point = usize::try_from(point).ok()?;
+                if point >= digits.len() {
+                    (Cow::Owned(format!("{digits}{}", "0".repeat(point - digits.len()))), Cow::Borrowed(""))
+                } else {
+                    (Cow::Owned(digits[..point].to_owned()), Cow::Owned(digits[point..].to_owned()))
+                }
             }
         };
-        let int = int.trim_start_matches('0').to_owned();
-        let frac = frac.trim_end_matches('0').to_owned();
+        let int = trim_cow(int, |t| t.trim_start_matches('0'));
+        let frac = trim_cow(frac, |t| t.trim_end_matches('0'));
         let negative = negative && !(int.is_empty() && frac.is_empty());
-        Some(Decimal { negative, int, frac })
+        Some(Parts { negative, int, frac })
     }
 
-    fn cmp_magnitude(&self, other: &Decimal) -> Ordering {
+    fn cmp_magnitude(&self, other: &Parts<'_>) -> Ordering {
         self.int
             .len()
             .cmp(&other.int.len())
             .then_with(|| self.int.cmp(&other.int))
             .then_with(|| self.frac.cmp(&other.frac))
     }
-}
 
-impl Ord for Decimal {
-    fn cmp(&self, other: &Self) -> Ordering {
+    fn cmp(&self, other: &Parts<'_>) -> Ordering {
         match (self.negative, other.negative) {
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,
             (false, false) => self.cmp_magnitude(other),
             (true, true) => other.cmp_magnitude(self),
         }
+    }
+}
+
+/// Trims a `Cow` without copying a borrowed one.
+fn trim_cow<'a>(c: Cow<'a, str>, trim: impl Fn(&str) -> &str) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(b) => Cow::Borrowed(trim(b)),
+        Cow::Owned(o) => Cow::Owned(trim(&o).to_owned()),
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts.cmp(&other.parts)
     }
 }
 
@@ -117,7 +159,7 @@ impl Instant {
             return None;
         }
         let secs: i64 = int.parse().ok()?;
-        let nanos: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+        let nanos = fraction_nanos(frac)?;
         Some(if negative {
             if nanos == 0 {
                 Instant { secs: -secs, nanos: 0 }
@@ -171,8 +213,7 @@ impl Instant {
                     if frac.is_empty() {
                         return None;
                     }
-                    let digits: String = frac.chars().take(9).collect();
-                    nanos = format!("{digits:0<9}").parse().ok()?;
+                    nanos = fraction_nanos(frac.get(..9).unwrap_or(frac))?;
                     pos = end;
                 }
             }
@@ -221,6 +262,19 @@ impl Instant {
         let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Instant { secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX), nanos: d.subsec_nanos() }
     }
+}
+
+/// Nanoseconds of a decimal fraction's digits (at most 9): `"5"` → 500,000,000.
+fn fraction_nanos(digits: &str) -> Option<u32> {
+    if digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for (i, b) in digits.bytes().chain(std::iter::repeat(b'0')).take(9).enumerate() {
+        let _ = i;
+        n = n * 10 + u32::from(b - b'0');
+    }
+    Some(n)
 }
 
 fn is_leap(y: i64) -> bool {
@@ -364,20 +418,22 @@ impl From<bool> for CondResult {
 
 /// A policy value with its variables substituted for this request.
 enum Resolved<'p> {
-    Toks(Vec<Tok>),
+    Toks(Cow<'p, [Tok]>),
     Other(&'p CondValue),
 }
 
-/// Evaluates one condition entry against the request context.
-pub(crate) fn evaluate(cond: &Condition, ctx: &Context) -> CondResult {
+/// Evaluates one condition entry against the request's condition keys. Allocates nothing unless
+/// a policy variable is substituted, a condition lists more than eight values, or a request
+/// number carries an exponent (or the operator is `BinaryEquals`).
+pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
     let kind = cond.op.kind;
-    let present = ctx.get(&cond.key_lc);
+    let present = ctx.values(&cond.key_lc);
     if kind == OpKind::Null {
         let absent = present.is_none();
         return cond.values.iter().any(|v| matches!(v, CondValue::Null(want) if *want == absent)).into();
     }
     let negated = kind.negated();
-    let mut resolved = Vec::with_capacity(cond.values.len());
+    let mut resolved: SmallVec<[Resolved<'_>; 8]> = SmallVec::new();
     for v in &cond.values {
         match v {
             CondValue::Text(t) => match t.resolve(|k| ctx.single_text(k)) {
@@ -388,7 +444,7 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &Context) -> CondResult {
             other => resolved.push(Resolved::Other(other)),
         }
     }
-    let satisfies = |value: &Scalar| -> bool {
+    let satisfies = |value: Val<'_>| -> bool {
         let mut any = false;
         for p in &resolved {
             match base_match(kind, p, value) {
@@ -402,8 +458,8 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &Context) -> CondResult {
     let result = match (present, cond.op.qualifier) {
         (None, Qualifier::ForAllValues) => true,
         (None, _) => cond.op.if_exists || (cond.op.qualifier == Qualifier::None && negated),
-        (Some(values), Qualifier::None) => match values {
-            [one] => satisfies(one),
+        (Some(values), Qualifier::None) => match values.len() {
+            1 => values.get(0).is_some_and(satisfies),
             _ => negated,
         },
         (Some(values), Qualifier::ForAllValues) => values.iter().all(satisfies),
@@ -414,55 +470,70 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &Context) -> CondResult {
 
 /// The positive comparison of one policy value with one request value; `None` when the request
 /// value cannot be read for the operator's family.
-fn base_match(kind: OpKind, policy: &Resolved<'_>, value: &Scalar) -> Option<bool> {
+fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>) -> Option<bool> {
     use OpKind::*;
     match (kind.family(), policy) {
         (Family::String, Resolved::Toks(toks)) => {
             let text = value.text();
             Some(match kind {
-                StringLike | StringNotLike => glob_match(toks, &text),
+                StringLike | StringNotLike => glob_match(toks, text),
                 StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-                    let lit: String = toks_text(toks);
-                    lit.to_lowercase() == text.to_lowercase()
+                    token_chars(toks).flat_map(char::to_lowercase).eq(text.chars().flat_map(char::to_lowercase))
                 }
-                _ => toks_text(toks) == text,
+                _ => token_chars(toks).eq(text.chars()),
             })
         }
         (Family::Bool, Resolved::Toks(toks)) => {
-            let want = parse_bool(&toks_text(toks));
+            let want = bool_tokens(toks);
             let have = match value {
-                Scalar::Bool(b) => Some(*b),
-                Scalar::Str(s) => parse_bool(s),
-                Scalar::Num(_) => None,
+                Val::Bool(b) => Some(b),
+                Val::Str(s) => parse_bool(s),
+                Val::Num(_) => None,
             }?;
             Some(want == Some(have))
         }
         (Family::Arn, Resolved::Toks(toks)) => {
-            let text = value.text();
-            let fields: Vec<&str> = text.splitn(6, ':').collect();
-            if fields.len() < 6 {
+            let mut fields = [""; 6];
+            let mut n = 0;
+            for (slot, f) in fields.iter_mut().zip(value.text().splitn(6, ':')) {
+                *slot = f;
+                n += 1;
+            }
+            if n < 6 {
                 return None;
             }
-            let pfields = split_arn_tokens(toks);
-            Some(pfields.len() == 6 && pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
+            let pfields = split_arn_tokens(toks)?;
+            Some(pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
         }
         (Family::Numeric, Resolved::Other(CondValue::Number(p))) => {
-            let v = Decimal::parse(&value.text())?;
-            Some(compare(kind, v.cmp(p)))
+            let ord = p.cmp_request(value.text())?;
+            Some(compare(kind, ord))
         }
         (Family::Date, Resolved::Other(CondValue::Date(p))) => {
-            let v = Instant::parse(&value.text())?;
+            let v = Instant::parse(value.text())?;
             Some(compare(kind, v.cmp(p)))
         }
         (Family::Binary, Resolved::Other(CondValue::Binary(p))) => {
-            let v = decode_base64(&value.text())?;
+            let v = decode_base64(value.text())?;
             Some(&v == p)
         }
         (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => {
-            let ip = parse_request_ip(&value.text())?;
+            let ip = parse_request_ip(value.text())?;
             Some(c.contains(ip))
         }
         _ => Some(false),
+    }
+}
+
+/// `true`/`false` (any case) spelled by literal tokens.
+fn bool_tokens(toks: &[Tok]) -> Option<bool> {
+    let is = |word: &str| token_chars(toks).map(|c| c.to_ascii_lowercase()).eq(word.chars());
+    if is("true") {
+        Some(true)
+    } else if is("false") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -479,31 +550,27 @@ fn compare(kind: OpKind, ord: Ordering) -> bool {
     }
 }
 
-fn toks_text(toks: &[Tok]) -> String {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(c) => *c,
-            Tok::Star => '*',
-            Tok::One => '?',
-        })
-        .collect()
-}
-
-/// Splits pattern tokens into the six ARN fields at the first five literal colons.
-fn split_arn_tokens(toks: &[Tok]) -> Vec<&[Tok]> {
-    let mut fields = Vec::with_capacity(6);
+/// Splits pattern tokens into the six ARN fields at the first five literal colons; `None` when
+/// the pattern has fewer than six fields (it then matches no ARN).
+fn split_arn_tokens(toks: &[Tok]) -> Option<[&[Tok]; 6]> {
+    let mut fields: [&[Tok]; 6] = [&[]; 6];
     let mut start = 0;
+    let mut n = 0;
     for (i, t) in toks.iter().enumerate() {
-        if fields.len() == 5 {
+        if n == 5 {
             break;
         }
         if *t == Tok::Lit(':') {
-            fields.push(&toks[start..i]);
+            fields[n] = &toks[start..i];
+            n += 1;
             start = i + 1;
         }
     }
-    fields.push(&toks[start..]);
-    fields
+    if n < 5 {
+        return None;
+    }
+    fields[5] = &toks[start..];
+    Some(fields)
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! A key holds one value or several (multivalued keys such as `aws:TagKeys`); values keep their
 //! JSON type because `Bool` and the numeric operators read them differently.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One context value.
@@ -18,12 +17,91 @@ pub(crate) enum Scalar {
 
 impl Scalar {
     /// The value as text, the way string operators see it (`true`, `10`).
-    pub(crate) fn text(&self) -> Cow<'_, str> {
+    pub(crate) fn text(&self) -> &str {
+        self.val().text()
+    }
+
+    /// A borrowed view of the value.
+    pub(crate) fn val(&self) -> Val<'_> {
         match self {
-            Scalar::Str(s) => Cow::Borrowed(s),
-            Scalar::Num(n) => Cow::Borrowed(n),
-            Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Scalar::Str(s) => Val::Str(s),
+            Scalar::Num(n) => Val::Num(n),
+            Scalar::Bool(b) => Val::Bool(*b),
         }
+    }
+}
+
+/// A borrowed context value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Val<'a> {
+    Str(&'a str),
+    Num(&'a str),
+    Bool(bool),
+}
+
+impl<'a> Val<'a> {
+    /// The value as text (`true`, `10`).
+    pub(crate) fn text(self) -> &'a str {
+        match self {
+            Val::Str(s) | Val::Num(s) => s,
+            Val::Bool(true) => "true",
+            Val::Bool(false) => "false",
+        }
+    }
+}
+
+/// The values of one key: a stored list, or one value computed for this request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Values<'a> {
+    Many(&'a [Scalar]),
+    One(Val<'a>),
+}
+
+impl<'a> Values<'a> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Values::Many(v) => v.len(),
+            Values::One(_) => 1,
+        }
+    }
+
+    pub(crate) fn get(self, i: usize) -> Option<Val<'a>> {
+        match self {
+            Values::Many(v) => v.get(i).map(Scalar::val),
+            Values::One(v) => (i == 0).then_some(v),
+        }
+    }
+
+    pub(crate) fn iter(self) -> impl Iterator<Item = Val<'a>> {
+        (0..self.len()).filter_map(move |i| self.get(i))
+    }
+}
+
+/// Where conditions and policy variables read condition keys: a [`Context`], or a layered view
+/// that the compiled evaluator builds without copying the request's context.
+pub(crate) trait Lookup {
+    /// The values of `key_lc` (lowercased); `None` when absent or empty.
+    fn values(&self, key_lc: &str) -> Option<Values<'_>>;
+
+    /// The single value of a key as text, what a policy variable substitutes; `None` when the
+    /// key is absent or carries several values.
+    fn single_text(&self, key_lc: &str) -> Option<&str> {
+        let v = self.values(key_lc)?;
+        if v.len() == 1 {
+            v.get(0).map(Val::text)
+        } else {
+            None
+        }
+    }
+
+    fn contains(&self, key_lc: &str) -> bool {
+        self.values(key_lc).is_some()
+    }
+}
+
+impl Lookup for Context {
+    fn values(&self, key_lc: &str) -> Option<Values<'_>> {
+        self.get(key_lc).map(Values::Many)
     }
 }
 
@@ -39,19 +117,6 @@ impl Context {
         self.entries.get(key_lc).map(|(_, v)| v.as_slice()).filter(|v| !v.is_empty())
     }
 
-    /// The single value of a key, as text: what a policy variable substitutes. `None` when the
-    /// key is absent or carries several values.
-    pub(crate) fn single_text(&self, key_lc: &str) -> Option<Cow<'_, str>> {
-        match self.get(key_lc)? {
-            [one] => Some(one.text()),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn contains(&self, key_lc: &str) -> bool {
-        self.get(key_lc).is_some()
-    }
-
     /// Sets a key (replacing any value under the same key in any case).
     pub(crate) fn insert(&mut self, key: &str, values: Vec<Scalar>) {
         self.entries.insert(key.to_ascii_lowercase(), (key.to_owned(), values));
@@ -61,6 +126,11 @@ impl Context {
     pub(crate) fn insert_default(&mut self, key: &str, values: Vec<Scalar>) {
         let lc = key.to_ascii_lowercase();
         self.entries.entry(lc).or_insert_with(|| (key.to_owned(), values));
+    }
+
+    /// Lowercased keys.
+    pub(crate) fn keys_lc(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
     }
 
     /// Keys as first written, with their values.

@@ -7,6 +7,8 @@
 //! that text parsed once; [`Template::resolve`] substitutes the variables of one request into a
 //! token list in which substituted text is always literal, so it can never act as a wildcard.
 
+use std::borrow::Cow;
+
 /// One parsed element of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -48,6 +50,8 @@ pub(crate) struct Template {
     /// The text as written in the policy.
     pub raw: String,
     pub pieces: Vec<Piece>,
+    /// The tokens, computed once, when the template has no variable.
+    fixed: Option<Vec<Tok>>,
 }
 
 /// A token of a resolved pattern, ready to match.
@@ -97,7 +101,11 @@ impl Template {
         if !text.is_empty() {
             pieces.push(Piece::Text(text));
         }
-        Ok(Template { raw: raw.to_owned(), pieces })
+        let mut t = Template { raw: raw.to_owned(), pieces, fixed: None };
+        if !t.has_variables() {
+            t.fixed = t.substitute(|_| None);
+        }
+        Ok(t)
     }
 
     /// Whether any `${...}` variable (not an escape) appears.
@@ -126,8 +134,21 @@ impl Template {
     }
 
     /// Substitutes variables through `lookup` (lowercased key → single value). `None` when a
-    /// variable has no value and no default: the entry then matches nothing.
-    pub(crate) fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>) -> Option<Vec<Tok>> {
+    /// variable has no value and no default: the entry then matches nothing. Borrows the
+    /// precomputed tokens when there is no variable, so it does not allocate then.
+    pub(crate) fn resolve<'t, 'v>(&'t self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<Cow<'t, [Tok]>> {
+        match &self.fixed {
+            Some(toks) => Some(Cow::Borrowed(toks)),
+            None => self.substitute(lookup).map(Cow::Owned),
+        }
+    }
+
+    /// The tokens of a template without variables (empty for one with variables).
+    pub(crate) fn tokens(&self) -> &[Tok] {
+        self.fixed.as_deref().unwrap_or_default()
+    }
+
+    fn substitute<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<Vec<Tok>> {
         let mut toks = Vec::with_capacity(self.raw.len());
         for p in &self.pieces {
             match p {
@@ -166,12 +187,12 @@ fn parse_variable(body: &str) -> Result<Piece, String> {
     Ok(Piece::Var { key_lc, default })
 }
 
-/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character.
+/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character. Walks the
+/// text in place (no allocation); worst case O(pattern × text).
 pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0usize, 0usize);
+    let (mut p, mut t) = (0usize, 0usize); // token index, byte offset in text
     let mut backtrack: Option<(usize, usize)> = None;
-    while t < chars.len() {
+    while let Some(c) = text.get(t..).and_then(|rest| rest.chars().next()) {
         match toks.get(p) {
             Some(Tok::Star) => {
                 backtrack = Some((p, t));
@@ -180,31 +201,32 @@ pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
             }
             Some(Tok::One) => {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
                 continue;
             }
-            Some(Tok::Lit(c)) if chars.get(t) == Some(c) => {
+            Some(Tok::Lit(l)) if *l == c => {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
                 continue;
             }
             _ => {}
         }
-        match backtrack {
-            Some((bp, bt)) => {
-                backtrack = Some((bp, bt + 1));
-                p = bp + 1;
-                t = bt + 1;
-            }
-            None => return false,
-        }
+        let Some((bp, bt)) = backtrack else { return false };
+        let skipped = text.get(bt..).and_then(|rest| rest.chars().next()).map_or(1, char::len_utf8);
+        backtrack = Some((bp, bt + skipped));
+        p = bp + 1;
+        t = bt + skipped;
     }
     toks.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
 }
 
-/// Tokens of a pattern without variables (actions, 2008 documents, literal text).
-pub(crate) fn tokens_of(t: &Template) -> Vec<Tok> {
-    t.resolve(|_| None).unwrap_or_default()
+/// The characters of literal tokens (wildcards read as their characters).
+pub(crate) fn token_chars(toks: &[Tok]) -> impl Iterator<Item = char> + '_ {
+    toks.iter().map(|t| match t {
+        Tok::Lit(c) => *c,
+        Tok::Star => '*',
+        Tok::One => '?',
+    })
 }
 
 #[cfg(test)]
@@ -213,7 +235,7 @@ mod tests {
 
     fn m(pattern: &str, text: &str) -> bool {
         let t = Template::parse(pattern, true, Vars::Allowed).unwrap();
-        glob_match(&tokens_of(&t), text)
+        glob_match(t.tokens(), text)
     }
 
     #[test]
@@ -235,9 +257,9 @@ mod tests {
     #[test]
     fn escapes_are_literal() {
         let t = Template::parse("a${*}", true, Vars::Allowed).unwrap();
-        let toks = tokens_of(&t);
-        assert!(glob_match(&toks, "a*"));
-        assert!(!glob_match(&toks, "ab"));
+        let toks = t.tokens();
+        assert!(glob_match(toks, "a*"));
+        assert!(!glob_match(toks, "ab"));
         let t = Template::parse("${$}{x}${?}", true, Vars::Allowed).unwrap();
         assert_eq!(t.as_literal().as_deref(), Some("${x}?"));
     }
@@ -246,7 +268,7 @@ mod tests {
     fn variables_resolve_to_literal_text() {
         let t = Template::parse("home/${aws:username}/*", true, Vars::Allowed).unwrap();
         assert!(t.has_variables());
-        let toks = t.resolve(|k| (k == "aws:username").then(|| "a*".into())).unwrap();
+        let toks = t.resolve(|k| (k == "aws:username").then_some("a*")).unwrap();
         assert!(glob_match(&toks, "home/a*/x"));
         assert!(!glob_match(&toks, "home/ab/x"));
         assert!(t.resolve(|_| None).is_none());
@@ -264,7 +286,7 @@ mod tests {
     fn version_2008_keeps_dollar_braces_literal() {
         let t = Template::parse("home/${aws:username}/*", true, Vars::Literal).unwrap();
         assert!(!t.has_variables());
-        assert!(glob_match(&tokens_of(&t), "home/${aws:username}/x"));
+        assert!(glob_match(t.tokens(), "home/${aws:username}/x"));
     }
 
     #[test]

@@ -32,9 +32,11 @@
 
 mod answer;
 mod ast;
+mod compile;
 mod cond;
 mod context;
 mod error;
+mod eval;
 mod glob;
 mod id;
 mod json;
@@ -42,6 +44,7 @@ mod parse;
 mod principal;
 pub mod reference;
 mod request;
+mod rules;
 mod snapshot;
 mod store;
 pub mod sts;

@@ -4,13 +4,16 @@
 //! §7): the identities a resource policy may name at each level (direct, parent, account), the
 //! identity policies and boundary in force, and the context keys that describe the principal
 //! (`aws:username`, `aws:userid`, `aws:PrincipalArn`, `aws:PrincipalTag/*` ...), which only the
-//! store may supply.
+//! store may supply. A [`Caller`] borrows from the store and the request: resolving one allocates
+//! nothing, so both the reference evaluator and the compiled index use it.
 
 use crate::ast::{Policy, PrincipalBlock};
 use crate::context::{Context, Scalar};
 use crate::id::PolicyId;
 use crate::request::{PrincipalRef, Request};
-use crate::store::Store;
+use crate::store::{Role, Store, User};
+use smallvec::SmallVec;
+use std::fmt;
 
 /// How a resource policy's `Principal` names the caller; the order is the strength of the grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,6 +43,16 @@ pub(crate) enum CallerKind {
     CanonicalUser,
 }
 
+impl CallerKind {
+    /// Principals that only a resource policy naming them can grant (iam-semantics.md §5.5).
+    pub(crate) fn resource_policy_only(self) -> bool {
+        matches!(
+            self,
+            CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser
+        )
+    }
+}
+
 /// A policy in force for the caller, with its display name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PolicyRef<'s> {
@@ -54,47 +67,90 @@ impl<'s> PolicyRef<'s> {
     }
 }
 
-/// The resolved caller.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller<'s> {
-    pub kind: CallerKind,
-    pub account: Option<String>,
-    pub partition: String,
-    /// ARNs and unique IDs naming the caller itself.
-    pub direct: Vec<String>,
-    /// ARNs and unique IDs naming the caller's parent (role, federating user).
-    pub parent: Vec<String>,
-    /// Service, federated provider or canonical user name, for the non-AWS principal forms.
-    pub other_name: Option<String>,
-    pub identity: Vec<PolicyRef<'s>>,
-    pub boundary: Option<PolicyRef<'s>>,
-    pub tags: &'s [(String, String)],
-    /// Service-linked roles are outside SCPs and RCPs.
-    pub service_linked: bool,
-    /// Principal context keys: (key, value).
-    keys: Vec<(&'static str, String)>,
+/// The value of a principal context key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PrincipalValue<'a> {
+    Str(&'a str),
+    /// Two parts joined by `:` (`AROA…:session`, `ACCOUNT:name`), built only when read.
+    Joined(&'a str, &'a str),
+    Bool(bool),
 }
 
-impl<'s> Caller<'s> {
+impl PrincipalValue<'_> {
+    fn scalar(self) -> Scalar {
+        match self {
+            PrincipalValue::Str(s) => Scalar::Str(s.to_owned()),
+            PrincipalValue::Joined(a, b) => Scalar::Str(format!("{a}:{b}")),
+            PrincipalValue::Bool(b) => Scalar::Bool(b),
+        }
+    }
+}
+
+/// The principal context keys a caller may carry, besides `aws:PrincipalTag/*`.
+const PRINCIPAL_KEYS: [(&str, &str); 7] = [
+    ("aws:username", "aws:username"),
+    ("aws:userid", "aws:userid"),
+    ("aws:principalarn", "aws:PrincipalArn"),
+    ("aws:principalaccount", "aws:PrincipalAccount"),
+    ("aws:principaltype", "aws:PrincipalType"),
+    ("aws:principalisawsservice", "aws:PrincipalIsAWSService"),
+    ("aws:principalservicename", "aws:PrincipalServiceName"),
+];
+
+/// The resolved caller, borrowed from the store and the request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller<'a> {
+    pub kind: CallerKind,
+    pub account: Option<&'a str>,
+    pub partition: &'a str,
+    /// ARNs and unique IDs naming the caller itself.
+    pub direct: SmallVec<[&'a str; 2]>,
+    /// ARNs and unique IDs naming the caller's parent (role, federating user).
+    pub parent: SmallVec<[&'a str; 2]>,
+    /// Service, federated provider or canonical user name, for the non-AWS principal forms.
+    pub other_name: Option<&'a str>,
+    pub tags: &'a [(String, String)],
+    /// Service-linked roles are outside SCPs and RCPs.
+    pub service_linked: bool,
+    /// The user whose policies apply (the user itself, or the user behind a federated user).
+    pub user: Option<&'a User>,
+    /// The role whose policies apply (a session's or the role itself).
+    pub role: Option<&'a Role>,
+    username: Option<&'a str>,
+    userid: Option<PrincipalValue<'a>>,
+    principal_arn: Option<&'a str>,
+    principal_type: Option<&'static str>,
+}
+
+impl<'a> Caller<'a> {
     fn new(kind: CallerKind) -> Self {
         Caller {
             kind,
             account: None,
-            partition: "aws".to_owned(),
-            direct: Vec::new(),
-            parent: Vec::new(),
+            partition: "aws",
+            direct: SmallVec::new(),
+            parent: SmallVec::new(),
             other_name: None,
-            identity: Vec::new(),
-            boundary: None,
             tags: &[],
             service_linked: false,
-            keys: Vec::new(),
+            user: None,
+            role: None,
+            username: None,
+            userid: None,
+            principal_arn: None,
+            principal_type: None,
         }
     }
 
-    /// `arn:PARTITION:iam::ACCOUNT:root` of the caller's account.
-    pub(crate) fn account_arn(&self) -> Option<String> {
-        self.account.as_ref().map(|a| format!("arn:{}:iam::{a}:root", self.partition))
+    /// Whether `entry` is `arn:PARTITION:iam::ACCOUNT:root` of the caller's account.
+    pub(crate) fn is_account_root(&self, entry: &str) -> bool {
+        let Some(account) = self.account else { return false };
+        entry
+            .strip_prefix("arn:")
+            .and_then(|e| e.strip_prefix(self.partition))
+            .and_then(|e| e.strip_prefix(":iam::"))
+            .and_then(|e| e.strip_prefix(account))
+            .is_some_and(|e| e == ":root")
     }
 
     /// The strongest level at which `block` (a `Principal`) names this caller.
@@ -102,21 +158,20 @@ impl<'s> Caller<'s> {
         if block.any {
             return Some(Level::Direct);
         }
-        let mut best = None;
-        let named_other = |list: &[String]| self.other_name.as_ref().is_some_and(|n| list.contains(n));
+        let named_other = |list: &[String]| self.other_name.is_some_and(|n| list.iter().any(|e| e == n));
         match self.kind {
             CallerKind::Service if named_other(&block.service) => return Some(Level::Direct),
             CallerKind::WebIdentity if named_other(&block.federated) => return Some(Level::Direct),
             CallerKind::CanonicalUser if named_other(&block.canonical_user) => return Some(Level::Direct),
             _ => {}
         }
-        let account_arn = self.account_arn();
+        let mut best = None;
         for entry in &block.aws {
-            let level = if self.direct.contains(entry) {
+            let level = if self.direct.contains(&entry.as_str()) {
                 Some(Level::Direct)
-            } else if self.parent.contains(entry) {
+            } else if self.parent.contains(&entry.as_str()) {
                 Some(Level::Parent)
-            } else if account_arn.as_ref() == Some(entry) {
+            } else if self.is_account_root(entry) {
                 Some(Level::Account)
             } else {
                 None
@@ -132,186 +187,210 @@ impl<'s> Caller<'s> {
         if block.any {
             return true;
         }
-        let listed = |x: &String| block.aws.contains(x);
+        let listed = |x: &&str| block.aws.iter().any(|e| e == x);
+        let other_listed = |list: &[String]| self.other_name.is_some_and(|n| list.iter().any(|e| e == n));
         let direct = self.direct.iter().any(listed)
             || match self.kind {
-                CallerKind::Service => self.other_name.as_ref().is_some_and(|n| block.service.contains(n)),
-                CallerKind::WebIdentity => self.other_name.as_ref().is_some_and(|n| block.federated.contains(n)),
-                CallerKind::CanonicalUser => self.other_name.as_ref().is_some_and(|n| block.canonical_user.contains(n)),
+                CallerKind::Service => other_listed(&block.service),
+                CallerKind::WebIdentity => other_listed(&block.federated),
+                CallerKind::CanonicalUser => other_listed(&block.canonical_user),
                 _ => false,
             };
         let parent = self.parent.is_empty() || self.parent.iter().any(listed);
-        let account = self.account_arn().is_none_or(|a| block.aws.contains(&a));
+        let account = self.account.is_none() || block.aws.iter().any(|e| self.is_account_root(e));
         direct && parent && account
     }
 
-    /// Adds the principal's context keys (they override anything of the same name).
+    /// The identity policies in force: the user's (and its groups'), or the role's.
+    pub(crate) fn identity_policy_ids<'s>(&self, store: &'s Store) -> impl Iterator<Item = PolicyId> + 's
+    where
+        'a: 's,
+    {
+        let user = self.user.into_iter().flat_map(move |u| u.policy_ids(store));
+        let role = self.role.into_iter().flat_map(Role::policy_ids);
+        user.chain(role)
+    }
+
+    /// The permissions boundary in force.
+    pub(crate) fn boundary_id(&self) -> Option<PolicyId> {
+        self.user.and_then(|u| u.boundary).or_else(|| self.role.and_then(|r| r.boundary))
+    }
+
+    /// A principal context key (lowercased): `Some(value)` when the store decides it (`value` is
+    /// `None` when the caller lacks it), `None` when `key_lc` is not the store's to answer.
+    pub(crate) fn key(&self, key_lc: &str) -> Option<Option<PrincipalValue<'a>>> {
+        if let Some(tag) = key_lc.strip_prefix("aws:principaltag/") {
+            return Some(
+                self.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)).map(|(_, v)| PrincipalValue::Str(v)),
+            );
+        }
+        Some(match key_lc {
+            "aws:username" => self.username.map(PrincipalValue::Str),
+            "aws:userid" => self.userid,
+            "aws:principalarn" => self.principal_arn.map(PrincipalValue::Str),
+            "aws:principalaccount" => {
+                if self.principal_type.is_some() {
+                    self.account.map(PrincipalValue::Str)
+                } else {
+                    None
+                }
+            }
+            "aws:principaltype" => self.principal_type.map(PrincipalValue::Str),
+            "aws:principalisawsservice" => Some(PrincipalValue::Bool(self.kind == CallerKind::Service)),
+            "aws:principalservicename" if self.kind == CallerKind::Service => self.other_name.map(PrincipalValue::Str),
+            _ => return None,
+        })
+    }
+
+    /// Writes the principal's context keys into `ctx`, overriding anything of the same name.
     pub(crate) fn add_context(&self, ctx: &mut Context) {
-        for (k, v) in &self.keys {
-            ctx.insert(k, vec![Scalar::Str(v.clone())]);
+        for (lc, key) in PRINCIPAL_KEYS {
+            if let Some(Some(v)) = self.key(lc) {
+                ctx.insert(key, vec![v.scalar()]);
+            }
         }
         for (k, v) in self.tags {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), vec![Scalar::Str(v.clone())]);
         }
-        let is_service = self.kind == CallerKind::Service;
-        ctx.insert("aws:PrincipalIsAWSService", vec![Scalar::Bool(is_service)]);
-        if let (true, Some(name)) = (is_service, &self.other_name) {
-            ctx.insert("aws:PrincipalServiceName", vec![Scalar::Str(name.clone())]);
+    }
+}
+
+/// Why a principal could not be resolved (an implicit deny, never an error).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unknown<'a> {
+    NotAnArn(&'a str),
+    User(&'a str),
+    Role(&'a str),
+    Session(&'a str),
+    FederatingUser(&'a str),
+    Other(&'a str),
+}
+
+impl fmt::Display for Unknown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unknown::NotAnArn(a) => write!(f, "unknown principal: {a} is not an ARN"),
+            Unknown::User(a) => write!(f, "unknown principal: no user {a} in the store"),
+            Unknown::Role(a) => write!(f, "unknown principal: no role {a} in the store"),
+            Unknown::Session(a) => write!(f, "unknown principal: no role in the store for the session {a}"),
+            Unknown::FederatingUser(a) => {
+                write!(f, "unknown federating user {a} (it must be in the federated user's account)")
+            }
+            Unknown::Other(a) => {
+                write!(f, "unknown principal: {a} is not a user, role, session, federated user or root ARN")
+            }
         }
     }
 }
 
-/// Resolves the request's principal. `Err` carries a note for an unknown principal, which is an
-/// implicit deny, never an error.
-pub(crate) fn resolve<'s>(store: &'s Store, req: &Request) -> Result<Caller<'s>, String> {
+/// Resolves the request's principal against the store.
+pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
     let arn = match &req.principal {
         PrincipalRef::Anonymous => {
             let mut c = Caller::new(CallerKind::Anonymous);
-            c.keys.push(("aws:PrincipalType", "Anonymous".into()));
+            c.principal_type = Some("Anonymous");
             return Ok(c);
         }
-        PrincipalRef::Service(name) => {
-            let mut c = Caller::new(CallerKind::Service);
-            c.other_name = Some(name.clone());
-            return Ok(c);
-        }
-        PrincipalRef::Federated(name) => {
-            let mut c = Caller::new(CallerKind::WebIdentity);
-            c.other_name = Some(name.clone());
-            return Ok(c);
-        }
-        PrincipalRef::CanonicalUser(name) => {
-            let mut c = Caller::new(CallerKind::CanonicalUser);
-            c.other_name = Some(name.clone());
-            return Ok(c);
-        }
-        PrincipalRef::Arn(arn) => arn,
+        PrincipalRef::Service(name) => return Ok(named(CallerKind::Service, name)),
+        PrincipalRef::Federated(name) => return Ok(named(CallerKind::WebIdentity, name)),
+        PrincipalRef::CanonicalUser(name) => return Ok(named(CallerKind::CanonicalUser, name)),
+        PrincipalRef::Arn(arn) => arn.as_str(),
     };
-    let fields: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, partition, service, _, account, resource] = fields.as_slice() else {
-        return Err(format!("principal {arn} is not an ARN"));
+    let mut fields = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) =
+        (fields.next(), fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(Unknown::NotAnArn(arn));
     };
-    let account = (*account).to_owned();
-    let with_account = |kind| {
-        let mut c = Caller::new(kind);
-        c.account = Some(account.clone());
-        c.partition = (*partition).to_owned();
-        c
-    };
-    match (*service, *resource) {
+    let mut c = Caller::new(CallerKind::Root);
+    c.account = Some(account);
+    c.partition = partition;
+    match (service, resource) {
         ("iam", "root") => {
-            let mut c = with_account(CallerKind::Root);
-            c.direct.push(arn.clone());
-            c.keys = vec![
-                ("aws:userid", account.clone()),
-                ("aws:PrincipalArn", arn.clone()),
-                ("aws:PrincipalAccount", account.clone()),
-                ("aws:PrincipalType", "Account".into()),
-            ];
-            Ok(c)
+            c.direct.push(arn);
+            c.userid = Some(PrincipalValue::Str(account));
+            c.principal_arn = Some(arn);
+            c.principal_type = Some("Account");
         }
         ("iam", r) if r.starts_with("user/") => {
-            let user = store
-                .user_by_arn
-                .get(arn)
-                .and_then(|&i| store.users.get(i))
-                .ok_or_else(|| format!("unknown principal: no user {arn} in the store"))?;
-            let mut c = with_account(CallerKind::User);
-            c.direct = vec![user.arn.clone()];
+            let user = store.user_by_arn.get(arn).and_then(|&i| store.users.get(i)).ok_or(Unknown::User(arn))?;
+            c.kind = CallerKind::User;
+            c.direct.push(&user.arn);
             if !user.id.is_empty() {
-                c.direct.push(user.id.clone());
+                c.direct.push(&user.id);
             }
-            c.identity = user_policies(store, arn);
-            c.boundary = user.boundary.and_then(|b| PolicyRef::of(store, b));
+            c.user = Some(user);
             c.tags = &user.tags;
-            c.keys = vec![
-                ("aws:username", user.name.clone()),
-                ("aws:userid", user.id.clone()),
-                ("aws:PrincipalArn", user.arn.clone()),
-                ("aws:PrincipalAccount", account.clone()),
-                ("aws:PrincipalType", "User".into()),
-            ];
-            Ok(c)
+            c.username = Some(&user.name);
+            c.userid = Some(PrincipalValue::Str(&user.id));
+            c.principal_arn = Some(&user.arn);
+            c.principal_type = Some("User");
         }
         ("iam", r) if r.starts_with("role/") => {
-            let role = store
-                .role_by_arn
-                .get(arn)
-                .and_then(|&i| store.roles.get(i))
-                .ok_or_else(|| format!("unknown principal: no role {arn} in the store"))?;
-            let mut c = role_caller(store, with_account(CallerKind::Role), role);
-            c.keys.push(("aws:userid", role.id.clone()));
-            Ok(c)
+            let role = store.role_by_arn.get(arn).and_then(|&i| store.roles.get(i)).ok_or(Unknown::Role(arn))?;
+            c.kind = CallerKind::Role;
+            as_role(&mut c, role);
+            c.userid = Some(PrincipalValue::Str(&role.id));
         }
         ("sts", r) if r.starts_with("assumed-role/") => {
-            let (role_name, session) = r["assumed-role/".len()..]
-                .split_once('/')
-                .ok_or_else(|| format!("principal {arn} has no session name"))?;
+            let rest = &r["assumed-role/".len()..];
+            let (role_name, session) = rest.split_once('/').ok_or(Unknown::Session(arn))?;
             if session.is_empty() || role_name.is_empty() {
-                return Err(format!("principal {arn} has no role or session name"));
+                return Err(Unknown::Session(arn));
             }
-            let role = store
-                .role_by_name
-                .get(&(account.clone(), role_name.to_owned()))
+            let prefix_len = arn.len() - session.len() - 1;
+            let role = arn
+                .get(..prefix_len)
+                .and_then(|prefix| store.role_by_session_prefix.get(prefix))
                 .and_then(|&i| store.roles.get(i))
-                .ok_or_else(|| format!("unknown principal: no role named {role_name} in account {account}"))?;
-            let mut c = role_caller(store, with_account(CallerKind::RoleSession), role);
-            c.direct.push(arn.clone());
-            c.keys.push(("aws:userid", format!("{}:{session}", role.id)));
-            Ok(c)
+                .ok_or(Unknown::Session(arn))?;
+            c.kind = CallerKind::RoleSession;
+            as_role(&mut c, role);
+            c.direct.push(arn);
+            c.userid = Some(PrincipalValue::Joined(&role.id, session));
         }
         ("sts", r) if r.starts_with("federated-user/") => {
             let name = &r["federated-user/".len()..];
-            let mut c = with_account(CallerKind::FederatedUser);
-            c.direct.push(arn.clone());
+            c.kind = CallerKind::FederatedUser;
+            c.direct.push(arn);
             if let Some(user_arn) = &req.federating_user {
                 let user = store
                     .user_by_arn
                     .get(user_arn)
                     .and_then(|&i| store.users.get(i))
                     .filter(|u| u.account == account)
-                    .ok_or_else(|| format!("unknown federating user {user_arn} in account {account}"))?;
-                c.parent = vec![user.arn.clone()];
+                    .ok_or(Unknown::FederatingUser(user_arn))?;
+                c.parent.push(&user.arn);
                 if !user.id.is_empty() {
-                    c.parent.push(user.id.clone());
+                    c.parent.push(&user.id);
                 }
-                c.identity = user_policies(store, user_arn);
-                c.boundary = user.boundary.and_then(|b| PolicyRef::of(store, b));
+                c.user = Some(user);
                 c.tags = &user.tags;
             }
-            c.keys = vec![
-                ("aws:userid", format!("{account}:{name}")),
-                ("aws:PrincipalArn", arn.clone()),
-                ("aws:PrincipalAccount", account.clone()),
-                ("aws:PrincipalType", "FederatedUser".into()),
-            ];
-            Ok(c)
+            c.userid = Some(PrincipalValue::Joined(account, name));
+            c.principal_arn = Some(arn);
+            c.principal_type = Some("FederatedUser");
         }
-        _ => Err(format!("unknown principal: {arn} is not a user, role, session, federated user or root ARN")),
+        _ => return Err(Unknown::Other(arn)),
     }
+    Ok(c)
 }
 
-fn role_caller<'s>(store: &'s Store, mut c: Caller<'s>, role: &'s crate::store::Role) -> Caller<'s> {
-    c.parent = vec![role.arn.clone()];
-    if !role.id.is_empty() {
-        c.parent.push(role.id.clone());
-    }
-    c.identity = role.policy_ids().filter_map(|id| PolicyRef::of(store, id)).collect();
-    c.boundary = role.boundary.and_then(|b| PolicyRef::of(store, b));
-    c.tags = &role.tags;
-    c.service_linked = role.path.starts_with("/aws-service-role/");
-    c.keys = vec![
-        ("aws:PrincipalArn", role.arn.clone()),
-        ("aws:PrincipalAccount", role.account.clone()),
-        ("aws:PrincipalType", "AssumedRole".into()),
-    ];
+fn named(kind: CallerKind, name: &str) -> Caller<'_> {
+    let mut c = Caller::new(kind);
+    c.other_name = Some(name);
     c
 }
 
-/// A user's identity policies: its inline and managed policies and those of every group.
-fn user_policies<'s>(store: &'s Store, arn: &str) -> Vec<PolicyRef<'s>> {
-    let Some(user) = store.user_by_arn.get(arn).and_then(|&i| store.users.get(i)) else {
-        return Vec::new();
-    };
-    user.policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect()
+fn as_role<'a>(c: &mut Caller<'a>, role: &'a Role) {
+    c.parent.push(&role.arn);
+    if !role.id.is_empty() {
+        c.parent.push(&role.id);
+    }
+    c.role = Some(role);
+    c.tags = &role.tags;
+    c.service_linked = role.path.starts_with("/aws-service-role/");
+    c.account = Some(&role.account);
+    c.principal_arn = Some(&role.arn);
+    c.principal_type = Some("AssumedRole");
 }

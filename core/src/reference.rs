@@ -17,24 +17,15 @@
 use crate::answer::{Answer, Decision, Explanation, Matched, StatementKind};
 use crate::ast::{Effect, Statement};
 use crate::cond::{evaluate, CondResult, Instant};
-use crate::context::{Context, Scalar};
-use crate::glob::{glob_match, tokens_of};
+use crate::context::{Context, Lookup, Scalar};
+use crate::glob::glob_match;
 use crate::principal::{resolve, Caller, CallerKind, Level, PolicyRef};
 use crate::request::Request;
-use crate::store::{arn_account, OrgPolicy, Organization, Store};
-
-/// Actions whose resource is a role and whose resource policy is the role's trust policy.
-const TRUST_ACTIONS: [&str; 5] = [
-    "sts:assumerole",
-    "sts:assumerolewithwebidentity",
-    "sts:assumerolewithsaml",
-    "sts:tagsession",
-    "sts:setsourceidentity",
-];
-const ASSUME_ACTIONS: [&str; 3] = ["sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"];
-/// Service prefixes whose resources RCPs govern (AWS's supported list; it grows).
-const RCP_SERVICES: [&str; 10] =
-    ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
+use crate::rules::{
+    allow_decision, combine, covers, credential_restriction, is_kms_key, resource_account, Facts, ASSUME_ACTIONS,
+    RCP_SERVICES, TRUST_ACTIONS,
+};
+use crate::store::{OrgPolicy, Organization, Store};
 
 /// Decides `request` against `store` by the book.
 pub fn authorize(store: &Store, request: &Request) -> Answer {
@@ -64,8 +55,8 @@ impl Evaluation {
     fn decide(&mut self, store: &Store, req: &Request) -> Decision {
         let caller = match resolve(store, req) {
             Ok(c) => c,
-            Err(note) => {
-                self.note(note);
+            Err(unknown) => {
+                self.note(unknown.to_string());
                 return Decision::ImplicitDeny;
             }
         };
@@ -147,18 +138,22 @@ impl Evaluation {
             let kind = if is_trust_action { StatementKind::Trust } else { StatementKind::Resource };
             resource_side.push(ResourceSide { kind, policy: PolicyRef { name: "request#resourcePolicy", policy: p } });
         }
-        let resource_account = resource_account(store, req, caller, action);
+        let resource_account = resource_account(store, req, caller.account, action).map(str::to_owned);
 
         let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
         let scp_levels = scp_levels(store, caller);
         let rcp_levels = rcp_levels(store, caller, resource_account.as_deref(), action);
 
+        let identity: Vec<PolicyRef<'_>> =
+            caller.identity_policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect();
+        let boundary = caller.boundary_id().and_then(|id| PolicyRef::of(store, id));
+
         // Step 1: explicit deny anywhere.
         let mut explicit = false;
-        for p in &caller.identity {
+        for p in &identity {
             explicit |= self.any_match(p, StatementKind::Identity, Effect::Deny, action, resource, ctx);
         }
-        if let Some(b) = &caller.boundary {
+        if let Some(b) = &boundary {
             explicit |= self.any_match(b, StatementKind::Boundary, Effect::Deny, action, resource, ctx);
         }
         if let Some(s) = &session {
@@ -191,10 +186,10 @@ impl Evaluation {
             rbp = rbp.max(self.resource_allow(rs, caller, action, resource, ctx));
         }
         let mut id = caller.kind == CallerKind::Root;
-        for p in &caller.identity {
+        for p in &identity {
             id |= self.any_match(p, StatementKind::Identity, Effect::Allow, action, resource, ctx);
         }
-        let pb = match &caller.boundary {
+        let pb = match &boundary {
             None => true,
             Some(b) => self.any_match(b, StatementKind::Boundary, Effect::Allow, action, resource, ctx),
         };
@@ -211,86 +206,20 @@ impl Evaluation {
             self.note("the session policy does not allow the action");
         }
 
-        // Principals that only a resource policy can grant.
-        if matches!(
-            caller.kind,
-            CallerKind::Anonymous | CallerKind::Service | CallerKind::WebIdentity | CallerKind::CanonicalUser
-        ) {
-            if rbp == Some(Level::Direct) {
-                self.note("allowed: a resource policy names this principal");
-                return Decision::Allowed;
-            }
-            self.note("this principal is allowed only by a resource policy that names it");
-            return Decision::ImplicitDeny;
-        }
-
-        // Step 5: cross-account.
-        let cross_account = match (&caller.account, &resource_account) {
-            (Some(a), Some(b)) => a != b,
-            _ => false,
+        let facts = Facts {
+            kind: caller.kind,
+            cross_account: match (caller.account, resource_account.as_deref()) {
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            },
+            requires_grant,
+            trust_action: is_trust_action,
+            rbp,
+            id,
+            pb,
+            sp,
         };
-        if cross_account {
-            if rbp.is_none() {
-                self.note(
-                    "cross-account access needs a resource policy in the resource's account that names the caller",
-                );
-            }
-            if !id {
-                self.note("cross-account access needs an identity-policy allow in the caller's account");
-            }
-            let allowed = rbp.is_some() && id && pb && sp;
-            if allowed {
-                self.note("allowed: cross-account, both the resource policy and the caller's identity policies allow");
-            }
-            return if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
-        }
-
-        // Step 6: same account.
-        if requires_grant && rbp.is_none() {
-            self.note("this resource is accessible only through its resource (trust or key) policy, and it does not allow the caller");
-            return Decision::ImplicitDeny;
-        }
-        if is_trust_action && requires_grant {
-            // A caller named in a trust policy is still limited by its boundary (iam-semantics.md §6.1).
-            let allowed = match rbp {
-                Some(Level::Direct | Level::Parent) => pb && sp,
-                Some(Level::Account) => {
-                    if !id {
-                        self.note("the trust policy names the account: the caller also needs an identity allow for the action on the role");
-                    }
-                    id && pb && sp
-                }
-                None => false,
-            };
-            if allowed {
-                self.note("allowed: the trust policy allows the caller");
-            }
-            return if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
-        }
-        let allowed = match rbp {
-            Some(Level::Direct) => {
-                self.note("allowed: a resource policy names the caller itself, which needs no identity allow");
-                true
-            }
-            Some(Level::Parent) if pb && sp => {
-                self.note("allowed: a resource policy names the caller's role (or federating user)");
-                true
-            }
-            _ => {
-                if id && pb && sp {
-                    self.note("allowed: an identity-based policy allows and nothing denies");
-                }
-                id && pb && sp
-            }
-        };
-        if !allowed && !id {
-            self.note("no identity-based policy allows the action");
-        }
-        if allowed {
-            Decision::Allowed
-        } else {
-            Decision::ImplicitDeny
-        }
+        allow_decision(&facts, &mut |note| self.note(note))
     }
 
     /// Whether any statement of `effect` in `policy` matches; records matches for the explanation.
@@ -326,7 +255,7 @@ impl Evaluation {
             let Some(block) = &s.principal else { continue };
             let applies = if block.not {
                 // Documented quirk: a NotPrincipal Deny always applies to a user or role with a boundary.
-                (caller.boundary.is_some() && rs.kind == StatementKind::Resource)
+                (caller.boundary_id().is_some() && rs.kind == StatementKind::Resource)
                     || !caller.escapes_not_principal(block)
             } else {
                 caller.level_in(block).is_some()
@@ -376,7 +305,7 @@ impl Evaluation {
     /// Action, Resource and Condition of one statement against the request (the principal is
     /// checked by the caller of this function).
     fn statement_matches(&mut self, s: &Statement, action: &str, resource: &str, ctx: &Context) -> bool {
-        let action_hit = s.action.patterns.iter().any(|p| glob_match(&tokens_of(p), action));
+        let action_hit = s.action.patterns.iter().any(|p| glob_match(p.tokens(), action));
         if action_hit == s.action.not {
             return false;
         }
@@ -417,73 +346,13 @@ impl Evaluation {
     }
 }
 
-/// Calls that the caller's kind of credentials can never make, whatever the policies say
-/// (iam-semantics.md §5.5, §6.3): AWS refuses them before evaluating policies.
-fn credential_restriction(kind: CallerKind, action: &str) -> Option<&'static str> {
-    let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
-    match action {
-        _ if kind == CallerKind::Root && TRUST_ACTIONS.contains(&action) => {
-            Some("the root user cannot assume roles (AWS answers an error)")
-        }
-        "sts:getsessiontoken" if !long_term => {
-            Some("only long-term credentials (IAM users, root) can call sts:GetSessionToken")
-        }
-        "sts:getfederationtoken" if !long_term => {
-            Some("only long-term credentials (IAM users, root) can call sts:GetFederationToken")
-        }
-        _ if kind == CallerKind::FederatedUser && action.starts_with("iam:") => {
-            Some("a federated user (GetFederationToken) cannot call IAM")
-        }
-        _ if kind == CallerKind::FederatedUser && action.starts_with("sts:") => {
-            Some("a federated user (GetFederationToken) can call no STS action but GetCallerIdentity")
-        }
-        _ => None,
-    }
-}
-
-/// The account that owns the resource: the request's `resourceAccount`, else the role of a trust
-/// action or the owner of a covering resource policy, else the ARN's account, else the caller's.
-fn resource_account(store: &Store, req: &Request, caller: &Caller<'_>, action: &str) -> Option<String> {
-    let resource = req.resource.as_str();
-    let from_store = if TRUST_ACTIONS.contains(&action) {
-        store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.account.clone())
-    } else {
-        store.resource_policies.iter().find(|rp| covers(&rp.arn, resource)).and_then(|rp| rp.account.clone())
-    };
-    req.resource_account
-        .clone()
-        .or(from_store)
-        .or_else(|| {
-            arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_owned)
-        })
-        .or_else(|| caller.account.clone())
-}
-
-fn combine(a: Decision, b: Decision) -> Decision {
-    match (a, b) {
-        (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
-        (Decision::Allowed, Decision::Allowed) => Decision::Allowed,
-        _ => Decision::ImplicitDeny,
-    }
-}
-
-/// A resource policy on `arn` covers `arn` itself and everything below `arn/`.
-fn covers(arn: &str, resource: &str) -> bool {
-    resource == arn || resource.strip_prefix(arn).is_some_and(|rest| rest.starts_with('/'))
-}
-
-fn is_kms_key(resource: &str) -> bool {
-    let mut f = resource.splitn(6, ':');
-    f.nth(2) == Some("kms") && f.nth(2).is_some_and(|r| r.starts_with("key/"))
-}
-
 type LevelPolicies<'s> = Vec<(PolicyRef<'s>, StatementKind)>;
 
 /// The SCPs attached at each level (root, OUs, account) of the caller's account, when SCPs apply.
 fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s>> {
     let Some(org) = &store.organization else { return Vec::new() };
-    match &caller.account {
-        Some(account) if !caller.service_linked && *account != org.management_account => {
+    match caller.account {
+        Some(account) if !caller.service_linked && account != org.management_account => {
             org_levels(store, org, account, &org.scps, StatementKind::Scp)
         }
         _ => Vec::new(),
@@ -535,13 +404,13 @@ fn org_levels<'s>(
 pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -> Context {
     let mut ctx = req.context.clone();
     caller.add_context(&mut ctx);
-    let owner = resource_account(store, req, caller, &req.action_lc);
+    let owner = resource_account(store, req, caller.account, &req.action_lc).map(str::to_owned);
     // Time: the clock unless given; one given form fills the other.
     let given = ctx
         .get("aws:currenttime")
         .and_then(|v| v.first())
-        .and_then(|v| Instant::parse(&v.text()))
-        .or_else(|| ctx.get("aws:epochtime").and_then(|v| v.first()).and_then(|v| Instant::parse(&v.text())));
+        .and_then(|v| Instant::parse(v.text()))
+        .or_else(|| ctx.get("aws:epochtime").and_then(|v| v.first()).and_then(|v| Instant::parse(v.text())));
     let now = given.unwrap_or_else(Instant::now);
     ctx.insert_default("aws:CurrentTime", vec![Scalar::Str(now.to_iso())]);
     ctx.insert_default("aws:EpochTime", vec![Scalar::Num(now.secs.to_string())]);
@@ -559,7 +428,7 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
             }
             Some((id.clone(), path))
         };
-        if let Some((id, path)) = caller.account.as_deref().and_then(org_path) {
+        if let Some((id, path)) = caller.account.and_then(org_path) {
             ctx.insert("aws:PrincipalOrgID", vec![Scalar::Str(id)]);
             ctx.insert("aws:PrincipalOrgPaths", vec![Scalar::Str(path)]);
         }

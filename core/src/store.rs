@@ -44,6 +44,8 @@ pub(crate) struct NamedPolicy {
 
 #[derive(Debug, Clone)]
 pub(crate) struct User {
+    /// Position in [`Store::users`].
+    pub idx: usize,
     pub arn: String,
     pub name: String,
     pub id: String,
@@ -75,6 +77,8 @@ pub(crate) struct Group {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
+    /// Position in [`Store::roles`].
+    pub idx: usize,
     pub arn: String,
     pub id: String,
     pub account: String,
@@ -137,8 +141,9 @@ pub struct Store {
     pub(crate) organization: Option<Organization>,
     pub(crate) user_by_arn: HashMap<String, usize>,
     pub(crate) role_by_arn: HashMap<String, usize>,
-    /// (account, role name) → role: assumed-role ARNs carry the name but not the path.
-    pub(crate) role_by_name: HashMap<(String, String), usize>,
+    /// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME` → role: a session ARN minus its session name
+    /// (assumed-role ARNs carry the role's name but not its path).
+    pub(crate) role_by_session_prefix: HashMap<String, usize>,
 }
 
 /// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
@@ -321,7 +326,7 @@ struct Builder {
     organization: Option<Organization>,
     user_by_arn: HashMap<String, usize>,
     role_by_arn: HashMap<String, usize>,
-    role_by_name: HashMap<(String, String), usize>,
+    role_by_session_prefix: HashMap<String, usize>,
     pending: Vec<Pending>,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
@@ -352,7 +357,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         organization: b.organization,
         user_by_arn: b.user_by_arn,
         role_by_arn: b.role_by_arn,
-        role_by_name: b.role_by_name,
+        role_by_session_prefix: b.role_by_session_prefix,
     })
 }
 
@@ -703,6 +708,7 @@ impl Builder {
             });
         }
         self.users.push(User {
+            idx,
             arn,
             name,
             id,
@@ -772,7 +778,8 @@ impl Builder {
         }
         let idx = self.roles.len();
         self.role_by_arn.insert(arn.clone(), idx);
-        self.role_by_name.insert((account.clone(), name), idx);
+        let partition = arn.split(':').nth(1).unwrap_or("aws");
+        self.role_by_session_prefix.insert(format!("arn:{partition}:sts::{account}:assumed-role/{name}"), idx);
         for (p, arn) in attached {
             self.pending.push(Pending {
                 file: file.to_owned(),
@@ -789,6 +796,7 @@ impl Builder {
         }
         let trust = self.add_policy(format!("{arn}#trust"), trust);
         self.roles.push(Role {
+            idx,
             arn,
             id,
             account,

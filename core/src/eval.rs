@@ -1,0 +1,465 @@
+//! The fast decision: the reference algorithm over the compiled [`Index`].
+//!
+//! Same steps and same rules ([`crate::rules`]) as [`crate::reference`], but statements are found
+//! through the index instead of a walk over every policy, and the request's context is never
+//! copied: [`View`] answers condition keys by layering the principal's keys (from the store), the
+//! request's context and the defaults (clock, `aws:ViaAWSService`, organization and resource keys).
+//! A request without policy-variable substitution is decided without touching the heap.
+
+use crate::answer::Decision;
+use crate::ast::{Effect, Statement};
+use crate::compile::{CPattern, CResource, Candidates, Index, SetId, StatementSet};
+use crate::cond::{evaluate, CondResult, Instant};
+use crate::context::{Lookup, Val, Values};
+use crate::glob::glob_match;
+use crate::principal::{resolve, Caller, CallerKind, Level, PrincipalValue};
+use crate::request::Request;
+use crate::rules::{
+    allow_decision, combine, credential_restriction, is_kms_key, resource_account, Facts, ASSUME_ACTIONS, RCP_SERVICES,
+    TRUST_ACTIONS,
+};
+use crate::store::Store;
+use smallvec::SmallVec;
+use std::cell::OnceCell;
+
+/// Decides `req` against the store through its index.
+pub(crate) fn decide(store: &Store, index: &Index, req: &Request) -> Decision {
+    let Ok(caller) = resolve(store, req) else { return Decision::ImplicitDeny };
+    let view = View::new(store, index, &caller, req);
+    match req.action_lc.as_str() {
+        "sts:getcalleridentity" => {
+            return if caller.kind.resource_policy_only() { Decision::ImplicitDeny } else { Decision::Allowed };
+        }
+        "sts:getsessiontoken" if matches!(caller.kind, CallerKind::User | CallerKind::Root) => {
+            return Decision::Allowed;
+        }
+        _ => {}
+    }
+    let ev = Evaluator { store, index, req, caller: &caller, view: &view };
+    let mut decision = ev.decide_action(&req.action_lc);
+    if ASSUME_ACTIONS.contains(&req.action_lc.as_str()) {
+        let has_tags = view.contains("aws:tagkeys") || req.context.keys_lc().any(|k| k.starts_with("aws:requesttag/"));
+        if has_tags {
+            decision = combine(decision, ev.decide_action("sts:tagsession"));
+        }
+        if view.contains("sts:sourceidentity") {
+            decision = combine(decision, ev.decide_action("sts:setsourceidentity"));
+        }
+    }
+    decision
+}
+
+struct Evaluator<'v, 'a> {
+    store: &'a Store,
+    index: &'a Index,
+    req: &'a Request,
+    caller: &'v Caller<'a>,
+    view: &'v View<'v, 'a>,
+}
+
+/// What one statement set says about the request.
+#[derive(Default, Clone, Copy)]
+struct Verdict {
+    deny: bool,
+    allow: bool,
+}
+
+impl<'a> Evaluator<'_, 'a> {
+    fn set(&self, id: SetId) -> Option<&'a StatementSet> {
+        self.index.sets.get(id as usize)
+    }
+
+    fn decide_action(&self, action: &str) -> Decision {
+        let (store, index, req, caller) = (self.store, self.index, self.req, self.caller);
+        if credential_restriction(caller.kind, action).is_some() {
+            return Decision::ImplicitDeny;
+        }
+        let resource = req.resource.as_str();
+        let trust_action = TRUST_ACTIONS.contains(&action);
+        let mut scratch = Candidates::new();
+
+        // Resource-side sets.
+        let mut requires_grant = false;
+        let mut resource_sets: SmallVec<[SetId; 4]> = SmallVec::new();
+        if trust_action && resource.contains(":role/") {
+            requires_grant = true;
+            if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
+                resource_sets.extend(index.policy_set.get(&role.trust).copied());
+            }
+        } else if !index.rp_by_arn.is_empty() {
+            for_each_covering_arn(resource, |arn| {
+                for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
+                    if let Some(rp) = store.resource_policies.get(i) {
+                        resource_sets.extend(index.policy_set.get(&rp.policy).copied());
+                    }
+                }
+            });
+            if is_kms_key(resource) && !resource_sets.is_empty() {
+                requires_grant = true;
+            }
+        }
+        let resource_account = resource_account(store, req, caller.account, action);
+
+        // Identity, boundary, session.
+        let identity = match (caller.user, caller.role) {
+            (Some(u), _) => index.user_identity.get(u.idx).copied(),
+            (None, Some(r)) => index.role_identity.get(r.idx).copied(),
+            (None, None) => None,
+        };
+        let identity = identity.and_then(|id| self.set(id)).map(|s| self.scan(s, action, &mut scratch));
+        let boundary = caller
+            .boundary_id()
+            .and_then(|b| index.policy_set.get(&b))
+            .and_then(|&id| self.set(id))
+            .map(|s| self.scan(s, action, &mut scratch));
+        let session = req.session_policy.as_ref().map(|p| self.scan_statements(&p.statements, action));
+
+        // Resource side: Deny and the strongest Allow level, with the caller named.
+        let mut resource_deny = false;
+        let mut rbp: Option<Level> = None;
+        for &id in &resource_sets {
+            if let Some(set) = self.set(id) {
+                let (deny, level) = self.scan_resource(set, action, &mut scratch);
+                resource_deny |= deny;
+                rbp = rbp.max(level);
+            }
+        }
+        if let Some(p) = &req.resource_policy {
+            // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
+            let (deny, level) = self.scan_resource_statements(&p.statements, action, !trust_action);
+            resource_deny |= deny;
+            rbp = rbp.max(level);
+        }
+
+        // Organization levels.
+        let scp_levels = match (&store.organization, caller.account) {
+            (Some(org), Some(account)) if !caller.service_linked && account != org.management_account => {
+                index.scp_levels.get(account)
+            }
+            _ => None,
+        };
+        let rcp_levels = match (&store.organization, resource_account) {
+            (Some(org), Some(account))
+                if !caller.service_linked
+                    && account != org.management_account
+                    && RCP_SERVICES.contains(&action.split(':').next().unwrap_or("")) =>
+            {
+                index.rcp_levels.get(account)
+            }
+            _ => None,
+        };
+        let level_verdicts = |levels: Option<&Vec<SmallVec<[SetId; 2]>>>, scratch: &mut Candidates| {
+            let mut deny = false;
+            let mut every_level_allows = true;
+            for level in levels.into_iter().flatten() {
+                let mut allows = level.is_empty();
+                for &id in level {
+                    if let Some(set) = self.set(id) {
+                        let v = self.scan(set, action, scratch);
+                        deny |= v.deny;
+                        allows |= v.allow;
+                    }
+                }
+                every_level_allows &= allows;
+            }
+            (deny, every_level_allows)
+        };
+        let (scp_deny, scp_allows) = level_verdicts(scp_levels, &mut scratch);
+        let (rcp_deny, _) = level_verdicts(rcp_levels, &mut scratch);
+
+        // Step 1: explicit deny anywhere.
+        let v = |o: Option<Verdict>| o.unwrap_or_default();
+        if v(identity).deny || v(boundary).deny || v(session).deny || resource_deny || scp_deny || rcp_deny {
+            return Decision::ExplicitDeny;
+        }
+        // Step 2: every SCP level must allow.
+        if !scp_allows {
+            return Decision::ImplicitDeny;
+        }
+        // Steps 4-6.
+        let session_allows = session.map(|s| s.allow);
+        let facts = Facts {
+            kind: caller.kind,
+            cross_account: match (caller.account, resource_account) {
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            },
+            requires_grant,
+            trust_action,
+            rbp,
+            id: caller.kind == CallerKind::Root || v(identity).allow,
+            pb: boundary.is_none_or(|b| b.allow),
+            sp: match caller.kind {
+                CallerKind::FederatedUser => session_allows == Some(true),
+                _ => session_allows.unwrap_or(true),
+            },
+        };
+        allow_decision(&facts, &mut |_| {})
+    }
+
+    /// Deny/Allow over the candidates of an indexed set (no principal check).
+    fn scan(&self, set: &StatementSet, action: &str, scratch: &mut Candidates) -> Verdict {
+        set.candidates(self.store, action, scratch);
+        let mut out = Verdict::default();
+        for &pos in scratch.iter() {
+            let Some(c) = set.stmts.get(pos as usize) else { continue };
+            let wanted = match c.effect {
+                Effect::Deny => !out.deny,
+                Effect::Allow => !out.allow,
+            };
+            if wanted && self.applies(set, pos, None) {
+                match c.effect {
+                    Effect::Deny => out.deny = true,
+                    Effect::Allow => out.allow = true,
+                }
+            }
+        }
+        out
+    }
+
+    /// Deny/Allow over statements that are not indexed (the request's own session policy).
+    fn scan_statements(&self, statements: &[Statement], action: &str) -> Verdict {
+        let mut out = Verdict::default();
+        for s in statements {
+            if action_matches(s, action) && self.rest_applies(s) {
+                match s.effect {
+                    Effect::Deny => out.deny = true,
+                    Effect::Allow => out.allow = true,
+                }
+            }
+        }
+        out
+    }
+
+    /// A resource-side set: whether a Deny applies to the caller, and the strongest level at
+    /// which a matching Allow names it.
+    fn scan_resource(&self, set: &StatementSet, action: &str, scratch: &mut Candidates) -> (bool, Option<Level>) {
+        set.candidates(self.store, action, scratch);
+        let mut deny = false;
+        let mut level = None;
+        for &pos in scratch.iter() {
+            let Some(s) = set.statement(self.store, pos) else { continue };
+            // Store sets: trust policies cannot hold NotPrincipal, so the quirk only meets resource policies.
+            if let Some(outcome) = self.resource_principal(s, true) {
+                if self.applies(set, pos, Some(s)) {
+                    match outcome {
+                        Named::Deny => deny = true,
+                        Named::Allow(l) => level = level.max(Some(l)),
+                    }
+                }
+            }
+        }
+        (deny, level)
+    }
+
+    fn scan_resource_statements(&self, statements: &[Statement], action: &str, quirk: bool) -> (bool, Option<Level>) {
+        let mut deny = false;
+        let mut level = None;
+        for s in statements {
+            if !action_matches(s, action) {
+                continue;
+            }
+            if let Some(outcome) = self.resource_principal(s, quirk) {
+                if self.rest_applies(s) {
+                    match outcome {
+                        Named::Deny => deny = true,
+                        Named::Allow(l) => level = level.max(Some(l)),
+                    }
+                }
+            }
+        }
+        (deny, level)
+    }
+
+    /// Whether a resource-side statement's Principal/NotPrincipal concerns the caller.
+    fn resource_principal(&self, s: &Statement, quirk: bool) -> Option<Named> {
+        let block = s.principal.as_ref()?;
+        match s.effect {
+            Effect::Deny => {
+                let applies = if block.not {
+                    // Documented quirk: a NotPrincipal Deny always applies to a user or role with a
+                    // boundary (resource policies; trust policies have no NotPrincipal).
+                    (quirk && self.caller.boundary_id().is_some()) || !self.caller.escapes_not_principal(block)
+                } else {
+                    self.caller.level_in(block).is_some()
+                };
+                applies.then_some(Named::Deny)
+            }
+            Effect::Allow if block.not => None,
+            Effect::Allow => self.caller.level_in(block).map(Named::Allow),
+        }
+    }
+
+    /// Resource and conditions of the indexed statement at `pos` (its action already matched).
+    fn applies(&self, set: &StatementSet, pos: u32, ast: Option<&Statement>) -> bool {
+        let Some(c) = set.stmts.get(pos as usize) else { return false };
+        let resource = self.req.resource.as_str();
+        let ast = || ast.or_else(|| set.statement(self.store, pos));
+        if let CResource::Block { not, patterns } = &c.resource {
+            let mut hit = false;
+            for p in patterns {
+                let m = match p {
+                    CPattern::Any => Some(true),
+                    CPattern::Exact(lit) => Some(resource == &**lit),
+                    CPattern::Prefix(lit) => Some(resource.starts_with(&**lit)),
+                    CPattern::Glob(toks) => Some(glob_match(toks, resource)),
+                    CPattern::Template(i) => {
+                        let template =
+                            ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(*i as usize));
+                        template
+                            .and_then(|t| t.resolve(|k| self.view.single_text(k)))
+                            .map(|toks| glob_match(&toks, resource))
+                    }
+                };
+                match m {
+                    Some(m) => hit |= m,
+                    // Unresolvable variable: under NotResource the statement is dropped.
+                    None if *not => return false,
+                    None => {}
+                }
+            }
+            if hit == *not {
+                return false;
+            }
+        }
+        if !c.has_conditions {
+            return true;
+        }
+        ast().is_some_and(|s| s.conditions.iter().all(|cond| evaluate(cond, self.view) == CondResult::True))
+    }
+
+    /// Resource and conditions of an AST statement (for policies that are not indexed).
+    fn rest_applies(&self, s: &Statement) -> bool {
+        let resource = self.req.resource.as_str();
+        if let Some(block) = &s.resource {
+            let mut hit = false;
+            for p in &block.patterns {
+                match p.resolve(|k| self.view.single_text(k)) {
+                    Some(toks) => hit |= glob_match(&toks, resource),
+                    None if block.not => return false,
+                    None => {}
+                }
+            }
+            if hit == block.not {
+                return false;
+            }
+        }
+        s.conditions.iter().all(|c| evaluate(c, self.view) == CondResult::True)
+    }
+}
+
+/// What a resource-side statement does to the caller it names.
+#[derive(Clone, Copy)]
+enum Named {
+    Deny,
+    Allow(Level),
+}
+
+/// Whether a statement's Action/NotAction matches `action_lc` (whole-string glob).
+fn action_matches(s: &Statement, action_lc: &str) -> bool {
+    s.action.patterns.iter().any(|p| glob_match(p.tokens(), action_lc)) != s.action.not
+}
+
+/// Calls `f` with `resource` and each prefix of it that ends just before a `/` (the ARNs whose
+/// resource policies cover it: a policy on `arn` covers `arn` and everything below `arn/`).
+fn for_each_covering_arn(resource: &str, mut f: impl FnMut(&str)) {
+    f(resource);
+    for (i, _) in resource.match_indices('/') {
+        if let Some(prefix) = resource.get(..i) {
+            f(prefix);
+        }
+    }
+}
+
+/// The condition keys of one request, layered without copying: the principal's keys from the
+/// store, then the request's context, then defaults (clock, `aws:ViaAWSService`, organization and
+/// resource keys). Answers exactly what [`crate::reference`]'s merged context holds.
+pub(crate) struct View<'v, 'a> {
+    req: &'a Request,
+    caller: &'v Caller<'a>,
+    owner: Option<&'a str>,
+    resource_tags: &'a [(String, String)],
+    principal_org: Option<&'a (String, String)>,
+    resource_org: Option<&'a (String, String)>,
+    /// `ROLEID:SESSION` or `ACCOUNT:NAME`, built only if a condition reads `aws:userid`.
+    joined: OnceCell<String>,
+    /// The defaults of `aws:CurrentTime` and `aws:EpochTime`, built only if read.
+    time: OnceCell<(String, String)>,
+}
+
+impl<'v, 'a> View<'v, 'a> {
+    fn new(store: &'a Store, index: &'a Index, caller: &'v Caller<'a>, req: &'a Request) -> Self {
+        let owner = resource_account(store, req, caller.account, &req.action_lc);
+        let resource = req.resource.as_str();
+        let resource_tags = index
+            .rp_by_arn
+            .get(resource)
+            .and_then(|rps| rps.first())
+            .and_then(|&i| store.resource_policies.get(i))
+            .map(|rp| rp.tags.as_slice())
+            .or_else(|| store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.tags.as_slice()))
+            .or_else(|| store.user_by_arn.get(resource).and_then(|&i| store.users.get(i)).map(|u| u.tags.as_slice()))
+            .unwrap_or_default();
+        View {
+            req,
+            caller,
+            owner,
+            resource_tags,
+            principal_org: caller.account.and_then(|a| index.org_paths.get(a)),
+            resource_org: owner.and_then(|a| index.org_paths.get(a)),
+            joined: OnceCell::new(),
+            time: OnceCell::new(),
+        }
+    }
+
+    fn request(&self, key_lc: &str) -> Option<Values<'_>> {
+        self.req.context.values(key_lc)
+    }
+
+    fn time(&self) -> &(String, String) {
+        self.time.get_or_init(|| {
+            let first = |k: &str| self.request(k).and_then(|v| v.get(0)).and_then(|v| Instant::parse(v.text()));
+            let now = first("aws:currenttime").or_else(|| first("aws:epochtime")).unwrap_or_else(Instant::now);
+            (now.to_iso(), now.secs.to_string())
+        })
+    }
+}
+
+impl Lookup for View<'_, '_> {
+    fn values(&self, key_lc: &str) -> Option<Values<'_>> {
+        if let Some(store_value) = self.caller.key(key_lc) {
+            return store_value.map(|v| {
+                Values::One(match v {
+                    PrincipalValue::Str(s) => Val::Str(s),
+                    PrincipalValue::Bool(b) => Val::Bool(b),
+                    PrincipalValue::Joined(a, b) => Val::Str(self.joined.get_or_init(|| format!("{a}:{b}"))),
+                })
+            });
+        }
+        fn one(s: &str) -> Option<Values<'_>> {
+            Some(Values::One(Val::Str(s)))
+        }
+        match key_lc {
+            "aws:principalorgid" if self.principal_org.is_some() => self.principal_org.and_then(|(id, _)| one(id)),
+            "aws:principalorgpaths" if self.principal_org.is_some() => {
+                self.principal_org.and_then(|(_, path)| one(path))
+            }
+            "aws:currenttime" => self.request(key_lc).or_else(|| one(&self.time().0)),
+            "aws:epochtime" => self.request(key_lc).or_else(|| Some(Values::One(Val::Num(&self.time().1)))),
+            "aws:viaawsservice" => self.request(key_lc).or(Some(Values::One(Val::Bool(false)))),
+            "aws:resourceaccount" => self.request(key_lc).or_else(|| self.owner.and_then(one)),
+            "aws:resourceorgid" => self.request(key_lc).or_else(|| self.resource_org.and_then(|(id, _)| one(id))),
+            "aws:resourceorgpaths" => {
+                self.request(key_lc).or_else(|| self.resource_org.and_then(|(_, path)| one(path)))
+            }
+            _ => {
+                if let Some(tag) = key_lc.strip_prefix("aws:resourcetag/") {
+                    if let Some((_, v)) = self.resource_tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)) {
+                        return one(v);
+                    }
+                }
+                self.request(key_lc)
+            }
+        }
+    }
+}

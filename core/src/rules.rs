@@ -1,0 +1,188 @@
+//! IAM rules that every evaluator applies the same way: which actions are trust actions, which
+//! calls a kind of credentials can never make, who owns a resource, and how the pieces of an
+//! allow (iam-semantics.md §5.2 steps 5–6, §5.3, §6.1) combine into a decision.
+//!
+//! The evaluators differ in how they find the statements that match (the reference walks every
+//! statement, the compiled index looks candidates up); once they know the facts, this module
+//! decides, so the two cannot drift apart on the rules themselves.
+
+use crate::answer::Decision;
+use crate::principal::{CallerKind, Level};
+use crate::request::Request;
+use crate::store::{arn_account, Store};
+
+/// Actions whose resource is a role and whose resource policy is the role's trust policy.
+pub(crate) const TRUST_ACTIONS: [&str; 5] = [
+    "sts:assumerole",
+    "sts:assumerolewithwebidentity",
+    "sts:assumerolewithsaml",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+];
+/// Actions that create a role session (and so may pass session tags or a source identity).
+pub(crate) const ASSUME_ACTIONS: [&str; 3] =
+    ["sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"];
+/// Service prefixes whose resources RCPs govern (AWS's supported list; it grows).
+pub(crate) const RCP_SERVICES: [&str; 10] =
+    ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
+
+/// Calls that the caller's kind of credentials can never make, whatever the policies say
+/// (iam-semantics.md §5.5, §6.3): AWS refuses them before evaluating policies.
+pub(crate) fn credential_restriction(kind: CallerKind, action: &str) -> Option<&'static str> {
+    let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
+    match action {
+        _ if kind == CallerKind::Root && TRUST_ACTIONS.contains(&action) => {
+            Some("the root user cannot assume roles (AWS answers an error)")
+        }
+        "sts:getsessiontoken" if !long_term => {
+            Some("only long-term credentials (IAM users, root) can call sts:GetSessionToken")
+        }
+        "sts:getfederationtoken" if !long_term => {
+            Some("only long-term credentials (IAM users, root) can call sts:GetFederationToken")
+        }
+        _ if kind == CallerKind::FederatedUser && action.starts_with("iam:") => {
+            Some("a federated user (GetFederationToken) cannot call IAM")
+        }
+        _ if kind == CallerKind::FederatedUser && action.starts_with("sts:") => {
+            Some("a federated user (GetFederationToken) can call no STS action but GetCallerIdentity")
+        }
+        _ => None,
+    }
+}
+
+/// The account that owns the resource: the request's `resourceAccount`, else the role of a trust
+/// action or the owner of a covering resource policy, else the ARN's account, else the caller's.
+pub(crate) fn resource_account<'a>(
+    store: &'a Store,
+    req: &'a Request,
+    caller_account: Option<&'a str>,
+    action: &str,
+) -> Option<&'a str> {
+    let resource = req.resource.as_str();
+    let from_store = if TRUST_ACTIONS.contains(&action) {
+        store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.account.as_str())
+    } else {
+        store.resource_policies.iter().find(|rp| covers(&rp.arn, resource)).and_then(|rp| rp.account.as_deref())
+    };
+    req.resource_account
+        .as_deref()
+        .or(from_store)
+        .or_else(|| arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())))
+        .or(caller_account)
+}
+
+/// Combines the decisions of the actions one request needs (AssumeRole plus TagSession ...).
+pub(crate) fn combine(a: Decision, b: Decision) -> Decision {
+    match (a, b) {
+        (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
+        (Decision::Allowed, Decision::Allowed) => Decision::Allowed,
+        _ => Decision::ImplicitDeny,
+    }
+}
+
+/// A resource policy on `arn` covers `arn` itself and everything below `arn/`.
+pub(crate) fn covers(arn: &str, resource: &str) -> bool {
+    resource == arn || resource.strip_prefix(arn).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/...`.
+pub(crate) fn is_kms_key(resource: &str) -> bool {
+    let mut f = resource.splitn(6, ':');
+    f.nth(2) == Some("kms") && f.nth(2).is_some_and(|r| r.starts_with("key/"))
+}
+
+/// What an evaluator found, once no explicit deny and no SCP gap stopped the request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    pub kind: CallerKind,
+    /// The caller's account differs from the resource's.
+    pub cross_account: bool,
+    /// The resource is reachable only through its resource policy (trust policy, KMS key policy).
+    pub requires_grant: bool,
+    /// The action is one of [`TRUST_ACTIONS`].
+    pub trust_action: bool,
+    /// The strongest level at which a matching resource-policy `Allow` names the caller.
+    pub rbp: Option<Level>,
+    /// An identity-policy `Allow` matches (root: always).
+    pub id: bool,
+    /// No boundary, or the boundary allows.
+    pub pb: bool,
+    /// The session policies allow (or there are none where none are needed).
+    pub sp: bool,
+}
+
+/// iam-semantics.md §5.2 steps 5–6 with §5.3 and §6.1: the decision from the facts, with notes.
+pub(crate) fn allow_decision(f: &Facts, note: &mut impl FnMut(&'static str)) -> Decision {
+    let verdict = |allowed: bool| if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
+    if !f.pb {
+        note("the permissions boundary does not allow the action");
+    }
+    if !f.sp {
+        note("the session policy does not allow the action");
+    }
+    // Principals that only a resource policy can grant.
+    if f.kind.resource_policy_only() {
+        if f.rbp == Some(Level::Direct) {
+            note("allowed: a resource policy names this principal");
+            return Decision::Allowed;
+        }
+        note("this principal is allowed only by a resource policy that names it");
+        return Decision::ImplicitDeny;
+    }
+    // Step 5: cross-account.
+    if f.cross_account {
+        if f.rbp.is_none() {
+            note("cross-account access needs a resource policy in the resource's account that names the caller");
+        }
+        if !f.id {
+            note("cross-account access needs an identity-policy allow in the caller's account");
+        }
+        let allowed = f.rbp.is_some() && f.id && f.pb && f.sp;
+        if allowed {
+            note("allowed: cross-account, both the resource policy and the caller's identity policies allow");
+        }
+        return verdict(allowed);
+    }
+    // Step 6: same account.
+    if f.requires_grant && f.rbp.is_none() {
+        note("this resource is accessible only through its resource (trust or key) policy, and it does not allow the caller");
+        return Decision::ImplicitDeny;
+    }
+    if f.trust_action && f.requires_grant {
+        // A caller named in a trust policy is still limited by its boundary (iam-semantics.md §6.1).
+        let allowed = match f.rbp {
+            Some(Level::Direct | Level::Parent) => f.pb && f.sp,
+            Some(Level::Account) => {
+                if !f.id {
+                    note("the trust policy names the account: the caller also needs an identity allow for the action on the role");
+                }
+                f.id && f.pb && f.sp
+            }
+            None => false,
+        };
+        if allowed {
+            note("allowed: the trust policy allows the caller");
+        }
+        return verdict(allowed);
+    }
+    let allowed = match f.rbp {
+        Some(Level::Direct) => {
+            note("allowed: a resource policy names the caller itself, which needs no identity allow");
+            true
+        }
+        Some(Level::Parent) if f.pb && f.sp => {
+            note("allowed: a resource policy names the caller's role (or federating user)");
+            true
+        }
+        _ => {
+            if f.id && f.pb && f.sp {
+                note("allowed: an identity-based policy allows and nothing denies");
+            }
+            f.id && f.pb && f.sp
+        }
+    };
+    if !allowed && !f.id {
+        note("no identity-based policy allows the action");
+    }
+    verdict(allowed)
+}
