@@ -98,7 +98,7 @@ impl<'a> Evaluator<'_, 'a> {
                 requires_grant = true;
             }
         }
-        let resource_account = resource_account(store, req, caller.account, action);
+        let resource_account = resource_account(store, req, caller.account, action, || first_covering(index, resource));
 
         // Identity, boundary, session.
         let identity = match (caller.user, caller.role) {
@@ -360,6 +360,20 @@ fn action_matches(s: &Statement, action_lc: &str) -> bool {
     s.action.patterns.iter().any(|p| glob_match(p.tokens(), action_lc)) != s.action.not
 }
 
+/// The first resource policy (in store order) covering `resource`, through the ARN index.
+fn first_covering(index: &Index, resource: &str) -> Option<usize> {
+    if index.rp_by_arn.is_empty() {
+        return None;
+    }
+    let mut first: Option<usize> = None;
+    for_each_covering_arn(resource, |arn| {
+        if let Some(i) = index.rp_by_arn.get(arn).and_then(|rps| rps.first()) {
+            first = Some(first.map_or(*i, |f| f.min(*i)));
+        }
+    });
+    first
+}
+
 /// Calls `f` with `resource` and each prefix of it that ends just before a `/` (the ARNs whose
 /// resource policies cover it: a policy on `arn` covers `arn` and everything below `arn/`).
 fn for_each_covering_arn(resource: &str, mut f: impl FnMut(&str)) {
@@ -389,16 +403,24 @@ pub(crate) struct View<'v, 'a> {
 
 impl<'v, 'a> View<'v, 'a> {
     fn new(store: &'a Store, index: &'a Index, caller: &'v Caller<'a>, req: &'a Request) -> Self {
-        let owner = resource_account(store, req, caller.account, &req.action_lc);
         let resource = req.resource.as_str();
+        let owner = resource_account(store, req, caller.account, &req.action_lc, || first_covering(index, resource));
+        // IAM users and roles carry tags as resources too; only their ARNs hold ":iam::".
+        let iam_entity = resource.contains(":iam::");
         let resource_tags = index
             .rp_by_arn
             .get(resource)
             .and_then(|rps| rps.first())
             .and_then(|&i| store.resource_policies.get(i))
             .map(|rp| rp.tags.as_slice())
-            .or_else(|| store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.tags.as_slice()))
-            .or_else(|| store.user_by_arn.get(resource).and_then(|&i| store.users.get(i)).map(|u| u.tags.as_slice()))
+            .or_else(|| {
+                let role = store.role_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.roles.get(i));
+                role.map(|r| r.tags.as_slice())
+            })
+            .or_else(|| {
+                let user = store.user_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.users.get(i));
+                user.map(|u| u.tags.as_slice())
+            })
             .unwrap_or_default();
         View {
             req,

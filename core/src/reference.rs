@@ -138,7 +138,9 @@ impl Evaluation {
             let kind = if is_trust_action { StatementKind::Trust } else { StatementKind::Resource };
             resource_side.push(ResourceSide { kind, policy: PolicyRef { name: "request#resourcePolicy", policy: p } });
         }
-        let resource_account = resource_account(store, req, caller.account, action).map(str::to_owned);
+        let resource_account =
+            resource_account(store, req, caller.account, action, || first_covering(store, &req.resource))
+                .map(str::to_owned);
 
         let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
         let scp_levels = scp_levels(store, caller);
@@ -400,11 +402,17 @@ fn org_levels<'s>(
         .collect()
 }
 
+/// The first resource policy (in store order) that covers `resource`.
+fn first_covering(store: &Store, resource: &str) -> Option<usize> {
+    store.resource_policies.iter().position(|rp| covers(&rp.arn, resource))
+}
+
 /// The request's context plus what the store and the clock know.
 pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -> Context {
     let mut ctx = req.context.clone();
     caller.add_context(&mut ctx);
-    let owner = resource_account(store, req, caller.account, &req.action_lc).map(str::to_owned);
+    let owner = resource_account(store, req, caller.account, &req.action_lc, || first_covering(store, &req.resource))
+        .map(str::to_owned);
     // Time: the clock unless given; one given form fills the other.
     let given = ctx
         .get("aws:currenttime")

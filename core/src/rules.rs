@@ -51,18 +51,21 @@ pub(crate) fn credential_restriction(kind: CallerKind, action: &str) -> Option<&
 }
 
 /// The account that owns the resource: the request's `resourceAccount`, else the role of a trust
-/// action or the owner of a covering resource policy, else the ARN's account, else the caller's.
+/// action or the owner of the first (in store order) resource policy covering the resource, else
+/// the ARN's account, else the caller's. `first_covering` finds that resource policy (its position
+/// in `Store::resource_policies`): a scan for the reference, an ARN lookup for the index.
 pub(crate) fn resource_account<'a>(
     store: &'a Store,
     req: &'a Request,
     caller_account: Option<&'a str>,
     action: &str,
+    first_covering: impl FnOnce() -> Option<usize>,
 ) -> Option<&'a str> {
     let resource = req.resource.as_str();
     let from_store = if TRUST_ACTIONS.contains(&action) {
         store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.account.as_str())
     } else {
-        store.resource_policies.iter().find(|rp| covers(&rp.arn, resource)).and_then(|rp| rp.account.as_deref())
+        first_covering().and_then(|i| store.resource_policies.get(i)).and_then(|rp| rp.account.as_deref())
     };
     req.resource_account
         .as_deref()
