@@ -20,8 +20,10 @@ pub(crate) enum Json {
 }
 
 impl Json {
-    /// Parses JSON text.
+    /// Parses JSON text. Text holding serde_json's private number token is refused: with
+    /// `arbitrary_precision`, an object keyed by it would otherwise read as a number.
     pub(crate) fn parse(text: &str) -> Result<Json, serde_json::Error> {
+        reject_number_token(text)?;
         serde_json::from_str(text)
     }
 
@@ -65,6 +67,14 @@ impl Json {
             _ => None,
         }
     }
+}
+
+/// Refuses text that spells serde_json's private number token (see [`Json::parse`]).
+pub(crate) fn reject_number_token(text: &str) -> Result<(), serde_json::Error> {
+    if text.contains(NUMBER_TOKEN) {
+        return Err(serde::de::Error::custom(format!("{NUMBER_TOKEN:?} is reserved and may not appear")));
+    }
+    Ok(())
 }
 
 /// Escapes one JSON pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
@@ -127,6 +137,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
             // this token, carrying the number's literal text ("10.0" stays "10.0").
             if pairs.is_empty() && k == NUMBER_TOKEN {
                 let text: String = map.next_value()?;
+                if serde_json::from_str::<serde_json::Number>(&text).is_err() {
+                    return Err(serde::de::Error::custom(format!("{text:?} is not a number")));
+                }
                 return Ok(Json::Number(text));
             }
             let v = map.next_value::<Json>()?;
@@ -159,6 +172,14 @@ mod tests {
         assert_eq!(Json::parse("1e2").unwrap(), Json::Number("1e+2".into()));
         let v: serde_json::Value = serde_json::from_str("[1.50]").unwrap();
         assert_eq!(Json::from_value(&v), Json::Array(vec![Json::Number("1.50".into())]));
+    }
+
+    #[test]
+    fn the_private_number_token_is_not_a_way_to_smuggle_objects() {
+        // Found by reading the fuzz target: with arbitrary_precision this object would read as a number.
+        assert!(Json::parse(r#"{"a": {"$serde_json::private::Number": "alice"}}"#).is_err());
+        assert!(Json::parse(r#"{"a": {"$serde_json::private::Number": "10"}}"#).is_err());
+        assert_eq!(Json::parse(r#"{"a": 10}"#).unwrap(), Json::Object(vec![("a".into(), Json::Number("10".into()))]));
     }
 
     #[test]

@@ -88,8 +88,9 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON or a malformed field.
     pub fn from_json(text: &str) -> Result<Request, RequestError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
+        let value: Value = crate::json::reject_number_token(text)
+            .and_then(|()| serde_json::from_str(text))
+            .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
         Request::from_value(&value)
     }
 
