@@ -7,11 +7,12 @@
 //! A request without policy-variable substitution is decided without touching the heap.
 
 use crate::answer::Decision;
-use crate::ast::{Effect, Statement};
-use crate::compile::{CPattern, CResource, Candidates, Index, SetId, StatementSet};
+use crate::ast::{Effect, Policy, Statement};
+use crate::compile::{ActionKey, CPattern, CResource, CStatement, Candidates, Index, StatementSet};
 use crate::cond::{evaluate, CondResult, Instant};
 use crate::context::{Lookup, Val, Values};
 use crate::glob::glob_match;
+use crate::id::PolicyId;
 use crate::principal::{resolve, Caller, CallerKind, Level, PrincipalValue};
 use crate::request::Request;
 use crate::rules::{
@@ -57,72 +58,65 @@ struct Evaluator<'v, 'a> {
     view: &'v View<'v, 'a>,
 }
 
-/// What one statement set says about the request.
+/// What one policy (or several, OR-ed) says about the request.
 #[derive(Default, Clone, Copy)]
 struct Verdict {
     deny: bool,
     allow: bool,
 }
 
-impl<'a> Evaluator<'_, 'a> {
-    fn set(&self, id: SetId) -> Option<&'a StatementSet> {
-        self.index.sets.get(id as usize)
+impl Verdict {
+    fn or(self, other: Verdict) -> Verdict {
+        Verdict { deny: self.deny || other.deny, allow: self.allow || other.allow }
     }
+}
 
+impl<'a> Evaluator<'_, 'a> {
     fn decide_action(&self, action: &str) -> Decision {
         let (store, index, req, caller) = (self.store, self.index, self.req, self.caller);
         if credential_restriction(caller.kind, action).is_some() {
             return Decision::ImplicitDeny;
         }
+        let key = index.action_key(action);
         let resource = req.resource.as_str();
         let trust_action = TRUST_ACTIONS.contains(&action);
         let mut scratch = Candidates::new();
 
-        // Resource-side sets.
+        // Resource-side policies.
         let mut requires_grant = false;
-        let mut resource_sets: SmallVec<[SetId; 4]> = SmallVec::new();
+        let mut resource_policies: SmallVec<[PolicyId; 4]> = SmallVec::new();
         if trust_action && resource.contains(":role/") {
             requires_grant = true;
             if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
-                resource_sets.extend(index.policy_set.get(&role.trust).copied());
+                resource_policies.push(role.trust);
             }
         } else if !index.rp_by_arn.is_empty() {
             for_each_covering_arn(resource, |arn| {
                 for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
-                    if let Some(rp) = store.resource_policies.get(i) {
-                        resource_sets.extend(index.policy_set.get(&rp.policy).copied());
-                    }
+                    resource_policies.extend(store.resource_policies.get(i).map(|rp| rp.policy));
                 }
             });
-            if is_kms_key(resource) && !resource_sets.is_empty() {
+            if is_kms_key(resource) && !resource_policies.is_empty() {
                 requires_grant = true;
             }
         }
         let resource_account = resource_account(store, req, caller.account, action, || first_covering(index, resource));
 
         // Identity, boundary, session.
-        let identity = match (caller.user, caller.role) {
-            (Some(u), _) => index.user_identity.get(u.idx).copied(),
-            (None, Some(r)) => index.role_identity.get(r.idx).copied(),
-            (None, None) => None,
-        };
-        let identity = identity.and_then(|id| self.set(id)).map(|s| self.scan(s, action, &mut scratch));
-        let boundary = caller
-            .boundary_id()
-            .and_then(|b| index.policy_set.get(&b))
-            .and_then(|&id| self.set(id))
-            .map(|s| self.scan(s, action, &mut scratch));
+        let has_identity = caller.user.is_some() || caller.role.is_some();
+        let identity = has_identity.then(|| {
+            caller.identity_policy_ids(store).fold(Verdict::default(), |v, id| v.or(self.scan(id, &key, &mut scratch)))
+        });
+        let boundary = caller.boundary_id().map(|id| self.scan(id, &key, &mut scratch));
         let session = req.session_policy.as_ref().map(|p| self.scan_statements(&p.statements, action));
 
         // Resource side: Deny and the strongest Allow level, with the caller named.
         let mut resource_deny = false;
         let mut rbp: Option<Level> = None;
-        for &id in &resource_sets {
-            if let Some(set) = self.set(id) {
-                let (deny, level) = self.scan_resource(set, action, &mut scratch);
-                resource_deny |= deny;
-                rbp = rbp.max(level);
-            }
+        for &id in &resource_policies {
+            let (deny, level) = self.scan_resource(id, &key, &mut scratch);
+            resource_deny |= deny;
+            rbp = rbp.max(level);
         }
         if let Some(p) = &req.resource_policy {
             // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
@@ -148,17 +142,15 @@ impl<'a> Evaluator<'_, 'a> {
             }
             _ => None,
         };
-        let level_verdicts = |levels: Option<&Vec<SmallVec<[SetId; 2]>>>, scratch: &mut Candidates| {
+        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>, scratch: &mut Candidates| {
             let mut deny = false;
             let mut every_level_allows = true;
             for level in levels.into_iter().flatten() {
                 let mut allows = level.is_empty();
                 for &id in level {
-                    if let Some(set) = self.set(id) {
-                        let v = self.scan(set, action, scratch);
-                        deny |= v.deny;
-                        allows |= v.allow;
-                    }
+                    let v = self.scan(id, &key, scratch);
+                    deny |= v.deny;
+                    allows |= v.allow;
                 }
                 every_level_allows &= allows;
             }
@@ -197,17 +189,25 @@ impl<'a> Evaluator<'_, 'a> {
         allow_decision(&facts, &mut |_| {})
     }
 
-    /// Deny/Allow over the candidates of an indexed set (no principal check).
-    fn scan(&self, set: &StatementSet, action: &str, scratch: &mut Candidates) -> Verdict {
-        set.candidates(self.store, action, scratch);
+    /// The policy `id` and its compiled set.
+    fn policy(&self, id: PolicyId) -> Option<(&'a Policy, &'a StatementSet)> {
+        Some((&self.store.policy(id)?.policy, self.index.set(id)?))
+    }
+
+    /// Deny/Allow over the candidates of one compiled policy (no principal check).
+    fn scan(&self, id: PolicyId, key: &ActionKey<'_>, scratch: &mut Candidates) -> Verdict {
+        let Some((policy, set)) = self.policy(id) else { return Verdict::default() };
+        set.candidates(policy, key, scratch);
         let mut out = Verdict::default();
         for &pos in scratch.iter() {
-            let Some(c) = set.stmts.get(pos as usize) else { continue };
+            let (Some(c), Some(s)) = (set.stmts.get(pos as usize), policy.statements.get(pos as usize)) else {
+                continue;
+            };
             let wanted = match c.effect {
                 Effect::Deny => !out.deny,
                 Effect::Allow => !out.allow,
             };
-            if wanted && self.applies(set, pos, None) {
+            if wanted && self.applies(c, s) {
                 match c.effect {
                     Effect::Deny => out.deny = true,
                     Effect::Allow => out.allow = true,
@@ -217,7 +217,7 @@ impl<'a> Evaluator<'_, 'a> {
         out
     }
 
-    /// Deny/Allow over statements that are not indexed (the request's own session policy).
+    /// Deny/Allow over statements that are not compiled (the request's own session policy).
     fn scan_statements(&self, statements: &[Statement], action: &str) -> Verdict {
         let mut out = Verdict::default();
         for s in statements {
@@ -231,17 +231,21 @@ impl<'a> Evaluator<'_, 'a> {
         out
     }
 
-    /// A resource-side set: whether a Deny applies to the caller, and the strongest level at
+    /// A resource-side policy: whether a Deny applies to the caller, and the strongest level at
     /// which a matching Allow names it.
-    fn scan_resource(&self, set: &StatementSet, action: &str, scratch: &mut Candidates) -> (bool, Option<Level>) {
-        set.candidates(self.store, action, scratch);
+    fn scan_resource(&self, id: PolicyId, key: &ActionKey<'_>, scratch: &mut Candidates) -> (bool, Option<Level>) {
+        let Some((policy, set)) = self.policy(id) else { return (false, None) };
+        set.candidates(policy, key, scratch);
         let mut deny = false;
         let mut level = None;
         for &pos in scratch.iter() {
-            let Some(s) = set.statement(self.store, pos) else { continue };
-            // Store sets: trust policies cannot hold NotPrincipal, so the quirk only meets resource policies.
+            let (Some(c), Some(s)) = (set.stmts.get(pos as usize), policy.statements.get(pos as usize)) else {
+                continue;
+            };
+            // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
+            // resource policies.
             if let Some(outcome) = self.resource_principal(s, true) {
-                if self.applies(set, pos, Some(s)) {
+                if self.applies(c, s) {
                     match outcome {
                         Named::Deny => deny = true,
                         Named::Allow(l) => level = level.max(Some(l)),
@@ -277,8 +281,8 @@ impl<'a> Evaluator<'_, 'a> {
         match s.effect {
             Effect::Deny => {
                 let applies = if block.not {
-                    // Documented quirk: a NotPrincipal Deny always applies to a user or role with a
-                    // boundary (resource policies; trust policies have no NotPrincipal).
+                    // Documented quirk: a resource-policy NotPrincipal Deny always applies to a
+                    // user or role with a boundary.
                     (quirk && self.caller.boundary_id().is_some()) || !self.caller.escapes_not_principal(block)
                 } else {
                     self.caller.level_in(block).is_some()
@@ -290,26 +294,22 @@ impl<'a> Evaluator<'_, 'a> {
         }
     }
 
-    /// Resource and conditions of the indexed statement at `pos` (its action already matched).
-    fn applies(&self, set: &StatementSet, pos: u32, ast: Option<&Statement>) -> bool {
-        let Some(c) = set.stmts.get(pos as usize) else { return false };
+    /// Resource and conditions of a compiled statement (its action already matched).
+    fn applies(&self, c: &CStatement, s: &Statement) -> bool {
         let resource = self.req.resource.as_str();
-        let ast = || ast.or_else(|| set.statement(self.store, pos));
         if let CResource::Block { not, patterns } = &c.resource {
             let mut hit = false;
-            for p in patterns {
+            for p in patterns.iter() {
                 let m = match p {
                     CPattern::Any => Some(true),
                     CPattern::Exact(lit) => Some(resource == &**lit),
                     CPattern::Prefix(lit) => Some(resource.starts_with(&**lit)),
-                    CPattern::Glob(toks) => Some(glob_match(toks, resource)),
-                    CPattern::Template(i) => {
-                        let template =
-                            ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(*i as usize));
-                        template
-                            .and_then(|t| t.resolve(|k| self.view.single_text(k)))
-                            .map(|toks| glob_match(&toks, resource))
-                    }
+                    CPattern::Ast(i) => s
+                        .resource
+                        .as_ref()
+                        .and_then(|r| r.patterns.get(*i as usize))
+                        .and_then(|t| t.resolve(|k| self.view.single_text(k)))
+                        .map(|toks| glob_match(&toks, resource)),
                 };
                 match m {
                     Some(m) => hit |= m,
@@ -322,13 +322,10 @@ impl<'a> Evaluator<'_, 'a> {
                 return false;
             }
         }
-        if !c.has_conditions {
-            return true;
-        }
-        ast().is_some_and(|s| s.conditions.iter().all(|cond| evaluate(cond, self.view) == CondResult::True))
+        !c.has_conditions || s.conditions.iter().all(|cond| evaluate(cond, self.view) == CondResult::True)
     }
 
-    /// Resource and conditions of an AST statement (for policies that are not indexed).
+    /// Resource and conditions of an AST statement (for policies that are not compiled).
     fn rest_applies(&self, s: &Statement) -> bool {
         let resource = self.req.resource.as_str();
         if let Some(block) = &s.resource {

@@ -11,7 +11,8 @@ use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::json::{pointer_token, Json};
 use crate::parse::{compact_len, parse_document, suggest};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Top-level keys a store document may hold.
@@ -44,8 +45,6 @@ pub(crate) struct NamedPolicy {
 
 #[derive(Debug, Clone)]
 pub(crate) struct User {
-    /// Position in [`Store::users`].
-    pub idx: usize,
     pub arn: String,
     pub name: String,
     pub id: String,
@@ -77,8 +76,6 @@ pub(crate) struct Group {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
-    /// Position in [`Store::roles`].
-    pub idx: usize,
     pub arn: String,
     pub id: String,
     pub account: String,
@@ -708,7 +705,6 @@ impl Builder {
             });
         }
         self.users.push(User {
-            idx,
             arn,
             name,
             id,
@@ -796,7 +792,6 @@ impl Builder {
         }
         let trust = self.add_policy(format!("{arn}#trust"), trust);
         self.roles.push(Role {
-            idx,
             arn,
             id,
             account,
@@ -846,7 +841,7 @@ impl Builder {
         if !is_account_id(&management_account) {
             self.err(file, format!("{pointer}/ManagementAccount"), "expected a 12-digit account ID");
         }
-        let mut accounts = HashMap::new();
+        let mut accounts = HashMap::default();
         for (i, a) in self.list(file, org, "Accounts") {
             let p = format!("{pointer}/Accounts/{i}");
             let Some(acct) = self.string(file, a, &p, "Id") else { continue };
