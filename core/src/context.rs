@@ -122,6 +122,11 @@ impl Context {
         self.entries.insert(key.to_ascii_lowercase(), (key.to_owned(), values));
     }
 
+    /// Removes a key (in any case).
+    pub(crate) fn remove(&mut self, key: &str) {
+        self.entries.remove(&key.to_ascii_lowercase());
+    }
+
     /// Sets a key only when it is not present yet.
     pub(crate) fn insert_default(&mut self, key: &str, values: Vec<Scalar>) {
         let lc = key.to_ascii_lowercase();

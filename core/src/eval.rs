@@ -16,7 +16,7 @@ use crate::id::PolicyId;
 use crate::principal::{resolve, Caller, CallerKind, Level, PrincipalValue};
 use crate::request::Request;
 use crate::rules::{
-    allow_decision, combine, credential_restriction, is_kms_key, resource_account, Facts, ASSUME_ACTIONS, RCP_SERVICES,
+    allow_decision, combine, credential_restriction, is_kms_key, rcps_apply, resource_account, Facts, ASSUME_ACTIONS,
     TRUST_ACTIONS,
 };
 use crate::store::Store;
@@ -134,9 +134,7 @@ impl<'a> Evaluator<'_, 'a> {
         };
         let rcp_levels = match (&store.organization, resource_account) {
             (Some(org), Some(account))
-                if !caller.service_linked
-                    && account != org.management_account
-                    && RCP_SERVICES.contains(&action.split(':').next().unwrap_or("")) =>
+                if rcps_apply(action, resource, account, &org.management_account, caller.service_linked) =>
             {
                 index.rcp_levels.get(account)
             }
@@ -392,6 +390,8 @@ pub(crate) struct View<'v, 'a> {
     resource_tags: &'a [(String, String)],
     principal_org: Option<&'a (String, String)>,
     resource_org: Option<&'a (String, String)>,
+    /// The store knows the organization's Id, so it alone answers the organization keys.
+    org_known: bool,
     /// `ROLEID:SESSION` or `ACCOUNT:NAME`, built only if a condition reads `aws:userid`.
     joined: OnceCell<String>,
     /// The defaults of `aws:CurrentTime` and `aws:EpochTime`, built only if read.
@@ -425,6 +425,7 @@ impl<'v, 'a> View<'v, 'a> {
             owner,
             resource_tags,
             principal_org: caller.account.and_then(|a| index.org_paths.get(a)),
+            org_known: store.organization.as_ref().is_some_and(|o| o.id.is_some()),
             resource_org: owner.and_then(|a| index.org_paths.get(a)),
             joined: OnceCell::new(),
             time: OnceCell::new(),
@@ -459,14 +460,14 @@ impl Lookup for View<'_, '_> {
             Some(Values::One(Val::Str(s)))
         }
         match key_lc {
-            "aws:principalorgid" if self.principal_org.is_some() => self.principal_org.and_then(|(id, _)| one(id)),
-            "aws:principalorgpaths" if self.principal_org.is_some() => {
-                self.principal_org.and_then(|(_, path)| one(path))
-            }
+            "aws:principalorgid" if self.org_known => self.principal_org.and_then(|(id, _)| one(id)),
+            "aws:principalorgpaths" if self.org_known => self.principal_org.and_then(|(_, path)| one(path)),
+            "aws:resourceorgid" if self.org_known => self.resource_org.and_then(|(id, _)| one(id)),
+            "aws:resourceorgpaths" if self.org_known => self.resource_org.and_then(|(_, path)| one(path)),
             "aws:currenttime" => self.request(key_lc).or_else(|| one(&self.time().0)),
             "aws:epochtime" => self.request(key_lc).or_else(|| Some(Values::One(Val::Num(&self.time().1)))),
             "aws:viaawsservice" => self.request(key_lc).or(Some(Values::One(Val::Bool(false)))),
-            "aws:resourceaccount" => self.request(key_lc).or_else(|| self.owner.and_then(one)),
+            "aws:resourceaccount" => self.owner.and_then(one).or_else(|| self.request(key_lc)),
             "aws:resourceorgid" => self.request(key_lc).or_else(|| self.resource_org.and_then(|(id, _)| one(id))),
             "aws:resourceorgpaths" => {
                 self.request(key_lc).or_else(|| self.resource_org.and_then(|(_, path)| one(path)))

@@ -189,7 +189,9 @@ impl<'a> Caller<'a> {
         }
         let listed = |x: &&str| block.aws.iter().any(|e| e == x);
         let other_listed = |list: &[String]| self.other_name.is_some_and(|n| list.iter().any(|e| e == n));
-        let direct = self.direct.iter().any(listed)
+        // A role ARN used directly has no identity of its own besides the role (its parent).
+        let direct = (self.kind == CallerKind::Role && self.direct.is_empty())
+            || self.direct.iter().any(listed)
             || match self.kind {
                 CallerKind::Service => other_listed(&block.service),
                 CallerKind::WebIdentity => other_listed(&block.federated),

@@ -22,8 +22,8 @@ use crate::glob::glob_match;
 use crate::principal::{resolve, Caller, CallerKind, Level, PolicyRef};
 use crate::request::Request;
 use crate::rules::{
-    allow_decision, combine, covers, credential_restriction, is_kms_key, resource_account, Facts, ASSUME_ACTIONS,
-    RCP_SERVICES, TRUST_ACTIONS,
+    allow_decision, combine, covers, credential_restriction, is_kms_key, rcps_apply, resource_account, Facts,
+    ASSUME_ACTIONS, TRUST_ACTIONS,
 };
 use crate::store::{OrgPolicy, Organization, Store};
 
@@ -144,7 +144,7 @@ impl Evaluation {
 
         let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
         let scp_levels = scp_levels(store, caller);
-        let rcp_levels = rcp_levels(store, caller, resource_account.as_deref(), action);
+        let rcp_levels = rcp_levels(store, caller, resource_account.as_deref(), action, resource);
 
         let identity: Vec<PolicyRef<'_>> =
             caller.identity_policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect();
@@ -367,13 +367,11 @@ fn rcp_levels<'s>(
     caller: &Caller<'_>,
     resource_account: Option<&str>,
     action: &str,
+    resource: &str,
 ) -> Vec<LevelPolicies<'s>> {
     let Some(org) = &store.organization else { return Vec::new() };
     let Some(account) = resource_account else { return Vec::new() };
-    let service = action.split(':').next().unwrap_or("");
-    // AWS service principals are bound too: AWS's own confused-deputy RCP (EnforceConfusedDeputyProtection)
-    // targets them through aws:PrincipalIsAWSService.
-    if caller.service_linked || account == org.management_account || !RCP_SERVICES.contains(&service) {
+    if !rcps_apply(action, resource, account, &org.management_account, caller.service_linked) {
         return Vec::new();
     }
     org_levels(store, org, account, &org.rcps, StatementKind::Rcp)
@@ -436,13 +434,20 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
             }
             Some((id.clone(), path))
         };
+        // When the store knows the organization's Id it is the authority on membership: a
+        // request cannot claim it for an outsider.
+        if org.id.is_some() {
+            for key in ["aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", "aws:ResourceOrgPaths"] {
+                ctx.remove(key);
+            }
+        }
         if let Some((id, path)) = caller.account.and_then(org_path) {
             ctx.insert("aws:PrincipalOrgID", vec![Scalar::Str(id)]);
             ctx.insert("aws:PrincipalOrgPaths", vec![Scalar::Str(path)]);
         }
         if let Some((id, path)) = owner.as_deref().and_then(org_path) {
-            ctx.insert_default("aws:ResourceOrgID", vec![Scalar::Str(id)]);
-            ctx.insert_default("aws:ResourceOrgPaths", vec![Scalar::Str(path)]);
+            ctx.insert("aws:ResourceOrgID", vec![Scalar::Str(id)]);
+            ctx.insert("aws:ResourceOrgPaths", vec![Scalar::Str(path)]);
         }
     }
     // Tags of the resource, when the store knows them.
@@ -456,8 +461,9 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
     for (k, v) in tags.unwrap_or_default() {
         ctx.insert(&format!("aws:ResourceTag/{k}"), vec![Scalar::Str(v.clone())]);
     }
+    // The owner (which honours the request's `resourceAccount`) is the authority.
     if let Some(acct) = owner {
-        ctx.insert_default("aws:ResourceAccount", vec![Scalar::Str(acct)]);
+        ctx.insert("aws:ResourceAccount", vec![Scalar::Str(acct)]);
     }
     ctx
 }

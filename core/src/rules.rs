@@ -31,6 +31,9 @@ pub(crate) const RCP_SERVICES: [&str; 10] =
 pub(crate) fn credential_restriction(kind: CallerKind, action: &str) -> Option<&'static str> {
     let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
     match action {
+        _ if kind == CallerKind::Anonymous && action.starts_with("sts:") => {
+            Some("an anonymous caller cannot call STS: it needs signed credentials")
+        }
         _ if kind == CallerKind::Root && TRUST_ACTIONS.contains(&action) => {
             Some("the root user cannot assume roles (AWS answers an error)")
         }
@@ -72,6 +75,15 @@ pub(crate) fn resource_account<'a>(
         .or(from_store)
         .or_else(|| arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())))
         .or(caller_account)
+}
+
+/// Whether RCPs govern `action` on `resource` in an organization whose management account is
+/// `management` (iam-semantics.md §5.1): supported services, resources (not `*`) outside the
+/// management account, callers other than service-linked roles. AWS service principals are bound
+/// too (AWS's own `EnforceConfusedDeputyProtection` RCP targets them).
+pub(crate) fn rcps_apply(action: &str, resource: &str, owner: &str, management: &str, service_linked: bool) -> bool {
+    let service = action.split(':').next().unwrap_or("");
+    resource != "*" && !service_linked && owner != management && RCP_SERVICES.contains(&service)
 }
 
 /// Combines the decisions of the actions one request needs (AssumeRole plus TagSession ...).

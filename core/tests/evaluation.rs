@@ -1267,3 +1267,99 @@ fn cross_account_role_chaining_needs_identity_permission() {
     // the identity permission alone does not replace the trust policy
     w.expect(req(&session_arn(B, "hop3", "s1"), "sts:AssumeRole", &role_arn(A, "other")), ImplicitDeny);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions found by the differential suite's review of the reference evaluator
+// ---------------------------------------------------------------------------------------------
+
+/// AssumeRole needs signed credentials: an anonymous caller never assumes a role, even one whose
+/// trust policy names `"*"`.
+#[test]
+fn anonymous_callers_cannot_assume_roles() {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]});
+    let w = World::of(&[&Acct::new("111122223333").role("open", trust, &[])]);
+    let role = "arn:aws:iam::111122223333:role/open";
+    w.expect(req("*", "sts:AssumeRole", role), Decision::ImplicitDeny);
+    let ex = w.explain(req("*", "sts:AssumeRole", role), Decision::ImplicitDeny);
+    assert!(has_note(&ex, "signed credentials"), "{ex:?}");
+    // A signed caller named by "*" in the same account is allowed.
+    let w = World::of(&[&Acct::new("111122223333")
+        .role("open", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}), &[])
+        .user("u", &[])]);
+    w.expect(req("arn:aws:iam::111122223333:user/u", "sts:AssumeRole", role), Decision::Allowed);
+}
+
+/// When the store knows the organization, a request cannot claim membership for an outsider.
+#[test]
+fn organization_keys_cannot_be_spoofed_from_the_request() {
+    let org = json!({"Id": "o-x", "ManagementAccount": "999999999999",
+        "Accounts": [{"Id": "111122223333", "Parents": ["r-root"]}],
+        "ResourceControlPolicies": [{"Name": "OnlyOrg", "Targets": ["r-root"], "Policy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-x"}}}]}}]});
+    let bucket = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+    let w = World::of(&[
+        &Acct::new("111122223333").resource_policy("arn:aws:s3:::b", bucket).organization(org),
+        &Acct::new("444455556666").user("out", &[allow(json!("s3:GetObject"), json!("*"))]),
+    ]);
+    let outsider = "arn:aws:iam::444455556666:user/out";
+    w.expect(req(outsider, "s3:GetObject", "arn:aws:s3:::b/k"), Decision::ExplicitDeny);
+    w.expect(
+        req_ctx(
+            outsider,
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"aws:PrincipalOrgID": "o-x", "aws:PrincipalOrgPaths": ["o-x/r-root/"]}),
+        ),
+        Decision::ExplicitDeny,
+    );
+}
+
+/// `aws:ResourceAccount` is the resource's owner, not whatever the request's context says.
+#[test]
+fn resource_account_comes_from_the_owner() {
+    let w = World::of(&[&Acct::new("111122223333").user(
+        "u",
+        &[doc(json!([{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}]))],
+    )]);
+    let u = "arn:aws:iam::111122223333:user/u";
+    let queue = "arn:aws:sqs:us-east-1:111122223333:q";
+    w.expect(req(u, "sqs:SendMessage", queue), Decision::Allowed);
+    w.expect(req_ctx(u, "sqs:SendMessage", queue, json!({"aws:ResourceAccount": "999999999999"})), Decision::Allowed);
+}
+
+/// A role ARN used directly is its own identity: a NotPrincipal Deny listing the role and its
+/// account lets it through, as it lets the role's sessions through when they are listed too.
+#[test]
+fn role_used_directly_escapes_not_principal_listing_it() {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let role = "arn:aws:iam::111122223333:role/app";
+    let bucket = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "NotPrincipal": {"AWS": [role, "arn:aws:iam::111122223333:root"]}, "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]});
+    let w = World::of(&[&Acct::new("111122223333")
+        .role("app", trust, &[allow(json!("s3:GetObject"), json!("*"))])
+        .user("u", &[allow(json!("s3:GetObject"), json!("*"))])
+        .resource_policy("arn:aws:s3:::b", bucket)]);
+    w.expect(req(role, "s3:GetObject", "arn:aws:s3:::b/k"), Decision::Allowed);
+    w.expect(req("arn:aws:iam::111122223333:user/u", "s3:GetObject", "arn:aws:s3:::b/k"), Decision::ExplicitDeny);
+    // The session is not listed itself, so it does not escape (iam-semantics.md §2.4).
+    w.expect(
+        req("arn:aws:sts::111122223333:assumed-role/app/s1", "s3:GetObject", "arn:aws:s3:::b/k"),
+        Decision::ExplicitDeny,
+    );
+}
+
+/// RCPs govern resources: an action on `*` (no resource) is outside them.
+#[test]
+fn rcps_do_not_apply_to_actions_without_a_resource() {
+    let org = json!({"ManagementAccount": "999999999999",
+        "Accounts": [{"Id": "111122223333", "Parents": ["r-root"]}],
+        "ResourceControlPolicies": [{"Name": "NoS3", "Targets": ["r-root"], "Policy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}}]});
+    let w = World::of(&[&Acct::new("111122223333").user("u", &[allow(json!("s3:*"), json!("*"))]).organization(org)]);
+    let u = "arn:aws:iam::111122223333:user/u";
+    w.expect(req(u, "s3:ListAllMyBuckets", "*"), Decision::Allowed);
+    w.expect(req(u, "s3:GetObject", "arn:aws:s3:::b/k"), Decision::ExplicitDeny);
+}
