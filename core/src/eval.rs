@@ -9,15 +9,15 @@
 use crate::answer::Decision;
 use crate::ast::{Effect, Policy, Statement};
 use crate::compile::{ActionKey, CPattern, CResource, CStatement, Candidates, Index, StatementSet};
-use crate::cond::{evaluate, CondResult, Instant};
+use crate::cond::Instant;
 use crate::context::{Lookup, Val, Values};
 use crate::glob::glob_match;
 use crate::id::PolicyId;
-use crate::principal::{resolve, Caller, CallerKind, Level, PrincipalValue};
+use crate::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
 use crate::request::Request;
 use crate::rules::{
-    allow_decision, combine, credential_restriction, is_kms_key, rcps_apply, resource_account, Facts, ASSUME_ACTIONS,
-    TRUST_ACTIONS,
+    action_matches, allow_decision, combine, conditions_hold, credential_restriction, is_kms_key, rcps_apply,
+    resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
 use crate::store::Store;
 use smallvec::SmallVec;
@@ -100,7 +100,9 @@ impl<'a> Evaluator<'_, 'a> {
                 requires_grant = true;
             }
         }
-        let resource_account = resource_account(store, req, caller.account, action, || first_covering(index, resource));
+        // The owner depends on the action only through "is it a trust action", which every
+        // sub-action of one request shares with the request's action: the view computed it.
+        let resource_account = self.view.owner;
 
         // Identity, boundary, session.
         let has_identity = caller.user.is_some() || caller.role.is_some();
@@ -242,7 +244,7 @@ impl<'a> Evaluator<'_, 'a> {
             };
             // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
             // resource policies.
-            if let Some(outcome) = self.resource_principal(s, true) {
+            if let Some(outcome) = self.caller.named_by(s, true) {
                 if self.applies(c, s) {
                     match outcome {
                         Named::Deny => deny = true,
@@ -261,7 +263,7 @@ impl<'a> Evaluator<'_, 'a> {
             if !action_matches(s, action) {
                 continue;
             }
-            if let Some(outcome) = self.resource_principal(s, quirk) {
+            if let Some(outcome) = self.caller.named_by(s, quirk) {
                 if self.rest_applies(s) {
                     match outcome {
                         Named::Deny => deny = true,
@@ -271,25 +273,6 @@ impl<'a> Evaluator<'_, 'a> {
             }
         }
         (deny, level)
-    }
-
-    /// Whether a resource-side statement's Principal/NotPrincipal concerns the caller.
-    fn resource_principal(&self, s: &Statement, quirk: bool) -> Option<Named> {
-        let block = s.principal.as_ref()?;
-        match s.effect {
-            Effect::Deny => {
-                let applies = if block.not {
-                    // Documented quirk: a resource-policy NotPrincipal Deny always applies to a
-                    // user or role with a boundary.
-                    (quirk && self.caller.boundary_id().is_some()) || !self.caller.escapes_not_principal(block)
-                } else {
-                    self.caller.level_in(block).is_some()
-                };
-                applies.then_some(Named::Deny)
-            }
-            Effect::Allow if block.not => None,
-            Effect::Allow => self.caller.level_in(block).map(Named::Allow),
-        }
     }
 
     /// Resource and conditions of a compiled statement (its action already matched).
@@ -320,39 +303,13 @@ impl<'a> Evaluator<'_, 'a> {
                 return false;
             }
         }
-        !c.has_conditions || s.conditions.iter().all(|cond| evaluate(cond, self.view) == CondResult::True)
+        !c.has_conditions || conditions_hold(s, self.view)
     }
 
     /// Resource and conditions of an AST statement (for policies that are not compiled).
     fn rest_applies(&self, s: &Statement) -> bool {
-        let resource = self.req.resource.as_str();
-        if let Some(block) = &s.resource {
-            let mut hit = false;
-            for p in &block.patterns {
-                match p.resolve(|k| self.view.single_text(k)) {
-                    Some(toks) => hit |= glob_match(&toks, resource),
-                    None if block.not => return false,
-                    None => {}
-                }
-            }
-            if hit == block.not {
-                return false;
-            }
-        }
-        s.conditions.iter().all(|c| evaluate(c, self.view) == CondResult::True)
+        resource_matches(s, &self.req.resource, self.view) && conditions_hold(s, self.view)
     }
-}
-
-/// What a resource-side statement does to the caller it names.
-#[derive(Clone, Copy)]
-enum Named {
-    Deny,
-    Allow(Level),
-}
-
-/// Whether a statement's Action/NotAction matches `action_lc` (whole-string glob).
-fn action_matches(s: &Statement, action_lc: &str) -> bool {
-    s.action.patterns.iter().any(|p| glob_match(p.tokens(), action_lc)) != s.action.not
 }
 
 /// The first resource policy (in store order) covering `resource`, through the ARN index.
@@ -387,7 +344,10 @@ pub(crate) struct View<'v, 'a> {
     req: &'a Request,
     caller: &'v Caller<'a>,
     owner: Option<&'a str>,
-    resource_tags: &'a [(String, String)],
+    store: &'a Store,
+    index: &'a Index,
+    /// Tags of the request's resource, looked up only if a condition reads `aws:ResourceTag/*`.
+    resource_tags: OnceCell<&'a [(String, String)]>,
     principal_org: Option<&'a (String, String)>,
     resource_org: Option<&'a (String, String)>,
     /// The store knows the organization's Id, so it alone answers the organization keys.
@@ -402,34 +362,42 @@ impl<'v, 'a> View<'v, 'a> {
     fn new(store: &'a Store, index: &'a Index, caller: &'v Caller<'a>, req: &'a Request) -> Self {
         let resource = req.resource.as_str();
         let owner = resource_account(store, req, caller.account, &req.action_lc, || first_covering(index, resource));
-        // IAM users and roles carry tags as resources too; only their ARNs hold ":iam::".
-        let iam_entity = resource.contains(":iam::");
-        let resource_tags = index
-            .rp_by_arn
-            .get(resource)
-            .and_then(|rps| rps.first())
-            .and_then(|&i| store.resource_policies.get(i))
-            .map(|rp| rp.tags.as_slice())
-            .or_else(|| {
-                let role = store.role_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.roles.get(i));
-                role.map(|r| r.tags.as_slice())
-            })
-            .or_else(|| {
-                let user = store.user_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.users.get(i));
-                user.map(|u| u.tags.as_slice())
-            })
-            .unwrap_or_default();
         View {
             req,
             caller,
             owner,
-            resource_tags,
+            store,
+            index,
+            resource_tags: OnceCell::new(),
             principal_org: caller.account.and_then(|a| index.org_paths.get(a)),
             org_known: store.organization.as_ref().is_some_and(|o| o.id.is_some()),
             resource_org: owner.and_then(|a| index.org_paths.get(a)),
             joined: OnceCell::new(),
             time: OnceCell::new(),
         }
+    }
+
+    fn resource_tags(&self) -> &'a [(String, String)] {
+        self.resource_tags.get_or_init(|| {
+            let (store, resource) = (self.store, self.req.resource.as_str());
+            // IAM users and roles carry tags as resources too; only their ARNs hold ":iam::".
+            let iam_entity = resource.contains(":iam::");
+            self.index
+                .rp_by_arn
+                .get(resource)
+                .and_then(|rps| rps.first())
+                .and_then(|&i| store.resource_policies.get(i))
+                .map(|rp| rp.tags.as_slice())
+                .or_else(|| {
+                    let role = store.role_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.roles.get(i));
+                    role.map(|r| r.tags.as_slice())
+                })
+                .or_else(|| {
+                    let user = store.user_by_arn.get(resource).filter(|_| iam_entity).and_then(|&i| store.users.get(i));
+                    user.map(|u| u.tags.as_slice())
+                })
+                .unwrap_or_default()
+        })
     }
 
     fn request(&self, key_lc: &str) -> Option<Values<'_>> {
@@ -474,7 +442,7 @@ impl Lookup for View<'_, '_> {
             }
             _ => {
                 if let Some(tag) = key_lc.strip_prefix("aws:resourcetag/") {
-                    if let Some((_, v)) = self.resource_tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)) {
+                    if let Some((_, v)) = self.resource_tags().iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)) {
                         return one(v);
                     }
                 }

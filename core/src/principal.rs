@@ -7,7 +7,7 @@
 //! store may supply. A [`Caller`] borrows from the store and the request: resolving one allocates
 //! nothing, so both the reference evaluator and the compiled index use it.
 
-use crate::ast::{Policy, PrincipalBlock};
+use crate::ast::{Effect, Policy, PrincipalBlock, Statement};
 use crate::context::{Context, Scalar};
 use crate::id::PolicyId;
 use crate::request::{PrincipalRef, Request};
@@ -65,6 +65,13 @@ impl<'s> PolicyRef<'s> {
     pub(crate) fn of(store: &'s Store, id: PolicyId) -> Option<Self> {
         store.policy(id).map(|p| PolicyRef { name: &p.name, policy: &p.policy })
     }
+}
+
+/// What a resource-side statement (resource or trust policy) does to the caller it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Named {
+    Deny,
+    Allow(Level),
 }
 
 /// The value of a principal context key.
@@ -201,6 +208,25 @@ impl<'a> Caller<'a> {
         let parent = self.parent.is_empty() || self.parent.iter().any(listed);
         let account = self.account.is_none() || block.aws.iter().any(|e| self.is_account_root(e));
         direct && parent && account
+    }
+
+    /// Whether a resource-side statement's Principal/NotPrincipal concerns this caller, and how.
+    /// `boundary_quirk`: the documented quirk that a resource-policy NotPrincipal Deny always
+    /// applies to a user or role with a boundary (not for trust policies).
+    pub(crate) fn named_by(&self, s: &Statement, boundary_quirk: bool) -> Option<Named> {
+        let block = s.principal.as_ref()?;
+        match s.effect {
+            Effect::Deny => {
+                let applies = if block.not {
+                    (boundary_quirk && self.boundary_id().is_some()) || !self.escapes_not_principal(block)
+                } else {
+                    self.level_in(block).is_some()
+                };
+                applies.then_some(Named::Deny)
+            }
+            Effect::Allow if block.not => None,
+            Effect::Allow => self.level_in(block).map(Named::Allow),
+        }
     }
 
     /// The identity policies in force: the user's (and its groups'), or the role's.

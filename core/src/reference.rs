@@ -16,14 +16,13 @@
 
 use crate::answer::{Answer, Decision, Explanation, Matched, StatementKind};
 use crate::ast::{Effect, Statement};
-use crate::cond::{evaluate, CondResult, Instant};
+use crate::cond::Instant;
 use crate::context::{Context, Lookup, Scalar};
-use crate::glob::glob_match;
-use crate::principal::{resolve, Caller, CallerKind, Level, PolicyRef};
+use crate::principal::{resolve, Caller, CallerKind, Level, Named, PolicyRef};
 use crate::request::Request;
 use crate::rules::{
-    allow_decision, combine, covers, credential_restriction, is_kms_key, rcps_apply, resource_account, Facts,
-    ASSUME_ACTIONS, TRUST_ACTIONS,
+    action_matches, allow_decision, combine, conditions_hold, covers, credential_restriction, is_kms_key, rcps_apply,
+    resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
 use crate::store::{OrgPolicy, Organization, Store};
 
@@ -161,8 +160,12 @@ impl Evaluation {
         if let Some(s) = &session {
             explicit |= self.any_match(s, StatementKind::Session, Effect::Deny, action, resource, ctx);
         }
+        // Resource side: Denies count here, the strongest Allow level in step 4.
+        let mut rbp: Option<Level> = None;
         for rs in &resource_side {
-            explicit |= self.resource_deny(rs, caller, action, resource, ctx);
+            let (deny, level) = self.resource_side(rs, caller, action, resource, ctx);
+            explicit |= deny;
+            rbp = rbp.max(level);
         }
         for level in scp_levels.iter().flatten().chain(rcp_levels.iter().flatten()) {
             explicit |= self.any_match(&level.0, level.1, Effect::Deny, action, resource, ctx);
@@ -182,11 +185,7 @@ impl Evaluation {
             }
         }
 
-        // Step 4: the pieces of the allow decision.
-        let mut rbp: Option<Level> = None;
-        for rs in &resource_side {
-            rbp = rbp.max(self.resource_allow(rs, caller, action, resource, ctx));
-        }
+        // Step 4: the pieces of the allow decision (rbp above).
         let mut id = caller.kind == CallerKind::Root;
         for p in &identity {
             id |= self.any_match(p, StatementKind::Identity, Effect::Allow, action, resource, ctx);
@@ -244,53 +243,29 @@ impl Evaluation {
         any
     }
 
-    fn resource_deny(
+    /// The resource-side statements that name the caller: whether a Deny applies, and the
+    /// strongest level at which an Allow names it.
+    fn resource_side(
         &mut self,
         rs: &ResourceSide<'_>,
         caller: &Caller<'_>,
         action: &str,
         resource: &str,
         ctx: &Context,
-    ) -> bool {
-        let mut any = false;
-        for s in rs.policy.policy.statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let Some(block) = &s.principal else { continue };
-            let applies = if block.not {
-                // Documented quirk: a NotPrincipal Deny always applies to a user or role with a boundary.
-                (caller.boundary_id().is_some() && rs.kind == StatementKind::Resource)
-                    || !caller.escapes_not_principal(block)
-            } else {
-                caller.level_in(block).is_some()
-            };
-            if applies && self.statement_matches(s, action, resource, ctx) {
-                self.record(rs.kind, rs.policy.name, s);
-                any = true;
-            }
-        }
-        any
-    }
-
-    fn resource_allow(
-        &mut self,
-        rs: &ResourceSide<'_>,
-        caller: &Caller<'_>,
-        action: &str,
-        resource: &str,
-        ctx: &Context,
-    ) -> Option<Level> {
+    ) -> (bool, Option<Level>) {
+        let mut deny = false;
         let mut best = None;
-        for s in rs.policy.policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
-            let Some(block) = &s.principal else { continue };
-            if block.not {
-                continue;
-            }
-            let Some(level) = caller.level_in(block) else { continue };
+        for s in &rs.policy.policy.statements {
+            let Some(named) = caller.named_by(s, rs.kind == StatementKind::Resource) else { continue };
             if self.statement_matches(s, action, resource, ctx) {
                 self.record(rs.kind, rs.policy.name, s);
-                best = best.max(Some(level));
+                match named {
+                    Named::Deny => deny = true,
+                    Named::Allow(level) => best = best.max(Some(level)),
+                }
             }
         }
-        best
+        (deny, best)
     }
 
     fn record(&mut self, kind: StatementKind, policy: &str, s: &Statement) {
@@ -307,24 +282,8 @@ impl Evaluation {
     /// Action, Resource and Condition of one statement against the request (the principal is
     /// checked by the caller of this function).
     fn statement_matches(&mut self, s: &Statement, action: &str, resource: &str, ctx: &Context) -> bool {
-        let action_hit = s.action.patterns.iter().any(|p| glob_match(p.tokens(), action));
-        if action_hit == s.action.not {
+        if !action_matches(s, action) || !resource_matches(s, resource, ctx) {
             return false;
-        }
-        if let Some(block) = &s.resource {
-            let mut hit = false;
-            for p in &block.patterns {
-                match p.resolve(|k| ctx.single_text(k)) {
-                    Some(toks) => hit |= glob_match(&toks, resource),
-                    // Unresolvable variable: the entry matches nothing; under NotResource the
-                    // statement is dropped rather than widened.
-                    None if block.not => return false,
-                    None => {}
-                }
-            }
-            if hit == block.not {
-                return false;
-            }
         }
         if self.explain {
             let condition_keys = s.conditions.iter().map(|c| (c.key_lc.as_str(), c.key.as_str()));
@@ -344,7 +303,7 @@ impl Evaluation {
                 }
             }
         }
-        s.conditions.iter().all(|c| evaluate(c, ctx) == CondResult::True)
+        conditions_hold(s, ctx)
     }
 }
 

@@ -134,15 +134,7 @@ impl Request {
             None | Some(Value::Null) => Context::default(),
             Some(c) => Context::from_json(c, "/context")?,
         };
-        for (key, _) in context.iter() {
-            let lc = key.to_ascii_lowercase();
-            if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
-                return Err(RequestError::new(
-                    format!("/context/{}", crate::json::pointer_token(key)),
-                    format!("{key} describes the principal and comes from the store; a request may not supply it"),
-                ));
-            }
-        }
+        reject_principal_keys(&context)?;
         let session_policy = optional_policy(map.get("sessionPolicy"), "/sessionPolicy", PolicyKind::Session)?;
         let resource_policy = optional_policy(map.get("resourcePolicy"), "/resourcePolicy", PolicyKind::Resource)?;
         let explain = match map.get("explain") {
@@ -175,12 +167,7 @@ impl Request {
     /// A [`RequestError`] for a value of the wrong type or a principal-derived key.
     pub fn with_context(mut self, context: &Value) -> Result<Request, RequestError> {
         let ctx = Context::from_json(context, "/context")?;
-        for (key, _) in ctx.iter() {
-            let lc = key.to_ascii_lowercase();
-            if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
-                return Err(RequestError::new(format!("/context/{key}"), format!("{key} comes from the store")));
-            }
-        }
+        reject_principal_keys(&ctx)?;
         self.context = ctx;
         Ok(self)
     }
@@ -204,6 +191,20 @@ impl Request {
     pub fn resource(&self) -> &str {
         &self.resource
     }
+}
+
+/// Context keys that describe the principal come from the store; a request may not supply them.
+fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
+    for (key, _) in context.iter() {
+        let lc = key.to_ascii_lowercase();
+        if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
+            return Err(RequestError::new(
+                format!("/context/{}", crate::json::pointer_token(key)),
+                format!("{key} describes the principal and comes from the store; a request may not supply it"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn required_str<'a>(map: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, RequestError> {

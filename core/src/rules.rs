@@ -7,6 +7,10 @@
 //! decides, so the two cannot drift apart on the rules themselves.
 
 use crate::answer::Decision;
+use crate::ast::Statement;
+use crate::cond::{evaluate, CondResult};
+use crate::context::Lookup;
+use crate::glob::glob_match;
 use crate::principal::{CallerKind, Level};
 use crate::request::Request;
 use crate::store::{arn_account, Store};
@@ -84,6 +88,32 @@ pub(crate) fn resource_account<'a>(
 pub(crate) fn rcps_apply(action: &str, resource: &str, owner: &str, management: &str, service_linked: bool) -> bool {
     let service = action.split(':').next().unwrap_or("");
     resource != "*" && !service_linked && owner != management && RCP_SERVICES.contains(&service)
+}
+
+/// Whether a statement's Action/NotAction matches `action_lc` (whole-string glob).
+pub(crate) fn action_matches(s: &Statement, action_lc: &str) -> bool {
+    s.action.patterns.iter().any(|p| glob_match(p.tokens(), action_lc)) != s.action.not
+}
+
+/// Whether a statement's Resource/NotResource matches (true when it has none: trust policies).
+/// An entry whose policy variable cannot be resolved matches nothing; under NotResource the
+/// statement is dropped rather than widened.
+pub(crate) fn resource_matches(s: &Statement, resource: &str, ctx: &impl Lookup) -> bool {
+    let Some(block) = &s.resource else { return true };
+    let mut hit = false;
+    for p in &block.patterns {
+        match p.resolve(|k| ctx.single_text(k)) {
+            Some(toks) => hit |= glob_match(&toks, resource),
+            None if block.not => return false,
+            None => {}
+        }
+    }
+    hit != block.not
+}
+
+/// Whether every condition of a statement holds.
+pub(crate) fn conditions_hold(s: &Statement, ctx: &impl Lookup) -> bool {
+    s.conditions.iter().all(|c| evaluate(c, ctx) == CondResult::True)
 }
 
 /// Combines the decisions of the actions one request needs (AssumeRole plus TagSession ...).
