@@ -51,6 +51,6 @@ pub mod sts;
 
 pub use answer::{Answer, Decision, Explanation, Matched, StatementKind};
 pub use error::{LoadError, PolicyError, Problem, RequestError, Severity};
-pub use request::Request;
+pub use request::{batch_from_json, Request};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreStats};

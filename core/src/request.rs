@@ -191,6 +191,51 @@ impl Request {
     pub fn resource(&self) -> &str {
         &self.resource
     }
+
+    /// The principal as the request named it, in contract form: an ARN (an account ID becomes its
+    /// `:root` ARN), `"*"`, or `{"Service": ...}` / `{"Federated": ...}` / `{"CanonicalUser": ...}`.
+    pub fn principal_json(&self) -> Value {
+        match &self.principal {
+            PrincipalRef::Anonymous => Value::from("*"),
+            PrincipalRef::Arn(arn) => Value::from(arn.as_str()),
+            PrincipalRef::Service(s) => serde_json::json!({ "Service": s }),
+            PrincipalRef::Federated(s) => serde_json::json!({ "Federated": s }),
+            PrincipalRef::CanonicalUser(s) => serde_json::json!({ "CanonicalUser": s }),
+        }
+    }
+}
+
+/// Parses a batch, `{"requests": [...]}` (contract §5), into one result per request, in order:
+/// one malformed request does not spoil the others, and its error's field points into the batch
+/// (`/requests/3/action`).
+///
+/// # Errors
+/// A [`RequestError`] when the body is not JSON, not an object, has other fields, or `requests`
+/// is not an array.
+pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>, RequestError> {
+    let value: Value = crate::json::reject_number_token(text)
+        .and_then(|()| serde_json::from_str(text))
+        .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(RequestError::new("", "expected {\"requests\": [...]}"));
+    };
+    if let Some(key) = map.keys().find(|k| k.as_str() != "requests") {
+        return Err(RequestError::new(
+            format!("/{}", crate::json::pointer_token(key)),
+            "unknown field (expected only \"requests\")",
+        ));
+    }
+    let Some(Value::Array(items)) = map.remove("requests") else {
+        return Err(RequestError::new("/requests", "expected an array of requests"));
+    };
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            Request::from_value(item)
+                .map_err(|e| RequestError::new(format!("/requests/{i}{}", e.field()), e.message().to_owned()))
+        })
+        .collect())
 }
 
 /// Context keys that describe the principal come from the store; a request may not supply them.

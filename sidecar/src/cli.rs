@@ -3,23 +3,14 @@
 //! `authorize --jsonl` streams: it reads, decides and writes one line at a time through buffered
 //! I/O, so a run of any length holds one request in memory and answers in order.
 
-use keycard::{Answer, LoadError, Request, Severity, Snapshot, Store};
+use crate::source::Source;
+use keycard::{Answer, Request, Severity, Snapshot};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-include!(concat!(env!("OUT_DIR"), "/default_store.rs"));
-
-/// Loads the store at `path`, or the embedded default store.
-fn load(path: Option<&Path>) -> Result<Store, LoadError> {
-    match path {
-        Some(p) => Store::load(p),
-        None => Store::from_documents(DEFAULT_STORE.iter().map(|(n, t)| (*n, *t))),
-    }
-}
-
 fn load_or_report(path: Option<&Path>) -> Option<Snapshot> {
-    match load(path) {
+    match Source::new(path).load() {
         Ok(store) => Some(Snapshot::new(store)),
         Err(e) => {
             eprintln!("keycard: cannot load the store");
@@ -106,7 +97,7 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCod
 
 /// `keycard validate`: every problem, then a summary; exit 1 on any error.
 pub(crate) fn validate(policies: Option<&Path>) -> ExitCode {
-    match load(policies) {
+    match Source::new(policies).load() {
         Ok(store) => {
             for w in store.warnings() {
                 println!("{w}");

@@ -1,10 +1,13 @@
-//! `keycard`: the command line (and, from issue 4 on, the HTTP sidecar).
+//! `keycard`: the HTTP sidecar (`serve`) and the command line (`authorize`, `validate`).
 //!
-//! This file only parses arguments and dispatches; the commands live in [`cli`].
+//! This file only parses arguments and dispatches: the sidecar lives in [`serve`], the one-shot
+//! commands in [`cli`], and both load the store through [`source`].
 
 #![forbid(unsafe_code)]
 
 mod cli;
+mod serve;
+mod source;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +23,24 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve decisions over HTTP (contract §5), hot-reloading the store when its files change.
+    Serve {
+        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Address to listen on: HOST:PORT (port 0 picks a free one), or unix:/path/to.sock.
+        #[arg(long, default_value = "127.0.0.1:8181")]
+        listen: String,
+        /// Append one JSON line per decision to FILE, written off the request path.
+        #[arg(long, value_name = "FILE")]
+        decision_log: Option<PathBuf>,
+        /// Decision log records buffered in memory; when full, records are dropped and counted.
+        #[arg(long, default_value_t = 65_536, value_name = "RECORDS")]
+        decision_log_buffer: usize,
+        /// Log format on stderr: text or json.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
+    },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
     Authorize {
@@ -47,6 +68,15 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
+        Command::Serve { policies, listen, decision_log, decision_log_buffer, log_format } => {
+            serve::run(serve::Options {
+                policies,
+                listen,
+                decision_log,
+                decision_log_buffer,
+                log_json: log_format == "json",
+            })
+        }
         Command::Authorize { policies, explain, jsonl, file } => {
             if jsonl {
                 cli::authorize_jsonl(policies.as_deref(), explain)

@@ -1,0 +1,190 @@
+//! `keycard serve`: the HTTP sidecar (contract §5) on hyper 1.x and tokio.
+//!
+//! The moving parts, one module each: [`routes`] answers requests from the snapshot in
+//! [`state`]; [`reload`] watches the store and swaps snapshots; [`metrics`] counts;
+//! [`decision_log`] writes one line per decision off the request path. This file binds the
+//! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
+//! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
+
+mod clock;
+mod decision_log;
+mod metrics;
+mod reload;
+mod routes;
+mod state;
+
+use crate::source::Source;
+use decision_log::DecisionLog;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use metrics::Metrics;
+use reload::Trigger;
+use state::State;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::{signal, SignalKind};
+
+/// How long a client may take to send a request's headers (slowloris).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `SIGTERM` waits for in-flight requests before exiting anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `keycard serve` options.
+pub(crate) struct Options {
+    pub(crate) policies: Option<PathBuf>,
+    pub(crate) listen: String,
+    pub(crate) decision_log: Option<PathBuf>,
+    pub(crate) decision_log_buffer: usize,
+    pub(crate) log_json: bool,
+}
+
+/// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
+pub(crate) fn run(options: Options) -> ExitCode {
+    init_tracing(options.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("keycard-http").build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("keycard: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("keycard: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYCARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// A bound listener, TCP or Unix.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, PathBuf),
+}
+
+async fn bind(listen: &str) -> Result<(Listener, String), String> {
+    if let Some(path) = listen.strip_prefix("unix:") {
+        let path = PathBuf::from(path);
+        // A socket left behind by an earlier run would make bind fail; anything else is kept.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
+            let _ = std::fs::remove_file(&path);
+        }
+        let listener = UnixListener::bind(&path).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let shown = format!("unix:{}", path.display());
+        return Ok((Listener::Unix(listener, path), shown));
+    }
+    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+    Ok((Listener::Tcp(listener), format!("http://{addr}")))
+}
+
+async fn serve(options: Options) -> Result<(), String> {
+    let source = match &options.policies {
+        Some(p) => Source::Path(std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?),
+        None => Source::Embedded,
+    };
+    let metrics = Arc::new(Metrics::new());
+    let log = match &options.decision_log {
+        Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
+        None => None,
+    };
+    let (listener, shown) = bind(&options.listen).await?;
+    let state = Arc::new(State::new(source.describe(), metrics, log));
+    let reloader = reload::start(source, Arc::clone(&state)).map_err(|e| format!("cannot start the reloader: {e}"))?;
+
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+
+    // The first line on stdout says where to connect (tests and scripts read it).
+    println!("keycard: listening on {shown}");
+    tracing::info!(listen = %shown, store = %state.source, "keycard serve started");
+
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = accept(&listener) => match accepted {
+                Ok(Accepted::Tcp(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    spawn_connection(stream, &state, &graceful);
+                }
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, &state, &graceful),
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the store");
+                reloader.trigger(Trigger::Force);
+            }
+            _ = terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
+            _ = interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
+        }
+    }
+    if let Listener::Unix(_, path) = &listener {
+        let _ = std::fs::remove_file(path);
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("in-flight requests drained"),
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out after {DRAIN_TIMEOUT:?}"),
+    }
+    if let Some(log) = &state.log {
+        log.close(Duration::from_secs(2));
+    }
+    tracing::info!("keycard serve stopped");
+    Ok(())
+}
+
+enum Accepted {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
+    match listener {
+        Listener::Tcp(l) => l.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+        Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+    }
+}
+
+fn spawn_connection<S>(stream: S, state: &Arc<State>, graceful: &GracefulShutdown)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let state = Arc::clone(state);
+    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
+}

@@ -1,0 +1,275 @@
+//! The HTTP endpoints of contract §5: routing, body limits, and the JSON in and out.
+//!
+//! Every error is an answer, never a crash: a malformed request is 400 with `{"error"}` naming
+//! the field, an oversized body or batch is 413, a body that trickles in too slowly is 408,
+//! a request before the first snapshot has loaded is 503. A decision is only ever made from one
+//! snapshot, held for the whole request (or batch).
+
+use super::clock::rfc3339;
+use super::metrics::Endpoint;
+use super::state::State;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use keycard::{Answer, RequestError};
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The largest request body accepted (contract: 1 MiB).
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+/// The most requests in one batch.
+pub(crate) const MAX_BATCH: usize = 10_000;
+/// How long a client may take to send its body once the headers are in.
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Batches larger than this are decided with `block_in_place`, off the async worker's budget.
+const INLINE_BATCH: usize = 64;
+
+type Reply = Response<Full<Bytes>>;
+
+/// A request refused before it reaches the evaluator: its status and why.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal { status, message: message.into() }
+    }
+
+    fn reply(&self) -> Reply {
+        error(self.status, &self.message)
+    }
+}
+
+/// Answers one HTTP request.
+pub(crate) async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Reply, Infallible> {
+    let started = Instant::now();
+    let (endpoint, reply) = route(req, &state).await;
+    state.metrics.http(endpoint, reply.status().as_u16(), started.elapsed());
+    Ok(reply)
+}
+
+async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
+    let endpoint = match req.uri().path() {
+        "/v1/authorize" => Endpoint::Authorize,
+        "/v1/authorize/batch" => Endpoint::Batch,
+        "/healthz" => Endpoint::Healthz,
+        "/readyz" => Endpoint::Readyz,
+        "/v1/snapshot" => Endpoint::Snapshot,
+        "/metrics" => Endpoint::Metrics,
+        _ => {
+            return (Endpoint::Other, error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path())))
+        }
+    };
+    let allowed = match endpoint {
+        Endpoint::Authorize | Endpoint::Batch => Method::POST,
+        _ => Method::GET,
+    };
+    if req.method() != allowed && !(allowed == Method::GET && req.method() == Method::HEAD) {
+        let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{} takes {allowed}", req.uri().path()));
+        reply
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(if allowed == Method::POST { "POST" } else { "GET, HEAD" }));
+        return (endpoint, reply);
+    }
+    let reply = match endpoint {
+        Endpoint::Authorize => match read_body(req).await {
+            Ok(body) => authorize(&body, state),
+            Err(refusal) => refusal.reply(),
+        },
+        Endpoint::Batch => match read_body(req).await {
+            Ok(body) => batch(&body, state),
+            Err(refusal) => refusal.reply(),
+        },
+        Endpoint::Healthz => json_reply(StatusCode::OK, &json!({"status": "ok"})),
+        Endpoint::Readyz => readyz(state),
+        Endpoint::Snapshot => snapshot(state),
+        Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
+        Endpoint::Other => error(StatusCode::NOT_FOUND, "no such endpoint"),
+    };
+    (endpoint, reply)
+}
+
+/// Reads the whole body, at most [`MAX_BODY`] bytes, within [`BODY_TIMEOUT`].
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, Refusal> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    let body = Limited::new(req.into_body(), MAX_BODY);
+    match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(e)) => Err(Refusal::new(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}"))),
+        Err(_) => Err(Refusal::new(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time")),
+    }
+}
+
+fn too_large() -> Refusal {
+    Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {MAX_BODY} bytes"))
+}
+
+fn body_text(body: &[u8]) -> Result<&str, Refusal> {
+    std::str::from_utf8(body)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("request body is not UTF-8: {e}")))
+}
+
+fn not_ready() -> Reply {
+    error(StatusCode::SERVICE_UNAVAILABLE, "no policy snapshot is loaded yet")
+}
+
+/// `POST /v1/authorize`.
+fn authorize(body: &[u8], state: &State) -> Reply {
+    let text = match body_text(body) {
+        Ok(t) => t,
+        Err(refusal) => return refusal.reply(),
+    };
+    let request = match keycard::Request::from_json(text) {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.request_error();
+            return request_error(&e);
+        }
+    };
+    let current = state.current();
+    let Some(loaded) = current.as_ref() else { return not_ready() };
+    let answer = decide(&loaded.snapshot, &request, state);
+    match serde_json::to_vec(&answer) {
+        Ok(bytes) => bytes_reply(StatusCode::OK, bytes),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "cannot serialize the answer"),
+    }
+}
+
+/// Decides one request, counts it, logs it.
+fn decide(snapshot: &keycard::Snapshot, request: &keycard::Request, state: &State) -> Answer {
+    let started = Instant::now();
+    let answer = snapshot.authorize(request);
+    state.metrics.decision(answer.decision, started.elapsed());
+    if let Some(log) = &state.log {
+        log.record(request, &answer);
+    }
+    answer
+}
+
+/// `POST /v1/authorize/batch`: `{"requests": [...]}` → `{"responses": [...]}`, in order, all
+/// from one snapshot. A malformed request answers `{"error"}` in its slot; the others go on.
+fn batch(body: &[u8], state: &State) -> Reply {
+    let text = match body_text(body) {
+        Ok(t) => t,
+        Err(refusal) => return refusal.reply(),
+    };
+    let requests = match keycard::batch_from_json(text) {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.request_error();
+            return request_error(&e);
+        }
+    };
+    if requests.len() > MAX_BATCH {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("batch of {} requests; at most {MAX_BATCH}", requests.len()),
+        );
+    }
+    let current = state.current();
+    let Some(loaded) = current.as_ref() else { return not_ready() };
+    let run = || {
+        let mut out = Vec::with_capacity(64 + requests.len() * 64);
+        out.extend_from_slice(b"{\"responses\":[");
+        for (i, request) in requests.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let written = match request {
+                Ok(r) => serde_json::to_writer(&mut out, &decide(&loaded.snapshot, r, state)),
+                Err(e) => {
+                    state.metrics.request_error();
+                    serde_json::to_writer(&mut out, &error_json(e))
+                }
+            };
+            if written.is_err() {
+                return Err(());
+            }
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    };
+    let result = if requests.len() > INLINE_BATCH { tokio::task::block_in_place(run) } else { run() };
+    match result {
+        Ok(bytes) => bytes_reply(StatusCode::OK, bytes),
+        Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, "cannot serialize the answers"),
+    }
+}
+
+/// `GET /readyz`: 200 once a snapshot is loaded, 503 before.
+fn readyz(state: &State) -> Reply {
+    let current = state.current();
+    match current.as_ref() {
+        Some(loaded) => json_reply(StatusCode::OK, &json!({"status": "ready", "snapshot": loaded.snapshot.id()})),
+        None => json_reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "loading", "lastError": state.last_error().map(|e| e.message.clone())}),
+        ),
+    }
+}
+
+/// `GET /v1/snapshot`.
+fn snapshot(state: &State) -> Reply {
+    let current = state.current();
+    let last_error = state.last_error();
+    let mut v = json!({
+        "snapshot": null, "loadedAt": null, "files": 0, "principals": 0, "policies": 0, "statements": 0,
+        "lastError": last_error.as_ref().map(|e| e.message.clone()),
+        "lastErrorAt": last_error.as_ref().map(|e| rfc3339(e.at)),
+        "source": state.source,
+        "fileNames": [],
+    });
+    if let (Some(loaded), Value::Object(map)) = (current.as_ref(), &mut v) {
+        map.insert("snapshot".into(), loaded.snapshot.id().into());
+        map.insert("loadedAt".into(), rfc3339(loaded.loaded_at).into());
+        map.insert("files".into(), loaded.stats.files.into());
+        map.insert("principals".into(), loaded.stats.principals.into());
+        map.insert("policies".into(), loaded.stats.policies.into());
+        map.insert("statements".into(), loaded.stats.statements.into());
+        map.insert("fileNames".into(), loaded.files.clone().into());
+    }
+    json_reply(StatusCode::OK, &v)
+}
+
+fn error_json(e: &RequestError) -> Value {
+    if e.field().is_empty() {
+        json!({"error": e.message()})
+    } else {
+        json!({"error": e.to_string(), "field": e.field()})
+    }
+}
+
+fn request_error(e: &RequestError) -> Reply {
+    json_reply(StatusCode::BAD_REQUEST, &error_json(e))
+}
+
+pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
+    json_reply(status, &json!({"error": message}))
+}
+
+fn json_reply(status: StatusCode, value: &Value) -> Reply {
+    bytes_reply(status, value.to_string().into_bytes())
+}
+
+fn bytes_reply(status: StatusCode, bytes: Vec<u8>) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(bytes)));
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reply
+}
+
+fn text_reply(text: String) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(text)));
+    reply.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    reply
+}
