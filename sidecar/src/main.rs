@@ -37,6 +37,9 @@ enum Command {
         /// Decision log records buffered in memory; when full, records are dropped and counted.
         #[arg(long, default_value_t = 65_536, value_name = "RECORDS")]
         decision_log_buffer: usize,
+        /// Seconds a client may take to send a request's headers, and then its body.
+        #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+        client_timeout: f64,
         /// Log format on stderr: text or json.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         log_format: String,
@@ -68,13 +71,15 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
-        Command::Serve { policies, listen, decision_log, decision_log_buffer, log_format } => {
+        Command::Serve { policies, listen, decision_log, decision_log_buffer, client_timeout, log_format } => {
             serve::run(serve::Options {
                 policies,
                 listen,
                 decision_log,
                 decision_log_buffer,
                 log_json: log_format == "json",
+                client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
+                    .unwrap_or(std::time::Duration::from_secs(10)),
             })
         }
         Command::Authorize { policies, explain, jsonl, file } => {

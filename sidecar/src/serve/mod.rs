@@ -30,8 +30,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{signal, SignalKind};
 
-/// How long a client may take to send a request's headers (slowloris).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `SIGTERM` waits for in-flight requests before exiting anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -42,6 +40,8 @@ pub(crate) struct Options {
     pub(crate) decision_log: Option<PathBuf>,
     pub(crate) decision_log_buffer: usize,
     pub(crate) log_json: bool,
+    /// How long a client may take to send a request's headers, and then its body (slowloris).
+    pub(crate) client_timeout: Duration,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -109,7 +109,7 @@ async fn serve(options: Options) -> Result<(), String> {
         None => None,
     };
     let (listener, shown) = bind(&options.listen).await?;
-    let state = Arc::new(State::new(source.describe(), metrics, log));
+    let state = Arc::new(State::new(source.describe(), metrics, log, options.client_timeout));
     let reloader = reload::start(source, Arc::clone(&state)).map_err(|e| format!("cannot start the reloader: {e}"))?;
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
@@ -175,10 +175,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = Arc::clone(state);
+    let timeout = state.client_timeout;
     let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(timeout)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
     let conn = graceful.watch(conn);

@@ -56,18 +56,20 @@ pub(crate) fn start(source: Source, state: Arc<State>) -> std::io::Result<Reload
     let (tx, rx) = mpsc::channel();
     let watcher_tx = tx.clone();
     std::thread::Builder::new().name("keycard-reload".into()).spawn(move || {
+        // Watch first, then read: a change made while loading triggers another reload instead
+        // of being missed.
         let mut watch = source.path().map(|p| StoreWatch::new(p.to_path_buf(), watcher_tx));
-        reload(&source, &state);
         if let Some(w) = &mut watch {
             w.rewatch();
         }
+        reload(&source, &state);
         while let Ok(first) = rx.recv() {
             let forced = debounce(first, &rx);
             tracing::debug!(forced, "store changed; reloading");
-            reload(&source, &state);
             if let Some(w) = &mut watch {
                 w.rewatch();
             }
+            reload(&source, &state);
         }
     })?;
     Ok(Reloader { tx })

@@ -23,8 +23,6 @@ use std::time::{Duration, Instant};
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// The most requests in one batch.
 pub(crate) const MAX_BATCH: usize = 10_000;
-/// How long a client may take to send its body once the headers are in.
-pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Batches larger than this are decided with `block_in_place`, off the async worker's budget.
 const INLINE_BATCH: usize = 64;
 
@@ -78,11 +76,11 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
         return (endpoint, reply);
     }
     let reply = match endpoint {
-        Endpoint::Authorize => match read_body(req).await {
+        Endpoint::Authorize => match read_body(req, state.client_timeout).await {
             Ok(body) => authorize(&body, state),
             Err(refusal) => refusal.reply(),
         },
-        Endpoint::Batch => match read_body(req).await {
+        Endpoint::Batch => match read_body(req, state.client_timeout).await {
             Ok(body) => batch(&body, state),
             Err(refusal) => refusal.reply(),
         },
@@ -95,14 +93,14 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
     (endpoint, reply)
 }
 
-/// Reads the whole body, at most [`MAX_BODY`] bytes, within [`BODY_TIMEOUT`].
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, Refusal> {
+/// Reads the whole body, at most [`MAX_BODY`] bytes, within `timeout` (`--client-timeout`).
+async fn read_body(req: Request<Incoming>, timeout: Duration) -> Result<Bytes, Refusal> {
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return Err(too_large());
     }
     let body = Limited::new(req.into_body(), MAX_BODY);
-    match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
+    match tokio::time::timeout(timeout, body.collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
         Ok(Err(e)) => Err(Refusal::new(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}"))),

@@ -7,7 +7,7 @@ use super::metrics::Metrics;
 use arc_swap::{ArcSwapOption, Guard};
 use keycard::{Snapshot, StoreStats};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// A snapshot and what `/v1/snapshot` says about it.
 pub(crate) struct Loaded {
@@ -30,11 +30,25 @@ pub(crate) struct State {
     pub(crate) source: String,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: Option<DecisionLog>,
+    /// How long a client may take to send a request body (`--client-timeout`).
+    pub(crate) client_timeout: Duration,
 }
 
 impl State {
-    pub(crate) fn new(source: String, metrics: Arc<Metrics>, log: Option<DecisionLog>) -> State {
-        State { current: ArcSwapOption::empty(), last_error: ArcSwapOption::empty(), source, metrics, log }
+    pub(crate) fn new(
+        source: String,
+        metrics: Arc<Metrics>,
+        log: Option<DecisionLog>,
+        client_timeout: Duration,
+    ) -> State {
+        State {
+            current: ArcSwapOption::empty(),
+            last_error: ArcSwapOption::empty(),
+            source,
+            metrics,
+            log,
+            client_timeout,
+        }
     }
 
     /// The snapshot serving now, if one has loaded. Hold the guard for one request (or one
