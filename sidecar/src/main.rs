@@ -9,6 +9,11 @@ mod cli;
 mod serve;
 mod source;
 
+/// mimalloc: the sidecar allocates a request's strings and frees them microseconds later, on
+/// several threads; glibc's malloc spent a quarter of a batch's time there (perf, BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,7 +6,7 @@
 //! snapshot, held for the whole request (or batch).
 
 use super::clock::rfc3339;
-use super::metrics::Endpoint;
+use super::metrics::{Endpoint, Tally};
 use super::state::State;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -148,10 +148,14 @@ fn decide(snapshot: &keycard::Snapshot, request: &keycard::Request, state: &Stat
     let started = Instant::now();
     let answer = snapshot.authorize(request);
     state.metrics.decision(answer.decision, started.elapsed());
-    if let Some(log) = &state.log {
-        log.record(request, &answer);
-    }
+    log(request, &answer, state);
     answer
+}
+
+fn log(request: &keycard::Request, answer: &Answer, state: &State) {
+    if let Some(log) = &state.log {
+        log.record(request, answer);
+    }
 }
 
 /// `POST /v1/authorize/batch`: `{"requests": [...]}` → `{"responses": [...]}`, in order, all
@@ -178,13 +182,20 @@ fn batch(body: &[u8], state: &State) -> Reply {
     let Some(loaded) = current.as_ref() else { return not_ready() };
     let run = || {
         let mut out = Vec::with_capacity(64 + requests.len() * 64);
+        let mut tally = Tally::new();
         out.extend_from_slice(b"{\"responses\":[");
         for (i, request) in requests.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             let written = match request {
-                Ok(r) => serde_json::to_writer(&mut out, &decide(&loaded.snapshot, r, state)),
+                Ok(r) => {
+                    let started = Instant::now();
+                    let answer = loaded.snapshot.authorize(r);
+                    tally.decision(answer.decision, started.elapsed());
+                    log(r, &answer, state);
+                    serde_json::to_writer(&mut out, &answer)
+                }
                 Err(e) => {
                     state.metrics.request_error();
                     serde_json::to_writer(&mut out, &error_json(e))
@@ -194,6 +205,7 @@ fn batch(body: &[u8], state: &State) -> Reply {
                 return Err(());
             }
         }
+        state.metrics.merge(&tally);
         out.extend_from_slice(b"]}");
         Ok(out)
     };
