@@ -153,14 +153,16 @@ impl Context {
             return Err(RequestError::new(base, "expected an object of condition keys"));
         };
         let mut ctx = Context::default();
+        // The pointer is only formatted when there is an error to report.
+        let ptr = |key: &str| format!("{base}/{}", crate::json::pointer_token(key));
         for (key, v) in map {
-            let ptr = format!("{base}/{}", crate::json::pointer_token(key));
             if key.is_empty() {
-                return Err(RequestError::new(ptr, "empty context key"));
+                return Err(RequestError::new(ptr(key), "empty context key"));
             }
-            if ctx.entries.contains_key(&key.to_ascii_lowercase()) {
+            let key_lc = key.to_ascii_lowercase();
+            if ctx.entries.contains_key(&key_lc) {
                 return Err(RequestError::new(
-                    ptr,
+                    ptr(key),
                     format!("context key {key:?} is given twice (keys are case-insensitive)"),
                 ));
             }
@@ -170,15 +172,15 @@ impl Context {
                     .enumerate()
                     .map(|(i, item)| {
                         scalar(item).ok_or_else(|| {
-                            RequestError::new(format!("{ptr}/{i}"), "expected a string, number or boolean")
+                            RequestError::new(format!("{}/{i}", ptr(key)), "expected a string, number or boolean")
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?,
                 other => vec![scalar(other).ok_or_else(|| {
-                    RequestError::new(&ptr, "expected a string, number, boolean or an array of them")
+                    RequestError::new(ptr(key), "expected a string, number, boolean or an array of them")
                 })?],
             };
-            ctx.insert(key, values);
+            ctx.entries.insert(key_lc, (key.clone(), values));
         }
         Ok(ctx)
     }

@@ -240,9 +240,10 @@ pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>,
 
 /// Context keys that describe the principal come from the store; a request may not supply them.
 fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
+    const TAG_PREFIX: &str = "aws:principaltag/";
     for (key, _) in context.iter() {
-        let lc = key.to_ascii_lowercase();
-        if PRINCIPAL_KEYS.contains(&lc.as_str()) || lc.starts_with("aws:principaltag/") {
+        let tag = key.get(..TAG_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(TAG_PREFIX));
+        if tag || PRINCIPAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return Err(RequestError::new(
                 format!("/context/{}", crate::json::pointer_token(key)),
                 format!("{key} describes the principal and comes from the store; a request may not supply it"),

@@ -133,3 +133,41 @@ fn session_and_resource_policies_from_the_request_apply() {
     .unwrap();
     assert_eq!(s.authorize(&with_rp).decision, Decision::Allowed);
 }
+
+#[test]
+fn a_batch_parses_each_request_on_its_own_and_points_into_the_batch() {
+    let text = r#"{"requests": [
+        {"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "*"},
+        {"principal": "*", "action": "nope", "resource": "*"},
+        {"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"AWS:PrincipalTag/team": "x"}}
+    ]}"#;
+    let parsed = keycard::batch_from_json(text).unwrap();
+    assert_eq!(parsed.len(), 3);
+    assert_eq!(parsed[0].as_ref().unwrap().action(), "s3:GetObject");
+    assert_eq!(parsed[1].as_ref().unwrap_err().field(), "/requests/1/action");
+    assert_eq!(parsed[2].as_ref().unwrap_err().field(), "/requests/2/context/AWS:PrincipalTag~1team");
+    for bad in ["[]", r#"{"requests": 1}"#, r#"{"requests": [], "x": 1}"#, "{", "{}"] {
+        assert!(keycard::batch_from_json(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn principal_keys_are_refused_in_any_case() {
+    for key in ["aws:username", "AWS:UserName", "aws:PRINCIPALARN", "aws:principaltag/Team", "Aws:PrincipalTag/x"] {
+        let req =
+            format!(r#"{{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {{"{key}": "v"}}}}"#);
+        let err = Request::from_json(&req).unwrap_err();
+        assert!(err.field().starts_with("/context/"), "{key}: {err}");
+    }
+    let ok = r#"{"principal": "*", "action": "s3:GetObject", "resource": "*", "context": {"aws:principaltagx": "v", "aws:user": "v"}}"#;
+    assert!(Request::from_json(ok).is_ok());
+}
+
+#[test]
+fn the_principal_is_reported_in_contract_form() {
+    let r = Request::from_json(r#"{"principal": "111122223333", "action": "s3:GetObject", "resource": "*"}"#).unwrap();
+    assert_eq!(r.principal_json(), serde_json::json!("arn:aws:iam::111122223333:root"));
+    let r = Request::from_json(r#"{"principal": {"Service": "ec2.amazonaws.com"}, "action": "s3:A", "resource": "*"}"#)
+        .unwrap();
+    assert_eq!(r.principal_json(), serde_json::json!({"Service": "ec2.amazonaws.com"}));
+}
