@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/benches/load"
 DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-32}"
+CONNECTIONS="${CONNECTIONS:-16}"
 THREADS="${THREADS:-1}"
 BATCH="${BATCH:-1000}"
 PORT="${PORT:-18181}"
