@@ -84,6 +84,10 @@ impl LoadError {
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
         LoadError { problems }
     }
+    /// An error about the store as a whole (no file).
+    pub(crate) fn single(message: impl Into<String>) -> Self {
+        LoadError { problems: vec![Problem::error("", "", message)] }
+    }
     /// Every problem, in file order; at least one is an error.
     pub fn problems(&self) -> &[Problem] {
         &self.problems

@@ -40,6 +40,7 @@ mod eval;
 mod glob;
 mod id;
 mod json;
+pub mod live;
 mod parse;
 mod principal;
 pub mod reference;

@@ -3,14 +3,14 @@
 //! `authorize --jsonl` streams: it reads, decides and writes one line at a time through buffered
 //! I/O, so a run of any length holds one request in memory and answers in order.
 
-use crate::source::Source;
+use crate::source::source;
 use keycard::{Answer, Request, Severity, Snapshot};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 fn load_or_report(path: Option<&Path>) -> Option<Snapshot> {
-    match Source::new(path).load() {
+    match source(path).load() {
         Ok(store) => Some(Snapshot::new(store)),
         Err(e) => {
             eprintln!("keycard: cannot load the store");
@@ -97,7 +97,7 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCod
 
 /// `keycard validate`: every problem, then a summary; exit 1 on any error.
 pub(crate) fn validate(policies: Option<&Path>) -> ExitCode {
-    match Source::new(policies).load() {
+    match source(policies).load() {
         Ok(store) => {
             for w in store.warnings() {
                 println!("{w}");

@@ -1,26 +1,25 @@
 //! `keycard serve`: the HTTP sidecar (contract §5) on hyper 1.x and tokio.
 //!
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
-//! [`state`]; [`reload`] watches the store and swaps snapshots; [`metrics`] counts;
-//! [`decision_log`] writes one line per decision off the request path. This file binds the
+//! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
+//! the C ABI shares it); [`metrics`] counts; [`decision_log`] writes one line per decision off
+//! the request path. This file binds the
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
 mod clock;
 mod decision_log;
 mod metrics;
-mod reload;
 mod routes;
 mod state;
 
-use crate::source::Source;
 use decision_log::DecisionLog;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use keycard::live::{Event, Live, Source};
 use metrics::Metrics;
-use reload::Trigger;
 use state::State;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,16 +100,19 @@ async fn bind(listen: &str) -> Result<(Listener, String), String> {
 async fn serve(options: Options) -> Result<(), String> {
     let source = match &options.policies {
         Some(p) => Source::Path(std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?),
-        None => Source::Embedded,
+        None => crate::source::source(None),
     };
+    let described = crate::source::describe(&source);
     let metrics = Arc::new(Metrics::new());
     let log = match &options.decision_log {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
         None => None,
     };
     let (listener, shown) = bind(&options.listen).await?;
-    let state = Arc::new(State::new(source.describe(), metrics, log, options.client_timeout));
-    let reloader = reload::start(source, Arc::clone(&state)).map_err(|e| format!("cannot start the reloader: {e}"))?;
+    // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
+    let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone()))
+        .map_err(|e| format!("cannot start the reloader: {e}"))?;
+    let state = Arc::new(State { live, source: described, metrics, log, client_timeout: options.client_timeout });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -137,7 +139,7 @@ async fn serve(options: Options) -> Result<(), String> {
             },
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP: reloading the store");
-                reloader.trigger(Trigger::Force);
+                state.live.reload();
             }
             _ = terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
@@ -156,6 +158,36 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     tracing::info!("keycard serve stopped");
     Ok(())
+}
+
+/// Counts and logs what the reload thread does.
+fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
+    Box::new(move |event: &Event<'_>| match event {
+        Event::Published { loaded, took } => {
+            tracing::info!(
+                snapshot = loaded.snapshot.id(),
+                files = loaded.stats.files,
+                principals = loaded.stats.principals,
+                policies = loaded.stats.policies,
+                statements = loaded.stats.statements,
+                took_ms = took.as_millis() as u64,
+                "snapshot loaded"
+            );
+            metrics.reloaded(clock::unix_seconds(loaded.loaded_at));
+        }
+        Event::Failed { error, failure } => {
+            match error {
+                Some(e) => {
+                    for p in e.problems() {
+                        tracing::error!(source = %source, problem = %p, "store failed to load; keeping the last good snapshot");
+                    }
+                }
+                None => tracing::error!(source = %source, "{}; keeping the last good snapshot", failure.message),
+            }
+            metrics.reload_failed();
+        }
+        Event::WatchProblem(message) => tracing::warn!(source = %source, "{message}; changes need SIGHUP"),
+    })
 }
 
 enum Accepted {
