@@ -70,8 +70,47 @@ pub(crate) struct CStatement {
     /// Position in its policy.
     pub pos: u32,
     pub resource: CResource,
+    /// A necessary condition on the request's resource, checked before the patterns.
+    pub probe: ResourceProbe,
     /// [`ActionSet::AllBut`]: the interned actions a `NotAction` pattern matches, sorted.
     excluded: Box<[ActionId]>,
+}
+
+/// Up to 8 bytes that the request's resource must hold at a fixed offset for a statement's
+/// `Resource` to match: the last bytes of the literal prefix its patterns share (ARNs of one
+/// service share their beginning and differ after it). Checked without leaving the statement.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ResourceProbe {
+    at: u16,
+    len: u8,
+    bytes: [u8; 8],
+}
+
+impl ResourceProbe {
+    /// The probe of patterns whose literal prefixes are `prefixes` (`None`: no probe).
+    fn of<'p>(mut prefixes: impl Iterator<Item = &'p str>) -> ResourceProbe {
+        let Some(first) = prefixes.next() else { return ResourceProbe::default() };
+        let mut common = first.as_bytes();
+        for p in prefixes {
+            let n = common.iter().zip(p.as_bytes()).take_while(|(a, b)| a == b).count();
+            common = common.get(..n).unwrap_or_default();
+        }
+        let len = common.len().min(8);
+        let at = common.len() - len;
+        let (Ok(at), Some(tail)) = (u16::try_from(at), common.get(at..)) else { return ResourceProbe::default() };
+        let mut bytes = [0u8; 8];
+        for (slot, b) in bytes.iter_mut().zip(tail) {
+            *slot = *b;
+        }
+        ResourceProbe { at, len: u8::try_from(len).unwrap_or(0), bytes }
+    }
+
+    /// Whether `resource` passes (always, without a probe).
+    #[inline]
+    pub(crate) fn admits(&self, resource: &str) -> bool {
+        let (at, len) = (usize::from(self.at), usize::from(self.len));
+        len == 0 || resource.as_bytes().get(at..at + len) == self.bytes.get(..len)
+    }
 }
 
 /// A statement's `Resource`/`NotResource`, classified for fast matching.
@@ -471,6 +510,15 @@ impl Compiler {
                 } else if actions == ActionSet::AllBut {
                     excluded = matched.as_slice().into();
                 }
+                let probe = match &s.resource {
+                    Some(block) if !block.not => {
+                        ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces.first() {
+                            Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                            _ => "",
+                        }))
+                    }
+                    _ => ResourceProbe::default(),
+                };
                 let resource = match &s.resource {
                     None => CResource::Implicit,
                     Some(block) => CResource::Block {
@@ -490,6 +538,7 @@ impl Compiler {
                     policy: PolicyId(to_u32(p)),
                     pos: to_u32(pos),
                     resource,
+                    probe,
                     excluded,
                 });
                 self.infos.push(info);
@@ -684,6 +733,30 @@ mod tests {
         assert!(matches!(pattern("arn:aws:s3:::b/${aws:username}/*"), CPattern::Template(0)));
         // An escaped wildcard is literal text.
         assert!(matches!(pattern("arn:aws:s3:::b/${*}"), CPattern::Exact(ref s) if &**s == "arn:aws:s3:::b/*"));
+    }
+
+    #[test]
+    fn resource_probes_need_the_shared_literal_prefix() {
+        let probe = |patterns: &[&str]| {
+            let t: Vec<Template> = patterns.iter().map(|p| Template::parse(p, true, Vars::Allowed).unwrap()).collect();
+            ResourceProbe::of(t.iter().map(|t| match t.pieces.first() {
+                Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                _ => "",
+            }))
+        };
+        let p = probe(&["arn:aws:s3:::data-17/*", "arn:aws:s3:::data-1"]);
+        assert!(p.admits("arn:aws:s3:::data-17/x"));
+        assert!(p.admits("arn:aws:s3:::data-1"));
+        assert!(!p.admits("arn:aws:s3:::bench-reports/x"));
+        assert!(!p.admits("arn:aws:s3"));
+        assert!(probe(&["*", "arn:aws:s3:::x"]).admits("anything"));
+        assert!(probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:s3:::bob/x"));
+        assert!(!probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:sqs:::bob/x"));
+        assert!(probe(&["arn:aws:s3:::a${*}b"]).admits("arn:aws:s3:::a*b"));
+        // Multibyte text: bytes compare, wherever the 8-byte window starts.
+        let p = probe(&["arn:aws:s3:::ééé/*"]);
+        assert!(p.admits("arn:aws:s3:::ééé/k"));
+        assert!(!p.admits("arn:aws:s3:::éé/k"));
     }
 
     fn action(raw: &str) -> ActionPattern {

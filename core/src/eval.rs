@@ -269,6 +269,9 @@ impl<'a> Evaluator<'_, 'a> {
     fn applies(&self, c: &CStatement) -> bool {
         let resource = self.req.resource.as_str();
         let ast = || self.index.statement(self.store, c);
+        if !c.probe.admits(resource) {
+            return false;
+        }
         if let CResource::Block { not, patterns } = &c.resource {
             let mut hit = false;
             for p in patterns.iter() {

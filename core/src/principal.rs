@@ -330,10 +330,7 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
         PrincipalRef::CanonicalUser(name) => return Ok(named(CallerKind::CanonicalUser, name)),
         PrincipalRef::Arn(arn) => arn.as_str(),
     };
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) =
-        (fields.next(), fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
-    else {
+    let Some(["arn", partition, service, _region, account, resource]) = crate::store::arn_fields(arn) else {
         return Err(Unknown::NotAnArn(arn));
     };
     let mut c = Caller::new(CallerKind::Root);
