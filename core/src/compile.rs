@@ -29,7 +29,7 @@
 //! against [`crate::reference`].
 
 use crate::ast::{Effect, Statement};
-use crate::glob::{glob_match, owned_parts, OwnedPart, Template, Tok};
+use crate::glob::{glob_match, owned_parts, OwnedPart, Piece, Template};
 use crate::id::PolicyId;
 use crate::rules::action_matches;
 use crate::store::Store;
@@ -313,54 +313,44 @@ impl Index {
     }
 }
 
-/// The text of tokens that hold no wildcard.
-fn literal(toks: &[Tok]) -> Option<String> {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(c) => Some(*c),
-            _ => None,
-        })
-        .collect()
-}
-
 fn classify_resource(t: &Template, at: u32) -> CPattern {
     if t.has_variables() {
         return CPattern::Template(at);
     }
-    let toks = t.tokens();
-    if toks == [Tok::Star] {
-        CPattern::Any
-    } else if let Some(lit) = literal(toks) {
-        CPattern::Exact(lit.into_boxed_str())
-    } else if let Some(head) = toks.strip_suffix(&[Tok::Star]).and_then(literal) {
-        CPattern::Prefix(head.into_boxed_str())
-    } else {
-        CPattern::Glob(owned_parts(toks).into_boxed_slice())
+    // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
+    match t.pieces.as_slice() {
+        [Piece::Star] => CPattern::Any,
+        [] => CPattern::Exact("".into()),
+        [Piece::Text(lit)] => CPattern::Exact(lit.as_str().into()),
+        [Piece::Text(head), Piece::Star] => CPattern::Prefix(head.as_str().into()),
+        _ => CPattern::Glob(owned_parts(t.tokens()).into_boxed_slice()),
     }
 }
 
 /// An action pattern, split at its first colon.
-enum ActionPattern {
+enum ActionPattern<'t> {
     /// Only `*`: every action.
     All,
     /// `service:name` without wildcards.
-    Exact { service: String, action: String },
+    Exact { service: &'t str, action: &'t str },
     /// A literal service, a wildcard in the name.
-    InService(String),
+    InService(&'t str),
     /// A wildcard in the service part (or no colon at all).
     Global,
 }
 
-fn classify_action(toks: &[Tok]) -> ActionPattern {
-    if !toks.is_empty() && toks.iter().all(|t| *t == Tok::Star) {
+/// Classifies an action pattern from its pieces (action patterns hold no variables, and the
+/// parser merges adjacent text): the service part is literal iff the first colon is in the first
+/// piece, and the pattern is literal iff that piece is all of it.
+fn classify_action(t: &Template) -> ActionPattern<'_> {
+    if !t.pieces.is_empty() && t.pieces.iter().all(|p| *p == Piece::Star) {
         return ActionPattern::All;
     }
-    let colon = toks.iter().position(|t| *t == Tok::Lit(':'));
-    let service = colon.and_then(|c| toks.get(..c)).and_then(literal);
-    match (colon, service) {
-        (Some(c), Some(service)) => match literal(toks.get(c + 1..).unwrap_or_default()) {
-            Some(name) => ActionPattern::Exact { action: format!("{service}:{name}"), service },
-            None => ActionPattern::InService(service),
+    match t.pieces.first() {
+        Some(Piece::Text(first)) => match first.split_once(':') {
+            Some((service, _)) if t.pieces.len() == 1 => ActionPattern::Exact { service, action: first },
+            Some((service, _)) => ActionPattern::InService(service),
+            None => ActionPattern::Global,
         },
         _ => ActionPattern::Global,
     }
@@ -389,13 +379,16 @@ struct Compiler {
     first: Vec<u32>,
     infos: Vec<StmtInfo>,
     acts: Vec<ActionId>,
+    /// Candidate entries each policy adds to a table that holds it.
+    weights: Vec<usize>,
     /// Tables by their sorted policy list.
     tables_by_list: FxHashMap<Box<[PolicyId]>, TableId>,
+    /// Sorted table entries of every policy ([`Compiler::policy_entries`]).
+    entries: Vec<u64>,
+    /// Per policy, the ranges of its entries keyed by action, keyed by service, global, universal.
+    policy_ranges: Vec<[(u32, u32); 4]>,
     /// Scratch buffers of the table builder.
-    keyed_pairs: Vec<u64>,
-    service_pairs: Vec<u64>,
-    global: Vec<u64>,
-    universal: Vec<u64>,
+    scratch: [Vec<u64>; 4],
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -437,10 +430,10 @@ impl Compiler {
         for p in &store.policies {
             for s in &p.policy.statements {
                 for t in &s.action.patterns {
-                    match classify_action(t.tokens()) {
-                        ActionPattern::Exact { service, action } => self.intern_action(&service, &action),
+                    match classify_action(t) {
+                        ActionPattern::Exact { service, action } => self.intern_action(service, action),
                         ActionPattern::InService(service) => {
-                            self.intern_service(&service);
+                            self.intern_service(service);
                         }
                         ActionPattern::All | ActionPattern::Global => {}
                     }
@@ -455,10 +448,10 @@ impl Compiler {
         let toks = t.tokens();
         let names = &self.action_names;
         let matches = |id: &ActionId| names.get(*id as usize).is_some_and(|name| glob_match(toks, name));
-        match classify_action(toks) {
-            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action.as_str()).copied()),
+        match classify_action(t) {
+            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action).copied()),
             ActionPattern::InService(service) => {
-                let ids = self.index.services.get(service.as_str()).and_then(|&s| self.service_actions.get(s as usize));
+                let ids = self.index.services.get(service).and_then(|&s| self.service_actions.get(s as usize));
                 out.extend(ids.into_iter().flatten().copied().filter(matches));
             }
             ActionPattern::Global | ActionPattern::All => {
@@ -472,8 +465,9 @@ impl Compiler {
         let mut matched = Vec::new();
         for (p, named) in store.policies.iter().enumerate() {
             self.first.push(to_u32(self.index.stmts.len()));
+            let weight_before = self.acts.len() + self.infos.len();
             for (pos, s) in named.policy.statements.iter().enumerate() {
-                let all = s.action.patterns.iter().any(|t| matches!(classify_action(t.tokens()), ActionPattern::All));
+                let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
                 let actions = match (s.action.not, all) {
                     (false, true) => ActionSet::All,
                     (false, false) => ActionSet::Listed,
@@ -486,9 +480,9 @@ impl Compiler {
                     for t in &s.action.patterns {
                         self.matching_actions(t, &mut matched);
                         if actions == ActionSet::Listed {
-                            match classify_action(t.tokens()) {
+                            match classify_action(t) {
                                 ActionPattern::InService(service) => {
-                                    if let Some(&id) = self.index.services.get(service.as_str()) {
+                                    if let Some(&id) = self.index.services.get(service) {
                                         if !info.wild_services.contains(&id) {
                                             info.wild_services.push(id);
                                         }
@@ -543,6 +537,11 @@ impl Compiler {
                 });
                 self.infos.push(info);
             }
+            let extra: usize = self
+                .infos
+                .get(self.first.last().map_or(0, |&f| f as usize)..)
+                .map_or(0, |infos| infos.iter().map(|i| i.wild_services.len() + usize::from(i.global)).sum());
+            self.weights.push(self.acts.len() + self.infos.len() - weight_before + extra);
         }
         self.first.push(to_u32(self.index.stmts.len()));
     }
@@ -561,20 +560,19 @@ impl Compiler {
         t
     }
 
-    fn build_table(&mut self, list: &[PolicyId]) -> TableId {
-        let (mut keyed_pairs, mut service_pairs, mut global, mut universal) = (
-            std::mem::take(&mut self.keyed_pairs),
-            std::mem::take(&mut self.service_pairs),
-            std::mem::take(&mut self.global),
-            std::mem::take(&mut self.universal),
-        );
-        keyed_pairs.clear();
-        service_pairs.clear();
-        global.clear();
-        universal.clear();
-        for id in list {
-            let first = self.first.get(id.index()).copied().unwrap_or(0);
-            let end = self.first.get(id.index() + 1).copied().unwrap_or(first);
+    /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
+    /// global, universal), so that a table merges a few sorted runs instead of sorting.
+    fn policy_entries(&mut self) {
+        let mut lists: [Vec<u64>; 4] = Default::default();
+        for w in self.first.windows(2) {
+            let (first, end) = match w {
+                [a, b] => (*a, *b),
+                _ => continue,
+            };
+            for list in &mut lists {
+                list.clear();
+            }
+            let [keyed, services, global, universal] = &mut lists;
             for i in first..end {
                 let (Some(c), Some(info)) = (self.index.stmts.get(i as usize), self.infos.get(i as usize)) else {
                     continue;
@@ -582,8 +580,8 @@ impl Compiler {
                 match c.actions {
                     ActionSet::Listed => {
                         let acts = self.acts.get(info.acts.0 as usize..info.acts.1 as usize).unwrap_or_default();
-                        keyed_pairs.extend(acts.iter().map(|&a| pair(a, c.effect, i)));
-                        service_pairs.extend(info.wild_services.iter().map(|&s| pair(s, c.effect, i)));
+                        keyed.extend(acts.iter().map(|&a| pair(a, c.effect, i)));
+                        services.extend(info.wild_services.iter().map(|&s| pair(s, c.effect, i)));
                         if info.global {
                             global.push(pair(0, c.effect, i));
                         }
@@ -592,24 +590,42 @@ impl Compiler {
                     ActionSet::Nothing => {}
                 }
             }
+            let mut ranges = [(0u32, 0u32); 4];
+            for (list, range) in lists.iter_mut().zip(&mut ranges) {
+                list.sort_unstable();
+                let start = to_u32(self.entries.len());
+                self.entries.extend_from_slice(list);
+                *range = (start, to_u32(self.entries.len()));
+            }
+            self.policy_ranges.push(ranges);
         }
-        let actions = self.keyed_runs(&mut keyed_pairs);
-        let services = self.keyed_runs(&mut service_pairs);
-        let global_span = self.run(&mut global);
-        let universal_span = self.run(&mut universal);
-        let table = Table { actions, services, global: global_span, universal: universal_span };
-        self.keyed_pairs = keyed_pairs;
-        self.service_pairs = service_pairs;
-        self.global = global;
-        self.universal = universal;
+    }
+
+    fn build_table(&mut self, list: &[PolicyId]) -> TableId {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for (k, buf) in scratch.iter_mut().enumerate() {
+            buf.clear();
+            for id in list {
+                let Some(ranges) = self.policy_ranges.get(id.index()) else { continue };
+                let (start, end) = ranges.get(k).copied().unwrap_or_default();
+                buf.extend_from_slice(self.entries.get(start as usize..end as usize).unwrap_or_default());
+            }
+            // Sorted runs, one per policy: the stable sort merges them.
+            buf.sort();
+        }
+        let [keyed, services, global, universal] = &scratch;
+        let actions = self.keyed_runs(keyed);
+        let services = self.keyed_runs(services);
+        let global = self.run(global);
+        let universal = self.run(universal);
+        self.scratch = scratch;
         let id = to_u32(self.index.tables.len());
-        self.index.tables.push(table);
+        self.index.tables.push(Table { actions, services, global, universal });
         id
     }
 
     /// Appends sorted `pairs` (all with one key) to the candidates as one run.
-    fn run(&mut self, pairs: &mut [u64]) -> Span {
-        pairs.sort_unstable();
+    fn run(&mut self, pairs: &[u64]) -> Span {
         let start = to_u32(self.index.cands.len());
         let mut mid = None;
         for &p in pairs.iter() {
@@ -623,8 +639,7 @@ impl Compiler {
     }
 
     /// Appends sorted `pairs` as one run per key; returns the range of their [`Keyed`] entries.
-    fn keyed_runs(&mut self, pairs: &mut [u64]) -> (u32, u32) {
-        pairs.sort_unstable();
+    fn keyed_runs(&mut self, pairs: &[u64]) -> (u32, u32) {
         let first = to_u32(self.index.keyed.len());
         let mut rest: &[u64] = pairs;
         while let Some(&head) = rest.first() {
@@ -662,7 +677,21 @@ pub(crate) fn compile(store: &Store) -> Index {
     c.intern(store);
     c.index.stmts.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
     c.compile_statements(store);
+    c.policy_entries();
     c.index.policy_tables = vec![NO_TABLE; store.policies.len()];
+    // An upper bound of the candidate entries (tables shared by several principals count once
+    // each), so that the arena does not move while it grows; trimmed at the end.
+    let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
+        ids.map(|id| c.weights.get(id.index()).copied().unwrap_or(0)).sum()
+    };
+    let bound: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum::<usize>()
+        + store
+            .roles
+            .iter()
+            .map(|r| weight(&mut r.policy_ids()) + weight(&mut std::iter::once(r.trust)))
+            .sum::<usize>()
+        + c.weights.iter().sum::<usize>();
+    c.index.cands.reserve(bound);
     c.index.user_tables = store.users.iter().map(|u| u.policy_ids(store)).map(|ids| c.table(ids)).collect();
     c.index.role_tables = store.roles.iter().map(|r| c.table(r.policy_ids())).collect();
     for id in store.users.iter().filter_map(|u| u.boundary) {
@@ -759,20 +788,26 @@ mod tests {
         assert!(!p.admits("arn:aws:s3:::éé/k"));
     }
 
-    fn action(raw: &str) -> ActionPattern {
+    fn action(raw: &str) -> String {
         let t = Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap();
-        classify_action(t.tokens())
+        match classify_action(&t) {
+            ActionPattern::All => "all".into(),
+            ActionPattern::Exact { service, action } => format!("exact {service} {action}"),
+            ActionPattern::InService(service) => format!("in {service}"),
+            ActionPattern::Global => "global".into(),
+        }
     }
 
     #[test]
     fn action_patterns_are_classified() {
-        assert!(matches!(action("*"), ActionPattern::All));
-        assert!(matches!(action("**"), ActionPattern::All));
-        assert!(matches!(action("*:*"), ActionPattern::Global));
-        assert!(matches!(action("s?:get*"), ActionPattern::Global));
-        assert!(matches!(action("S3:GetObject"), ActionPattern::Exact { ref service, ref action }
-            if service == "s3" && action == "s3:getobject"));
-        assert!(matches!(action("s3:get*"), ActionPattern::InService(ref s) if s == "s3"));
-        assert!(matches!(action("s3:*"), ActionPattern::InService(ref s) if s == "s3"));
+        assert_eq!(action("*"), "all");
+        assert_eq!(action("**"), "all");
+        assert_eq!(action("*:*"), "global");
+        assert_eq!(action("s?:get*"), "global");
+        assert_eq!(action("s3*:get"), "global");
+        assert_eq!(action("S3:GetObject"), "exact s3 s3:getobject");
+        assert_eq!(action("s3:get*"), "in s3");
+        assert_eq!(action("s3:*"), "in s3");
+        assert_eq!(action("s3:a:b*"), "in s3");
     }
 }
