@@ -382,22 +382,16 @@ pub(crate) fn arn_account(arn: &str) -> Option<&str> {
 /// `arn.splitn(6, ':')` when it gives six fields, as one pass over the bytes.
 pub(crate) fn arn_fields(arn: &str) -> Option<[&str; 6]> {
     let mut out = [""; 6];
-    let mut field = 0;
-    let mut start = 0;
-    for (i, b) in arn.bytes().enumerate() {
-        if b == b':' {
-            *out.get_mut(field)? = arn.get(start..i)?;
-            field += 1;
-            start = i + 1;
-            if field == 5 {
-                break;
-            }
-        }
+    let mut rest = arn;
+    for slot in out.iter_mut().take(5) {
+        let i = rest.bytes().position(|b| b == b':')?;
+        let (field, tail) = rest.split_at_checked(i)?;
+        *slot = field;
+        rest = tail.get(1..)?;
     }
-    if field < 5 {
-        return None;
+    if let Some(last) = out.last_mut() {
+        *last = rest;
     }
-    *out.get_mut(5)? = arn.get(start..)?;
     Some(out)
 }
 
