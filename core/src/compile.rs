@@ -11,9 +11,11 @@
 //! - a **candidate table** ([`Table`]) is built per distinct identity-policy list (principals with
 //!   the same attachments share it) and per policy that is evaluated on its own (boundaries, trust
 //!   and resource policies, SCPs, RCPs): interned action → the statements (across all the list's
-//!   policies) whose Action matches it, Deny first; plus the statements that match every action
-//!   but a few (`*`, `NotAction`). A request looks its action up once, then one binary search per
-//!   table gives its candidates, with no action matching left to do;
+//!   policies) with a literal pattern for it, Deny first; service → the statements with a
+//!   wildcard pattern in it (checked by a binary search in the statement's precomputed action
+//!   set); statements with a wildcard service part; and the statements that match every action
+//!   but a few (`*`, `NotAction`). A request looks its action up once, then two binary searches
+//!   per table give its candidates, with no pattern matching left to do;
 //! - an action that no policy names literally (`s3:getobjectversion` under `s3:Get*`) falls back to
 //!   the table's per-service list of statements with wildcard patterns in that service plus those
 //!   with a wildcard in the service part, matched with the reference's rule
@@ -48,12 +50,16 @@ pub(crate) type TableId = u32;
 /// How a statement's `Action`/`NotAction` block relates to the interned actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ActionSet {
-    /// `Action` without a bare `*`: matches exactly the interned actions the tables list it under
-    /// (and, for other actions, whatever its patterns glob).
+    /// `Action` with literal patterns only: matches exactly the interned actions the tables list
+    /// it under, and no other action.
     Listed,
+    /// `Action` with a wildcard pattern (not a bare `*`): matches the interned actions in
+    /// [`CStatement::acts`] (and, for other actions, whatever its patterns glob). Tables list it
+    /// under its wildcard services (or as global), and under its literal actions of other services.
+    Wild,
     /// `Action` with a `*` pattern: every action.
     All,
-    /// `NotAction`: every action but the interned ones in [`CStatement::excluded`] (and, for other
+    /// `NotAction`: every action but the interned ones in [`CStatement::acts`] (and, for other
     /// actions, those none of its patterns globs).
     AllBut,
     /// `NotAction` with a `*` pattern: no action.
@@ -72,8 +78,9 @@ pub(crate) struct CStatement {
     pub resource: CResource,
     /// A necessary condition on the request's resource, checked before the patterns.
     pub probe: ResourceProbe,
-    /// [`ActionSet::AllBut`]: the interned actions a `NotAction` pattern matches, sorted.
-    excluded: Box<[ActionId]>,
+    /// The interned actions a pattern matches, sorted: for [`ActionSet::Wild`] the ones it
+    /// matches, for [`ActionSet::AllBut`] the ones it excludes; empty otherwise.
+    acts: Box<[ActionId]>,
 }
 
 /// Up to 8 bytes that the request's resource must hold at a fixed offset for a statement's
@@ -157,13 +164,13 @@ struct Keyed {
 #[derive(Debug, Clone, Copy, Default)]
 struct Table {
     /// `start..end` in [`Index::keyed`], sorted by action: the `Listed` statements matching each
-    /// interned action.
+    /// interned action, and the `Wild` ones with a literal pattern for it outside their wildcard
+    /// services.
     actions: (u32, u32),
-    /// `start..end` in [`Index::keyed`], sorted by service: the `Listed` statements with a
-    /// wildcard pattern in the service (for actions that are not interned).
+    /// `start..end` in [`Index::keyed`], sorted by service: the `Wild` statements with a
+    /// wildcard pattern in the service.
     services: (u32, u32),
-    /// `Listed` statements with a pattern whose service part is not literal (for actions that are
-    /// not interned).
+    /// `Wild` statements with a pattern whose service part is not literal.
     global: Span,
     /// `All` and `AllBut` statements.
     universal: Span,
@@ -175,7 +182,6 @@ pub(crate) struct ActionKey<'r> {
     /// `service:name`, lowercased.
     pub action_lc: &'r str,
     action: Option<ActionId>,
-    /// Looked up only when the action is not interned.
     service: Option<ServiceId>,
 }
 
@@ -183,7 +189,7 @@ pub(crate) struct ActionKey<'r> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Query<'r> {
     key: ActionKey<'r>,
-    spans: [Span; 3],
+    spans: [Span; 4],
 }
 
 /// The whole decision index of a store.
@@ -205,8 +211,8 @@ pub(crate) struct Index {
     policy_tables: Vec<TableId>,
     /// Interned service prefixes of literal action patterns.
     services: FxHashMap<Box<str>, ServiceId>,
-    /// Interned literal actions (`s3:getobject`).
-    actions: FxHashMap<Box<str>, ActionId>,
+    /// Interned literal actions (`s3:getobject`) with their service.
+    actions: FxHashMap<Box<str>, (ActionId, ServiceId)>,
     /// Resource policies (positions in `Store::resource_policies`) by their exact ARN.
     pub rp_by_arn: FxHashMap<Box<str>, SmallVec<[usize; 1]>>,
     /// SCPs per level of each member account's path (root, OUs, the account).
@@ -223,15 +229,13 @@ impl Index {
     /// Looks the request's action up in the interning tables (one hash lookup, two when the
     /// action is not interned).
     pub(crate) fn action_key<'r>(&self, action_lc: &'r str) -> ActionKey<'r> {
-        let action = self.actions.get(action_lc).copied();
-        let service = match action {
-            Some(_) => None,
+        match self.actions.get(action_lc) {
+            Some(&(action, service)) => ActionKey { action_lc, action: Some(action), service: Some(service) },
             None => {
                 let service = action_lc.split_once(':').map_or(action_lc, |(s, _)| s);
-                self.services.get(service).copied()
+                ActionKey { action_lc, action: None, service: self.services.get(service).copied() }
             }
-        };
-        ActionKey { action_lc, action, service }
+        }
     }
 
     /// The identity table of the user at `i` in `Store::users`.
@@ -252,16 +256,18 @@ impl Index {
     /// The candidates of table `t` for the action: one binary search when the action is
     /// interned.
     pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>) -> Query<'r> {
-        let mut spans = [Span::default(); 3];
+        let mut spans = [Span::default(); 4];
         if let Some(t) = self.tables.get(t as usize) {
             let keyed = |(start, end): (u32, u32), k: u32| {
                 let run = self.keyed.get(start as usize..end as usize).unwrap_or_default();
                 run.binary_search_by_key(&k, |e| e.key).ok().and_then(|i| run.get(i)).map(|e| e.span)
             };
             match (key.action, key.service) {
-                (Some(a), _) => {
+                (Some(a), service) => {
                     spans[0] = keyed(t.actions, a).unwrap_or_default();
-                    spans[1] = t.universal;
+                    spans[1] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
+                    spans[2] = t.global;
+                    spans[3] = t.universal;
                 }
                 (None, service) => {
                     spans[0] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
@@ -294,8 +300,9 @@ impl Index {
                     (ActionSet::Nothing, _) => false,
                     // Only the action's own run lists it.
                     (ActionSet::Listed, Some(_)) => true,
-                    (ActionSet::AllBut, Some(a)) => c.excluded.binary_search(&a).is_err(),
-                    (ActionSet::Listed | ActionSet::AllBut, None) => {
+                    (ActionSet::Wild, Some(a)) => c.acts.binary_search(&a).is_ok(),
+                    (ActionSet::AllBut, Some(a)) => c.acts.binary_search(&a).is_err(),
+                    (ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut, None) => {
                         self.statement(store, c).is_some_and(|s| action_matches(s, q.key.action_lc))
                     }
                 };
@@ -359,11 +366,12 @@ fn classify_action(t: &Template) -> ActionPattern<'_> {
 /// What the table builder needs to know about a statement (compile time only).
 #[derive(Debug, Default, Clone)]
 struct StmtInfo {
-    /// `Listed`: the interned actions it matches, as a run of `Compiler::acts`.
+    /// The interned actions tables list it under, as a run of `Compiler::acts`: `Listed`: the
+    /// ones it matches; `Wild`: its literal actions of services where it has no wildcard.
     acts: (u32, u32),
-    /// `Listed`: services in which it has a wildcard pattern.
+    /// `Wild` without a global pattern: services in which it has a wildcard pattern.
     wild_services: SmallVec<[ServiceId; 1]>,
-    /// `Listed`: it has a pattern with a wildcard in the service part.
+    /// `Wild`: it has a pattern with a wildcard in the service part (listed as global only).
     global: bool,
 }
 
@@ -418,7 +426,7 @@ impl Compiler {
         }
         let service = self.intern_service(service);
         let id = to_u32(self.action_names.len());
-        self.index.actions.insert(action.into(), id);
+        self.index.actions.insert(action.into(), (id, service));
         self.action_names.push(action.into());
         if let Some(list) = self.service_actions.get_mut(service as usize) {
             list.push(id);
@@ -449,7 +457,7 @@ impl Compiler {
         let names = &self.action_names;
         let matches = |id: &ActionId| names.get(*id as usize).is_some_and(|name| glob_match(toks, name));
         match classify_action(t) {
-            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action).copied()),
+            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action).map(|&(a, _)| a)),
             ActionPattern::InService(service) => {
                 let ids = self.index.services.get(service).and_then(|&s| self.service_actions.get(s as usize));
                 out.extend(ids.into_iter().flatten().copied().filter(matches));
@@ -468,18 +476,20 @@ impl Compiler {
             let weight_before = self.acts.len() + self.infos.len();
             for (pos, s) in named.policy.statements.iter().enumerate() {
                 let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
-                let actions = match (s.action.not, all) {
-                    (false, true) => ActionSet::All,
-                    (false, false) => ActionSet::Listed,
-                    (true, false) => ActionSet::AllBut,
-                    (true, true) => ActionSet::Nothing,
+                let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
+                let actions = match (s.action.not, all, wild) {
+                    (false, true, _) => ActionSet::All,
+                    (false, false, false) => ActionSet::Listed,
+                    (false, false, true) => ActionSet::Wild,
+                    (true, false, _) => ActionSet::AllBut,
+                    (true, true, _) => ActionSet::Nothing,
                 };
                 matched.clear();
                 let mut info = StmtInfo::default();
-                if matches!(actions, ActionSet::Listed | ActionSet::AllBut) {
+                if matches!(actions, ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut) {
                     for t in &s.action.patterns {
                         self.matching_actions(t, &mut matched);
-                        if actions == ActionSet::Listed {
+                        if actions == ActionSet::Wild {
                             match classify_action(t) {
                                 ActionPattern::InService(service) => {
                                     if let Some(&id) = self.index.services.get(service) {
@@ -496,14 +506,36 @@ impl Compiler {
                     matched.sort_unstable();
                     matched.dedup();
                 }
-                let mut excluded: Box<[ActionId]> = Box::default();
-                if actions == ActionSet::Listed {
-                    let start = to_u32(self.acts.len());
-                    self.acts.extend_from_slice(&matched);
-                    info.acts = (start, to_u32(self.acts.len()));
-                } else if actions == ActionSet::AllBut {
-                    excluded = matched.as_slice().into();
+                let mut acts: Box<[ActionId]> = Box::default();
+                let start = to_u32(self.acts.len());
+                match actions {
+                    ActionSet::Listed => self.acts.extend_from_slice(&matched),
+                    ActionSet::Wild if info.global => {
+                        // Visited for every action: listed nowhere else.
+                        info.wild_services.clear();
+                        acts = matched.as_slice().into();
+                    }
+                    ActionSet::Wild => {
+                        // Literal actions outside its wildcard services.
+                        let mut outside: SmallVec<[ActionId; 4]> = SmallVec::new();
+                        for t in &s.action.patterns {
+                            if let ActionPattern::Exact { service, action } = classify_action(t) {
+                                let other =
+                                    self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
+                                if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
+                                    outside.push(a);
+                                }
+                            }
+                        }
+                        outside.sort_unstable();
+                        outside.dedup();
+                        self.acts.extend_from_slice(&outside);
+                        acts = matched.as_slice().into();
+                    }
+                    ActionSet::AllBut => acts = matched.as_slice().into(),
+                    ActionSet::All | ActionSet::Nothing => {}
                 }
+                info.acts = (start, to_u32(self.acts.len()));
                 let probe = match &s.resource {
                     Some(block) if !block.not => {
                         ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces.first() {
@@ -533,7 +565,7 @@ impl Compiler {
                     pos: to_u32(pos),
                     resource,
                     probe,
-                    excluded,
+                    acts,
                 });
                 self.infos.push(info);
             }
@@ -578,7 +610,7 @@ impl Compiler {
                     continue;
                 };
                 match c.actions {
-                    ActionSet::Listed => {
+                    ActionSet::Listed | ActionSet::Wild => {
                         let acts = self.acts.get(info.acts.0 as usize..info.acts.1 as usize).unwrap_or_default();
                         keyed.extend(acts.iter().map(|&a| pair(a, c.effect, i)));
                         services.extend(info.wild_services.iter().map(|&s| pair(s, c.effect, i)));

@@ -520,9 +520,7 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
             let v = decode_base64(value.text())?;
             Some(&v == p)
         }
-        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => {
-            Some(c.contains(ip?))
-        }
+        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => Some(c.contains(ip?)),
         _ => Some(false),
     }
 }
