@@ -83,18 +83,19 @@ pub(crate) struct CStatement {
     acts: Box<[ActionId]>,
 }
 
-/// Up to 8 bytes that the request's resource must hold at a fixed offset for a statement's
-/// `Resource` to match: the last bytes of the literal prefix its patterns share (ARNs of one
-/// service share their beginning and differ after it). Checked without leaving the statement.
+/// 8 bytes that the request's resource must hold at a fixed offset for a statement's `Resource`
+/// to match: the last 8 bytes of the literal prefix its patterns share (ARNs of one service share
+/// their beginning and differ after it), compared as one `u64`. Checked without leaving the
+/// statement. No probe when the shared prefix is shorter than 8 bytes.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ResourceProbe {
-    at: u16,
-    len: u8,
-    bytes: [u8; 8],
+    /// Offset + 1 (0: no probe).
+    at: u32,
+    word: u64,
 }
 
 impl ResourceProbe {
-    /// The probe of patterns whose literal prefixes are `prefixes` (`None`: no probe).
+    /// The probe of patterns whose literal prefixes are `prefixes`.
     fn of<'p>(mut prefixes: impl Iterator<Item = &'p str>) -> ResourceProbe {
         let Some(first) = prefixes.next() else { return ResourceProbe::default() };
         let mut common = first.as_bytes();
@@ -102,22 +103,28 @@ impl ResourceProbe {
             let n = common.iter().zip(p.as_bytes()).take_while(|(a, b)| a == b).count();
             common = common.get(..n).unwrap_or_default();
         }
-        let len = common.len().min(8);
-        let at = common.len() - len;
-        let (Ok(at), Some(tail)) = (u16::try_from(at), common.get(at..)) else { return ResourceProbe::default() };
-        let mut bytes = [0u8; 8];
-        for (slot, b) in bytes.iter_mut().zip(tail) {
-            *slot = *b;
+        let Some(at) = common.len().checked_sub(8) else { return ResourceProbe::default() };
+        match (u32::try_from(at + 1), word(common, at)) {
+            (Ok(at), Some(word)) => ResourceProbe { at, word },
+            _ => ResourceProbe::default(),
         }
-        ResourceProbe { at, len: u8::try_from(len).unwrap_or(0), bytes }
     }
 
     /// Whether `resource` passes (always, without a probe).
     #[inline]
     pub(crate) fn admits(&self, resource: &str) -> bool {
-        let (at, len) = (usize::from(self.at), usize::from(self.len));
-        len == 0 || resource.as_bytes().get(at..at + len) == self.bytes.get(..len)
+        match self.at.checked_sub(1) {
+            None => true,
+            Some(at) => word(resource.as_bytes(), at as usize) == Some(self.word),
+        }
     }
+}
+
+/// The 8 bytes of `bytes` at `at`, as one word.
+#[inline]
+fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    let w: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_ne_bytes(w))
 }
 
 /// A statement's `Resource`/`NotResource`, classified for fast matching.
@@ -814,6 +821,8 @@ mod tests {
         assert!(probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:s3:::bob/x"));
         assert!(!probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:sqs:::bob/x"));
         assert!(probe(&["arn:aws:s3:::a${*}b"]).admits("arn:aws:s3:::a*b"));
+        // A shared prefix shorter than 8 bytes gives no probe.
+        assert!(probe(&["arn:*", "arn:aws:s3:::x"]).admits("arn:aws:sqs:x"));
         // Multibyte text: bytes compare, wherever the 8-byte window starts.
         let p = probe(&["arn:aws:s3:::ééé/*"]);
         assert!(p.admits("arn:aws:s3:::ééé/k"));

@@ -318,6 +318,7 @@ impl fmt::Display for Unknown<'_> {
 }
 
 /// Resolves the request's principal against the store.
+#[inline]
 pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
     let arn = match &req.principal {
         PrincipalRef::Anonymous => {
