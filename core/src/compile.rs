@@ -260,8 +260,8 @@ impl Index {
         self.policy_tables.get(id.index()).copied().filter(|&t| t != NO_TABLE)
     }
 
-    /// The candidates of table `t` for the action: one binary search when the action is
-    /// interned.
+    /// The candidates of table `t` for the action: two binary searches (action, service) when
+    /// the action is interned, one (service) when it is not.
     pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>) -> Query<'r> {
         let mut spans = [Span::default(); 4];
         if let Some(t) = self.tables.get(t as usize) {
