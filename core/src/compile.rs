@@ -2,45 +2,129 @@
 //!
 //! The reference evaluator walks every statement of every policy for each request. The index
 //! does that work once, at load time:
-//! - every policy is compiled once into a [`StatementSet`]; a principal's identity policies are the
-//!   store's own id lists (inline, managed, every group's), so compile time and memory grow with
-//!   the policies, not with principals × policies;
-//! - service prefixes and literal actions are interned: a request looks its action up once (two
-//!   hash lookups), then each policy finds its bucket for the service by binary search and its
-//!   literal actions by integer comparison; `Get*`-style prefixes are checked with `starts_with`,
-//!   other wildcards globbed; patterns with a wildcard in the service part, and `NotAction`
-//!   statements, are kept apart and checked on every request;
+//! - every statement of every policy is compiled once into one flat array ([`CStatement`]);
+//!   candidate lists refer to it by a `u32`, so compile time and memory grow with the statements,
+//!   not with principals × statements;
+//! - literal actions (`s3:getobject`) and service prefixes are interned across the store, and for
+//!   every statement the set of interned actions its `Action` matches (or, for `NotAction`, does
+//!   not match) is computed once, with the reference's own glob on the interned text;
+//! - a **candidate table** ([`Table`]) is built per distinct identity-policy list (principals with
+//!   the same attachments share it) and per policy that is evaluated on its own (boundaries, trust
+//!   and resource policies, SCPs, RCPs): interned action → the statements (across all the list's
+//!   policies) with a literal pattern for it, Deny first; service → the statements with a
+//!   wildcard pattern in it (checked by a binary search in the statement's precomputed action
+//!   set); statements with a wildcard service part; and the statements that match every action
+//!   but a few (`*`, `NotAction`). A request looks its action up once, then two binary searches
+//!   per table give its candidates, with no pattern matching left to do;
+//! - an action that no policy names literally (`s3:getobjectversion` under `s3:Get*`) falls back to
+//!   the table's per-service list of statements with wildcard patterns in that service plus those
+//!   with a wildcard in the service part, matched with the reference's rule
+//!   ([`crate::rules::action_matches`]);
 //! - resource patterns are classified once (`*`, literal ARN, pure prefix, glob, template with
 //!   policy variables) so most checks are a comparison or a `starts_with`;
 //! - resource policies are found by ARN (and by each `/`-prefix of the request's resource), SCP
 //!   and RCP levels are resolved per account.
 //!
-//! Invariant: for every statement and every request, "the statement's Action matches" as the
-//! index answers it equals the reference evaluator's whole-string glob (see [`StatementSet::candidates`]);
-//! the differential tests check the whole decision against [`crate::reference`].
+//! Invariant: for every table, every request action and every statement of the table's policies,
+//! "the statement is a candidate that passes [`Index::visit`]'s action check" equals the
+//! reference's [`crate::rules::action_matches`]; the differential tests check the whole decision
+//! against [`crate::reference`].
 
-use crate::ast::{Effect, Policy};
-use crate::glob::{glob_match, Template, Tok};
+use crate::ast::{Effect, Statement};
+use crate::glob::{glob_match, owned_parts, OwnedPart, Piece, Template};
 use crate::id::PolicyId;
+use crate::rules::action_matches;
 use crate::store::Store;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
-
-/// Candidate statement positions for one request in one policy; large enough that policies
-/// never spill to the heap in practice.
-pub(crate) type Candidates = SmallVec<[u32; 16]>;
 
 /// An interned service prefix (`s3`).
 type ServiceId = u32;
 /// An interned literal action (`s3:getobject`).
 type ActionId = u32;
+/// A statement: its position in [`Index::stmts`].
+type StmtRef = u32;
+/// A candidate table: its position in [`Index::tables`].
+pub(crate) type TableId = u32;
 
-/// A compiled statement (at the same position as in its policy): its effect and resource patterns.
+/// How a statement's `Action`/`NotAction` block relates to the interned actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActionSet {
+    /// `Action` with literal patterns only: matches exactly the interned actions the tables list
+    /// it under, and no other action.
+    Listed,
+    /// `Action` with a wildcard pattern (not a bare `*`): matches the interned actions in
+    /// [`CStatement::acts`] (and, for other actions, whatever its patterns glob). Tables list it
+    /// under its wildcard services (or as global), and under its literal actions of other services.
+    Wild,
+    /// `Action` with a `*` pattern: every action.
+    All,
+    /// `NotAction`: every action but the interned ones in [`CStatement::acts`] (and, for other
+    /// actions, those none of its patterns globs).
+    AllBut,
+    /// `NotAction` with a `*` pattern: no action.
+    Nothing,
+}
+
+/// A compiled statement: where it is in the store, its effect, action class and resource patterns.
 #[derive(Debug)]
 pub(crate) struct CStatement {
     pub effect: Effect,
-    pub resource: CResource,
     pub has_conditions: bool,
+    pub actions: ActionSet,
+    pub policy: PolicyId,
+    /// Position in its policy.
+    pub pos: u32,
+    pub resource: CResource,
+    /// A necessary condition on the request's resource, checked before the patterns.
+    pub probe: ResourceProbe,
+    /// The interned actions a pattern matches, sorted: for [`ActionSet::Wild`] the ones it
+    /// matches, for [`ActionSet::AllBut`] the ones it excludes; empty otherwise.
+    acts: Box<[ActionId]>,
+}
+
+/// 8 bytes that the request's resource must hold at a fixed offset for a statement's `Resource`
+/// to match: the last 8 bytes of the literal prefix its patterns share (ARNs of one service share
+/// their beginning and differ after it), compared as one `u64`. Checked without leaving the
+/// statement. No probe when the shared prefix is shorter than 8 bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ResourceProbe {
+    /// Offset + 1 (0: no probe).
+    at: u32,
+    word: u64,
+}
+
+impl ResourceProbe {
+    /// The probe of patterns whose literal prefixes are `prefixes`.
+    fn of<'p>(mut prefixes: impl Iterator<Item = &'p str>) -> ResourceProbe {
+        let Some(first) = prefixes.next() else { return ResourceProbe::default() };
+        let mut common = first.as_bytes();
+        for p in prefixes {
+            let n = common.iter().zip(p.as_bytes()).take_while(|(a, b)| a == b).count();
+            common = common.get(..n).unwrap_or_default();
+        }
+        let Some(at) = common.len().checked_sub(8) else { return ResourceProbe::default() };
+        match (u32::try_from(at + 1), word(common, at)) {
+            (Ok(at), Some(word)) => ResourceProbe { at, word },
+            _ => ResourceProbe::default(),
+        }
+    }
+
+    /// Whether `resource` passes (always, without a probe).
+    #[inline]
+    pub(crate) fn admits(&self, resource: &str) -> bool {
+        match self.at.checked_sub(1) {
+            None => true,
+            Some(at) => word(resource.as_bytes(), at as usize) == Some(self.word),
+        }
+    }
+}
+
+/// The 8 bytes of `bytes` at `at`, as one word.
+#[inline]
+fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    let w: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_ne_bytes(w))
 }
 
 /// A statement's `Resource`/`NotResource`, classified for fast matching.
@@ -54,7 +138,7 @@ pub(crate) enum CResource {
     },
 }
 
-/// One resource pattern; wildcard and template patterns are read from the AST at their position.
+/// One resource pattern; templates are read from the AST at their position.
 #[derive(Debug)]
 pub(crate) enum CPattern {
     /// `*`: everything.
@@ -62,31 +146,41 @@ pub(crate) enum CPattern {
     Exact(Box<str>),
     /// `literal*`.
     Prefix(Box<str>),
-    /// Other wildcards, or policy variables (resolved per request): the AST pattern at this position.
-    Ast(u32),
+    /// Other wildcards, matched segment by segment ([`crate::glob::match_parts`]).
+    Glob(Box<[OwnedPart]>),
+    /// Policy variables (resolved per request): the AST pattern at this position.
+    Template(u32),
 }
 
-/// The statements of one policy that match one service prefix.
-#[derive(Debug, Default)]
-struct Bucket {
-    /// Literal action names.
-    exact: SmallVec<[(ActionId, u32); 4]>,
-    /// `Name*` patterns: the lowercased literal part of the name.
-    prefix: Vec<(Box<str>, u32)>,
-    /// Other wildcards in the name: (statement, pattern position), globbed whole.
-    glob: Vec<(u32, u32)>,
+/// A run of candidates in [`Index::cands`]: `start..mid` are Deny statements, `mid..end` Allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    mid: u32,
+    end: u32,
 }
 
-/// The statements of one policy with an action index.
-#[derive(Debug, Default)]
-pub(crate) struct StatementSet {
-    pub stmts: Vec<CStatement>,
-    /// Buckets by service, sorted by [`ServiceId`].
-    buckets: Vec<(ServiceId, Bucket)>,
-    /// Action patterns with a wildcard in the service part (`*`, `*:Get*`): (statement, pattern).
-    global: Vec<(u32, u32)>,
-    /// `NotAction` statements: they match every action none of their patterns matches.
-    not_action: Vec<u32>,
+/// A candidate run under a key (an interned action or service).
+#[derive(Debug, Clone, Copy)]
+struct Keyed {
+    key: u32,
+    span: Span,
+}
+
+/// The candidate table of one policy list.
+#[derive(Debug, Clone, Copy, Default)]
+struct Table {
+    /// `start..end` in [`Index::keyed`], sorted by action: the `Listed` statements matching each
+    /// interned action, and the `Wild` ones with a literal pattern for it outside their wildcard
+    /// services.
+    actions: (u32, u32),
+    /// `start..end` in [`Index::keyed`], sorted by service: the `Wild` statements with a
+    /// wildcard pattern in the service.
+    services: (u32, u32),
+    /// `Wild` statements with a pattern whose service part is not literal.
+    global: Span,
+    /// `All` and `AllBut` statements.
+    universal: Span,
 }
 
 /// A request's action, looked up once in the index's interning tables.
@@ -94,93 +188,38 @@ pub(crate) struct StatementSet {
 pub(crate) struct ActionKey<'r> {
     /// `service:name`, lowercased.
     pub action_lc: &'r str,
-    name: &'r str,
-    service: Option<ServiceId>,
     action: Option<ActionId>,
+    service: Option<ServiceId>,
 }
 
-impl StatementSet {
-    /// Positions of the statements whose Action/NotAction matches the action, sorted, without
-    /// duplicates, into `out`.
-    ///
-    /// Equivalence with the reference's whole-string glob: a pattern `S:N` whose service part `S`
-    /// is literal matches `s:n` (split at the first colon) iff `S == s` and `N` globs `n`, because
-    /// `S` holds no colon, so the first colon of the action must align with the pattern's.
-    pub(crate) fn candidates(&self, policy: &Policy, key: &ActionKey<'_>, out: &mut Candidates) {
-        out.clear();
-        let pattern =
-            |stmt: u32, at: u32| policy.statements.get(stmt as usize).and_then(|s| s.action.patterns.get(at as usize));
-        if let Some(service) = key.service {
-            if let Ok(b) = self.buckets.binary_search_by_key(&service, |(id, _)| *id) {
-                if let Some((_, b)) = self.buckets.get(b) {
-                    if let Some(action) = key.action {
-                        out.extend(b.exact.iter().filter(|(a, _)| *a == action).map(|(_, i)| *i));
-                    }
-                    out.extend(b.prefix.iter().filter(|(p, _)| key.name.starts_with(&**p)).map(|(_, i)| *i));
-                    for &(stmt, at) in &b.glob {
-                        if pattern(stmt, at).is_some_and(|p| glob_match(p.tokens(), key.action_lc)) {
-                            out.push(stmt);
-                        }
-                    }
-                }
-            }
-        }
-        for &(stmt, at) in &self.global {
-            if pattern(stmt, at).is_some_and(|p| glob_match(p.tokens(), key.action_lc)) {
-                out.push(stmt);
-            }
-        }
-        for &i in &self.not_action {
-            let matched = policy
-                .statements
-                .get(i as usize)
-                .is_some_and(|s| s.action.patterns.iter().any(|p| glob_match(p.tokens(), key.action_lc)));
-            if !matched {
-                out.push(i);
-            }
-        }
-        if out.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
-        }
-    }
-}
-
-/// The text of tokens that hold no wildcard.
-fn literal(toks: &[Tok]) -> Option<String> {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(c) => Some(*c),
-            _ => None,
-        })
-        .collect()
-}
-
-fn classify_resource(t: &Template, at: u32) -> CPattern {
-    if t.has_variables() {
-        return CPattern::Ast(at);
-    }
-    let toks = t.tokens();
-    if toks == [Tok::Star] {
-        CPattern::Any
-    } else if let Some(lit) = literal(toks) {
-        CPattern::Exact(lit.into_boxed_str())
-    } else if let Some(head) = toks.strip_suffix(&[Tok::Star]).and_then(literal) {
-        CPattern::Prefix(head.into_boxed_str())
-    } else {
-        CPattern::Ast(at)
-    }
+/// The candidates of one table for one action.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Query<'r> {
+    key: ActionKey<'r>,
+    spans: [Span; 4],
 }
 
 /// The whole decision index of a store.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// The set of each policy, by [`PolicyId`].
-    sets: Vec<StatementSet>,
+    /// Every statement of every policy, policy by policy.
+    stmts: Vec<CStatement>,
+    /// Candidate lists (runs referred to by [`Span`]s).
+    cands: Vec<StmtRef>,
+    /// Keyed runs of the tables.
+    keyed: Vec<Keyed>,
+    tables: Vec<Table>,
+    /// The identity table of each user (by position in `Store::users`).
+    user_tables: Vec<TableId>,
+    /// The identity table of each role (by position in `Store::roles`).
+    role_tables: Vec<TableId>,
+    /// The table of each policy evaluated on its own (boundaries, trust, resource, SCP, RCP), by
+    /// [`PolicyId`]; `u32::MAX` for the others.
+    policy_tables: Vec<TableId>,
     /// Interned service prefixes of literal action patterns.
     services: FxHashMap<Box<str>, ServiceId>,
-    /// Interned literal actions (`s3:getobject`).
-    actions: FxHashMap<Box<str>, ActionId>,
+    /// Interned literal actions (`s3:getobject`) with their service.
+    actions: FxHashMap<Box<str>, (ActionId, ServiceId)>,
     /// Resource policies (positions in `Store::resource_policies`) by their exact ARN.
     pub rp_by_arn: FxHashMap<Box<str>, SmallVec<[usize; 1]>>,
     /// SCPs per level of each member account's path (root, OUs, the account).
@@ -191,100 +230,530 @@ pub(crate) struct Index {
     pub org_paths: FxHashMap<Box<str>, (String, String)>,
 }
 
-impl Index {
-    /// The compiled set of policy `id`.
-    pub(crate) fn set(&self, id: PolicyId) -> Option<&StatementSet> {
-        self.sets.get(id.index())
-    }
+const NO_TABLE: TableId = TableId::MAX;
 
-    /// Looks the request's action up in the interning tables (two hash lookups per request).
+impl Index {
+    /// Looks the request's action up in the interning tables (one hash lookup, two when the
+    /// action is not interned).
     pub(crate) fn action_key<'r>(&self, action_lc: &'r str) -> ActionKey<'r> {
-        let (service, name) = action_lc.split_once(':').unwrap_or((action_lc, ""));
-        ActionKey {
-            action_lc,
-            name,
-            service: self.services.get(service).copied(),
-            action: self.actions.get(action_lc).copied(),
+        match self.actions.get(action_lc) {
+            Some(&(action, service)) => ActionKey { action_lc, action: Some(action), service: Some(service) },
+            None => {
+                let service = action_lc.split_once(':').map_or(action_lc, |(s, _)| s);
+                ActionKey { action_lc, action: None, service: self.services.get(service).copied() }
+            }
         }
     }
 
-    fn intern_service(&mut self, service: String) -> ServiceId {
-        let next = ServiceId::try_from(self.services.len()).unwrap_or(ServiceId::MAX);
-        *self.services.entry(service.into_boxed_str()).or_insert(next)
+    /// The identity table of the user at `i` in `Store::users`.
+    pub(crate) fn user_table(&self, i: usize) -> Option<TableId> {
+        self.user_tables.get(i).copied()
     }
 
-    fn intern_action(&mut self, action: String) -> ActionId {
-        let next = ActionId::try_from(self.actions.len()).unwrap_or(ActionId::MAX);
-        *self.actions.entry(action.into_boxed_str()).or_insert(next)
+    /// The identity table of the role at `i` in `Store::roles`.
+    pub(crate) fn role_table(&self, i: usize) -> Option<TableId> {
+        self.role_tables.get(i).copied()
     }
 
-    fn compile_policy(&mut self, policy: &Policy) -> StatementSet {
-        let mut set = StatementSet::default();
-        for (i, s) in policy.statements.iter().enumerate() {
-            let pos = u32::try_from(i).unwrap_or(u32::MAX);
-            if s.action.not {
-                set.not_action.push(pos);
-            } else {
-                for (at, p) in s.action.patterns.iter().enumerate() {
-                    self.index_action(&mut set, p, pos, u32::try_from(at).unwrap_or(u32::MAX));
+    /// The table of policy `id` on its own (boundaries, trust, resource policies, SCPs, RCPs).
+    pub(crate) fn policy_table(&self, id: PolicyId) -> Option<TableId> {
+        self.policy_tables.get(id.index()).copied().filter(|&t| t != NO_TABLE)
+    }
+
+    /// The candidates of table `t` for the action: two binary searches (action, service) when
+    /// the action is interned, one (service) when it is not.
+    pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>) -> Query<'r> {
+        let mut spans = [Span::default(); 4];
+        if let Some(t) = self.tables.get(t as usize) {
+            let keyed = |(start, end): (u32, u32), k: u32| {
+                let run = self.keyed.get(start as usize..end as usize).unwrap_or_default();
+                run.binary_search_by_key(&k, |e| e.key).ok().and_then(|i| run.get(i)).map(|e| e.span)
+            };
+            match (key.action, key.service) {
+                (Some(a), service) => {
+                    spans[0] = keyed(t.actions, a).unwrap_or_default();
+                    spans[1] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
+                    spans[2] = t.global;
+                    spans[3] = t.universal;
+                }
+                (None, service) => {
+                    spans[0] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
+                    spans[1] = t.global;
+                    spans[2] = t.universal;
                 }
             }
-            let resource = match &s.resource {
-                None => CResource::Implicit,
-                Some(block) => CResource::Block {
-                    not: block.not,
-                    patterns: block
-                        .patterns
-                        .iter()
-                        .enumerate()
-                        .map(|(at, t)| classify_resource(t, u32::try_from(at).unwrap_or(u32::MAX)))
-                        .collect(),
-                },
-            };
-            set.stmts.push(CStatement { effect: s.effect, resource, has_conditions: !s.conditions.is_empty() });
         }
-        set.buckets.sort_by_key(|(id, _)| *id);
-        set
+        Query { key: *key, spans }
     }
 
-    fn index_action(&mut self, set: &mut StatementSet, pattern: &Template, pos: u32, at: u32) {
-        // Action patterns are lowercased and hold no variables: plain tokens.
-        let toks = pattern.tokens();
-        let colon = toks.iter().position(|t| *t == Tok::Lit(':'));
-        let service = colon.and_then(|c| toks.get(..c)).and_then(literal);
-        let (Some(c), Some(service)) = (colon, service) else {
-            set.global.push((pos, at));
-            return;
-        };
-        let name = toks.get(c + 1..).unwrap_or_default();
-        let service_id = self.intern_service(service.clone());
-        let bucket = match set.buckets.iter().position(|(id, _)| *id == service_id) {
-            Some(i) => &mut set.buckets[i].1,
-            None => {
-                set.buckets.push((service_id, Bucket::default()));
-                let last = set.buckets.len() - 1;
-                &mut set.buckets[last].1
+    /// Calls `f` on each candidate of `q` with effect `effect` whose Action/NotAction matches the
+    /// request's action, in store order per run, until `f` returns `true`; returns whether it did.
+    pub(crate) fn visit<'i>(
+        &'i self,
+        store: &'i Store,
+        q: &Query<'_>,
+        effect: Effect,
+        mut f: impl FnMut(&'i CStatement) -> bool,
+    ) -> bool {
+        for span in &q.spans {
+            let (start, end) = match effect {
+                Effect::Deny => (span.start, span.mid),
+                Effect::Allow => (span.mid, span.end),
+            };
+            for &i in self.cands.get(start as usize..end as usize).unwrap_or_default() {
+                let Some(c) = self.stmts.get(i as usize) else { continue };
+                let matched = match (c.actions, q.key.action) {
+                    (ActionSet::All, _) => true,
+                    (ActionSet::Nothing, _) => false,
+                    // Only the action's own run lists it.
+                    (ActionSet::Listed, Some(_)) => true,
+                    (ActionSet::Wild, Some(a)) => c.acts.binary_search(&a).is_ok(),
+                    (ActionSet::AllBut, Some(a)) => c.acts.binary_search(&a).is_err(),
+                    (ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut, None) => {
+                        self.statement(store, c).is_some_and(|s| action_matches(s, q.key.action_lc))
+                    }
+                };
+                if matched && f(c) {
+                    return true;
+                }
             }
-        };
-        if let Some(lit) = literal(name) {
-            let action = self.intern_action(format!("{service}:{lit}"));
-            bucket.exact.push((action, pos));
-        } else if let Some(head) = name.strip_suffix(&[Tok::Star]).and_then(literal) {
-            bucket.prefix.push((head.into_boxed_str(), pos));
-        } else {
-            bucket.glob.push((pos, at));
+        }
+        false
+    }
+
+    /// The AST of a compiled statement.
+    pub(crate) fn statement<'s>(&self, store: &'s Store, c: &CStatement) -> Option<&'s Statement> {
+        store.policy(c.policy).and_then(|p| p.policy.statements.get(c.pos as usize))
+    }
+}
+
+fn classify_resource(t: &Template, at: u32) -> CPattern {
+    if t.has_variables() {
+        return CPattern::Template(at);
+    }
+    // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
+    match t.pieces.as_slice() {
+        [Piece::Star] => CPattern::Any,
+        [] => CPattern::Exact("".into()),
+        [Piece::Text(lit)] => CPattern::Exact(lit.as_str().into()),
+        [Piece::Text(head), Piece::Star] => CPattern::Prefix(head.as_str().into()),
+        _ => CPattern::Glob(owned_parts(t.tokens()).into_boxed_slice()),
+    }
+}
+
+/// An action pattern, split at its first colon.
+enum ActionPattern<'t> {
+    /// Only `*`: every action.
+    All,
+    /// `service:name` without wildcards.
+    Exact { service: &'t str, action: &'t str },
+    /// A literal service, a wildcard in the name.
+    InService(&'t str),
+    /// A wildcard in the service part (or no colon at all).
+    Global,
+}
+
+/// Classifies an action pattern from its pieces (action patterns hold no variables, and the
+/// parser merges adjacent text): the service part is literal iff the first colon is in the first
+/// piece, and the pattern is literal iff that piece is all of it.
+fn classify_action(t: &Template) -> ActionPattern<'_> {
+    if !t.pieces.is_empty() && t.pieces.iter().all(|p| *p == Piece::Star) {
+        return ActionPattern::All;
+    }
+    match t.pieces.first() {
+        Some(Piece::Text(first)) => match first.split_once(':') {
+            Some((service, _)) if t.pieces.len() == 1 => ActionPattern::Exact { service, action: first },
+            Some((service, _)) => ActionPattern::InService(service),
+            None => ActionPattern::Global,
+        },
+        _ => ActionPattern::Global,
+    }
+}
+
+/// What the table builder needs to know about a statement (compile time only).
+#[derive(Debug, Default, Clone)]
+struct StmtInfo {
+    /// The interned actions tables list it under, as a run of `Compiler::acts`: `Listed`: the
+    /// ones it matches; `Wild`: its literal actions of services where it has no wildcard.
+    acts: (u32, u32),
+    /// `Wild` without a global pattern: services in which it has a wildcard pattern.
+    wild_services: SmallVec<[ServiceId; 1]>,
+    /// `Wild`: it has a pattern with a wildcard in the service part (listed as global only).
+    global: bool,
+}
+
+/// Compile-time state.
+#[derive(Default)]
+struct Compiler {
+    index: Index,
+    /// Interned action texts, by id.
+    action_names: Vec<Box<str>>,
+    /// Interned actions of each service, by service id.
+    service_actions: Vec<Vec<ActionId>>,
+    /// First statement of each policy in `index.stmts` (one more entry than policies).
+    first: Vec<u32>,
+    infos: Vec<StmtInfo>,
+    acts: Vec<ActionId>,
+    /// Candidate entries each policy adds to a table that holds it.
+    weights: Vec<usize>,
+    /// Tables by their sorted policy list.
+    tables_by_list: FxHashMap<Box<[PolicyId]>, TableId>,
+    /// Sorted table entries of every policy ([`Compiler::policy_entries`]).
+    entries: Vec<u64>,
+    /// Per policy, the ranges of its entries keyed by action, keyed by service, global, universal.
+    policy_ranges: Vec<[(u32, u32); 4]>,
+    /// Scratch buffers of the table builder.
+    scratch: [Vec<u64>; 4],
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A sort key: `key`, then Deny before Allow, then the statement.
+fn pair(key: u32, effect: Effect, stmt: StmtRef) -> u64 {
+    let allow = u64::from(effect == Effect::Allow);
+    (u64::from(key) << 32) | (allow << 31) | u64::from(stmt & 0x7fff_ffff)
+}
+
+impl Compiler {
+    fn intern_service(&mut self, service: &str) -> ServiceId {
+        if let Some(&id) = self.index.services.get(service) {
+            return id;
+        }
+        let id = to_u32(self.service_actions.len());
+        self.index.services.insert(service.into(), id);
+        self.service_actions.push(Vec::new());
+        id
+    }
+
+    fn intern_action(&mut self, service: &str, action: &str) {
+        if self.index.actions.contains_key(action) {
+            return;
+        }
+        let service = self.intern_service(service);
+        let id = to_u32(self.action_names.len());
+        self.index.actions.insert(action.into(), (id, service));
+        self.action_names.push(action.into());
+        if let Some(list) = self.service_actions.get_mut(service as usize) {
+            list.push(id);
+        }
+    }
+
+    /// Pass 1: interns every literal action and service of every action pattern.
+    fn intern(&mut self, store: &Store) {
+        for p in &store.policies {
+            for s in &p.policy.statements {
+                for t in &s.action.patterns {
+                    match classify_action(t) {
+                        ActionPattern::Exact { service, action } => self.intern_action(service, action),
+                        ActionPattern::InService(service) => {
+                            self.intern_service(service);
+                        }
+                        ActionPattern::All | ActionPattern::Global => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// The interned actions pattern `t` matches, appended to `out` (the reference's glob on
+    /// their text; a literal service part only meets actions of that service).
+    fn matching_actions(&self, t: &Template, out: &mut Vec<ActionId>) {
+        let toks = t.tokens();
+        let names = &self.action_names;
+        let matches = |id: &ActionId| names.get(*id as usize).is_some_and(|name| glob_match(toks, name));
+        match classify_action(t) {
+            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action).map(|&(a, _)| a)),
+            ActionPattern::InService(service) => {
+                let ids = self.index.services.get(service).and_then(|&s| self.service_actions.get(s as usize));
+                out.extend(ids.into_iter().flatten().copied().filter(matches));
+            }
+            ActionPattern::Global | ActionPattern::All => {
+                out.extend((0..to_u32(names.len())).filter(matches));
+            }
+        }
+    }
+
+    /// Pass 2: compiles every statement.
+    fn compile_statements(&mut self, store: &Store) {
+        let mut matched = Vec::new();
+        for (p, named) in store.policies.iter().enumerate() {
+            self.first.push(to_u32(self.index.stmts.len()));
+            let weight_before = self.acts.len() + self.infos.len();
+            for (pos, s) in named.policy.statements.iter().enumerate() {
+                let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
+                let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
+                let actions = match (s.action.not, all, wild) {
+                    (false, true, _) => ActionSet::All,
+                    (false, false, false) => ActionSet::Listed,
+                    (false, false, true) => ActionSet::Wild,
+                    (true, false, _) => ActionSet::AllBut,
+                    (true, true, _) => ActionSet::Nothing,
+                };
+                matched.clear();
+                let mut info = StmtInfo::default();
+                if matches!(actions, ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut) {
+                    for t in &s.action.patterns {
+                        self.matching_actions(t, &mut matched);
+                        if actions == ActionSet::Wild {
+                            match classify_action(t) {
+                                ActionPattern::InService(service) => {
+                                    if let Some(&id) = self.index.services.get(service) {
+                                        if !info.wild_services.contains(&id) {
+                                            info.wild_services.push(id);
+                                        }
+                                    }
+                                }
+                                ActionPattern::Global => info.global = true,
+                                ActionPattern::Exact { .. } | ActionPattern::All => {}
+                            }
+                        }
+                    }
+                    matched.sort_unstable();
+                    matched.dedup();
+                }
+                let mut acts: Box<[ActionId]> = Box::default();
+                let start = to_u32(self.acts.len());
+                match actions {
+                    ActionSet::Listed => self.acts.extend_from_slice(&matched),
+                    ActionSet::Wild if info.global => {
+                        // Visited for every action: listed nowhere else.
+                        info.wild_services.clear();
+                        acts = matched.as_slice().into();
+                    }
+                    ActionSet::Wild => {
+                        // Literal actions outside its wildcard services.
+                        let mut outside: SmallVec<[ActionId; 4]> = SmallVec::new();
+                        for t in &s.action.patterns {
+                            if let ActionPattern::Exact { service, action } = classify_action(t) {
+                                let other =
+                                    self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
+                                if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
+                                    outside.push(a);
+                                }
+                            }
+                        }
+                        outside.sort_unstable();
+                        outside.dedup();
+                        self.acts.extend_from_slice(&outside);
+                        acts = matched.as_slice().into();
+                    }
+                    ActionSet::AllBut => acts = matched.as_slice().into(),
+                    ActionSet::All | ActionSet::Nothing => {}
+                }
+                info.acts = (start, to_u32(self.acts.len()));
+                let probe = match &s.resource {
+                    Some(block) if !block.not => {
+                        ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces.first() {
+                            Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                            _ => "",
+                        }))
+                    }
+                    _ => ResourceProbe::default(),
+                };
+                let resource = match &s.resource {
+                    None => CResource::Implicit,
+                    Some(block) => CResource::Block {
+                        not: block.not,
+                        patterns: block
+                            .patterns
+                            .iter()
+                            .enumerate()
+                            .map(|(at, t)| classify_resource(t, to_u32(at)))
+                            .collect(),
+                    },
+                };
+                self.index.stmts.push(CStatement {
+                    effect: s.effect,
+                    has_conditions: !s.conditions.is_empty(),
+                    actions,
+                    policy: PolicyId(to_u32(p)),
+                    pos: to_u32(pos),
+                    resource,
+                    probe,
+                    acts,
+                });
+                self.infos.push(info);
+            }
+            let extra: usize = self
+                .infos
+                .get(self.first.last().map_or(0, |&f| f as usize)..)
+                .map_or(0, |infos| infos.iter().map(|i| i.wild_services.len() + usize::from(i.global)).sum());
+            self.weights.push(self.acts.len() + self.infos.len() - weight_before + extra);
+        }
+        self.first.push(to_u32(self.index.stmts.len()));
+    }
+
+    /// The table of the policies `ids` (order and repetition do not matter), built once per
+    /// distinct set.
+    fn table(&mut self, ids: impl Iterator<Item = PolicyId>) -> TableId {
+        let mut list: SmallVec<[PolicyId; 16]> = ids.collect();
+        list.sort_unstable();
+        list.dedup();
+        if let Some(&t) = self.tables_by_list.get(list.as_slice()) {
+            return t;
+        }
+        let t = self.build_table(&list);
+        self.tables_by_list.insert(list.as_slice().into(), t);
+        t
+    }
+
+    /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
+    /// global, universal), so that a table merges a few sorted runs instead of sorting.
+    fn policy_entries(&mut self) {
+        let mut lists: [Vec<u64>; 4] = Default::default();
+        for w in self.first.windows(2) {
+            let (first, end) = match w {
+                [a, b] => (*a, *b),
+                _ => continue,
+            };
+            for list in &mut lists {
+                list.clear();
+            }
+            let [keyed, services, global, universal] = &mut lists;
+            for i in first..end {
+                let (Some(c), Some(info)) = (self.index.stmts.get(i as usize), self.infos.get(i as usize)) else {
+                    continue;
+                };
+                match c.actions {
+                    ActionSet::Listed | ActionSet::Wild => {
+                        let acts = self.acts.get(info.acts.0 as usize..info.acts.1 as usize).unwrap_or_default();
+                        keyed.extend(acts.iter().map(|&a| pair(a, c.effect, i)));
+                        services.extend(info.wild_services.iter().map(|&s| pair(s, c.effect, i)));
+                        if info.global {
+                            global.push(pair(0, c.effect, i));
+                        }
+                    }
+                    ActionSet::All | ActionSet::AllBut => universal.push(pair(0, c.effect, i)),
+                    ActionSet::Nothing => {}
+                }
+            }
+            let mut ranges = [(0u32, 0u32); 4];
+            for (list, range) in lists.iter_mut().zip(&mut ranges) {
+                list.sort_unstable();
+                let start = to_u32(self.entries.len());
+                self.entries.extend_from_slice(list);
+                *range = (start, to_u32(self.entries.len()));
+            }
+            self.policy_ranges.push(ranges);
+        }
+    }
+
+    fn build_table(&mut self, list: &[PolicyId]) -> TableId {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for (k, buf) in scratch.iter_mut().enumerate() {
+            buf.clear();
+            for id in list {
+                let Some(ranges) = self.policy_ranges.get(id.index()) else { continue };
+                let (start, end) = ranges.get(k).copied().unwrap_or_default();
+                buf.extend_from_slice(self.entries.get(start as usize..end as usize).unwrap_or_default());
+            }
+            // Sorted runs, one per policy: the stable sort merges them.
+            buf.sort();
+        }
+        let [keyed, services, global, universal] = &scratch;
+        let actions = self.keyed_runs(keyed);
+        let services = self.keyed_runs(services);
+        let global = self.run(global);
+        let universal = self.run(universal);
+        self.scratch = scratch;
+        let id = to_u32(self.index.tables.len());
+        self.index.tables.push(Table { actions, services, global, universal });
+        id
+    }
+
+    /// Appends sorted `pairs` (all with one key) to the candidates as one run.
+    fn run(&mut self, pairs: &[u64]) -> Span {
+        let start = to_u32(self.index.cands.len());
+        let mut mid = None;
+        for &p in pairs.iter() {
+            if p & (1 << 31) != 0 && mid.is_none() {
+                mid = Some(to_u32(self.index.cands.len()));
+            }
+            self.index.cands.push((p & 0x7fff_ffff) as u32);
+        }
+        let end = to_u32(self.index.cands.len());
+        Span { start, mid: mid.unwrap_or(end), end }
+    }
+
+    /// Appends sorted `pairs` as one run per key; returns the range of their [`Keyed`] entries.
+    fn keyed_runs(&mut self, pairs: &[u64]) -> (u32, u32) {
+        let first = to_u32(self.index.keyed.len());
+        let mut rest: &[u64] = pairs;
+        while let Some(&head) = rest.first() {
+            let key = (head >> 32) as u32;
+            let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
+            let (run, tail) = rest.split_at(n);
+            let start = to_u32(self.index.cands.len());
+            let mut mid = None;
+            for &p in run {
+                if p & (1 << 31) != 0 && mid.is_none() {
+                    mid = Some(to_u32(self.index.cands.len()));
+                }
+                self.index.cands.push((p & 0x7fff_ffff) as u32);
+            }
+            let end = to_u32(self.index.cands.len());
+            self.index.keyed.push(Keyed { key, span: Span { start, mid: mid.unwrap_or(end), end } });
+            rest = tail;
+        }
+        (first, to_u32(self.index.keyed.len()))
+    }
+
+    fn policy_table(&mut self, id: PolicyId) {
+        if self.index.policy_tables.get(id.index()).is_some_and(|&t| t == NO_TABLE) {
+            let t = self.table(std::iter::once(id));
+            if let Some(slot) = self.index.policy_tables.get_mut(id.index()) {
+                *slot = t;
+            }
         }
     }
 }
 
-/// Builds the index of `store`: every policy compiled once.
+/// Builds the index of `store`.
 pub(crate) fn compile(store: &Store) -> Index {
-    let mut index = Index::default();
-    index.sets.reserve(store.policies.len());
-    for p in &store.policies {
-        let set = index.compile_policy(&p.policy);
-        index.sets.push(set);
+    let mut c = Compiler::default();
+    c.intern(store);
+    c.index.stmts.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
+    c.compile_statements(store);
+    c.policy_entries();
+    c.index.policy_tables = vec![NO_TABLE; store.policies.len()];
+    // An upper bound of the candidate entries (tables shared by several principals count once
+    // each), so that the arena does not move while it grows; trimmed at the end.
+    let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
+        ids.map(|id| c.weights.get(id.index()).copied().unwrap_or(0)).sum()
+    };
+    let bound: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum::<usize>()
+        + store
+            .roles
+            .iter()
+            .map(|r| weight(&mut r.policy_ids()) + weight(&mut std::iter::once(r.trust)))
+            .sum::<usize>()
+        + c.weights.iter().sum::<usize>();
+    c.index.cands.reserve(bound);
+    c.index.user_tables = store.users.iter().map(|u| u.policy_ids(store)).map(|ids| c.table(ids)).collect();
+    c.index.role_tables = store.roles.iter().map(|r| c.table(r.policy_ids())).collect();
+    for id in store.users.iter().filter_map(|u| u.boundary) {
+        c.policy_table(id);
     }
+    for r in &store.roles {
+        c.policy_table(r.trust);
+        if let Some(b) = r.boundary {
+            c.policy_table(b);
+        }
+    }
+    for rp in &store.resource_policies {
+        c.policy_table(rp.policy);
+    }
+    if let Some(org) = &store.organization {
+        for p in org.scps.iter().chain(&org.rcps) {
+            c.policy_table(p.policy);
+        }
+    }
+    let mut index = c.index;
+    index.cands.shrink_to_fit();
+    index.keyed.shrink_to_fit();
+    index.tables.shrink_to_fit();
     for (i, rp) in store.resource_policies.iter().enumerate() {
         index.rp_by_arn.entry(rp.arn.as_str().into()).or_default().push(i);
     }
@@ -327,10 +796,59 @@ mod tests {
         assert!(matches!(pattern("*"), CPattern::Any));
         assert!(matches!(pattern("arn:aws:s3:::b/k"), CPattern::Exact(ref s) if &**s == "arn:aws:s3:::b/k"));
         assert!(matches!(pattern("arn:aws:s3:::b/*"), CPattern::Prefix(ref s) if &**s == "arn:aws:s3:::b/"));
-        assert!(matches!(pattern("arn:aws:s3:::*log*"), CPattern::Ast(0)));
-        assert!(matches!(pattern("arn:aws:s3:::b/?"), CPattern::Ast(0)));
-        assert!(matches!(pattern("arn:aws:s3:::b/${aws:username}/*"), CPattern::Ast(0)));
+        assert!(matches!(pattern("arn:aws:s3:::*log*"), CPattern::Glob(ref p) if p.len() == 4));
+        assert!(matches!(pattern("arn:aws:s3:::b/?"), CPattern::Glob(ref p) if p.len() == 2));
+        assert!(matches!(pattern("arn:aws:s3:::b/${aws:username}/*"), CPattern::Template(0)));
         // An escaped wildcard is literal text.
         assert!(matches!(pattern("arn:aws:s3:::b/${*}"), CPattern::Exact(ref s) if &**s == "arn:aws:s3:::b/*"));
+    }
+
+    #[test]
+    fn resource_probes_need_the_shared_literal_prefix() {
+        let probe = |patterns: &[&str]| {
+            let t: Vec<Template> = patterns.iter().map(|p| Template::parse(p, true, Vars::Allowed).unwrap()).collect();
+            ResourceProbe::of(t.iter().map(|t| match t.pieces.first() {
+                Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                _ => "",
+            }))
+        };
+        let p = probe(&["arn:aws:s3:::data-17/*", "arn:aws:s3:::data-1"]);
+        assert!(p.admits("arn:aws:s3:::data-17/x"));
+        assert!(p.admits("arn:aws:s3:::data-1"));
+        assert!(!p.admits("arn:aws:s3:::bench-reports/x"));
+        assert!(!p.admits("arn:aws:s3"));
+        assert!(probe(&["*", "arn:aws:s3:::x"]).admits("anything"));
+        assert!(probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:s3:::bob/x"));
+        assert!(!probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:sqs:::bob/x"));
+        assert!(probe(&["arn:aws:s3:::a${*}b"]).admits("arn:aws:s3:::a*b"));
+        // A shared prefix shorter than 8 bytes gives no probe.
+        assert!(probe(&["arn:*", "arn:aws:s3:::x"]).admits("arn:aws:sqs:x"));
+        // Multibyte text: bytes compare, wherever the 8-byte window starts.
+        let p = probe(&["arn:aws:s3:::ééé/*"]);
+        assert!(p.admits("arn:aws:s3:::ééé/k"));
+        assert!(!p.admits("arn:aws:s3:::éé/k"));
+    }
+
+    fn action(raw: &str) -> String {
+        let t = Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap();
+        match classify_action(&t) {
+            ActionPattern::All => "all".into(),
+            ActionPattern::Exact { service, action } => format!("exact {service} {action}"),
+            ActionPattern::InService(service) => format!("in {service}"),
+            ActionPattern::Global => "global".into(),
+        }
+    }
+
+    #[test]
+    fn action_patterns_are_classified() {
+        assert_eq!(action("*"), "all");
+        assert_eq!(action("**"), "all");
+        assert_eq!(action("*:*"), "global");
+        assert_eq!(action("s?:get*"), "global");
+        assert_eq!(action("s3*:get"), "global");
+        assert_eq!(action("S3:GetObject"), "exact s3 s3:getobject");
+        assert_eq!(action("s3:get*"), "in s3");
+        assert_eq!(action("s3:*"), "in s3");
+        assert_eq!(action("s3:a:b*"), "in s3");
     }
 }

@@ -372,7 +372,7 @@ fn mask128(prefix: u8) -> u128 {
 /// A request IP address: a bare address, or an address with a prefix (its address is used).
 pub(crate) fn parse_request_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
-    let addr = s.split_once('/').map_or(s, |(a, _)| a);
+    let addr = s.bytes().position(|b| b == b'/').and_then(|i| s.get(..i)).unwrap_or(s);
     addr.parse().ok()
 }
 
@@ -446,8 +446,10 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
     }
     let satisfies = |value: Val<'_>| -> bool {
         let mut any = false;
+        // An IP operator reads the request value once, not once per policy value.
+        let ip = if kind.family() == Family::Ip { parse_request_ip(value.text()) } else { None };
         for p in &resolved {
-            match base_match(kind, p, value) {
+            match base_match(kind, p, value, ip) {
                 None => return false,
                 Some(true) => any = true,
                 Some(false) => {}
@@ -469,8 +471,9 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
 }
 
 /// The positive comparison of one policy value with one request value; `None` when the request
-/// value cannot be read for the operator's family.
-fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>) -> Option<bool> {
+/// value cannot be read for the operator's family. `ip`: the request value read as an address
+/// (`parse_request_ip`), for the IP operators.
+fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<IpAddr>) -> Option<bool> {
     use OpKind::*;
     match (kind.family(), policy) {
         (Family::String, Resolved::Toks(toks)) => {
@@ -517,10 +520,7 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>) -> Option<boo
             let v = decode_base64(value.text())?;
             Some(&v == p)
         }
-        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => {
-            let ip = parse_request_ip(value.text())?;
-            Some(c.contains(ip))
-        }
+        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => Some(c.contains(ip?)),
         _ => Some(false),
     }
 }

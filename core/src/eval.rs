@@ -7,11 +7,11 @@
 //! A request without policy-variable substitution is decided without touching the heap.
 
 use crate::answer::Decision;
-use crate::ast::{Effect, Policy, Statement};
-use crate::compile::{ActionKey, CPattern, CResource, CStatement, Candidates, Index, StatementSet};
+use crate::ast::{Effect, Statement};
+use crate::compile::{ActionKey, CPattern, CResource, CStatement, Index, TableId};
 use crate::cond::Instant;
 use crate::context::{Lookup, Val, Values};
-use crate::glob::glob_match;
+use crate::glob::match_parts;
 use crate::id::PolicyId;
 use crate::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
 use crate::request::Request;
@@ -80,7 +80,17 @@ impl<'a> Evaluator<'_, 'a> {
         let key = index.action_key(action);
         let resource = req.resource.as_str();
         let trust_action = TRUST_ACTIONS.contains(&action);
-        let mut scratch = Candidates::new();
+
+        // Identity policies first: a Deny there decides (credential restrictions were checked).
+        let has_identity = caller.user.is_some() || caller.role.is_some();
+        let identity = has_identity.then(|| {
+            let user = caller.user_ix.and_then(|i| index.user_table(i));
+            let role = caller.role_ix.and_then(|i| index.role_table(i));
+            user.into_iter().chain(role).fold(Verdict::default(), |v, t| v.or(self.scan(t, &key)))
+        });
+        if identity.is_some_and(|v| v.deny) {
+            return Decision::ExplicitDeny;
+        }
 
         // Resource-side policies.
         let mut requires_grant = false;
@@ -104,19 +114,15 @@ impl<'a> Evaluator<'_, 'a> {
         // sub-action of one request shares with the request's action: the view computed it.
         let resource_account = self.view.owner;
 
-        // Identity, boundary, session.
-        let has_identity = caller.user.is_some() || caller.role.is_some();
-        let identity = has_identity.then(|| {
-            caller.identity_policy_ids(store).fold(Verdict::default(), |v, id| v.or(self.scan(id, &key, &mut scratch)))
-        });
-        let boundary = caller.boundary_id().map(|id| self.scan(id, &key, &mut scratch));
+        // Boundary, session.
+        let boundary = caller.boundary_id().map(|id| self.scan_policy(id, &key));
         let session = req.session_policy.as_ref().map(|p| self.scan_statements(&p.statements, action));
 
         // Resource side: Deny and the strongest Allow level, with the caller named.
         let mut resource_deny = false;
         let mut rbp: Option<Level> = None;
         for &id in &resource_policies {
-            let (deny, level) = self.scan_resource(id, &key, &mut scratch);
+            let (deny, level) = self.scan_resource(id, &key);
             resource_deny |= deny;
             rbp = rbp.max(level);
         }
@@ -142,13 +148,13 @@ impl<'a> Evaluator<'_, 'a> {
             }
             _ => None,
         };
-        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>, scratch: &mut Candidates| {
+        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>| {
             let mut deny = false;
             let mut every_level_allows = true;
             for level in levels.into_iter().flatten() {
                 let mut allows = level.is_empty();
                 for &id in level {
-                    let v = self.scan(id, &key, scratch);
+                    let v = self.scan_policy(id, &key);
                     deny |= v.deny;
                     allows |= v.allow;
                 }
@@ -156,8 +162,8 @@ impl<'a> Evaluator<'_, 'a> {
             }
             (deny, every_level_allows)
         };
-        let (scp_deny, scp_allows) = level_verdicts(scp_levels, &mut scratch);
-        let (rcp_deny, _) = level_verdicts(rcp_levels, &mut scratch);
+        let (scp_deny, scp_allows) = level_verdicts(scp_levels);
+        let (rcp_deny, _) = level_verdicts(rcp_levels);
 
         // Step 1: explicit deny anywhere.
         let v = |o: Option<Verdict>| o.unwrap_or_default();
@@ -189,32 +195,19 @@ impl<'a> Evaluator<'_, 'a> {
         allow_decision(&facts, &mut |_| {})
     }
 
-    /// The policy `id` and its compiled set.
-    fn policy(&self, id: PolicyId) -> Option<(&'a Policy, &'a StatementSet)> {
-        Some((&self.store.policy(id)?.policy, self.index.set(id)?))
+    /// Deny/Allow over the candidates of one table (no principal check): Deny statements first,
+    /// and each effect stops at the first statement that applies.
+    fn scan(&self, t: TableId, key: &ActionKey<'_>) -> Verdict {
+        let (store, index) = (self.store, self.index);
+        let q = index.query(t, key);
+        let deny = index.visit(store, &q, Effect::Deny, |c| self.applies(c));
+        let allow = index.visit(store, &q, Effect::Allow, |c| self.applies(c));
+        Verdict { deny, allow }
     }
 
-    /// Deny/Allow over the candidates of one compiled policy (no principal check).
-    fn scan(&self, id: PolicyId, key: &ActionKey<'_>, scratch: &mut Candidates) -> Verdict {
-        let Some((policy, set)) = self.policy(id) else { return Verdict::default() };
-        set.candidates(policy, key, scratch);
-        let mut out = Verdict::default();
-        for &pos in scratch.iter() {
-            let (Some(c), Some(s)) = (set.stmts.get(pos as usize), policy.statements.get(pos as usize)) else {
-                continue;
-            };
-            let wanted = match c.effect {
-                Effect::Deny => !out.deny,
-                Effect::Allow => !out.allow,
-            };
-            if wanted && self.applies(c, s) {
-                match c.effect {
-                    Effect::Deny => out.deny = true,
-                    Effect::Allow => out.allow = true,
-                }
-            }
-        }
-        out
+    /// [`Self::scan`] of a policy on its own (boundary, SCP, RCP).
+    fn scan_policy(&self, id: PolicyId, key: &ActionKey<'_>) -> Verdict {
+        self.index.policy_table(id).map(|t| self.scan(t, key)).unwrap_or_default()
     }
 
     /// Deny/Allow over statements that are not compiled (the request's own session policy).
@@ -233,26 +226,23 @@ impl<'a> Evaluator<'_, 'a> {
 
     /// A resource-side policy: whether a Deny applies to the caller, and the strongest level at
     /// which a matching Allow names it.
-    fn scan_resource(&self, id: PolicyId, key: &ActionKey<'_>, scratch: &mut Candidates) -> (bool, Option<Level>) {
-        let Some((policy, set)) = self.policy(id) else { return (false, None) };
-        set.candidates(policy, key, scratch);
-        let mut deny = false;
+    fn scan_resource(&self, id: PolicyId, key: &ActionKey<'_>) -> (bool, Option<Level>) {
+        let (store, index) = (self.store, self.index);
+        let Some(t) = index.policy_table(id) else { return (false, None) };
+        let q = index.query(t, key);
         let mut level = None;
-        for &pos in scratch.iter() {
-            let (Some(c), Some(s)) = (set.stmts.get(pos as usize), policy.statements.get(pos as usize)) else {
-                continue;
-            };
-            // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
-            // resource policies.
-            if let Some(outcome) = self.caller.named_by(s, true) {
-                if self.applies(c, s) {
-                    match outcome {
-                        Named::Deny => deny = true,
-                        Named::Allow(l) => level = level.max(Some(l)),
-                    }
+        // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
+        // resource policies.
+        let named = |c: &CStatement| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
+        let deny = index.visit(store, &q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
+        index.visit(store, &q, Effect::Allow, |c| {
+            if let Some(Named::Allow(l)) = named(c) {
+                if Some(l) > level && self.applies(c) {
+                    level = Some(l);
                 }
             }
-        }
+            level == Some(Level::Direct)
+        });
         (deny, level)
     }
 
@@ -276,8 +266,12 @@ impl<'a> Evaluator<'_, 'a> {
     }
 
     /// Resource and conditions of a compiled statement (its action already matched).
-    fn applies(&self, c: &CStatement, s: &Statement) -> bool {
+    fn applies(&self, c: &CStatement) -> bool {
         let resource = self.req.resource.as_str();
+        let ast = || self.index.statement(self.store, c);
+        if !c.probe.admits(resource) {
+            return false;
+        }
         if let CResource::Block { not, patterns } = &c.resource {
             let mut hit = false;
             for p in patterns.iter() {
@@ -285,12 +279,15 @@ impl<'a> Evaluator<'_, 'a> {
                     CPattern::Any => Some(true),
                     CPattern::Exact(lit) => Some(resource == &**lit),
                     CPattern::Prefix(lit) => Some(resource.starts_with(&**lit)),
-                    CPattern::Ast(i) => s
-                        .resource
-                        .as_ref()
+                    CPattern::Glob(parts) => Some(match_parts(parts, resource)),
+                    CPattern::Template(i) => ast()
+                        .and_then(|s| s.resource.as_ref())
                         .and_then(|r| r.patterns.get(*i as usize))
-                        .and_then(|t| t.resolve(|k| self.view.single_text(k)))
-                        .map(|toks| glob_match(&toks, resource)),
+                        .and_then(|t| {
+                            let mut parts = SmallVec::new();
+                            t.resolve_parts(|k| self.view.single_text(k), &mut parts)
+                                .then(|| match_parts(&parts, resource))
+                        }),
                 };
                 match m {
                     Some(m) => hit |= m,
@@ -303,7 +300,7 @@ impl<'a> Evaluator<'_, 'a> {
                 return false;
             }
         }
-        !c.has_conditions || conditions_hold(s, self.view)
+        !c.has_conditions || ast().is_some_and(|s| conditions_hold(s, self.view))
     }
 
     /// Resource and conditions of an AST statement (for policies that are not compiled).

@@ -220,6 +220,172 @@ pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
     toks.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
 }
 
+/// One element of a pattern for [`match_parts`]: a literal run, `*` or `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part<'a> {
+    Lit(&'a str),
+    Star,
+    One,
+}
+
+/// An owned [`Part`], for patterns compiled at load time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OwnedPart {
+    Lit(Box<str>),
+    Star,
+    One,
+}
+
+/// Something that reads as a [`Part`].
+pub(crate) trait AsPart {
+    fn part(&self) -> Part<'_>;
+}
+
+impl AsPart for Part<'_> {
+    fn part(&self) -> Part<'_> {
+        *self
+    }
+}
+
+impl AsPart for OwnedPart {
+    fn part(&self) -> Part<'_> {
+        match self {
+            OwnedPart::Lit(s) => Part::Lit(s),
+            OwnedPart::Star => Part::Star,
+            OwnedPart::One => Part::One,
+        }
+    }
+}
+
+/// The tokens as owned parts: literal runs merged.
+pub(crate) fn owned_parts(toks: &[Tok]) -> Vec<OwnedPart> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    for t in toks {
+        match t {
+            Tok::Lit(c) => text.push(*c),
+            Tok::Star | Tok::One => {
+                if !text.is_empty() {
+                    out.push(OwnedPart::Lit(std::mem::take(&mut text).into_boxed_str()));
+                }
+                out.push(if *t == Tok::Star { OwnedPart::Star } else { OwnedPart::One });
+            }
+        }
+    }
+    if !text.is_empty() {
+        out.push(OwnedPart::Lit(text.into_boxed_str()));
+    }
+    out
+}
+
+impl Template {
+    /// The template's parts with variables substituted through `lookup` (substituted text is
+    /// literal), into `out`; `false` when a variable has no value and no default (the entry then
+    /// matches nothing). Borrows everything: no allocation for up to 8 parts.
+    pub(crate) fn resolve_parts<'t>(
+        &'t self,
+        lookup: impl Fn(&str) -> Option<&'t str>,
+        out: &mut smallvec::SmallVec<[Part<'t>; 8]>,
+    ) -> bool {
+        out.clear();
+        for p in &self.pieces {
+            out.push(match p {
+                Piece::Text(t) => Part::Lit(t),
+                Piece::Star => Part::Star,
+                Piece::One => Part::One,
+                Piece::Var { key_lc, default } => match lookup(key_lc) {
+                    Some(v) => Part::Lit(v),
+                    None => match default {
+                        Some(d) => Part::Lit(d),
+                        None => return false,
+                    },
+                },
+            });
+        }
+        true
+    }
+}
+
+/// Anchored glob match of `parts` against `text`, with the meaning of [`glob_match`], segment by
+/// segment: the pattern is split at its `*`s; the first segment must match at the start, the last
+/// at the end, and each one between at its leftmost position after the previous one (segments
+/// have a fixed length in characters, so the leftmost match never loses a solution). Literal runs
+/// compare as byte strings, `?` takes one character. No allocation; no backtracking over the
+/// text beyond the search for each middle segment.
+pub(crate) fn match_parts<P: AsPart>(parts: &[P], text: &str) -> bool {
+    let is_star = |p: &P| p.part() == Part::Star;
+    let mut segs = parts.split(is_star);
+    let first = segs.next().unwrap_or_default();
+    let Some(pos) = seg_at(first, text, 0, text.len()) else { return false };
+    let Some(last) = segs.next_back() else {
+        // No `*`: the one segment must cover the text.
+        return pos == text.len();
+    };
+    let Some(tail) = seg_back(last, text, text.len(), pos) else { return false };
+    let mut pos = pos;
+    for mid in segs {
+        match leftmost(mid, text, pos, tail) {
+            Some(end) => pos = end,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Matches a segment (no `*`) at byte `at` within `text[..limit]`: its end.
+fn seg_at<P: AsPart>(seg: &[P], text: &str, mut at: usize, limit: usize) -> Option<usize> {
+    for p in seg {
+        let rest = text.get(at..limit)?;
+        match p.part() {
+            Part::Lit(s) => {
+                if !rest.starts_with(s) {
+                    return None;
+                }
+                at += s.len();
+            }
+            Part::One => at += rest.chars().next()?.len_utf8(),
+            Part::Star => return None,
+        }
+    }
+    Some(at)
+}
+
+/// Matches a segment (no `*`) ending at byte `end`, not before `floor`: its start.
+fn seg_back<P: AsPart>(seg: &[P], text: &str, mut end: usize, floor: usize) -> Option<usize> {
+    for p in seg.iter().rev() {
+        let rest = text.get(floor..end)?;
+        match p.part() {
+            Part::Lit(s) => {
+                if !rest.ends_with(s) {
+                    return None;
+                }
+                end -= s.len();
+            }
+            Part::One => end -= rest.chars().next_back()?.len_utf8(),
+            Part::Star => return None,
+        }
+    }
+    Some(end)
+}
+
+/// The end of the leftmost match of a segment (no `*`) in `text[from..limit]`.
+fn leftmost<P: AsPart>(seg: &[P], text: &str, mut from: usize, limit: usize) -> Option<usize> {
+    let Some(head) = seg.first() else { return Some(from) };
+    loop {
+        let window = text.get(from..limit)?;
+        let at = match head.part() {
+            // Candidates: the occurrences of the leading literal.
+            Part::Lit(s) => from + window.find(s)?,
+            _ => from,
+        };
+        if let Some(end) = seg_at(seg, text, at, limit) {
+            return Some(end);
+        }
+        // Next candidate: one character further.
+        from = at + text.get(at..limit)?.chars().next()?.len_utf8();
+    }
+}
+
 /// The characters of literal tokens (wildcards read as their characters).
 pub(crate) fn token_chars(toks: &[Tok]) -> impl Iterator<Item = char> + '_ {
     toks.iter().map(|t| match t {
@@ -295,6 +461,62 @@ mod tests {
         assert!(Template::parse("${aws:username", true, Vars::Allowed).is_err());
         assert!(Template::parse("${}", true, Vars::Allowed).is_err());
         assert!(Template::parse("${aws:TagKeys}", true, Vars::Allowed).is_err());
+    }
+
+    /// `match_parts` agrees with `glob_match` (the reference's matcher) on patterns and texts
+    /// drawn from a small alphabet, multibyte characters included.
+    #[test]
+    fn segment_matcher_equals_token_matcher() {
+        let alphabet = ['a', 'b', 'é', '/', '*', '?'];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200_000 {
+            let pattern: String = (0..next(7)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let text: String = (0..next(8)).map(|_| alphabet[next(4)]).collect();
+            let t = Template::parse(&pattern, true, Vars::Literal).unwrap();
+            let parts = owned_parts(t.tokens());
+            assert_eq!(match_parts(&parts, &text), glob_match(t.tokens(), &text), "{pattern:?} on {text:?}");
+        }
+    }
+
+    #[test]
+    fn segment_matcher_cases() {
+        let m = |pattern: &str, text: &str| {
+            let t = Template::parse(pattern, true, Vars::Literal).unwrap();
+            match_parts(&owned_parts(t.tokens()), text)
+        };
+        assert!(m("ab*ba", "abba"));
+        assert!(!m("ab*ba", "aba"));
+        assert!(m("a*b*c", "aXXbYYc"));
+        assert!(!m("a*b*c", "aXXbYY"));
+        assert!(m("*", ""));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+        assert!(m("?", "é"));
+        assert!(!m("??", "é"));
+        assert!(m("arn:aws:dynamodb:*:1:table/t", "arn:aws:dynamodb:us-east-1:1:table/t"));
+        assert!(!m("arn:aws:dynamodb:*:1:table/t", "arn:aws:dynamodb:us-east-1:1:table/u"));
+        assert!(m("*a?a*", "xxaba"));
+        assert!(!m("*a?a*", "xxab"));
+    }
+
+    #[test]
+    fn resolved_parts_match_like_resolved_tokens() {
+        let t = Template::parse("home/${aws:username}/*", true, Vars::Allowed).unwrap();
+        let mut parts = smallvec::SmallVec::new();
+        assert!(t.resolve_parts(|k| (k == "aws:username").then_some("a*"), &mut parts));
+        assert!(match_parts(&parts, "home/a*/x"));
+        assert!(!match_parts(&parts, "home/ab/x"));
+        assert!(!t.resolve_parts(|_| None, &mut parts));
+        let t = Template::parse("${aws:username, 'nobody'}", false, Vars::Allowed).unwrap();
+        let mut parts = smallvec::SmallVec::new();
+        assert!(t.resolve_parts(|_| None, &mut parts));
+        assert!(match_parts(&parts, "nobody"));
     }
 
     #[test]

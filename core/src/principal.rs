@@ -123,6 +123,10 @@ pub(crate) struct Caller<'a> {
     pub user: Option<&'a User>,
     /// The role whose policies apply (a session's or the role itself).
     pub role: Option<&'a Role>,
+    /// The position of `user` in `Store::users` (the compiled index keys its tables by it).
+    pub user_ix: Option<usize>,
+    /// The position of `role` in `Store::roles`.
+    pub role_ix: Option<usize>,
     username: Option<&'a str>,
     userid: Option<PrincipalValue<'a>>,
     principal_arn: Option<&'a str>,
@@ -142,6 +146,8 @@ impl<'a> Caller<'a> {
             service_linked: false,
             user: None,
             role: None,
+            user_ix: None,
+            role_ix: None,
             username: None,
             userid: None,
             principal_arn: None,
@@ -312,6 +318,7 @@ impl fmt::Display for Unknown<'_> {
 }
 
 /// Resolves the request's principal against the store.
+#[inline]
 pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
     let arn = match &req.principal {
         PrincipalRef::Anonymous => {
@@ -324,10 +331,7 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
         PrincipalRef::CanonicalUser(name) => return Ok(named(CallerKind::CanonicalUser, name)),
         PrincipalRef::Arn(arn) => arn.as_str(),
     };
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) =
-        (fields.next(), fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
-    else {
+    let Some(["arn", partition, service, _region, account, resource]) = crate::store::arn_fields(arn) else {
         return Err(Unknown::NotAnArn(arn));
     };
     let mut c = Caller::new(CallerKind::Root);
@@ -341,8 +345,10 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
             c.principal_type = Some("Account");
         }
         ("iam", r) if r.starts_with("user/") => {
-            let user = store.user_by_arn.get(arn).and_then(|&i| store.users.get(i)).ok_or(Unknown::User(arn))?;
+            let (ix, user) =
+                store.user_by_arn.get(arn).and_then(|&i| Some((i, store.users.get(i)?))).ok_or(Unknown::User(arn))?;
             c.kind = CallerKind::User;
+            c.user_ix = Some(ix);
             c.direct.push(&user.arn);
             if !user.id.is_empty() {
                 c.direct.push(&user.id);
@@ -355,9 +361,10 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
             c.principal_type = Some("User");
         }
         ("iam", r) if r.starts_with("role/") => {
-            let role = store.role_by_arn.get(arn).and_then(|&i| store.roles.get(i)).ok_or(Unknown::Role(arn))?;
+            let (ix, role) =
+                store.role_by_arn.get(arn).and_then(|&i| Some((i, store.roles.get(i)?))).ok_or(Unknown::Role(arn))?;
             c.kind = CallerKind::Role;
-            as_role(&mut c, role);
+            as_role(&mut c, ix, role);
             c.userid = Some(PrincipalValue::Str(&role.id));
         }
         ("sts", r) if r.starts_with("assumed-role/") => {
@@ -367,13 +374,13 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
                 return Err(Unknown::Session(arn));
             }
             let prefix_len = arn.len() - session.len() - 1;
-            let role = arn
+            let (ix, role) = arn
                 .get(..prefix_len)
                 .and_then(|prefix| store.role_by_session_prefix.get(prefix))
-                .and_then(|&i| store.roles.get(i))
+                .and_then(|&i| Some((i, store.roles.get(i)?)))
                 .ok_or(Unknown::Session(arn))?;
             c.kind = CallerKind::RoleSession;
-            as_role(&mut c, role);
+            as_role(&mut c, ix, role);
             c.direct.push(arn);
             c.userid = Some(PrincipalValue::Joined(&role.id, session));
         }
@@ -382,12 +389,13 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
             c.kind = CallerKind::FederatedUser;
             c.direct.push(arn);
             if let Some(user_arn) = &req.federating_user {
-                let user = store
+                let (ix, user) = store
                     .user_by_arn
                     .get(user_arn)
-                    .and_then(|&i| store.users.get(i))
-                    .filter(|u| u.account == account)
+                    .and_then(|&i| Some((i, store.users.get(i)?)))
+                    .filter(|(_, u)| u.account == account)
                     .ok_or(Unknown::FederatingUser(user_arn))?;
+                c.user_ix = Some(ix);
                 c.parent.push(&user.arn);
                 if !user.id.is_empty() {
                     c.parent.push(&user.id);
@@ -410,7 +418,8 @@ fn named(kind: CallerKind, name: &str) -> Caller<'_> {
     c
 }
 
-fn as_role<'a>(c: &mut Caller<'a>, role: &'a Role) {
+fn as_role<'a>(c: &mut Caller<'a>, ix: usize, role: &'a Role) {
+    c.role_ix = Some(ix);
     c.parent.push(&role.arn);
     if !role.id.is_empty() {
         c.parent.push(&role.id);

@@ -116,3 +116,31 @@ fn the_counter_counts() {
     });
     assert!(n >= 1);
 }
+
+/// Resource templates with policy variables resolve into borrowed parts: no allocation either
+/// (condition values with variables still build their tokens).
+#[test]
+fn resource_variables_do_not_allocate() {
+    let store = r#"{"AccountId": "111122223333", "UserDetailList": [
+      {"UserName": "alice", "UserId": "AIDAALICEALICEALICE", "Tags": [{"Key": "team", "Value": "blue"}],
+       "UserPolicyList": [{"PolicyName": "Home", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+         {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::team-${aws:PrincipalTag/team}-?/*"]},
+         {"Effect": "Deny", "Action": "s3:Delete*", "NotResource": "arn:aws:s3:::home/${aws:username}/*"}]}}]}]}"#;
+    let snapshot = Snapshot::new(Store::from_documents([("a.json", store)]).unwrap());
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    let cases = [
+        ("s3:GetObject", "arn:aws:s3:::home/alice/x", Decision::Allowed),
+        ("s3:GetObject", "arn:aws:s3:::home/bob/x", Decision::ImplicitDeny),
+        ("s3:PutObject", "arn:aws:s3:::team-blue-1/x", Decision::Allowed),
+        ("s3:DeleteObject", "arn:aws:s3:::team-blue-1/x", Decision::ExplicitDeny),
+        ("s3:DeleteObject", "arn:aws:s3:::home/alice/x", Decision::Allowed),
+    ];
+    for (action, resource, want) in cases {
+        let req = Request::new(alice, action, resource).unwrap();
+        let _ = snapshot.decide(&req);
+        let (got, allocations) = allocations_during(|| snapshot.decide(&req));
+        assert_eq!(got, want, "{action} {resource}");
+        assert_eq!(allocations, 0, "{action} on {resource} allocated {allocations} times");
+        assert_eq!(got, keycard::reference::authorize(snapshot.store(), &req).decision);
+    }
+}
