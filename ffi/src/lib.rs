@@ -121,9 +121,8 @@ unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
     }
     // SAFETY: not NULL, and the caller promises a NUL-terminated string valid for 'a.
     let c = unsafe { CStr::from_ptr(p) };
-    c.to_str().map_err(|e| {
-        Failure::new(KEYCARD_ERR_UTF8, format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to()))
-    })
+    c.to_str()
+        .map_err(|e| Failure::new(KEYCARD_ERR_UTF8, format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to())))
 }
 
 /// Reads the engine argument.
@@ -250,7 +249,8 @@ pub unsafe extern "C" fn keycard_authorize(
         |code| code,
         || {
             // SAFETY: forwarded from the caller's promise.
-            let (engine, request) = unsafe { (engine_ref(engine)?, request(principal, action, resource, context_json)?) };
+            let (engine, request) =
+                unsafe { (engine_ref(engine)?, request(principal, action, resource, context_json)?) };
             with_snapshot(engine, |s| match s.decide(&request) {
                 Decision::Allowed => KEYCARD_ALLOWED,
                 Decision::ImplicitDeny => KEYCARD_IMPLICIT_DENY,
