@@ -120,8 +120,14 @@ unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
         return Err(Failure::new(KEYCARD_ERR_NULL, format!("{name} is NULL")));
     }
     // SAFETY: not NULL, and the caller promises a NUL-terminated string valid for 'a.
-    let c = unsafe { CStr::from_ptr(p) };
-    c.to_str()
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    // Requests are almost always ASCII, which `is_ascii` checks faster than full UTF-8
+    // validation does; anything else is validated in full.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes)
         .map_err(|e| Failure::new(KEYCARD_ERR_UTF8, format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to())))
 }
 
