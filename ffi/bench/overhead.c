@@ -1,6 +1,6 @@
-/* keycard_authorize's cost per call, from C: the same cases (ffi/tests/cases.tsv), the same loop
- * and the same timing as ffi/examples/rust_api.rs does through the Rust API, so that the
- * difference is the C ABI's added cost. Run by ffi/bench.sh.
+/* keycard_authorize's cost per call from a plain C program: the same cases (ffi/tests/cases.tsv),
+ * the same loop and the same timing as ffi/examples/rust_api.rs, which compares the C ABI with the
+ * Rust API in one process. Run by ffi/bench.sh.
  *
  *   overhead CASES_TSV POLICIES_DIR [ROUNDS] [CALLS_PER_ROUND]
  *

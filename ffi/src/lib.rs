@@ -97,6 +97,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs an entry point's body: a failure or a panic sets the last error and returns `on_error`
 /// (or the failure's code, through `code`).
+#[inline(always)]
 fn guarded<T>(on_error: impl FnOnce(c_int) -> T, body: impl FnOnce() -> Result<T, Failure>) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
@@ -115,6 +116,7 @@ fn guarded<T>(on_error: impl FnOnce(c_int) -> T, body: impl FnOnce() -> Result<T
 ///
 /// # Safety
 /// `p` is `NULL` or points to a NUL-terminated string that stays valid for `'a`.
+#[inline(always)]
 unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
     if p.is_null() {
         return Err(Failure::new(KEYCARD_ERR_NULL, format!("{name} is NULL")));
