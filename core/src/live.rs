@@ -117,6 +117,9 @@ enum Trigger {
 }
 
 struct Shared {
+    /// Held while loading and publishing, so that a [`Live::reload_now`] and the reload thread
+    /// never publish out of order.
+    reloading: std::sync::Mutex<()>,
     current: ArcSwapOption<Loaded>,
     last_error: ArcSwapOption<LoadFailure>,
     observer: Observer,
@@ -126,6 +129,7 @@ struct Shared {
 /// thread and the watcher.
 pub struct Live {
     shared: Arc<Shared>,
+    source: Source,
     tx: Sender<Trigger>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -168,7 +172,12 @@ impl Live {
         watch: bool,
         observer: Observer,
     ) -> (Arc<Shared>, Sender<Trigger>, Receiver<Trigger>, Option<StoreWatch>) {
-        let shared = Arc::new(Shared { current: ArcSwapOption::empty(), last_error: ArcSwapOption::empty(), observer });
+        let shared = Arc::new(Shared {
+            reloading: std::sync::Mutex::new(()),
+            current: ArcSwapOption::empty(),
+            last_error: ArcSwapOption::empty(),
+            observer,
+        });
         let (tx, rx) = mpsc::channel();
         let store_watch = match source {
             Source::Path(p) if watch => {
@@ -190,8 +199,9 @@ impl Live {
         load_first: bool,
     ) -> std::io::Result<Live> {
         let thread_shared = Arc::clone(&shared);
+        let thread_source = source.clone();
         let thread = std::thread::Builder::new().name("keycard-reload".into()).spawn(move || {
-            let shared = thread_shared;
+            let (shared, source) = (thread_shared, thread_source);
             if load_first {
                 let _ = reload(&source, &shared);
             }
@@ -206,7 +216,7 @@ impl Live {
                 let _ = reload(&source, &shared);
             }
         })?;
-        Ok(Live { shared, tx, thread: Some(thread) })
+        Ok(Live { shared, source, tx, thread: Some(thread) })
     }
 
     /// The snapshot serving now, if one has loaded. Hold the guard for one request (or one
@@ -228,6 +238,16 @@ impl Live {
     /// Asks for a reload now (e.g. on `SIGHUP`), whatever the watcher saw; returns at once.
     pub fn reload(&self) {
         let _ = self.tx.send(Trigger::Force);
+    }
+
+    /// Reloads now, on the caller's thread, and returns once the new snapshot is published (the
+    /// observer has been told either way). A store that fails to load leaves the last good
+    /// snapshot serving, as any reload does.
+    ///
+    /// # Errors
+    /// The load error.
+    pub fn reload_now(&self) -> Result<(), LoadError> {
+        reload(&self.source, &self.shared)
     }
 }
 
@@ -259,6 +279,8 @@ fn debounce(first: Trigger, rx: &Receiver<Trigger>) -> Option<bool> {
 
 /// Loads and compiles the store, then publishes it, or records why it could not.
 fn reload(source: &Source, shared: &Shared) -> Result<(), LoadError> {
+    // A poisoned lock only means an observer panicked mid-reload: the state is still whole.
+    let _serial = shared.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
     // Loading never panics by design; should it, the last good snapshot must still serve.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {

@@ -172,6 +172,18 @@ impl Request {
         Ok(self)
     }
 
+    /// Sets the context from JSON text: an object of condition keys (parsed as
+    /// [`Request::from_json`] parses a request's `"context"`).
+    ///
+    /// # Errors
+    /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
+    pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
+        let value: Value = crate::json::reject_number_token(text)
+            .and_then(|()| serde_json::from_str(text))
+            .map_err(|e| RequestError::new("/context", format!("invalid JSON: {e}")))?;
+        self.with_context(&value)
+    }
+
     /// Asks for (or stops asking for) the explanation.
     pub fn set_explain(&mut self, explain: bool) {
         self.explain = explain;

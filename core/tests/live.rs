@@ -110,3 +110,30 @@ fn documents_in_memory_reload_on_request() {
     assert!(!Arc::ptr_eq(&first, &second), "a new snapshot was published");
     assert_eq!(first.snapshot.id(), second.snapshot.id(), "same documents, same id");
 }
+
+#[test]
+fn reload_now_publishes_before_it_returns_and_reports_a_broken_store() {
+    let dir = temp_dir("reload-now");
+    std::fs::write(dir.join("a.json"), account("Allow")).unwrap();
+    let (ok, failed, observer) = counting();
+    let live = Live::open(Source::Path(dir.clone()), false, observer).unwrap();
+    std::fs::write(dir.join("a.json"), account("Deny")).unwrap();
+    live.reload_now().unwrap();
+    assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "published before reload_now returns");
+    std::fs::write(dir.join("a.json"), "{ broken").unwrap();
+    let e = live.reload_now().unwrap_err();
+    assert!(e.to_string().contains("a.json"), "{e}");
+    assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "the last good snapshot serves");
+    assert_eq!((ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst)), (2, 1));
+    drop(live);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_context_from_json_text() {
+    let r = Request::new("arn:aws:iam::111122223333:user/bob", "s3:GetObject", "arn:aws:s3:::b/k").unwrap();
+    assert!(r.clone().with_context_json(r#"{"aws:SourceIp": "203.0.113.7"}"#).is_ok());
+    assert_eq!(r.clone().with_context_json("{ nope").unwrap_err().field(), "/context");
+    assert_eq!(r.clone().with_context_json("[1]").unwrap_err().field(), "/context");
+    assert_eq!(r.with_context_json(r#"{"aws:username": "x"}"#).unwrap_err().field(), "/context/aws:username");
+}
