@@ -339,14 +339,16 @@ static void test_threads(const char *scratch, long total) {
         workers[i] = (worker){e, total / THREADS + (i < total % THREADS), 0, 0, i};
         pthread_create(&threads[i], NULL, work, &workers[i]);
     }
+    /* At least one reload, even when the workers finish first (valgrind runs one thread at a
+     * time, so they may never overlap with the reloads under it). */
     long reloads = 0, reload_errors = 0;
-    while (atomic_load(&workers_done) < THREADS) {
+    do {
         if (reloads % 2 == 0) write_file(scratch, "zed.json", ZED);
         else remove_file(scratch, "zed.json");
         if (keycard_reload(e) != 0) reload_errors++;
         reloads++;
         sleep_ms(20);
-    }
+    } while (atomic_load(&workers_done) < THREADS);
     long decisions = 0, mismatches = 0, errors = 0;
     for (int i = 0; i < THREADS; i++) {
         pthread_join(threads[i], NULL);
@@ -361,7 +363,6 @@ static void test_threads(const char *scratch, long total) {
     CHECK(decisions == total, "decisions %ld of %ld", decisions, total);
     CHECK(mismatches == 0 && errors == 0, "%ld mismatches, %ld errors", mismatches, errors);
     CHECK(reload_errors == 0, "%ld reload errors", reload_errors);
-    CHECK(reloads >= 1, "the store was reloaded during the run");
     keycard_engine_free(e);
 }
 
