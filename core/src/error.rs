@@ -113,8 +113,7 @@ impl std::error::Error for LoadError {}
 
 /// A malformed request: names the field (as a JSON pointer into the request) and the problem.
 /// A malformed request is never answered `allowed`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
     field: String,
     message: String,
@@ -132,4 +131,26 @@ impl RequestError {
     pub fn message(&self) -> &str {
         &self.message
     }
+    /// The error as the sidecar, the CLI and the C ABI answer it: `{"error": "...", "field":
+    /// "/pointer"}`, without `field` when the problem is the body as a whole.
+    pub fn to_json(&self) -> serde_json::Value {
+        if self.field.is_empty() {
+            serde_json::json!({ "error": self.message })
+        } else {
+            serde_json::json!({ "error": self.to_string(), "field": self.field })
+        }
+    }
 }
+
+/// `field: message`, or just the message when the problem is the body as a whole.
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}

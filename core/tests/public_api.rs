@@ -171,3 +171,14 @@ fn the_principal_is_reported_in_contract_form() {
         .unwrap();
     assert_eq!(r.principal_json(), serde_json::json!({"Service": "ec2.amazonaws.com"}));
 }
+
+#[test]
+fn request_errors_answer_one_json_shape() {
+    let whole = Request::from_json("{not json").unwrap_err();
+    assert_eq!(whole.field(), "");
+    assert_eq!(whole.to_string(), whole.message(), "no dangling \": \" before a whole-body error");
+    assert_eq!(whole.to_json(), serde_json::json!({"error": whole.message()}));
+    let field = Request::from_json(r#"{"principal": "*", "action": "nope", "resource": "*"}"#).unwrap_err();
+    assert_eq!(field.to_string(), format!("/action: {}", field.message()));
+    assert_eq!(field.to_json(), serde_json::json!({"error": field.to_string(), "field": "/action"}));
+}

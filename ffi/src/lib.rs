@@ -298,11 +298,7 @@ pub unsafe extern "C" fn keycard_authorize_json(
                 Ok(request) => with_snapshot(engine, |s| s.authorize(&request).to_json())?,
                 Err(e) => {
                     set_last_error(&format!("malformed request: {e}"));
-                    if e.field().is_empty() {
-                        serde_json::json!({"error": e.message()})
-                    } else {
-                        serde_json::json!({"error": e.to_string(), "field": e.field()})
-                    }
+                    e.to_json()
                 }
             };
             owned_string(answer.to_string())

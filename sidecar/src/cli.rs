@@ -40,7 +40,9 @@ pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option
             std::io::stdin().read_to_string(&mut s).map(|_| s).map_err(|e| format!("cannot read stdin: {e}"))
         }
     };
-    let request = text.and_then(|t| Request::from_json(&t).map_err(|e| e.to_string()));
+    let request = text
+        .map_err(|e| (error_line(&e), e))
+        .and_then(|t| Request::from_json(&t).map_err(|e| (e.to_json().to_string(), e.to_string())));
     match request {
         Ok(mut request) => {
             if explain {
@@ -54,9 +56,9 @@ pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option
                 ExitCode::from(1)
             }
         }
-        Err(e) => {
-            println!("{}", error_line(&e));
-            eprintln!("keycard: {e}");
+        Err((line, message)) => {
+            println!("{line}");
+            eprintln!("keycard: {message}");
             ExitCode::from(2)
         }
     }
@@ -85,7 +87,7 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCod
                 }
                 answer_line(&snapshot.authorize(&request))
             }
-            Err(e) => error_line(&e.to_string()),
+            Err(e) => e.to_json().to_string(),
         };
         if writeln!(out, "{reply}").is_err() {
             return ExitCode::SUCCESS; // the reader went away (e.g. `| head`)

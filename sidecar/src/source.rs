@@ -21,7 +21,7 @@ pub(crate) fn source(path: Option<&Path>) -> Source {
 /// How `/v1/snapshot` and the logs name a source.
 pub(crate) fn describe(source: &Source) -> String {
     match source {
-        Source::Path(p) => p.display().to_string(),
         Source::Documents(_) => "embedded default store (policies/)".to_owned(),
+        path => path.describe(),
     }
 }

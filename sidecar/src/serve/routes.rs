@@ -60,19 +60,16 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
         "/readyz" => Endpoint::Readyz,
         "/v1/snapshot" => Endpoint::Snapshot,
         "/metrics" => Endpoint::Metrics,
-        _ => {
-            return (Endpoint::Other, error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path())))
-        }
+        _ => Endpoint::Other,
     };
-    let allowed = match endpoint {
-        Endpoint::Authorize | Endpoint::Batch => Method::POST,
-        _ => Method::GET,
+    let (allowed, allow_header) = match endpoint {
+        Endpoint::Authorize | Endpoint::Batch => (Method::POST, "POST"),
+        _ => (Method::GET, "GET, HEAD"),
     };
-    if req.method() != allowed && !(allowed == Method::GET && req.method() == Method::HEAD) {
+    let method_ok = req.method() == allowed || (allowed == Method::GET && req.method() == Method::HEAD);
+    if endpoint != Endpoint::Other && !method_ok {
         let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{} takes {allowed}", req.uri().path()));
-        reply
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(if allowed == Method::POST { "POST" } else { "GET, HEAD" }));
+        reply.headers_mut().insert(ALLOW, HeaderValue::from_static(allow_header));
         return (endpoint, reply);
     }
     let reply = match endpoint {
@@ -88,7 +85,7 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
-        Endpoint::Other => error(StatusCode::NOT_FOUND, "no such endpoint"),
+        Endpoint::Other => error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path())),
     };
     (endpoint, reply)
 }
@@ -198,7 +195,7 @@ fn batch(body: &[u8], state: &State) -> Reply {
                 }
                 Err(e) => {
                     state.metrics.request_error();
-                    serde_json::to_writer(&mut out, &error_json(e))
+                    serde_json::to_writer(&mut out, &e.to_json())
                 }
             };
             if written.is_err() {
@@ -251,16 +248,8 @@ fn snapshot(state: &State) -> Reply {
     json_reply(StatusCode::OK, &v)
 }
 
-fn error_json(e: &RequestError) -> Value {
-    if e.field().is_empty() {
-        json!({"error": e.message()})
-    } else {
-        json!({"error": e.to_string(), "field": e.field()})
-    }
-}
-
 fn request_error(e: &RequestError) -> Reply {
-    json_reply(StatusCode::BAD_REQUEST, &error_json(e))
+    json_reply(StatusCode::BAD_REQUEST, &e.to_json())
 }
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
