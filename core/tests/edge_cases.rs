@@ -10,14 +10,10 @@
 use keycard::{Decision, Request, Snapshot, Store};
 use serde_json::{json, Value};
 
-use Decision::{Allowed, ExplicitDeny, ImplicitDeny};
+mod common;
+use common::*;
 
-/// The account most tests live in.
-const A: &str = "111122223333";
-/// Another account (cross-account cases, outsiders).
-const B: &str = "444455556666";
-/// The organization's management account.
-const MGMT: &str = "999999999999";
+use Decision::{Allowed, ExplicitDeny, ImplicitDeny};
 
 // ---------------------------------------------------------------------------------------------
 // Deciding
@@ -71,36 +67,6 @@ impl World {
 // Requests
 // ---------------------------------------------------------------------------------------------
 
-fn req(principal: &str, action: &str, resource: &str) -> Value {
-    json!({"principal": principal, "action": action, "resource": resource})
-}
-
-fn req_ctx(principal: &str, action: &str, resource: &str, context: Value) -> Value {
-    json!({"principal": principal, "action": action, "resource": resource, "context": context})
-}
-
-/// Adds (or replaces) one top-level field of a request.
-fn with(mut request: Value, field: &str, value: Value) -> Value {
-    request[field] = value;
-    request
-}
-
-fn user_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:user/{name}")
-}
-
-fn role_arn(account: &str, path_and_name: &str) -> String {
-    format!("arn:aws:iam::{account}:role/{path_and_name}")
-}
-
-fn session_arn(account: &str, role: &str, session: &str) -> String {
-    format!("arn:aws:sts::{account}:assumed-role/{role}/{session}")
-}
-
-fn root_arn(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
-}
-
 fn policy_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:policy/{name}")
 }
@@ -108,51 +74,6 @@ fn policy_arn(account: &str, name: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Store documents
 // ---------------------------------------------------------------------------------------------
-
-/// A 2012-10-17 policy document.
-fn doc(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-/// A document with one `Allow` statement.
-fn allow(action: Value, resource: Value) -> Value {
-    doc(json!([{"Effect": "Allow", "Action": action, "Resource": resource}]))
-}
-
-/// A trust policy letting `principal` (an `AWS` principal value) call `sts:AssumeRole`.
-fn trust(principal: Value) -> Value {
-    doc(json!([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]))
-}
-
-/// A unique-looking IAM ID: `prefix` followed by 17 base-32 characters derived from `seed`.
-fn unique_id(prefix: &str, seed: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut id = prefix.to_string();
-    for _ in 0..17 {
-        id.push(char::from(ALPHABET[(h % 32) as usize]));
-        h = h.rotate_right(5) ^ 0x9e37_79b9_7f4a_7c15;
-    }
-    id
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Value {
-    Value::Array(pairs.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
-}
-
-fn inline(policies: &[Value]) -> Value {
-    Value::Array(
-        policies
-            .iter()
-            .enumerate()
-            .map(|(i, p)| json!({"PolicyName": format!("Inline{i}"), "PolicyDocument": p}))
-            .collect(),
-    )
-}
 
 /// One account's `get-account-authorization-details` document plus keycard's extensions.
 struct Acct {
@@ -290,10 +211,6 @@ impl Acct {
 /// Alice, an IAM user of account A with the given inline policies.
 fn alice_with(policies: &[Value]) -> World {
     Acct::new(A).user("alice", policies).world()
-}
-
-fn alice() -> String {
-    user_arn(A, "alice")
 }
 
 // ---------------------------------------------------------------------------------------------

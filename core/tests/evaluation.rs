@@ -12,16 +12,13 @@
 use keycard::{Answer, Decision, Request, Snapshot, StatementKind, Store};
 use serde_json::{json, Value};
 
+mod common;
+use common::*;
+
 use Decision::{Allowed, ExplicitDeny, ImplicitDeny};
 
-/// The account most tests live in.
-const A: &str = "111122223333";
-/// Another account (cross-account cases, organization members).
-const B: &str = "444455556666";
 /// An account outside every organization used here.
 const C: &str = "777788889999";
-/// The organization's management account.
-const MGMT: &str = "999999999999";
 /// The organization id.
 const ORG: &str = "o-abc123def4";
 
@@ -87,43 +84,13 @@ fn has_note(ex: &keycard::Explanation, text: &str) -> bool {
 // Requests
 // ---------------------------------------------------------------------------------------------
 
-fn req(principal: &str, action: &str, resource: &str) -> Value {
-    json!({"principal": principal, "action": action, "resource": resource})
-}
-
-fn req_ctx(principal: &str, action: &str, resource: &str, context: Value) -> Value {
-    json!({"principal": principal, "action": action, "resource": resource, "context": context})
-}
-
 /// A request whose principal is a JSON object (`{"Service": ...}`, `{"Federated": ...}`).
 fn req_obj(principal: Value, action: &str, resource: &str) -> Value {
     json!({"principal": principal, "action": action, "resource": resource})
 }
 
-/// Adds (or replaces) one top-level field of a request.
-fn with(mut request: Value, field: &str, value: Value) -> Value {
-    request[field] = value;
-    request
-}
-
-fn user_arn(account: &str, path_and_name: &str) -> String {
-    format!("arn:aws:iam::{account}:user/{path_and_name}")
-}
-
-fn role_arn(account: &str, path_and_name: &str) -> String {
-    format!("arn:aws:iam::{account}:role/{path_and_name}")
-}
-
-fn session_arn(account: &str, role: &str, session: &str) -> String {
-    format!("arn:aws:sts::{account}:assumed-role/{role}/{session}")
-}
-
 fn federated_arn(account: &str, name: &str) -> String {
     format!("arn:aws:sts::{account}:federated-user/{name}")
-}
-
-fn root_arn(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
 }
 
 fn s3(path: &str) -> String {
@@ -138,16 +105,6 @@ fn queue(account: &str, name: &str) -> String {
 // Store documents
 // ---------------------------------------------------------------------------------------------
 
-/// A 2012-10-17 policy document.
-fn doc(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-/// A document with one `Allow` statement.
-fn allow(action: Value, resource: Value) -> Value {
-    doc(json!([{"Effect": "Allow", "Action": action, "Resource": resource}]))
-}
-
 /// A document with one `Allow` statement under a condition.
 fn allow_if(action: Value, resource: Value, condition: Value) -> Value {
     doc(json!([{"Effect": "Allow", "Action": action, "Resource": resource, "Condition": condition}]))
@@ -157,30 +114,9 @@ fn allow_all() -> Value {
     allow(json!("*"), json!("*"))
 }
 
-/// A trust policy letting `principal` (an `AWS` principal value) call `sts:AssumeRole`.
-fn trust(principal: Value) -> Value {
-    doc(json!([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]))
-}
-
 /// A resource policy with one `Allow` statement for `principal` (a `Principal` value).
 fn grant(principal: Value, action: Value, resource: Value) -> Value {
     doc(json!([{"Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource}]))
-}
-
-/// A unique-looking IAM ID: `prefix` followed by 17 base-32 characters derived from `seed`.
-fn unique_id(prefix: &str, seed: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut id = prefix.to_string();
-    for _ in 0..17 {
-        id.push(char::from(ALPHABET[(h % 32) as usize]));
-        h = h.rotate_right(5) ^ 0x9e37_79b9_7f4a_7c15;
-    }
-    id
 }
 
 /// The `UserId` the builder gives user `name` of `account`.
@@ -191,20 +127,6 @@ fn user_id(account: &str, name: &str) -> String {
 /// The `RoleId` the builder gives role `name` of `account`.
 fn role_id(account: &str, name: &str) -> String {
     unique_id("AROA", &format!("{account}:{name}"))
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Value {
-    Value::Array(pairs.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
-}
-
-fn inline(policies: &[Value]) -> Value {
-    Value::Array(
-        policies
-            .iter()
-            .enumerate()
-            .map(|(i, p)| json!({"PolicyName": format!("Inline{i}"), "PolicyDocument": p}))
-            .collect(),
-    )
 }
 
 /// One account's `get-account-authorization-details` document plus keycard's extensions.
@@ -329,10 +251,6 @@ fn rcp_full_aws_access(target: &str) -> Value {
         target,
         doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}])),
     )
-}
-
-fn alice() -> String {
-    user_arn(A, "alice")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-const KEYCARD: &str = env!("CARGO_BIN_EXE_keycard");
+mod common;
+
+use common::{temp_dir, KEYCARD};
 
 fn policies() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
@@ -23,13 +25,6 @@ fn run(args: &[&str], stdin: &str) -> Output {
     // keycard may exit before reading stdin (a broken store): ignore a broken pipe.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keycard-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 const STORE: &str = r#"{"AccountId": "111122223333", "UserDetailList": [{"UserName": "alice", "Path": "/",

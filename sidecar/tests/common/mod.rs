@@ -1,4 +1,4 @@
-//! Test harness for `keycard serve`: starts the real binary on an ephemeral loopback port, and
+//! Test harness for the `keycard` binary (its temp dirs), and for `keycard serve`: starts the real binary on an ephemeral loopback port, and
 //! talks to it with a minimal HTTP/1.1 keep-alive client over `std::net::TcpStream`, so the tests
 //! exercise exactly what a client on the wire sees.
 
@@ -14,7 +14,7 @@ pub const KEYCARD: &str = env!("CARGO_BIN_EXE_keycard");
 
 /// A fresh, empty directory under the system temp dir, unique to this test process and `name`.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keycard-serve-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("keycard-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
