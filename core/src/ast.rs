@@ -141,6 +141,18 @@ pub(crate) enum Family {
     Null,
 }
 
+/// The names of IAM's 27 condition operators (without `IfExists` or a `ForAllValues:` /
+/// `ForAnyValue:` qualifier), in the order of the IAM User Guide.
+pub const CONDITION_OPERATORS: [&str; 27] = {
+    let mut names = [""; 27];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = OpKind::ALL[i].1;
+        i += 1;
+    }
+    names
+};
+
 impl OpKind {
     /// Every operator with its IAM name.
     pub(crate) const ALL: [(OpKind, &'static str); 27] = [

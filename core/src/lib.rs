@@ -51,6 +51,7 @@ mod store;
 pub mod sts;
 
 pub use answer::{Answer, Decision, Explanation, Matched, StatementKind};
+pub use ast::CONDITION_OPERATORS;
 pub use error::{LoadError, PolicyError, Problem, RequestError, Severity};
 pub use request::{batch_from_json, Request};
 pub use snapshot::Snapshot;

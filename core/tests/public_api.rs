@@ -182,3 +182,28 @@ fn request_errors_answer_one_json_shape() {
     assert_eq!(field.to_string(), format!("/action: {}", field.message()));
     assert_eq!(field.to_json(), serde_json::json!({"error": field.to_string(), "field": "/action"}));
 }
+
+#[test]
+fn every_listed_condition_operator_is_accepted_by_the_parser() {
+    let mut seen = std::collections::HashSet::new();
+    for op in keycard::CONDITION_OPERATORS {
+        assert!(seen.insert(op), "{op} listed twice");
+        let value = match op {
+            "Bool" | "Null" => "true",
+            "IpAddress" | "NotIpAddress" => "10.0.0.0/8",
+            "BinaryEquals" => "QmluYXJ5",
+            op if op.starts_with("Numeric") => "1",
+            op if op.starts_with("Date") => "2026-01-01T00:00:00Z",
+            op if op.starts_with("Arn") => "arn:aws:s3:::b",
+            _ => "v",
+        };
+        let store = format!(
+            r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "Path": "/",
+              "UserPolicyList": [{{"PolicyName": "P", "PolicyDocument": {{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                  "Condition": {{"{op}": {{"aws:SourceArn": "{value}"}}}}}}]}}}}]}}]}}"#
+        );
+        Store::from_documents([("a.json", store.as_str())]).unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+    assert_eq!(seen.len(), 27);
+}
