@@ -29,6 +29,12 @@ const HTTP_BUCKETS_NS: [u64; 12] = [
     1_000_000_000,
 ];
 
+/// A duration in nanoseconds and the first bucket whose bound holds it (`None`: `+Inf`).
+fn bucket_of(bounds_ns: &[u64], d: Duration) -> (u64, Option<usize>) {
+    let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    (ns, bounds_ns.iter().position(|&b| ns <= b))
+}
+
 /// A fixed-bucket histogram of durations.
 struct Histogram<const N: usize> {
     bounds_ns: [u64; N],
@@ -49,9 +55,9 @@ impl<const N: usize> Histogram<N> {
     }
 
     fn observe(&self, d: Duration) {
-        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let (ns, bucket) = bucket_of(&self.bounds_ns, d);
         self.sum_ns.fetch_add(ns, Relaxed);
-        match self.bounds_ns.iter().position(|&b| ns <= b) {
+        match bucket {
             Some(i) => self.counts[i].fetch_add(1, Relaxed),
             None => self.overflow.fetch_add(1, Relaxed),
         };
@@ -104,9 +110,9 @@ impl Tally {
     /// One decision and how long the evaluator took.
     pub(crate) fn decision(&mut self, decision: Decision, took: Duration) {
         self.decisions[decision_slot(decision)] += 1;
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        let (ns, bucket) = bucket_of(&DECISION_BUCKETS_NS, took);
         self.sum_ns = self.sum_ns.saturating_add(ns);
-        match DECISION_BUCKETS_NS.iter().position(|&b| ns <= b) {
+        match bucket {
             Some(i) => self.counts[i] += 1,
             None => self.overflow += 1,
         }
