@@ -33,7 +33,7 @@ const DOCUMENT_KEYS: [&str; 13] = [
 ];
 
 /// Contract keys whose features are not implemented yet: accepted with a warning.
-const NOT_YET_USED: [&str; 4] = ["Credentials", "MfaDevices", "OpenIdConnectProviders", "Routes"];
+const NOT_YET_USED: [&str; 3] = ["Credentials", "MfaDevices", "OpenIdConnectProviders"];
 
 /// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
 /// an inline policy.
@@ -141,6 +141,8 @@ pub struct Store {
     /// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME` → role: a session ARN minus its session name
     /// (assumed-role ARNs carry the role's name but not its path).
     pub(crate) role_by_session_prefix: HashMap<String, usize>,
+    /// The gateway's `Routes` (contract §8), in store order.
+    pub(crate) gateway: crate::gateway::Gateway,
 }
 
 /// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
@@ -324,6 +326,7 @@ struct Builder {
     user_by_arn: HashMap<String, usize>,
     role_by_arn: HashMap<String, usize>,
     role_by_session_prefix: HashMap<String, usize>,
+    routes: Vec<crate::gateway::Route>,
     pending: Vec<Pending>,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
@@ -355,6 +358,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         user_by_arn: b.user_by_arn,
         role_by_arn: b.role_by_arn,
         role_by_session_prefix: b.role_by_session_prefix,
+        gateway: crate::gateway::gateway(b.routes),
     })
 }
 
@@ -452,6 +456,7 @@ impl Builder {
         if let Some(org) = doc.get("Organization") {
             self.organization(file, org);
         }
+        crate::gateway::parse_routes(file, doc, &mut self.problems, &mut self.routes);
     }
 
     /// The items of an optional top-level array.
