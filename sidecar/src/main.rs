@@ -48,6 +48,14 @@ enum Command {
         /// Log format on stderr: text or json.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         log_format: String,
+        /// A proxy whose X-Forwarded-For, X-Forwarded-Proto and principal header the gateway
+        /// believes (CIDR or address; repeatable). Default: loopback (127.0.0.0/8, ::1/128).
+        #[arg(long, value_name = "CIDR")]
+        trusted_proxy: Vec<String>,
+        /// Gateway: take the caller's principal ARN from header NAME, set by an authenticating
+        /// proxy in front; honoured only from a trusted proxy.
+        #[arg(long, value_name = "NAME")]
+        trust_principal_header: Option<String>,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
@@ -76,17 +84,26 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
-        Command::Serve { policies, listen, decision_log, decision_log_buffer, client_timeout, log_format } => {
-            serve::run(serve::Options {
-                policies,
-                listen,
-                decision_log,
-                decision_log_buffer,
-                log_json: log_format == "json",
-                client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
-                    .unwrap_or(std::time::Duration::from_secs(10)),
-            })
-        }
+        Command::Serve {
+            policies,
+            listen,
+            decision_log,
+            decision_log_buffer,
+            client_timeout,
+            log_format,
+            trusted_proxy,
+            trust_principal_header,
+        } => serve::run(serve::Options {
+            policies,
+            listen,
+            decision_log,
+            decision_log_buffer,
+            log_json: log_format == "json",
+            client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
+                .unwrap_or(std::time::Duration::from_secs(10)),
+            trusted_proxies: trusted_proxy,
+            trust_principal_header,
+        }),
         Command::Authorize { policies, explain, jsonl, file } => {
             if jsonl {
                 cli::authorize_jsonl(policies.as_deref(), explain)

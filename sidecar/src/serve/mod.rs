@@ -3,17 +3,20 @@
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
 //! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
 //! the C ABI shares it); [`metrics`] counts; [`decision_log`] writes one line per decision off
-//! the request path. This file binds the
+//! the request path; [`gate`] answers proxies (nginx `auth_request`, Envoy `ext_authz`). This
+//! file binds the
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
 mod clock;
 mod decision_log;
+mod gate;
 mod metrics;
 mod routes;
 mod state;
 
 use decision_log::DecisionLog;
+use gate::Peer;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -41,6 +44,10 @@ pub(crate) struct Options {
     pub(crate) log_json: bool,
     /// How long a client may take to send a request's headers, and then its body (slowloris).
     pub(crate) client_timeout: Duration,
+    /// `--trusted-proxy`: CIDR blocks whose `X-Forwarded-*` and principal header are believed.
+    pub(crate) trusted_proxies: Vec<String>,
+    /// `--trust-principal-header`: the header an authenticating proxy sets to the caller's ARN.
+    pub(crate) trust_principal_header: Option<String>,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -103,6 +110,7 @@ async fn serve(options: Options) -> Result<(), String> {
         None => crate::source::source(None),
     };
     let described = crate::source::describe(&source);
+    let gate = gate::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
     let metrics = Arc::new(Metrics::new());
     let log = match &options.decision_log {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
@@ -112,7 +120,7 @@ async fn serve(options: Options) -> Result<(), String> {
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
     let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone()))
         .map_err(|e| format!("cannot start the reloader: {e}"))?;
-    let state = Arc::new(State { live, source: described, metrics, log, client_timeout: options.client_timeout });
+    let state = Arc::new(State { live, source: described, metrics, log, client_timeout: options.client_timeout, gate });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -126,11 +134,11 @@ async fn serve(options: Options) -> Result<(), String> {
     loop {
         tokio::select! {
             accepted = accept(&listener) => match accepted {
-                Ok(Accepted::Tcp(stream)) => {
+                Ok(Accepted::Tcp(stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, &state, &graceful);
+                    spawn_connection(stream, Peer::Ip(peer.ip()), &state, &graceful);
                 }
-                Ok(Accepted::Unix(stream)) => spawn_connection(stream, &state, &graceful),
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, &state, &graceful),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -191,24 +199,25 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
 }
 
 enum Accepted {
-    Tcp(tokio::net::TcpStream),
+    /// A TCP connection and its peer's address (the gateway's `aws:SourceIp` and proxy trust).
+    Tcp(tokio::net::TcpStream, std::net::SocketAddr),
     Unix(tokio::net::UnixStream),
 }
 
 async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
     match listener {
-        Listener::Tcp(l) => l.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+        Listener::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
         Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
     }
 }
 
-fn spawn_connection<S>(stream: S, state: &Arc<State>, graceful: &GracefulShutdown)
+fn spawn_connection<S>(stream: S, peer: Peer, state: &Arc<State>, graceful: &GracefulShutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = Arc::clone(state);
     let timeout = state.client_timeout;
-    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state), peer));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)

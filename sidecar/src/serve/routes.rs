@@ -6,6 +6,7 @@
 //! snapshot, held for the whole request (or batch).
 
 use super::clock::rfc3339;
+use super::gate::{self, Peer};
 use super::metrics::{Endpoint, Tally};
 use super::state::State;
 use bytes::Bytes;
@@ -44,16 +45,20 @@ impl Refusal {
     }
 }
 
-/// Answers one HTTP request.
-pub(crate) async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Reply, Infallible> {
+/// Answers one HTTP request from `peer`.
+pub(crate) async fn handle(req: Request<Incoming>, state: Arc<State>, peer: Peer) -> Result<Reply, Infallible> {
     let started = Instant::now();
-    let (endpoint, reply) = route(req, &state).await;
+    let (endpoint, reply) = route(req, &state, peer).await;
     state.metrics.http(endpoint, reply.status().as_u16(), started.elapsed());
     Ok(reply)
 }
 
-async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
+async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, Reply) {
     let endpoint = match req.uri().path() {
+        "/v1/gate" => Endpoint::Gate,
+        p if p == gate::ENVOY_PREFIX || p.strip_prefix(gate::ENVOY_PREFIX).is_some_and(|r| r.starts_with('/')) => {
+            Endpoint::Envoy
+        }
         "/v1/authorize" => Endpoint::Authorize,
         "/v1/authorize/batch" => Endpoint::Batch,
         "/healthz" => Endpoint::Healthz,
@@ -66,6 +71,11 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
         Endpoint::Authorize | Endpoint::Batch => (Method::POST, "POST"),
         _ => (Method::GET, "GET, HEAD"),
     };
+    if matches!(endpoint, Endpoint::Gate | Endpoint::Envoy) {
+        // Any method: nginx asks with GET (the original method is a header), Envoy with the
+        // original method. The body is never read.
+        return (endpoint, gate::answer(&req, endpoint, peer, state));
+    }
     let method_ok = req.method() == allowed || (allowed == Method::GET && req.method() == Method::HEAD);
     if endpoint != Endpoint::Other && !method_ok {
         let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{} takes {allowed}", req.uri().path()));
@@ -85,7 +95,9 @@ async fn route(req: Request<Incoming>, state: &State) -> (Endpoint, Reply) {
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
-        Endpoint::Other => error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path())),
+        Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
+            error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
+        }
     };
     (endpoint, reply)
 }

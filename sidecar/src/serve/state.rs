@@ -1,6 +1,6 @@
 //! What every request handler shares: the live store (its current snapshot is swapped
 //! atomically, so a request sees exactly one snapshot, old or new, never a mix), the metrics,
-//! the decision log and the client timeout.
+//! the decision log, the client timeout and the gateway's options.
 
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
@@ -18,6 +18,8 @@ pub(crate) struct State {
     pub(crate) log: Option<DecisionLog>,
     /// How long a client may take to send a request body (`--client-timeout`).
     pub(crate) client_timeout: Duration,
+    /// The gateway's trusted proxies and principal header.
+    pub(crate) gate: super::gate::Config,
 }
 
 impl State {
