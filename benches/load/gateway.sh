@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Load test of the gateway (issue 7): wrk through nginx on loopback, side by side in one run:
 #   (i)   nginx proxying to a tiny upstream, no auth_request (the baseline);
-#   (ii)  the same with auth_request to `keycard serve`, which decides every request;
+#   (i')  auth_request to a null authorizer (nginx answering 200 itself): nginx's own cost;
+#   (ii)  nginx with auth_request to `keycard serve`, which decides every request;
 #   (iii) (ii) while the store's routes file is rewritten every second (zero failures expected).
 # The cost of authorization is the throughput ratio (ii)/(i). Installs nginx and wrk (Debian) if
 # missing, builds the release binary, prints a Markdown summary (also $OUT/summary.md).
-# Bounded: about 40 s with the defaults.
+# Bounded: about 50 s with the defaults.
 #
 #   benches/load/gateway.sh
 #   DURATION=30 CONNECTIONS=100 NGINX_WORKERS=2 benches/load/gateway.sh
@@ -60,6 +61,8 @@ wrk -t1 -c8 -d2s -H "x-user: $ALICE" "http://127.0.0.1:$PORT$PATH_ASKED" >/dev/n
 
 echo "(i) nginx, no auth_request: $THREADS threads, $CONNECTIONS connections, ${DURATION}s" >&2
 run_wrk plain "$PLAIN_PORT"
+echo "(i') nginx + auth_request to a null authorizer (nginx itself)" >&2
+run_wrk null "$NULL_PORT"
 echo "(ii) nginx + auth_request to keycard" >&2
 DECISIONS_BEFORE=$(curl -s "http://127.0.0.1:$KEYCARD_PORT/metrics" | awk '$1 == "keycard_gate_answers_total{decision=\"allowed\"}" {print $2}')
 run_wrk gate "$PORT"
@@ -107,6 +110,7 @@ def parse(name):
     return rps, lat, total, int(non2xx.group(1)) if non2xx else 0, errors.group(1).strip() if errors else "none"
 
 runs = [("plain", "(i) nginx → upstream, no auth_request"),
+        ("null", "(i') nginx + auth_request → null authorizer (nginx) → upstream"),
         ("gate", "(ii) nginx + auth_request → keycard → upstream"),
         ("swap", "(iii) as (ii), routes.json rewritten every second")]
 parsed = {name: parse(name) for name, _ in runs}
@@ -116,9 +120,11 @@ for name, what in runs:
     rps, lat, total, bad, errors = parsed[name]
     rows.append(f"| {what} | {rps:,.0f} | {lat.get('50', '?')} | {lat.get('99', '?')} | {total:,} | {bad} | {errors} |")
 ratio = parsed["gate"][0] / parsed["plain"][0]
+null_ratio = parsed["null"][0] / parsed["plain"][0]
 decided = int(float(d1)) - int(float(d0))
 rows.append("")
 rows.append(f"auth_request keeps {ratio:.0%} of plain proxying throughput (costs {1 - ratio:.0%}); "
+            f"auth_request to a null authorizer alone keeps {null_ratio:.0%} (costs {1 - null_ratio:.0%}); "
             f"keycard decided {decided:,} of the {parsed['gate'][2]:,} requests of run (ii) (allowed). "
             f"Run (iii): {int(float(r1)) - int(float(r0))} reloads published, {int(float(failures))} reload failures. "
             f"wrk {threads} threads, {conns} connections, {duration} s per run; nginx {workers} worker(s).")

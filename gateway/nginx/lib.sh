@@ -19,10 +19,6 @@ ensure_nginx() {
     || { echo "$NGINX has no auth_request module" >&2; return 1; }
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_keycard BIN STORE [ARGS...]: sets KEYCARD_PORT.
 start_keycard() {
   local bin=$1 store=$2
@@ -39,17 +35,22 @@ start_keycard() {
   KEYCARD_PORT="${addr##*:}"
 }
 
-# start_nginx WORKERS: renders the config, starts nginx, sets PORT (with auth_request),
-# PLAIN_PORT (without) and APP_PORT (the upstream).
+# start_nginx WORKERS: renders the config, starts nginx, sets PORT (with auth_request to keycard),
+# PLAIN_PORT (without auth_request), NULL_PORT (auth_request to a null authorizer in nginx) and
+# APP_PORT (the upstream).
 start_nginx() {
   local workers=${1:-1}
-  PORT=$(free_port); PLAIN_PORT=$(free_port); APP_PORT=$(free_port)
-  while [ "$PLAIN_PORT" = "$PORT" ]; do PLAIN_PORT=$(free_port); done
-  while [ "$APP_PORT" = "$PORT" ] || [ "$APP_PORT" = "$PLAIN_PORT" ]; do APP_PORT=$(free_port); done
+  local ports
+  ports="$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+  read -r PORT PLAIN_PORT APP_PORT NULL_PORT <<< "$ports"
   mkdir -p "$WORK/tmp"
   sed -e "s|@WORK@|$WORK|g" -e "s|@USER@|$(id -un)|g" -e "s|@GROUP@|$(id -gn)|g" -e "s|@WORKERS@|$workers|g" \
       -e "s|@KEYCARD_PORT@|$KEYCARD_PORT|g" -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@PORT@|$PORT|g" \
-      -e "s|@PLAIN_PORT@|$PLAIN_PORT|g" "$NGINX_DIR/nginx.conf.in" > "$WORK/nginx.conf"
+      -e "s|@PLAIN_PORT@|$PLAIN_PORT|g" -e "s|@NULL_PORT@|$NULL_PORT|g" "$NGINX_DIR/nginx.conf.in" > "$WORK/nginx.conf"
   "$NGINX" -p "$WORK" -e "$WORK/error.log" -c "$WORK/nginx.conf" -t -q \
     || { cat "$WORK/error.log" >&2; return 1; }
   "$NGINX" -p "$WORK" -e "$WORK/error.log" -c "$WORK/nginx.conf" &
