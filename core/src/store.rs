@@ -7,6 +7,7 @@
 //! [`Store::load`] returns a [`LoadError`] listing every problem with its file and JSON pointer.
 
 use crate::ast::{Policy, PolicyKind};
+use crate::auth::{Directory, DirectoryBuilder};
 use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::json::{pointer_token, Json};
@@ -33,7 +34,7 @@ const DOCUMENT_KEYS: [&str; 13] = [
 ];
 
 /// Contract keys whose features are not implemented yet: accepted with a warning.
-const NOT_YET_USED: [&str; 4] = ["Credentials", "MfaDevices", "OpenIdConnectProviders", "Routes"];
+const NOT_YET_USED: [&str; 1] = ["Routes"];
 
 /// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
 /// an inline policy.
@@ -141,6 +142,10 @@ pub struct Store {
     /// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME` → role: a session ARN minus its session name
     /// (assumed-role ARNs carry the role's name but not its path).
     pub(crate) role_by_session_prefix: HashMap<String, usize>,
+    /// Managed policies by ARN (session policies name them in `PolicyArns`).
+    pub(crate) managed_by_arn: HashMap<String, PolicyId>,
+    /// Access keys, MFA devices and OIDC providers.
+    pub(crate) auth: Directory,
 }
 
 /// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
@@ -325,6 +330,7 @@ struct Builder {
     role_by_arn: HashMap<String, usize>,
     role_by_session_prefix: HashMap<String, usize>,
     pending: Vec<Pending>,
+    auth: DirectoryBuilder,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
 }
@@ -338,6 +344,13 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         }
     }
     b.resolve();
+    let auth = std::mem::take(&mut b.auth);
+    let (auth, problems) = auth.finish(
+        &b.user_by_arn,
+        |i| b.users.get(i).map(|u| (u.arn.clone(), u.account.clone())),
+        &b.role_by_arn,
+    );
+    b.problems.extend(problems);
     b.size_warnings();
     if b.problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(LoadError::new(b.problems));
@@ -355,6 +368,8 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         user_by_arn: b.user_by_arn,
         role_by_arn: b.role_by_arn,
         role_by_session_prefix: b.role_by_session_prefix,
+        managed_by_arn: b.managed_by_arn,
+        auth,
     })
 }
 
@@ -452,6 +467,7 @@ impl Builder {
         if let Some(org) = doc.get("Organization") {
             self.organization(file, org);
         }
+        self.auth.document(file, doc, doc_account.as_deref());
     }
 
     /// The items of an optional top-level array.

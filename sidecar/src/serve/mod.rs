@@ -7,7 +7,6 @@
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
-mod clock;
 mod decision_log;
 mod metrics;
 mod routes;
@@ -173,7 +172,7 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
                 took_ms = took.as_millis() as u64,
                 "snapshot loaded"
             );
-            metrics.reloaded(clock::unix_seconds(loaded.loaded_at));
+            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
         }
         Event::Failed { error, failure } => {
             match error {

@@ -5,7 +5,7 @@
 //! a request before the first snapshot has loaded is 503. A decision is only ever made from one
 //! snapshot, held for the whole request (or batch).
 
-use super::clock::rfc3339;
+use keycard::clock::rfc3339;
 use super::metrics::{Endpoint, Tally};
 use super::state::State;
 use bytes::Bytes;
