@@ -48,6 +48,10 @@ enum Command {
         /// Log format on stderr: text or json.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         log_format: String,
+        /// Keys that seal STS session tokens, one secret (32+ characters) per line: the first
+        /// seals, all open. Without it, a random key lives as long as the process.
+        #[arg(long, value_name = "FILE")]
+        sts_key_file: Option<PathBuf>,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
@@ -76,7 +80,7 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
-        Command::Serve { policies, listen, decision_log, decision_log_buffer, client_timeout, log_format } => {
+        Command::Serve { policies, listen, decision_log, decision_log_buffer, client_timeout, log_format, sts_key_file } => {
             serve::run(serve::Options {
                 policies,
                 listen,
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
                 log_json: log_format == "json",
                 client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
                     .unwrap_or(std::time::Duration::from_secs(10)),
+                sts_key_file,
             })
         }
         Command::Authorize { policies, explain, jsonl, file } => {

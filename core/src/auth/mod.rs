@@ -168,10 +168,12 @@ pub fn authenticate(
         if session.access_key_id != sig.access_key_id {
             return Err(invalid_key());
         }
-        request.verify(&sig, &session.secret, now)?;
+        // The token is authentic (sealed by us), so its expiry can be told before the signature
+        // is checked: a request replayed after expiry is `ExpiredToken`, as clients expect.
         if now >= session.expires {
             return Err(AuthError::new(AuthCode::ExpiredToken, "The security token included in the request is expired"));
         }
+        request.verify(&sig, &session.secret, now)?;
         return Ok((Identity::Session(Box::new(session)), sig));
     }
     let key: &AccessKey = store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(invalid_key)?;

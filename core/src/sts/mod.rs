@@ -45,6 +45,12 @@ impl StsError {
         StsError { code, message: message.into() }
     }
 
+    /// An error with AWS code `code` (`MissingAction`, `InvalidAction`, ...), for the protocol
+    /// layer's own refusals.
+    pub fn from_parts(code: &'static str, message: impl Into<String>) -> StsError {
+        StsError::new(code, message)
+    }
+
     pub(crate) fn validation(message: impl Into<String>) -> StsError {
         StsError::new("ValidationError", message)
     }
@@ -64,6 +70,7 @@ impl StsError {
         match self.code {
             "AccessDenied" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "MissingAuthenticationToken" | "IDPRejectedClaim" => 403,
             "InternalFailure" => 500,
+            "ServiceUnavailable" => 503,
             _ => 400,
         }
     }

@@ -128,17 +128,19 @@ pub(crate) enum Endpoint {
     Readyz,
     Snapshot,
     Metrics,
+    Sts,
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 7] = [
+    const ALL: [Endpoint; 8] = [
         Endpoint::Authorize,
         Endpoint::Batch,
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Snapshot,
         Endpoint::Metrics,
+        Endpoint::Sts,
         Endpoint::Other,
     ];
 
@@ -150,6 +152,7 @@ impl Endpoint {
             Endpoint::Readyz => "/readyz",
             Endpoint::Snapshot => "/v1/snapshot",
             Endpoint::Metrics => "/metrics",
+            Endpoint::Sts => "/ (sts)",
             Endpoint::Other => "other",
         }
     }

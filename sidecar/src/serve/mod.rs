@@ -11,6 +11,7 @@ mod decision_log;
 mod metrics;
 mod routes;
 mod state;
+mod sts;
 
 use decision_log::DecisionLog;
 use hyper::server::conn::http1;
@@ -20,6 +21,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use keycard::live::{Event, Live, Source};
 use metrics::Metrics;
 use state::State;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub(crate) struct Options {
     pub(crate) log_json: bool,
     /// How long a client may take to send a request's headers, and then its body (slowloris).
     pub(crate) client_timeout: Duration,
+    /// `--sts-key-file`: the keys that seal session tokens (else a random per-process key).
+    pub(crate) sts_key_file: Option<PathBuf>,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -107,11 +111,23 @@ async fn serve(options: Options) -> Result<(), String> {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
         None => None,
     };
+    let keys = match &options.sts_key_file {
+        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| format!("--sts-key-file {e}"))?,
+        None => keycard::auth::SealKeys::random().map_err(|e| format!("cannot make an STS key: {e}"))?,
+    };
     let (listener, shown) = bind(&options.listen).await?;
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
     let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone()))
         .map_err(|e| format!("cannot start the reloader: {e}"))?;
-    let state = Arc::new(State { live, source: described, metrics, log, client_timeout: options.client_timeout });
+    let state = Arc::new(State {
+        live,
+        source: described,
+        metrics,
+        log,
+        client_timeout: options.client_timeout,
+        sts: keycard::sts::Sts::new(keys),
+        clock_offset_secs: test_clock_offset(),
+    });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -125,11 +141,11 @@ async fn serve(options: Options) -> Result<(), String> {
     loop {
         tokio::select! {
             accepted = accept(&listener) => match accepted {
-                Ok(Accepted::Tcp(stream)) => {
+                Ok(Accepted::Tcp(stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, &state, &graceful);
+                    spawn_connection(stream, Some(peer), &state, &graceful);
                 }
-                Ok(Accepted::Unix(stream)) => spawn_connection(stream, &state, &graceful),
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, None, &state, &graceful),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -157,6 +173,14 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     tracing::info!("keycard serve stopped");
     Ok(())
+}
+
+/// `KEYCARD_TEST_CLOCK_OFFSET_SECS`, honoured by debug builds only (tests of expired sessions).
+fn test_clock_offset() -> i64 {
+    if !cfg!(debug_assertions) {
+        return 0;
+    }
+    std::env::var("KEYCARD_TEST_CLOCK_OFFSET_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 /// Counts and logs what the reload thread does.
@@ -190,24 +214,24 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
 }
 
 enum Accepted {
-    Tcp(tokio::net::TcpStream),
+    Tcp(tokio::net::TcpStream, SocketAddr),
     Unix(tokio::net::UnixStream),
 }
 
 async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
     match listener {
-        Listener::Tcp(l) => l.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+        Listener::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
         Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
     }
 }
 
-fn spawn_connection<S>(stream: S, state: &Arc<State>, graceful: &GracefulShutdown)
+fn spawn_connection<S>(stream: S, peer: Option<SocketAddr>, state: &Arc<State>, graceful: &GracefulShutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = Arc::clone(state);
     let timeout = state.client_timeout;
-    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state), peer));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
