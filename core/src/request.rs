@@ -8,10 +8,10 @@ use crate::ast::{Policy, PolicyKind};
 use crate::auth::session::SessionFacts;
 use crate::auth::{AuthCode, AuthError, Identity, SealKeys, Session, SessionKind, SignedRequest};
 use crate::context::{Context, Scalar};
-use crate::store::Store;
 use crate::error::RequestError;
 use crate::json::Json;
 use crate::parse::parse_policy;
+use crate::store::Store;
 use serde_json::Value;
 
 const FIELDS: [&str; 10] = [
@@ -247,8 +247,11 @@ impl Request {
                 .and_then(|&i| store.users.get(i))
                 .map_or(&[], |u| u.tags.as_slice()),
         };
-        let mut tags: Vec<(String, String)> =
-            base_tags.iter().filter(|(k, _)| !session.tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k))).cloned().collect();
+        let mut tags: Vec<(String, String)> = base_tags
+            .iter()
+            .filter(|(k, _)| !session.tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)))
+            .cloned()
+            .collect();
         tags.extend(session.tags.iter().cloned());
         self.session = Some(Box::new(SessionFacts {
             tags,
@@ -441,7 +444,12 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
         (None, None) => String::new(),
     };
     let mut headers = Vec::new();
-    let bad_header = |name: &str| RequestError::new(format!("{P}/headers/{}", crate::json::pointer_token(name)), "expected a string or an array of strings");
+    let bad_header = |name: &str| {
+        RequestError::new(
+            format!("{P}/headers/{}", crate::json::pointer_token(name)),
+            "expected a string or an array of strings",
+        )
+    };
     match map.get("headers") {
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
@@ -463,7 +471,10 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
                 match item.as_array().map(Vec::as_slice) {
                     Some([Value::String(n), Value::String(v)]) => headers.push((n.clone(), v.clone())),
                     _ => {
-                        return Err(RequestError::new(format!("{P}/headers/{i}"), "expected a [name, value] pair of strings"))
+                        return Err(RequestError::new(
+                            format!("{P}/headers/{i}"),
+                            "expected a [name, value] pair of strings",
+                        ))
                     }
                 }
             }

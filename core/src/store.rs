@@ -345,11 +345,8 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
     }
     b.resolve();
     let auth = std::mem::take(&mut b.auth);
-    let (auth, problems) = auth.finish(
-        &b.user_by_arn,
-        |i| b.users.get(i).map(|u| (u.arn.clone(), u.account.clone())),
-        &b.role_by_arn,
-    );
+    let (auth, problems) =
+        auth.finish(&b.user_by_arn, |i| b.users.get(i).map(|u| (u.arn.clone(), u.account.clone())), &b.role_by_arn);
     b.problems.extend(problems);
     b.size_warnings();
     if b.problems.iter().any(|p| p.severity == Severity::Error) {

@@ -80,18 +80,24 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
-        Command::Serve { policies, listen, decision_log, decision_log_buffer, client_timeout, log_format, sts_key_file } => {
-            serve::run(serve::Options {
-                policies,
-                listen,
-                decision_log,
-                decision_log_buffer,
-                log_json: log_format == "json",
-                client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
-                    .unwrap_or(std::time::Duration::from_secs(10)),
-                sts_key_file,
-            })
-        }
+        Command::Serve {
+            policies,
+            listen,
+            decision_log,
+            decision_log_buffer,
+            client_timeout,
+            log_format,
+            sts_key_file,
+        } => serve::run(serve::Options {
+            policies,
+            listen,
+            decision_log,
+            decision_log_buffer,
+            log_json: log_format == "json",
+            client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
+                .unwrap_or(std::time::Duration::from_secs(10)),
+            sts_key_file,
+        }),
         Command::Authorize { policies, explain, jsonl, file } => {
             if jsonl {
                 cli::authorize_jsonl(policies.as_deref(), explain)

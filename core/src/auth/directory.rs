@@ -92,7 +92,11 @@ fn entries<'d>(doc: &'d Json, key: &str, file: &str, problems: &mut Vec<Problem>
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(items)) => items.iter().enumerate().map(|(i, e)| (format!("/{key}/{i}"), e)).collect(),
         Some(other) => {
-            problems.push(Problem::error(file, format!("/{key}"), format!("expected an array, found {}", other.type_name())));
+            problems.push(Problem::error(
+                file,
+                format!("/{key}"),
+                format!("expected an array, found {}", other.type_name()),
+            ));
             Vec::new()
         }
     }
@@ -255,7 +259,11 @@ impl DirectoryBuilder {
             None | Some(Json::Null) => None,
             Some(Json::String(s)) if s.starts_with("arn:") && s.contains(":role/") => Some(s.clone()),
             Some(other) => {
-                self.err(file, format!("{pointer}/GatewayRoleArn"), format!("expected a role ARN, found {}", describe(other)));
+                self.err(
+                    file,
+                    format!("{pointer}/GatewayRoleArn"),
+                    format!("expected a role ARN, found {}", describe(other)),
+                );
                 None
             }
         };

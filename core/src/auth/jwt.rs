@@ -16,9 +16,16 @@ use serde_json::Value;
 /// One verification key of a JSON Web Key Set.
 #[derive(Debug, Clone)]
 pub(crate) enum Jwk {
-    Rsa { kid: Option<String>, n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        kid: Option<String>,
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     /// P-256, as the uncompressed point `04 || x || y`.
-    P256 { kid: Option<String>, point: Vec<u8> },
+    P256 {
+        kid: Option<String>,
+        point: Vec<u8>,
+    },
 }
 
 impl Jwk {
@@ -130,7 +137,13 @@ pub(crate) fn issuer(token: &str) -> Result<String, AuthError> {
 }
 
 /// Verifies `token` with `keys` for an issuer `issuer` and one of `audiences`, at `now`.
-pub(crate) fn verify(token: &str, keys: &Jwks, issuer: &str, audiences: &[String], now: u64) -> Result<Claims, AuthError> {
+pub(crate) fn verify(
+    token: &str,
+    keys: &Jwks,
+    issuer: &str,
+    audiences: &[String],
+    now: u64,
+) -> Result<Claims, AuthError> {
     let (header, claims, sig, signed) = parts(token)?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     let kid = header.get("kid").and_then(Value::as_str);

@@ -161,7 +161,8 @@ pub fn authenticate(
     now: u64,
 ) -> Result<(Identity, Signature), AuthError> {
     let sig = request.signature()?;
-    let invalid_key = || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
+    let invalid_key =
+        || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
     if sig.access_key_id.starts_with("ASIA") || sig.security_token.is_some() {
         let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else { return Err(invalid_key()) };
         let session = keys.open(token)?;
@@ -171,13 +172,21 @@ pub fn authenticate(
         // The token is authentic (sealed by us), so its expiry can be told before the signature
         // is checked: a request replayed after expiry is `ExpiredToken`, as clients expect.
         if now >= session.expires {
-            return Err(AuthError::new(AuthCode::ExpiredToken, "The security token included in the request is expired"));
+            return Err(AuthError::new(
+                AuthCode::ExpiredToken,
+                "The security token included in the request is expired",
+            ));
         }
         request.verify(&sig, &session.secret, now)?;
         return Ok((Identity::Session(Box::new(session)), sig));
     }
     let key: &AccessKey = store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(invalid_key)?;
     request.verify(&sig, &key.secret, now)?;
-    let user_id = store.user_by_arn.get(&key.user_arn).and_then(|&i| store.users.get(i)).map(|u| u.id.clone()).unwrap_or_default();
+    let user_id = store
+        .user_by_arn
+        .get(&key.user_arn)
+        .and_then(|&i| store.users.get(i))
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
     Ok((Identity::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }, sig))
 }

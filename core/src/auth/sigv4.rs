@@ -103,17 +103,16 @@ impl SignedRequest {
         if self.query.split('&').any(|p| p.starts_with("X-Amz-Algorithm=")) {
             return self.query_signature();
         }
-        Err(AuthError::new(
-            AuthCode::MissingAuthenticationToken,
-            "Request is missing Authentication Token",
-        ))
+        Err(AuthError::new(AuthCode::MissingAuthenticationToken, "Request is missing Authentication Token"))
     }
 
     fn header_signature(&self, auth: &str) -> Result<Signature, AuthError> {
         let auth = auth.trim();
         let Some(rest) = auth.strip_prefix(ALGORITHM).filter(|r| r.starts_with(' ')) else {
             let alg = auth.split(' ').next().unwrap_or_default();
-            return Err(incomplete(format!("Unsupported authorization algorithm {alg:?}: keycard verifies {ALGORITHM}")));
+            return Err(incomplete(format!(
+                "Unsupported authorization algorithm {alg:?}: keycard verifies {ALGORITHM}"
+            )));
         };
         let (mut credential, mut signed, mut signature) = (None, None, None);
         for part in rest.split(',') {
@@ -126,13 +125,17 @@ impl SignedRequest {
                 signature = Some(v);
             }
         }
-        let missing = [("Credential", credential.is_none()), ("SignedHeaders", signed.is_none()), ("Signature", signature.is_none())];
+        let missing = [
+            ("Credential", credential.is_none()),
+            ("SignedHeaders", signed.is_none()),
+            ("Signature", signature.is_none()),
+        ];
         if let Some((name, _)) = missing.iter().find(|(_, m)| *m) {
             return Err(incomplete(format!("Authorization header requires '{name}' parameter")));
         }
-        let amz_date = self
-            .header("x-amz-date")
-            .ok_or_else(|| incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header"))?;
+        let amz_date = self.header("x-amz-date").ok_or_else(|| {
+            incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header")
+        })?;
         self.claims(
             credential.unwrap_or_default(),
             signed.unwrap_or_default(),
@@ -187,17 +190,21 @@ impl SignedRequest {
             )));
         };
         if key.is_empty() || terminator != "aws4_request" || region.is_empty() || service.is_empty() {
-            return Err(incomplete(format!("Credential should be scoped with a valid terminator: 'aws4_request', found {credential:?}")));
+            return Err(incomplete(format!(
+                "Credential should be scoped with a valid terminator: 'aws4_request', found {credential:?}"
+            )));
         }
-        let date = crate::clock::parse_amz_date(amz_date)
-            .ok_or_else(|| incomplete(format!("X-Amz-Date must be in the ISO8601 basic format (20150830T123600Z), found {amz_date:?}")))?;
+        let date = crate::clock::parse_amz_date(amz_date).ok_or_else(|| {
+            incomplete(format!("X-Amz-Date must be in the ISO8601 basic format (20150830T123600Z), found {amz_date:?}"))
+        })?;
         if !amz_date.starts_with(day) || day.len() != 8 {
             return Err(AuthError::new(
                 AuthCode::SignatureDoesNotMatch,
                 format!("Credential should be scoped to a valid date: {day} is not the date of X-Amz-Date {amz_date}"),
             ));
         }
-        let signed_headers: Vec<String> = signed.split(';').filter(|h| !h.is_empty()).map(str::to_ascii_lowercase).collect();
+        let signed_headers: Vec<String> =
+            signed.split(';').filter(|h| !h.is_empty()).map(str::to_ascii_lowercase).collect();
         if signed_headers.is_empty() {
             return Err(incomplete("SignedHeaders is empty"));
         }

@@ -162,7 +162,8 @@ impl SealKeys {
     /// `InvalidClientTokenId` for a token that is not one of ours, altered, or sealed by a key
     /// no longer held.
     pub(crate) fn open(&self, token: &str) -> Result<Session, AuthError> {
-        let invalid = || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
+        let invalid =
+            || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
         let raw = STANDARD.decode(token.trim()).map_err(|_| invalid())?;
         if raw.len() < 5 + NONCE_LEN + 16 || raw.first() != Some(&VERSION) {
             return Err(invalid());

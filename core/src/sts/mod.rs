@@ -68,7 +68,11 @@ impl StsError {
     /// The HTTP status AWS answers the code with.
     pub fn http_status(&self) -> u16 {
         match self.code {
-            "AccessDenied" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "MissingAuthenticationToken" | "IDPRejectedClaim" => 403,
+            "AccessDenied"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "MissingAuthenticationToken"
+            | "IDPRejectedClaim" => 403,
             "InternalFailure" => 500,
             "ServiceUnavailable" => 503,
             _ => 400,

@@ -9,6 +9,7 @@
 
 use super::{session_duration, StsError, StsOperation};
 use crate::answer::Decision;
+use crate::ast::PolicyKind;
 use crate::auth::totp::{matching_step, UsedCodes};
 use crate::auth::{jwt, Identity, SealKeys, Session, SessionKind};
 use crate::context::Scalar;
@@ -17,7 +18,6 @@ use crate::parse::parse_policy;
 use crate::request::{PrincipalRef, Request};
 use crate::snapshot::Snapshot;
 use crate::store::{Role, Store};
-use crate::ast::PolicyKind;
 
 /// Most session tags per session.
 const MAX_TAGS: usize = 50;
@@ -44,9 +44,9 @@ impl Params {
     }
 
     fn required(&self, name: &str) -> Result<&str, StsError> {
-        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-            StsError::new("MissingParameter", format!("The request must contain the parameter {name}"))
-        })
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| StsError::new("MissingParameter", format!("The request must contain the parameter {name}")))
     }
 
     /// `Prefix.member.N[.suffix]` values in N order (AWS's list encoding).
@@ -71,7 +71,9 @@ impl Params {
         match self.get("DurationSeconds") {
             None => Ok(None),
             Some(d) => d.parse().map(Some).map_err(|_| {
-                StsError::validation(format!("Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"))
+                StsError::validation(format!(
+                    "Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+                ))
             }),
         }
     }
@@ -146,7 +148,10 @@ fn is_session_name(s: &str) -> bool {
 }
 
 fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
-    StsError::new("AccessDenied", format!("User: {caller} is not authorized to perform: {action} on resource: {resource}"))
+    StsError::new(
+        "AccessDenied",
+        format!("User: {caller} is not authorized to perform: {action} on resource: {resource}"),
+    )
 }
 
 fn mfa_failed() -> StsError {
@@ -170,12 +175,19 @@ impl Sts {
         let account = identity.account().to_owned();
         let user_id = match identity {
             Identity::User { user_id, access_key_id, .. } => {
-                if user_id.is_empty() { access_key_id.clone() } else { user_id.clone() }
+                if user_id.is_empty() {
+                    access_key_id.clone()
+                } else {
+                    user_id.clone()
+                }
             }
             Identity::Session(s) => match s.kind {
                 SessionKind::Role => {
                     let session_name = arn.rsplit('/').next().unwrap_or_default();
-                    format!("{}:{session_name}", s.role_id.clone().unwrap_or_else(|| role_id(store, s.role_arn.as_deref())))
+                    format!(
+                        "{}:{session_name}",
+                        s.role_id.clone().unwrap_or_else(|| role_id(store, s.role_arn.as_deref()))
+                    )
                 }
                 SessionKind::User => store
                     .user_by_arn
@@ -191,7 +203,13 @@ impl Sts {
 
     /// Checks `SerialNumber` + `TokenCode` for `user_arn`'s device: the MFA time, or `None` when
     /// neither is given.
-    fn check_mfa(&self, store: &Store, params: &Params, user_arn: Option<&str>, now: u64) -> Result<Option<u64>, StsError> {
+    fn check_mfa(
+        &self,
+        store: &Store,
+        params: &Params,
+        user_arn: Option<&str>,
+        now: u64,
+    ) -> Result<Option<u64>, StsError> {
         let (serial, code) = (params.get("SerialNumber"), params.get("TokenCode"));
         let (serial, code) = match (serial, code) {
             (None, None) => return Ok(None),
@@ -204,7 +222,8 @@ impl Sts {
                 "Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and contain only digits"
             )));
         }
-        let device = store.auth.mfa.get(serial).filter(|d| Some(d.user_arn.as_str()) == user_arn).ok_or_else(mfa_failed)?;
+        let device =
+            store.auth.mfa.get(serial).filter(|d| Some(d.user_arn.as_str()) == user_arn).ok_or_else(mfa_failed)?;
         let step = matching_step(&device.seed, code, now).ok_or_else(mfa_failed)?;
         if !self.used_codes.claim(&device.serial, step, now) {
             return Err(mfa_failed());
@@ -222,17 +241,25 @@ impl Sts {
             let mut errors = Vec::new();
             if parse_policy(&json, PolicyKind::Session, "", &mut errors).is_none() {
                 let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                return Err(StsError::new("MalformedPolicyDocument", format!("Syntax errors in policy: {}", all.join("; "))));
+                return Err(StsError::new(
+                    "MalformedPolicyDocument",
+                    format!("Syntax errors in policy: {}", all.join("; ")),
+                ));
             }
             packed += text.chars().filter(|c| !c.is_whitespace()).count();
         }
         let arns: Vec<String> = params.members("PolicyArns", "arn").into_iter().map(|(_, a)| a.to_owned()).collect();
         if arns.len() > MAX_POLICY_ARNS {
-            return Err(StsError::validation(format!("At most {MAX_POLICY_ARNS} managed session policies may be passed")));
+            return Err(StsError::validation(format!(
+                "At most {MAX_POLICY_ARNS} managed session policies may be passed"
+            )));
         }
         for arn in &arns {
             if !store.managed_by_arn.contains_key(arn) {
-                return Err(StsError::new("InvalidParameterValue", format!("Policy {arn} does not exist or is not attachable.")));
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!("Policy {arn} does not exist or is not attachable."),
+                ));
             }
             packed += arn.len();
         }
@@ -241,7 +268,10 @@ impl Sts {
 
     /// Validates `Tags.member.N.Key/Value` and `TransitiveTagKeys.member.N` against the caller's
     /// inherited transitive tags: (new tags, new transitive keys, packed characters).
-    fn session_tags(params: &Params, inherited: Option<&Session>) -> Result<(Vec<(String, String)>, Vec<String>, usize), StsError> {
+    fn session_tags(
+        params: &Params,
+        inherited: Option<&Session>,
+    ) -> Result<(Vec<(String, String)>, Vec<String>, usize), StsError> {
         let keys = params.members("Tags", "Key");
         let values = params.members("Tags", "Value");
         let mut tags: Vec<(String, String)> = Vec::new();
@@ -254,12 +284,17 @@ impl Sts {
                 )));
             }
             if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                return Err(StsError::new("InvalidParameterValue", format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}")));
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}"),
+                ));
             }
             if inherited.is_some_and(|s| s.transitive.iter().any(|t| t.eq_ignore_ascii_case(key))) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
-                    format!("One or more tags cannot be set because they conflict with inherited transitive tags: {key}"),
+                    format!(
+                        "One or more tags cannot be set because they conflict with inherited transitive tags: {key}"
+                    ),
                 ));
             }
             packed += key.len() + value.len();
@@ -293,7 +328,12 @@ impl Sts {
         session.access_key_id = id.clone();
         session.secret = secret.clone();
         let token = self.keys.seal(&session)?;
-        let creds = TemporaryCredentials { access_key_id: id, secret_access_key: secret, session_token: token, expiration: session.expires };
+        let creds = TemporaryCredentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: token,
+            expiration: session.expires,
+        };
         Ok((creds, session))
     }
 
@@ -320,7 +360,9 @@ impl Sts {
             )));
         }
         if role_arn.len() < 20 || !role_arn.starts_with("arn:") {
-            return Err(StsError::validation(format!("Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN")));
+            return Err(StsError::validation(format!(
+                "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
+            )));
         }
         let caller_session = identity.session();
         let chained = caller_session.is_some_and(|s| s.kind == SessionKind::Role);
@@ -355,7 +397,9 @@ impl Sts {
         };
         let external_id = params.get("ExternalId");
         if external_id.is_some_and(|e| !(2..=1224).contains(&e.len())) {
-            return Err(StsError::validation("Value at 'externalId' failed to satisfy constraint: Member must have length 2 to 1224"));
+            return Err(StsError::validation(
+                "Value at 'externalId' failed to satisfy constraint: Member must have length 2 to 1224",
+            ));
         }
         let mfa_user = match identity {
             Identity::User { arn, .. } => Some(arn.as_str()),
@@ -366,7 +410,8 @@ impl Sts {
         let mfa_at = mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at));
 
         // The decision: sts:AssumeRole on the role (trust policy, and the caller's permissions).
-        let mut request = Request::new("*", "sts:AssumeRole", role_arn).map_err(|e| StsError::validation(e.to_string()))?;
+        let mut request =
+            Request::new("*", "sts:AssumeRole", role_arn).map_err(|e| StsError::validation(e.to_string()))?;
         request.act_as(store, identity, now);
         if let Some(at) = mfa_now {
             request.context.insert("aws:MultiFactorAuthPresent", vec![Scalar::Bool(true)]);
@@ -443,7 +488,13 @@ impl Sts {
     ///
     /// # Errors
     /// `AccessDenied` for session credentials or a wrong MFA code, `ValidationError`.
-    pub fn get_session_token(&self, store: &Store, identity: &Identity, params: &Params, now: u64) -> Result<Issued, StsError> {
+    pub fn get_session_token(
+        &self,
+        store: &Store,
+        identity: &Identity,
+        params: &Params,
+        now: u64,
+    ) -> Result<Issued, StsError> {
         let Identity::User { arn, .. } = identity else {
             return Err(StsError::new("AccessDenied", "Cannot call GetSessionToken with session credentials"));
         };
@@ -468,7 +519,13 @@ impl Sts {
             chain: 0,
         };
         let (credentials, _) = self.new_credentials(session)?;
-        Ok(Issued { credentials, assumed_role_user: None, packed_policy_size: None, source_identity: None, web_identity: None })
+        Ok(Issued {
+            credentials,
+            assumed_role_user: None,
+            packed_policy_size: None,
+            source_identity: None,
+            web_identity: None,
+        })
     }
 
     /// Verifies a web identity token and decides `sts:AssumeRoleWithWebIdentity` into
@@ -491,8 +548,8 @@ impl Sts {
             StsError::new("InvalidIdentityToken", format!("No OpenIDConnect provider found in your account for {iss}"))
         })?;
         let claims = jwt::verify(token, &provider.jwks, &provider.issuer, &provider.client_ids, now)?;
-        let mut request =
-            Request::new("*", "sts:AssumeRoleWithWebIdentity", role_arn).map_err(|e| StsError::validation(e.to_string()))?;
+        let mut request = Request::new("*", "sts:AssumeRoleWithWebIdentity", role_arn)
+            .map_err(|e| StsError::validation(e.to_string()))?;
         request.principal = PrincipalRef::Federated(provider.arn.clone());
         let prefix = &provider.key_prefix;
         request.context.insert(&format!("{prefix}:sub"), vec![Scalar::Str(claims.subject.clone())]);
@@ -507,7 +564,10 @@ impl Sts {
         let Some(role) = role.filter(|_| snapshot.decide(&request) == Decision::Allowed) else {
             return Err(StsError::new("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"));
         };
-        let duration = session_duration(StsOperation::AssumeRole { role_max_session: role.max_session_duration, chained: false }, None)?;
+        let duration = session_duration(
+            StsOperation::AssumeRole { role_max_session: role.max_session_duration, chained: false },
+            None,
+        )?;
         let session = Session {
             kind: SessionKind::Role,
             access_key_id: String::new(),
@@ -555,8 +615,10 @@ impl Sts {
             return Err(StsError::new("PackedPolicyTooLarge", "Packed size of session policies exceeds the limit"));
         }
         let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;
-        let role_max = store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i)).map_or(3600, |r| r.max_session_duration);
-        let duration = session_duration(StsOperation::AssumeRole { role_max_session: role_max, chained: false }, requested)?;
+        let role_max =
+            store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i)).map_or(3600, |r| r.max_session_duration);
+        let duration =
+            session_duration(StsOperation::AssumeRole { role_max_session: role_max, chained: false }, requested)?;
         session.expires = now + u64::from(duration);
         session.policy = policy;
         session.policy_arns = policy_arns;
@@ -600,5 +662,9 @@ fn role_id_of(role: &Role) -> String {
 }
 
 fn role_id(store: &Store, role_arn: Option<&str>) -> String {
-    role_arn.and_then(|a| store.role_by_arn.get(a)).and_then(|&i| store.roles.get(i)).map(role_id_of).unwrap_or_default()
+    role_arn
+        .and_then(|a| store.role_by_arn.get(a))
+        .and_then(|&i| store.roles.get(i))
+        .map(role_id_of)
+        .unwrap_or_default()
 }

@@ -5,7 +5,6 @@
 //! a request before the first snapshot has loaded is 503. A decision is only ever made from one
 //! snapshot, held for the whole request (or batch).
 
-use keycard::clock::rfc3339;
 use super::metrics::{Endpoint, Tally};
 use super::state::State;
 use super::sts;
@@ -14,9 +13,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
+use keycard::auth::AuthError;
+use keycard::clock::rfc3339;
 use keycard::{Answer, RequestError};
 use serde_json::{json, Value};
-use keycard::auth::AuthError;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -94,7 +94,8 @@ async fn route(req: Request<Incoming>, state: &State, peer: Option<SocketAddr>) 
             let (path, query) = (req.uri().path().to_owned(), req.uri().query().unwrap_or("").to_owned());
             match read_body(req, state.client_timeout).await {
                 Ok(body) => {
-                    let call = sts::Call { method: &method, path: &path, query: &query, headers: &headers, body: &body, peer };
+                    let call =
+                        sts::Call { method: &method, path: &path, query: &query, headers: &headers, body: &body, peer };
                     sts::handle(&call, state)
                 }
                 Err(refusal) => refusal.reply(),
@@ -175,7 +176,11 @@ fn authorize(body: &[u8], state: &State) -> Reply {
 }
 
 /// Authenticates a request's `signedRequest` (contract §7): the signer's ARN.
-fn authenticate(request: &mut keycard::Request, snapshot: &keycard::Snapshot, state: &State) -> Result<String, AuthError> {
+fn authenticate(
+    request: &mut keycard::Request,
+    snapshot: &keycard::Snapshot,
+    state: &State,
+) -> Result<String, AuthError> {
     let identity = request.authenticate(snapshot.store(), Some(state.sts.keys()), state.now_secs())?;
     Ok(identity.principal_arn().to_owned())
 }
@@ -247,7 +252,9 @@ fn batch(body: &[u8], state: &State) -> Reply {
                                 _ => return Err(()),
                             }
                         }
-                        Err(e) => serde_json::to_writer(&mut out, &json!({"error": e.message(), "code": e.code().as_str()})),
+                        Err(e) => {
+                            serde_json::to_writer(&mut out, &json!({"error": e.message(), "code": e.code().as_str()}))
+                        }
                     }
                 }
                 Ok(r) => {

@@ -36,7 +36,13 @@ pub(crate) struct Call<'a> {
 }
 
 /// The request as SigV4 sees it.
-pub(crate) fn signed_request(method: &Method, path: &str, query: &str, headers: &HeaderMap, body_sha256: Option<String>) -> SignedRequest {
+pub(crate) fn signed_request(
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body_sha256: Option<String>,
+) -> SignedRequest {
     SignedRequest {
         method: method.as_str().to_owned(),
         path: path.to_owned(),
@@ -74,7 +80,9 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
     };
     match params.get("Version") {
         Some(VERSION) => {}
-        Some(v) => return Err(sts_error("InvalidAction", format!("Could not find operation {action} for version {v}"))),
+        Some(v) => {
+            return Err(sts_error("InvalidAction", format!("Could not find operation {action} for version {v}")))
+        }
         None => return Err(sts_error("MissingParameter", "The request must contain the parameter Version")),
     }
     let current = state.current();
@@ -91,10 +99,11 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
         return Ok(close(issued_xml(action, &issued), action));
     }
     let signed = signed_request(call.method, call.path, call.query, call.headers, Some(sha256_hex(call.body)));
-    let (identity, sig) = keycard::auth::authenticate(snapshot.store(), Some(sts.keys()), &signed, now).map_err(|e| {
-        tracing::info!(action, code = e.code().as_str(), "sts call refused");
-        StsError::from(e)
-    })?;
+    let (identity, sig) =
+        keycard::auth::authenticate(snapshot.store(), Some(sts.keys()), &signed, now).map_err(|e| {
+            tracing::info!(action, code = e.code().as_str(), "sts call refused");
+            StsError::from(e)
+        })?;
     facts.region = Some(sig.region.clone());
     let result = match action {
         "GetCallerIdentity" => {
@@ -106,7 +115,9 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
             Ok(xml)
         }
         "AssumeRole" => sts.assume_role(snapshot, &identity, &params, &facts, now).map(|i| issued_xml(action, &i)),
-        "GetSessionToken" => sts.get_session_token(snapshot.store(), &identity, &params, now).map(|i| issued_xml(action, &i)),
+        "GetSessionToken" => {
+            sts.get_session_token(snapshot.store(), &identity, &params, now).map(|i| issued_xml(action, &i))
+        }
         other => Err(sts_error("InvalidAction", format!("Could not find operation {other} for version {VERSION}"))),
     };
     log_call(action, &identity, &result);
@@ -208,5 +219,12 @@ fn request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
-    format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", t >> 32, (t >> 16) & 0xffff, t & 0xfff, (n >> 48) & 0xfff, n & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        t >> 32,
+        (t >> 16) & 0xffff,
+        t & 0xfff,
+        (n >> 48) & 0xfff,
+        n & 0xffff_ffff_ffff
+    )
 }

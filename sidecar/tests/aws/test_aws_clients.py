@@ -311,3 +311,35 @@ def test_signed_requests_through_v1_authorize(server):
     status, answer = authorize({"signedRequest": signed((ALICE[0], "wrong" * 8), url), "action": "s3:GetObject",
                                 "resource": "arn:aws:s3:::reports/2026/q1.csv"})
     assert status == 401 and answer["code"] == "SignatureDoesNotMatch", answer
+
+
+def rs256_token(claims):
+    """A JWT signed with the test key by the openssl command line (no Python crypto package)."""
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    signing_input = b64(json.dumps({"alg": "RS256", "kid": "rsa1"}).encode()) + "." + b64(json.dumps(claims).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", os.path.join(HERE, "oidc-rsa2048.der"), "-keyform", "DER"],
+                         input=signing_input.encode(), capture_output=True, check=True).stdout
+    return signing_input + "." + b64(sig)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl signs the test tokens")
+def test_assume_role_with_web_identity_as_irsa_does(server):
+    role = f"arn:aws:iam::{ACCOUNT}:role/irsa"
+    claims = {"iss": "https://oidc.example.com/cluster1", "sub": "system:serviceaccount:ns:app",
+              "aud": "sts.amazonaws.com", "iat": int(time.time()), "exp": int(time.time()) + 600}
+    token = rs256_token(claims)
+    # Unsigned, as the SDKs send it.
+    sts = boto3.client("sts", endpoint_url=server.url, region_name="us-east-1",
+                       config=botocore.config.Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1}))
+    out = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="pod-1", WebIdentityToken=token)
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/irsa/pod-1"
+    assert out["SubjectFromWebIdentityToken"] == "system:serviceaccount:ns:app"
+    c = out["Credentials"]
+    who = boto_sts(server, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/irsa/pod-1"
+    other = rs256_token({**claims, "sub": "system:serviceaccount:ns:other"})
+    assert error_code(lambda: sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="p2", WebIdentityToken=other)) \
+        == "AccessDenied"
+    tampered = token[:-8] + ("AAAAAAAA" if not token.endswith("AAAAAAAA") else "BBBBBBBB")
+    assert error_code(lambda: sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="p2", WebIdentityToken=tampered)) \
+        == "InvalidIdentityToken"
