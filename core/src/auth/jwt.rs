@@ -116,8 +116,17 @@ fn invalid(message: impl Into<String>) -> AuthError {
     AuthError::new(AuthCode::InvalidIdentityToken, message)
 }
 
+/// A compact JWS, decoded but not checked.
+struct Jws<'t> {
+    header: Value,
+    claims: serde_json::Map<String, Value>,
+    signature: Vec<u8>,
+    /// `header.payload`, as signed.
+    signed: &'t str,
+}
+
 /// Splits and decodes a compact JWS without checking anything.
-fn parts(token: &str) -> Result<(Value, serde_json::Map<String, Value>, Vec<u8>, &str), AuthError> {
+fn parts(token: &str) -> Result<Jws<'_>, AuthError> {
     let mut it = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (it.next(), it.next(), it.next(), it.next()) else {
         return Err(invalid("the token is not a JWT (three base64url parts separated by dots)"));
@@ -127,13 +136,17 @@ fn parts(token: &str) -> Result<(Value, serde_json::Map<String, Value>, Vec<u8>,
     let payload: Value = serde_json::from_slice(&decode(p)?).map_err(|_| invalid("the token's payload is not JSON"))?;
     let Value::Object(claims) = payload else { return Err(invalid("the token's payload is not a JSON object")) };
     let signed_len = h.len() + 1 + p.len();
-    Ok((header, claims, decode(s)?, token.get(..signed_len).unwrap_or_default()))
+    Ok(Jws { header, claims, signature: decode(s)?, signed: token.get(..signed_len).unwrap_or_default() })
 }
 
 /// The unverified `iss` claim: which provider's keys to check the token with.
 pub(crate) fn issuer(token: &str) -> Result<String, AuthError> {
-    let (_, claims, _, _) = parts(token)?;
-    claims.get("iss").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| invalid("the token has no iss claim"))
+    parts(token)?
+        .claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| invalid("the token has no iss claim"))
 }
 
 /// Verifies `token` with `keys` for an issuer `issuer` and one of `audiences`, at `now`.
@@ -144,7 +157,7 @@ pub(crate) fn verify(
     audiences: &[String],
     now: u64,
 ) -> Result<Claims, AuthError> {
-    let (header, claims, sig, signed) = parts(token)?;
+    let Jws { header, claims, signature: sig, signed } = parts(token)?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     let kid = header.get("kid").and_then(Value::as_str);
     let candidates = keys.keys.iter().filter(|k| {

@@ -136,6 +136,15 @@ pub struct CallFacts {
     pub region: Option<String>,
 }
 
+/// Session tags passed to a call, validated.
+struct NewTags {
+    tags: Vec<(String, String)>,
+    /// Lowercase keys of `TransitiveTagKeys`.
+    transitive: Vec<String>,
+    /// Characters they take in the packed policy size.
+    packed: usize,
+}
+
 /// keycard's STS: the sealing keys and the record of used MFA codes.
 #[derive(Debug)]
 pub struct Sts {
@@ -268,10 +277,7 @@ impl Sts {
 
     /// Validates `Tags.member.N.Key/Value` and `TransitiveTagKeys.member.N` against the caller's
     /// inherited transitive tags: (new tags, new transitive keys, packed characters).
-    fn session_tags(
-        params: &Params,
-        inherited: Option<&Session>,
-    ) -> Result<(Vec<(String, String)>, Vec<String>, usize), StsError> {
+    fn session_tags(params: &Params, inherited: Option<&Session>) -> Result<NewTags, StsError> {
         let keys = params.members("Tags", "Key");
         let values = params.members("Tags", "Value");
         let mut tags: Vec<(String, String)> = Vec::new();
@@ -313,7 +319,7 @@ impl Sts {
             }
             transitive.push(key.to_ascii_lowercase());
         }
-        Ok((tags, transitive, packed))
+        Ok(NewTags { tags, transitive, packed })
     }
 
     fn new_credentials(&self, mut session: Session) -> Result<(TemporaryCredentials, Session), StsError> {
@@ -372,7 +378,8 @@ impl Sts {
             params.duration()?,
         )?;
         let inherited = caller_session.filter(|s| s.kind == SessionKind::Role);
-        let (new_tags, new_transitive, tags_packed) = Self::session_tags(params, inherited)?;
+        let NewTags { tags: new_tags, transitive: new_transitive, packed: tags_packed } =
+            Self::session_tags(params, inherited)?;
         let (policy, policy_arns, policy_packed) = Self::session_policies(store, params)?;
         let packed = tags_packed + policy_packed;
         if packed > PACKED_LIMIT {
