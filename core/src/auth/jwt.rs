@@ -139,14 +139,14 @@ fn parts(token: &str) -> Result<Jws<'_>, AuthError> {
     Ok(Jws { header, claims, signature: decode(s)?, signed: token.get(..signed_len).unwrap_or_default() })
 }
 
-/// The unverified `iss` claim: which provider's keys to check the token with.
-pub(crate) fn issuer(token: &str) -> Result<String, AuthError> {
+/// A claim of the token before any check (`iss` picks the provider whose keys verify it).
+pub(crate) fn unverified_claim(token: &str, name: &str) -> Result<String, AuthError> {
     parts(token)?
         .claims
-        .get("iss")
+        .get(name)
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| invalid("the token has no iss claim"))
+        .ok_or_else(|| invalid(format!("the token has no {name} claim")))
 }
 
 /// Verifies `token` with `keys` for an issuer `issuer` and one of `audiences`, at `now`.

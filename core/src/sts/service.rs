@@ -550,7 +550,7 @@ impl Sts {
         now: u64,
     ) -> Result<(Session, (String, String, String)), StsError> {
         let store = snapshot.store();
-        let iss = jwt::issuer(token)?;
+        let iss = jwt::unverified_claim(token, "iss")?;
         let provider = store.auth.provider_by_issuer(&iss).ok_or_else(|| {
             StsError::new("InvalidIdentityToken", format!("No OpenIDConnect provider found in your account for {iss}"))
         })?;
@@ -594,6 +594,35 @@ impl Sts {
             chain: 0,
         };
         Ok((session, (claims.subject, claims.audience, provider.key_prefix.clone())))
+    }
+
+    /// A bearer token at the gateway (contract §8): evaluated as `AssumeRoleWithWebIdentity`
+    /// into the `GatewayRoleArn` of the provider that issued it, giving that role session.
+    ///
+    /// # Errors
+    /// `InvalidIdentityToken` (no provider, no `GatewayRoleArn`, a bad token),
+    /// `ExpiredTokenException`, `AccessDenied` (the role's trust policy refuses it).
+    pub fn gateway_identity(&self, snapshot: &Snapshot, token: &str, facts: &CallFacts, now: u64) -> Result<Identity, StsError> {
+        let iss = jwt::unverified_claim(token, "iss")?;
+        let role_arn = snapshot
+            .store()
+            .auth
+            .provider_by_issuer(&iss)
+            .and_then(|p| p.gateway_role_arn.clone())
+            .ok_or_else(|| StsError::new("InvalidIdentityToken", format!("no OIDC provider with a GatewayRoleArn for {iss}")))?;
+        // The session is named after the token's subject, in the characters session names allow.
+        let subject = jwt::unverified_claim(token, "sub").unwrap_or_default();
+        let mut name: String = subject
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+            .take(64)
+            .collect();
+        if name.len() < 2 {
+            name = "gateway".to_owned();
+        }
+        let (mut session, _) = self.web_identity_session(snapshot, token, &role_arn, &name, facts, now)?;
+        session.expires = session.expires.max(now + 1);
+        Ok(Identity::Session(Box::new(session)))
     }
 
     /// `AssumeRoleWithWebIdentity` (unsigned): a token from an OIDC provider in the store.
