@@ -34,6 +34,12 @@ impl Snapshot {
         &self.store
     }
 
+    /// The gateway's routes (contract §8): they map a proxied HTTP request to an action and a
+    /// resource, and swap with the snapshot.
+    pub fn gateway(&self) -> &crate::gateway::Gateway {
+        &self.store.gateway
+    }
+
     /// Decides one request through the compiled index: the fast path, no explanation. Never
     /// fails: anything unknown is an implicit deny. Allocates nothing for a request whose
     /// decision substitutes no policy variable.

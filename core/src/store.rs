@@ -33,9 +33,6 @@ const DOCUMENT_KEYS: [&str; 13] = [
     "Routes",
 ];
 
-/// Contract keys whose features are not implemented yet: accepted with a warning.
-const NOT_YET_USED: [&str; 1] = ["Routes"];
-
 /// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
 /// an inline policy.
 #[derive(Debug, Clone)]
@@ -146,6 +143,8 @@ pub struct Store {
     pub(crate) managed_by_arn: HashMap<String, PolicyId>,
     /// Access keys, MFA devices and OIDC providers.
     pub(crate) auth: Directory,
+    /// The gateway's `Routes` (contract §8), in store order.
+    pub(crate) gateway: crate::gateway::Gateway,
 }
 
 /// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
@@ -329,6 +328,7 @@ struct Builder {
     user_by_arn: HashMap<String, usize>,
     role_by_arn: HashMap<String, usize>,
     role_by_session_prefix: HashMap<String, usize>,
+    routes: Vec<crate::gateway::Route>,
     pending: Vec<Pending>,
     auth: DirectoryBuilder,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
@@ -367,6 +367,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         role_by_session_prefix: b.role_by_session_prefix,
         managed_by_arn: b.managed_by_arn,
         auth,
+        gateway: crate::gateway::gateway(b.routes),
     })
 }
 
@@ -425,12 +426,6 @@ impl Builder {
             if !DOCUMENT_KEYS.contains(&key.as_str()) {
                 let hint = suggest(key, &DOCUMENT_KEYS).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
                 self.err(file, format!("/{}", pointer_token(key)), format!("unknown store key {key:?}{hint}"));
-            } else if NOT_YET_USED.contains(&key.as_str()) {
-                self.problems.push(Problem::warning(
-                    file,
-                    format!("/{key}"),
-                    format!("{key} is not used by this version of keycard"),
-                ));
             }
         }
         let doc_account = match doc.get("AccountId") {
@@ -465,6 +460,7 @@ impl Builder {
             self.organization(file, org);
         }
         self.auth.document(file, doc, doc_account.as_deref());
+        crate::gateway::parse_routes(file, doc, &mut self.problems, &mut self.routes);
     }
 
     /// The items of an optional top-level array.

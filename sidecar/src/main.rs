@@ -52,6 +52,14 @@ enum Command {
         /// seals, all open. Without it, a random key lives as long as the process.
         #[arg(long, value_name = "FILE")]
         sts_key_file: Option<PathBuf>,
+        /// A proxy whose X-Forwarded-For, X-Forwarded-Proto and principal header the gateway
+        /// believes (CIDR or address; repeatable). Default: loopback (127.0.0.0/8, ::1/128).
+        #[arg(long, value_name = "CIDR")]
+        trusted_proxy: Vec<String>,
+        /// Gateway: take the caller's principal ARN from header NAME, set by an authenticating
+        /// proxy in front; honoured only from a trusted proxy.
+        #[arg(long, value_name = "NAME")]
+        trust_principal_header: Option<String>,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
@@ -88,6 +96,8 @@ fn main() -> ExitCode {
             client_timeout,
             log_format,
             sts_key_file,
+            trusted_proxy,
+            trust_principal_header,
         } => serve::run(serve::Options {
             policies,
             listen,
@@ -97,6 +107,8 @@ fn main() -> ExitCode {
             client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
                 .unwrap_or(std::time::Duration::from_secs(10)),
             sts_key_file,
+            trusted_proxies: trusted_proxy,
+            trust_principal_header,
         }),
         Command::Authorize { policies, explain, jsonl, file } => {
             if jsonl {

@@ -602,14 +602,18 @@ impl Sts {
     /// # Errors
     /// `InvalidIdentityToken` (no provider, no `GatewayRoleArn`, a bad token),
     /// `ExpiredTokenException`, `AccessDenied` (the role's trust policy refuses it).
-    pub fn gateway_identity(&self, snapshot: &Snapshot, token: &str, facts: &CallFacts, now: u64) -> Result<Identity, StsError> {
+    pub fn gateway_identity(
+        &self,
+        snapshot: &Snapshot,
+        token: &str,
+        facts: &CallFacts,
+        now: u64,
+    ) -> Result<Identity, StsError> {
         let iss = jwt::unverified_claim(token, "iss")?;
-        let role_arn = snapshot
-            .store()
-            .auth
-            .provider_by_issuer(&iss)
-            .and_then(|p| p.gateway_role_arn.clone())
-            .ok_or_else(|| StsError::new("InvalidIdentityToken", format!("no OIDC provider with a GatewayRoleArn for {iss}")))?;
+        let role_arn =
+            snapshot.store().auth.provider_by_issuer(&iss).and_then(|p| p.gateway_role_arn.clone()).ok_or_else(
+                || StsError::new("InvalidIdentityToken", format!("no OIDC provider with a GatewayRoleArn for {iss}")),
+            )?;
         // The session is named after the token's subject, in the characters session names allow.
         let subject = jwt::unverified_claim(token, "sub").unwrap_or_default();
         let mut name: String = subject

@@ -4,6 +4,7 @@
 //! The decision latency histogram has sub-microsecond to millisecond buckets: a decision takes
 //! well under a microsecond, and a latency histogram whose first bucket is 5 ms says nothing.
 
+use super::gate::GateDecision;
 use keycard::Decision;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -129,11 +130,13 @@ pub(crate) enum Endpoint {
     Snapshot,
     Metrics,
     Sts,
+    Gate,
+    Envoy,
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 8] = [
+    const ALL: [Endpoint; 10] = [
         Endpoint::Authorize,
         Endpoint::Batch,
         Endpoint::Healthz,
@@ -141,6 +144,8 @@ impl Endpoint {
         Endpoint::Snapshot,
         Endpoint::Metrics,
         Endpoint::Sts,
+        Endpoint::Gate,
+        Endpoint::Envoy,
         Endpoint::Other,
     ];
 
@@ -153,17 +158,20 @@ impl Endpoint {
             Endpoint::Snapshot => "/v1/snapshot",
             Endpoint::Metrics => "/metrics",
             Endpoint::Sts => "/ (sts)",
+            Endpoint::Gate => "/v1/gate",
+            Endpoint::Envoy => "/v1/envoy",
             Endpoint::Other => "other",
         }
     }
 }
 
 /// The status codes the server answers with; anything else is counted as `other`.
-const CODES: [u16; 9] = [200, 400, 404, 405, 408, 413, 415, 500, 503];
+const CODES: [u16; 11] = [200, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503];
 
 /// Every metric the server exports.
 pub(crate) struct Metrics {
     decisions: [AtomicU64; 3],
+    gate: [AtomicU64; GateDecision::ALL.len()],
     request_errors: AtomicU64,
     decision_latency: Histogram<14>,
     http_latency: Histogram<12>,
@@ -188,6 +196,7 @@ impl Metrics {
     pub(crate) fn new() -> Metrics {
         Metrics {
             decisions: std::array::from_fn(|_| AtomicU64::new(0)),
+            gate: std::array::from_fn(|_| AtomicU64::new(0)),
             request_errors: AtomicU64::new(0),
             decision_latency: Histogram::new(DECISION_BUCKETS_NS),
             http_latency: Histogram::new(HTTP_BUCKETS_NS),
@@ -217,6 +226,14 @@ impl Metrics {
         self.decision_latency.merge(&tally.counts, tally.overflow, tally.sum_ns);
     }
 
+    /// One gateway answer (`/v1/gate`, `/v1/envoy/...`), by its `x-keycard-decision`.
+    pub(crate) fn gate(&self, decision: GateDecision) {
+        let i = GateDecision::ALL.iter().position(|&d| d == decision).unwrap_or(0);
+        if let Some(slot) = self.gate.get(i) {
+            slot.fetch_add(1, Relaxed);
+        }
+    }
+
     /// A malformed request (whole or inside a batch): answered with an error, never decided.
     pub(crate) fn request_error(&self) {
         self.request_errors.fetch_add(1, Relaxed);
@@ -227,7 +244,7 @@ impl Metrics {
         let e = Endpoint::ALL.iter().position(|&x| x == endpoint).unwrap_or(Endpoint::ALL.len() - 1);
         let c = CODES.iter().position(|&x| x == status).unwrap_or(CODES.len());
         self.http_requests[e][c].fetch_add(1, Relaxed);
-        if matches!(endpoint, Endpoint::Authorize | Endpoint::Batch) {
+        if matches!(endpoint, Endpoint::Authorize | Endpoint::Batch | Endpoint::Gate | Endpoint::Envoy) {
             self.http_latency.observe(took);
         }
     }
@@ -269,6 +286,13 @@ impl Metrics {
             let n = self.decisions[decision_slot(d)].load(Relaxed);
             let _ = writeln!(out, "keycard_decisions_total{{decision=\"{label}\"}} {n}");
         }
+        out.push_str(
+            "# HELP keycard_gate_answers_total Gateway answers (/v1/gate, /v1/envoy), by x-keycard-decision.\n",
+        );
+        out.push_str("# TYPE keycard_gate_answers_total counter\n");
+        for (d, n) in GateDecision::ALL.iter().zip(&self.gate) {
+            let _ = writeln!(out, "keycard_gate_answers_total{{decision=\"{}\"}} {}", d.as_str(), n.load(Relaxed));
+        }
         counter(
             &mut out,
             "keycard_request_errors_total",
@@ -279,7 +303,7 @@ impl Metrics {
         out.push_str("# TYPE keycard_decision_duration_seconds histogram\n");
         self.decision_latency.render(&mut out, "keycard_decision_duration_seconds", "");
         out.push_str(
-            "# HELP keycard_http_request_duration_seconds Time from request head to answer, authorize endpoints.\n",
+            "# HELP keycard_http_request_duration_seconds Time from request head to answer, decision endpoints.\n",
         );
         out.push_str("# TYPE keycard_http_request_duration_seconds histogram\n");
         self.http_latency.render(&mut out, "keycard_http_request_duration_seconds", "");
@@ -382,5 +406,19 @@ mod tests {
         assert!(text.contains("keycard_http_requests_total{endpoint=\"other\",code=\"other\"} 1"), "{text}");
         assert!(text.contains("keycard_http_request_duration_seconds_count 2"), "{text}");
         assert!(text.contains("keycard_ready 0"), "{text}");
+    }
+
+    #[test]
+    fn gate_answers_are_counted_by_decision() {
+        let m = Metrics::new();
+        m.gate(GateDecision::NoRoute);
+        m.gate(GateDecision::NoRoute);
+        m.gate(GateDecision::Allowed);
+        m.http(Endpoint::Gate, 403, Duration::from_micros(30));
+        let text = m.render(true);
+        assert!(text.contains("keycard_gate_answers_total{decision=\"noRoute\"} 2"), "{text}");
+        assert!(text.contains("keycard_gate_answers_total{decision=\"allowed\"} 1"), "{text}");
+        assert!(text.contains("keycard_gate_answers_total{decision=\"unauthenticated\"} 0"), "{text}");
+        assert!(text.contains("keycard_http_requests_total{endpoint=\"/v1/gate\",code=\"403\"} 1"), "{text}");
     }
 }

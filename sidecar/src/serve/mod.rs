@@ -3,17 +3,20 @@
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
 //! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
 //! the C ABI shares it); [`metrics`] counts; [`decision_log`] writes one line per decision off
-//! the request path. This file binds the
+//! the request path; [`gate`] answers proxies (nginx `auth_request`, Envoy `ext_authz`). This
+//! file binds the
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
 mod decision_log;
+mod gate;
 mod metrics;
 mod routes;
 mod state;
 mod sts;
 
 use decision_log::DecisionLog;
+use gate::Peer;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,7 +24,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use keycard::live::{Event, Live, Source};
 use metrics::Metrics;
 use state::State;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub(crate) struct Options {
     pub(crate) client_timeout: Duration,
     /// `--sts-key-file`: the keys that seal session tokens (else a random per-process key).
     pub(crate) sts_key_file: Option<PathBuf>,
+    /// `--trusted-proxy`: CIDR blocks whose `X-Forwarded-*` and principal header are believed.
+    pub(crate) trusted_proxies: Vec<String>,
+    /// `--trust-principal-header`: the header an authenticating proxy sets to the caller's ARN.
+    pub(crate) trust_principal_header: Option<String>,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -106,6 +112,7 @@ async fn serve(options: Options) -> Result<(), String> {
         None => crate::source::source(None),
     };
     let described = crate::source::describe(&source);
+    let gate = gate::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
     let metrics = Arc::new(Metrics::new());
     let log = match &options.decision_log {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
@@ -127,6 +134,7 @@ async fn serve(options: Options) -> Result<(), String> {
         client_timeout: options.client_timeout,
         sts: keycard::sts::Sts::new(keys),
         clock_offset_secs: test_clock_offset(),
+        gate,
     });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
@@ -143,9 +151,9 @@ async fn serve(options: Options) -> Result<(), String> {
             accepted = accept(&listener) => match accepted {
                 Ok(Accepted::Tcp(stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, Some(peer), &state, &graceful);
+                    spawn_connection(stream, Peer::Ip(peer.ip()), &state, &graceful);
                 }
-                Ok(Accepted::Unix(stream)) => spawn_connection(stream, None, &state, &graceful),
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, &state, &graceful),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -214,7 +222,8 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
 }
 
 enum Accepted {
-    Tcp(tokio::net::TcpStream, SocketAddr),
+    /// A TCP connection and its peer's address (the gateway's `aws:SourceIp` and proxy trust).
+    Tcp(tokio::net::TcpStream, std::net::SocketAddr),
     Unix(tokio::net::UnixStream),
 }
 
@@ -225,7 +234,7 @@ async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
     }
 }
 
-fn spawn_connection<S>(stream: S, peer: Option<SocketAddr>, state: &Arc<State>, graceful: &GracefulShutdown)
+fn spawn_connection<S>(stream: S, peer: Peer, state: &Arc<State>, graceful: &GracefulShutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

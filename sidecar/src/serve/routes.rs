@@ -5,6 +5,7 @@
 //! a request before the first snapshot has loaded is 503. A decision is only ever made from one
 //! snapshot, held for the whole request (or batch).
 
+use super::gate::{self, Peer};
 use super::metrics::{Endpoint, Tally};
 use super::state::State;
 use super::sts;
@@ -18,7 +19,6 @@ use keycard::clock::rfc3339;
 use keycard::{Answer, RequestError};
 use serde_json::{json, Value};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,20 +47,20 @@ impl Refusal {
     }
 }
 
-/// Answers one HTTP request.
-pub(crate) async fn handle(
-    req: Request<Incoming>,
-    state: Arc<State>,
-    peer: Option<SocketAddr>,
-) -> Result<Reply, Infallible> {
+/// Answers one HTTP request from `peer`.
+pub(crate) async fn handle(req: Request<Incoming>, state: Arc<State>, peer: Peer) -> Result<Reply, Infallible> {
     let started = Instant::now();
     let (endpoint, reply) = route(req, &state, peer).await;
     state.metrics.http(endpoint, reply.status().as_u16(), started.elapsed());
     Ok(reply)
 }
 
-async fn route(req: Request<Incoming>, state: &State, peer: Option<SocketAddr>) -> (Endpoint, Reply) {
+async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, Reply) {
     let endpoint = match req.uri().path() {
+        "/v1/gate" => Endpoint::Gate,
+        p if p == gate::ENVOY_PREFIX || p.strip_prefix(gate::ENVOY_PREFIX).is_some_and(|r| r.starts_with('/')) => {
+            Endpoint::Envoy
+        }
         "/" => Endpoint::Sts,
         "/v1/authorize" => Endpoint::Authorize,
         "/v1/authorize/batch" => Endpoint::Batch,
@@ -74,6 +74,11 @@ async fn route(req: Request<Incoming>, state: &State, peer: Option<SocketAddr>) 
         Endpoint::Authorize | Endpoint::Batch | Endpoint::Sts => (Method::POST, "POST"),
         _ => (Method::GET, "GET, HEAD"),
     };
+    if matches!(endpoint, Endpoint::Gate | Endpoint::Envoy) {
+        // Any method: nginx asks with GET (the original method is a header), Envoy with the
+        // original method. The body is never read.
+        return (endpoint, gate::answer(&req, endpoint, peer, state));
+    }
     let method_ok = req.method() == allowed || (allowed == Method::GET && req.method() == Method::HEAD);
     if endpoint != Endpoint::Other && !method_ok {
         let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{} takes {allowed}", req.uri().path()));
@@ -94,8 +99,14 @@ async fn route(req: Request<Incoming>, state: &State, peer: Option<SocketAddr>) 
             let (path, query) = (req.uri().path().to_owned(), req.uri().query().unwrap_or("").to_owned());
             match read_body(req, state.client_timeout).await {
                 Ok(body) => {
-                    let call =
-                        sts::Call { method: &method, path: &path, query: &query, headers: &headers, body: &body, peer };
+                    let call = sts::Call {
+                        method: &method,
+                        path: &path,
+                        query: &query,
+                        headers: &headers,
+                        body: &body,
+                        peer: peer.ip(),
+                    };
                     sts::handle(&call, state)
                 }
                 Err(refusal) => refusal.reply(),
@@ -105,7 +116,9 @@ async fn route(req: Request<Incoming>, state: &State, peer: Option<SocketAddr>) 
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
-        Endpoint::Other => error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path())),
+        Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
+            error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
+        }
     };
     (endpoint, reply)
 }

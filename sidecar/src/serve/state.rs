@@ -1,6 +1,6 @@
 //! What every request handler shares: the live store (its current snapshot is swapped
 //! atomically, so a request sees exactly one snapshot, old or new, never a mix), the metrics,
-//! the decision log and the client timeout.
+//! the decision log, the client timeout and the gateway's options.
 
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
@@ -23,6 +23,8 @@ pub(crate) struct State {
     /// Seconds added to the clock for credential checks: `KEYCARD_TEST_CLOCK_OFFSET_SECS`, read
     /// only by debug builds, so tests can present a session after its expiry. Always 0 in release.
     pub(crate) clock_offset_secs: i64,
+    /// The gateway's trusted proxies and principal header.
+    pub(crate) gate: super::gate::Config,
 }
 
 impl State {

@@ -16,7 +16,7 @@ use keycard::auth::{Identity, SignedRequest};
 use keycard::clock::iso_seconds;
 use keycard::sts::{CallFacts, Issued, Params, StsError};
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
@@ -32,7 +32,7 @@ pub(crate) struct Call<'a> {
     pub query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
-    pub peer: Option<SocketAddr>,
+    pub peer: Option<IpAddr>,
 }
 
 /// The request as SigV4 sees it.
@@ -91,7 +91,7 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
     };
     let snapshot = &loaded.snapshot;
     let now = state.now_secs();
-    let mut facts = CallFacts { source_ip: call.peer.map(|p| p.ip().to_string()), region: None };
+    let mut facts = CallFacts { source_ip: call.peer.map(|ip| ip.to_string()), region: None };
     let sts = &state.sts;
     if action == "AssumeRoleWithWebIdentity" {
         let issued = sts.assume_role_with_web_identity(snapshot, &params, &facts, now)?;

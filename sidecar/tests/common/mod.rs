@@ -158,7 +158,25 @@ impl Client {
     }
 
     pub fn try_request(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<Response> {
+        self.try_request_with(method, path, &[], body)
+    }
+
+    /// A request with extra header lines (a name may repeat: each pair is one line).
+    pub fn request_with(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.try_request_with(method, path, headers, None).unwrap()
+    }
+
+    pub fn try_request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> std::io::Result<Response> {
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: keycard\r\n");
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
         if let Some(b) = body {
             head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
         }
@@ -166,7 +184,7 @@ impl Client {
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(body.unwrap_or_default());
         self.send_raw(&bytes)?;
-        self.read_response()
+        self.read_response_to(method)
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
@@ -174,6 +192,12 @@ impl Client {
     }
 
     pub fn read_response(&mut self) -> std::io::Result<Response> {
+        self.read_response_to("GET")
+    }
+
+    /// Reads the response to a `method` request (a `HEAD` response has no body, whatever its
+    /// `Content-Length` says).
+    pub fn read_response_to(&mut self, method: &str) -> std::io::Result<Response> {
         let mut status_line = String::new();
         if self.stream.read_line(&mut status_line)? == 0 {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
@@ -200,6 +224,7 @@ impl Client {
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
+        let len = if method == "HEAD" { 0 } else { len };
         let mut body = vec![0; len];
         self.stream.read_exact(&mut body)?;
         Ok(Response { status, headers, body })

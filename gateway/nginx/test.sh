@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The gateway end to end through a real nginx (contract §8, issue 7), run by .ci/run: nginx from
+# Debian's packages (installed when missing) on loopback, in front of a tiny upstream (a second
+# nginx server block), with `auth_request` to `keycard serve`; curl checks allow, deny, 401,
+# an unmatched route, a path attack, HEAD, and a route hot-swapped into the store (answering
+# within 2 s). Everything runs as the current user under a temp directory; about 5 seconds.
+#
+#   gateway/nginx/test.sh                  # builds the debug binary if needed
+#   KEYCARD_BIN=target/release/keycard gateway/nginx/test.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+ensure_nginx
+if [ -z "${KEYCARD_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build -q -p keycard-sidecar)
+  KEYCARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/keycard"
+fi
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/keycard-nginx.XXXXXX")"
+cleanup() {
+  stop_all
+  if [ "${FAILED:-0}" != 0 ]; then
+    echo "--- keycard log" >&2; tail -20 "$WORK/keycard.log" >&2 || true
+    echo "--- nginx error log" >&2; tail -20 "$WORK/error.log" >&2 || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+write_store "$WORK/store"
+start_keycard "$KEYCARD_BIN" "$WORK/store" --trust-principal-header x-user
+start_nginx 1
+echo "keycard on 127.0.0.1:$KEYCARD_PORT, nginx on 127.0.0.1:$PORT, upstream on 127.0.0.1:$APP_PORT"
+
+ALICE="arn:aws:iam::111122223333:user/alice"
+PASSED=0
+FAILED=0
+
+# check NAME STATUS DECISION [BODY_SUBSTRING] -- CURL_ARGS...
+check() {
+  local name=$1 want_status=$2 want_decision=$3 want_body=$4
+  shift 5
+  local out status decision
+  out="$(curl -s -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")" || true
+  status=$out
+  decision="$(tr -d '\r' < "$WORK/headers" | sed -n 's/^[Xx]-[Kk]eycard-[Dd]ecision: //p' | head -1)"
+  if [ "$status" = "$want_status" ] && [ "$decision" = "$want_decision" ] \
+     && { [ -z "$want_body" ] || grep -qF -- "$want_body" "$WORK/body"; }; then
+    PASSED=$((PASSED + 1)); echo "ok   $name ($status $decision)"
+  else
+    FAILED=$((FAILED + 1))
+    echo "FAIL $name: got $status '$decision', want $want_status '$want_decision' ${want_body:+and body with '$want_body'}"
+    sed 's/^/     /' "$WORK/body"
+  fi
+}
+
+URL="http://127.0.0.1:$PORT"
+check "allow: the upstream answers, with the principal" 200 allowed "upstream saw GET /reports/2026/q1.csv as $ALICE" \
+  -- -H "x-user: $ALICE" "$URL/reports/2026/q1.csv"
+check "explicit deny" 403 explicitDeny "" -- -H "x-user: $ALICE" "$URL/reports/secret/plans.csv"
+check "no identity: 401" 401 unauthenticated "" -- "$URL/reports/2026/q1.csv"
+check "no identity on an unknown path: still 401" 401 unauthenticated "" -- "$URL/nowhere"
+check "unknown principal" 403 implicitDeny "" -- -H "x-user: arn:aws:iam::111122223333:user/mallory" "$URL/reports/2026/q1.csv"
+check "unmatched route" 403 noRoute "" -- -H "x-user: $ALICE" "$URL/nowhere"
+check "method without a route" 403 noRoute "" -- -X DELETE -H "x-user: $ALICE" "$URL/reports/2026/q1.csv"
+check "HEAD matches GET routes" 200 allowed "" -- -I -H "x-user: $ALICE" "$URL/reports/2026/q1.csv"
+check "an encoded slash is refused" 403 invalidRequest "" -- -H "x-user: $ALICE" "$URL/reports/2026%2Fx/q1.csv"
+check "a '..' segment is refused (nginx normalises, keycard reads the raw URI)" 403 invalidRequest "" \
+  -- --path-as-is -H "x-user: $ALICE" "$URL/reports/x/../2026/q1.csv"
+check "'//' is refused" 403 invalidRequest "" -- --path-as-is -H "x-user: $ALICE" "$URL/reports//2026/q1.csv"
+
+# Hot swap: a new route in the store answers within 2 s of the write.
+check "before the swap" 403 noRoute "" -- -H "x-user: $ALICE" "$URL/new/thing"
+cat > "$WORK/store/routes.json.tmp" <<'JSON'
+{"Routes": [
+  {"Method": "GET", "Path": "/reports/{year}/{file}", "Action": "reports:GetReport",
+   "Resource": "arn:aws:reports:::report/{year}/{file}"},
+  {"Method": "GET", "Path": "/new/{name}", "Action": "reports:NewThing", "Resource": "arn:aws:reports:::new/{name}"}
+]}
+JSON
+mv "$WORK/store/routes.json.tmp" "$WORK/store/routes.json"
+START=$(date +%s%N)
+SWAPPED=""
+while [ $(( ($(date +%s%N) - START) / 1000000 )) -lt 2000 ]; do
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "x-user: $ALICE" "$URL/new/thing")" = 200 ]; then
+    SWAPPED=$(( ($(date +%s%N) - START) / 1000000 )); break
+  fi
+  sleep 0.02
+done
+if [ -n "$SWAPPED" ]; then
+  PASSED=$((PASSED + 1)); echo "ok   the hot-swapped route answers after ${SWAPPED} ms"
+else
+  FAILED=$((FAILED + 1)); echo "FAIL the hot-swapped route did not answer within 2 s"
+fi
+check "after the swap" 200 allowed "upstream saw GET /new/thing as $ALICE" -- -H "x-user: $ALICE" "$URL/new/thing"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]

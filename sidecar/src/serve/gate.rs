@@ -1,0 +1,578 @@
+//! The gateway endpoints (contract §8): keycard as the decision point of a proxy.
+//!
+//! `/v1/gate` speaks nginx `auth_request` (the original method and URI arrive in
+//! `X-Original-Method` / `X-Original-URI`, because nginx sends every subrequest as `GET`);
+//! `/v1/envoy/<original path>` speaks Envoy's HTTP `ext_authz` (`path_prefix: /v1/envoy`, the
+//! original method kept). Both answer 200 (allow), 401 (no identity) or 403 (deny) with
+//! `x-keycard-decision` and, when known, `x-keycard-principal`, and never anything else: nginx
+//! turns any other status into a 500 for the client.
+//!
+//! The order of the checks is the contract's: the proxy protocol (`X-Original-*`), a loaded
+//! snapshot (none yet: 403, fail closed), **identity before routes** (no identity is 401 even on
+//! an unknown path), then the route (`keycard::Gateway`), then the decision. Every error on this
+//! path is a deny. Request facts (`aws:SourceIp`, `aws:SecureTransport`) come from the peer, and
+//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`).
+
+use super::metrics::Endpoint;
+use super::state::State;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use keycard::auth::Identity;
+use keycard::{Decision, GateRefusal, HeaderLookup};
+use serde_json::{json, Map, Value};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+use std::time::Instant;
+
+type Reply = Response<Full<Bytes>>;
+
+/// Where the envoy endpoint lives; the rest of the path is the original path.
+pub(crate) const ENVOY_PREFIX: &str = "/v1/envoy";
+
+const DECISION_HEADER: HeaderName = HeaderName::from_static("x-keycard-decision");
+const PRINCIPAL_HEADER: HeaderName = HeaderName::from_static("x-keycard-principal");
+
+/// Who connected to keycard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Peer {
+    /// A TCP peer.
+    Ip(IpAddr),
+    /// A Unix-socket peer: a process on this machine, trusted like loopback (`127.0.0.1`), with
+    /// no address of its own to offer as `aws:SourceIp`.
+    Local,
+}
+
+impl Peer {
+    /// The peer's address, when it has one.
+    pub(crate) fn ip(self) -> Option<IpAddr> {
+        match self {
+            Peer::Ip(ip) => Some(ip),
+            Peer::Local => None,
+        }
+    }
+}
+
+/// An address block (`10.0.0.0/8`, `::1/128`; a bare address is a block of one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+impl Cidr {
+    /// Whether `ip` lies in the block (IPv4-mapped IPv6 addresses count as IPv4).
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The gateway's options: `--trusted-proxy` and `--trust-principal-header`.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    trusted: Vec<Cidr>,
+    principal_header: Option<HeaderName>,
+}
+
+impl Config {
+    /// From the command line: `trusted` CIDRs (empty: loopback, `127.0.0.0/8` and `::1/128`) and
+    /// the header an authenticating proxy sets, if any.
+    pub(crate) fn new(trusted: &[String], principal_header: Option<&str>) -> Result<Config, String> {
+        let mut blocks = Vec::with_capacity(trusted.len().max(2));
+        for t in trusted {
+            blocks.push(t.parse::<Cidr>().map_err(|e| format!("--trusted-proxy {e}"))?);
+        }
+        if blocks.is_empty() {
+            blocks.push(Cidr { addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), prefix: 8 });
+            blocks.push(Cidr { addr: IpAddr::V6(Ipv6Addr::LOCALHOST), prefix: 128 });
+        }
+        let principal_header = match principal_header {
+            None => None,
+            Some(h) => Some(
+                HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| format!("--trust-principal-header {h:?} is not a header name"))?,
+            ),
+        };
+        Ok(Config { trusted: blocks, principal_header })
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.trusted.iter().any(|c| c.contains(ip))
+    }
+
+    fn trusts_peer(&self, peer: Peer) -> bool {
+        match peer {
+            Peer::Ip(ip) => self.trusts(ip),
+            Peer::Local => self.trusts(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        }
+    }
+}
+
+/// What the gateway answered (`x-keycard-decision`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GateDecision {
+    Allowed,
+    ExplicitDeny,
+    ImplicitDeny,
+    Unauthenticated,
+    NoRoute,
+    InvalidRequest,
+}
+
+impl GateDecision {
+    pub(crate) const ALL: [GateDecision; 6] = [
+        GateDecision::Allowed,
+        GateDecision::ExplicitDeny,
+        GateDecision::ImplicitDeny,
+        GateDecision::Unauthenticated,
+        GateDecision::NoRoute,
+        GateDecision::InvalidRequest,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            GateDecision::Allowed => "allowed",
+            GateDecision::ExplicitDeny => "explicitDeny",
+            GateDecision::ImplicitDeny => "implicitDeny",
+            GateDecision::Unauthenticated => "unauthenticated",
+            GateDecision::NoRoute => "noRoute",
+            GateDecision::InvalidRequest => "invalidRequest",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            GateDecision::Allowed => StatusCode::OK,
+            GateDecision::Unauthenticated => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::FORBIDDEN,
+        }
+    }
+}
+
+impl From<Decision> for GateDecision {
+    fn from(d: Decision) -> GateDecision {
+        match d {
+            Decision::Allowed => GateDecision::Allowed,
+            Decision::ExplicitDeny => GateDecision::ExplicitDeny,
+            Decision::ImplicitDeny => GateDecision::ImplicitDeny,
+        }
+    }
+}
+
+/// One gateway answer before it becomes HTTP.
+struct Outcome {
+    decision: GateDecision,
+    principal: Option<String>,
+    /// Why, for refusals (in the body and the debug log; proxies ignore it).
+    reason: Option<String>,
+}
+
+impl Outcome {
+    fn refuse(decision: GateDecision, principal: Option<String>, reason: impl Into<String>) -> Outcome {
+        Outcome { decision, principal, reason: Some(reason.into()) }
+    }
+}
+
+/// Answers a gateway request (`endpoint` is [`Endpoint::Gate`] or [`Endpoint::Envoy`]). The body
+/// is never read: the decision depends on the method, the URI and the headers alone.
+pub(crate) fn answer<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Reply {
+    let outcome = decide(req, endpoint, peer, state);
+    state.metrics.gate(outcome.decision);
+    if outcome.decision != GateDecision::Allowed {
+        tracing::debug!(
+            decision = outcome.decision.as_str(),
+            principal = outcome.principal.as_deref().unwrap_or(""),
+            reason = outcome.reason.as_deref().unwrap_or(""),
+            "gate refused"
+        );
+    }
+    reply(&outcome)
+}
+
+fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Outcome {
+    let headers = req.headers();
+    // 1. The proxy protocol: which request is being asked about.
+    let (method, uri) = match original_request(req, endpoint) {
+        Ok(x) => x,
+        Err(reason) => return Outcome::refuse(GateDecision::InvalidRequest, None, reason),
+    };
+    // 2. A snapshot, or nothing is allowed (fail closed: 403, which nginx passes on as such).
+    let current = state.current();
+    let Some(loaded) = current.as_ref() else {
+        return Outcome::refuse(GateDecision::ImplicitDeny, None, "no policy snapshot is loaded yet");
+    };
+    let trusted_peer = state.gate.trusts_peer(peer);
+    // 3. Identity, before routes.
+    let now = state.now_secs();
+    let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, peer, now };
+    let (principal, identity) = match identify(headers, trusted_peer, &state.gate, &original) {
+        Found::Principal(p) => (p, None),
+        Found::Identity(id) => (id.principal_arn().to_owned(), Some(id)),
+        Found::Absent => return Outcome::refuse(GateDecision::Unauthenticated, None, "no identity in the request"),
+        Found::Refused(decision, reason) => return Outcome::refuse(decision, None, reason),
+    };
+    // 4. The route.
+    let target = match loaded.snapshot.gateway().resolve(&method, &uri, |name| header_lookup(headers, name)) {
+        Ok(t) => t,
+        Err(GateRefusal::NoRoute) => {
+            return Outcome::refuse(GateDecision::NoRoute, Some(principal), format!("no route for {method} {uri}"))
+        }
+        Err(GateRefusal::InvalidRequest(reason)) => {
+            return Outcome::refuse(GateDecision::InvalidRequest, Some(principal), reason)
+        }
+    };
+    // 5. The request, with the facts AWS would fill.
+    let mut context = Map::new();
+    if let Some(ip) = source_ip(peer, trusted_peer, headers, &state.gate) {
+        context.insert("aws:SourceIp".to_owned(), Value::from(ip.to_string()));
+    }
+    context.insert("aws:SecureTransport".to_owned(), Value::from(trusted_peer && forwarded_https(headers)));
+    for (key, value) in target.context {
+        context.insert(key, Value::from(value));
+    }
+    let mut request = match keycard::Request::new(&principal, &target.action, &target.resource)
+        .and_then(|r| r.with_context(&Value::Object(context)))
+    {
+        Ok(r) => r,
+        Err(e) => return Outcome::refuse(GateDecision::InvalidRequest, Some(principal), e.to_string()),
+    };
+    if let Some(identity) = &identity {
+        // Signed or bearer callers: the session's tags, session policies, MFA and issue time.
+        request.act_as(loaded.snapshot.store(), identity, now);
+    }
+    // 6. The decision: one snapshot, counted and logged like any other.
+    let started = Instant::now();
+    let answer = loaded.snapshot.authorize(&request);
+    state.metrics.decision(answer.decision, started.elapsed());
+    if let Some(log) = &state.log {
+        log.record(&request, &answer);
+    }
+    Outcome { decision: answer.decision.into(), principal: Some(principal), reason: None }
+}
+
+/// The method and URI being asked about: from `X-Original-Method` / `X-Original-URI` for nginx
+/// (each exactly once), from the request itself minus [`ENVOY_PREFIX`] for Envoy.
+fn original_request<B>(req: &Request<B>, endpoint: Endpoint) -> Result<(String, String), String> {
+    if endpoint == Endpoint::Envoy {
+        let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+        let rest = target.strip_prefix(ENVOY_PREFIX).unwrap_or("");
+        let uri = if rest.is_empty() || rest.starts_with('?') { format!("/{rest}") } else { rest.to_owned() };
+        return Ok((req.method().as_str().to_owned(), uri));
+    }
+    let one = |name: &str| match single(req.headers(), name) {
+        Ok(Some(v)) if !v.is_empty() => Ok(v.to_owned()),
+        Ok(_) => Err(format!("missing {name}")),
+        Err(e) => Err(e),
+    };
+    Ok((one("x-original-method")?, one("x-original-uri")?))
+}
+
+/// A header that must appear at most once, as text.
+fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, String> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(format!("{name} appears more than once"));
+    }
+    first.to_str().map(|v| Some(v.trim())).map_err(|_| format!("{name} is not visible ASCII"))
+}
+
+fn header_lookup(headers: &HeaderMap, name: &str) -> HeaderLookup {
+    match single(headers, name) {
+        Ok(None) => HeaderLookup::Absent,
+        Ok(Some(v)) => HeaderLookup::One(v.to_owned()),
+        Err(_) => HeaderLookup::Unusable,
+    }
+}
+
+/// The request being asked about, for the identity sources that verify signatures and tokens.
+struct Original<'a> {
+    method: &'a str,
+    uri: &'a str,
+    snapshot: &'a keycard::Snapshot,
+    state: &'a State,
+    peer: Peer,
+    now: u64,
+}
+
+/// What one identity source found.
+enum Found {
+    /// The caller's principal (an ARN), named by a trusted proxy.
+    Principal(String),
+    /// The caller's verified credentials (SigV4) or web identity (bearer token).
+    Identity(Identity),
+    /// Nothing from this source; the next one is asked.
+    Absent,
+    /// The source found credentials and refuses them: the answer, and why.
+    Refused(GateDecision, String),
+}
+
+/// Where an identity can come from, in the contract's order of trust.
+#[derive(Debug, Clone, Copy)]
+enum IdentitySource {
+    /// A SigV4 `Authorization` header (contract §7).
+    SigV4,
+    /// `Authorization: Bearer <JWT>` from an OIDC provider with a `GatewayRoleArn`.
+    Bearer,
+    /// `--trust-principal-header NAME`, from a trusted proxy only.
+    TrustedHeader,
+}
+
+const IDENTITY_SOURCES: [IdentitySource; 3] =
+    [IdentitySource::SigV4, IdentitySource::Bearer, IdentitySource::TrustedHeader];
+
+/// Who is calling: the first source that finds (or refuses) an identity decides.
+fn identify(headers: &HeaderMap, trusted_peer: bool, config: &Config, original: &Original<'_>) -> Found {
+    for source in IDENTITY_SOURCES {
+        let found = match source {
+            IdentitySource::SigV4 => sigv4(headers, original),
+            IdentitySource::Bearer => bearer(headers, original),
+            IdentitySource::TrustedHeader => trusted_header(headers, trusted_peer, config),
+        };
+        if !matches!(found, Found::Absent) {
+            return found;
+        }
+    }
+    Found::Absent
+}
+
+/// A SigV4-signed original request (`Authorization: AWS4-HMAC-SHA256 ...` or a presigned URL):
+/// its signer, checked against the store's keys and the STS's session tokens. The body is not
+/// available to a proxy's auth check, so the payload hash is `x-amz-content-sha256` or the empty
+/// body's. A signature that does not verify establishes no identity: 401.
+fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
+    let (path, query) = original.uri.split_once('?').unwrap_or((original.uri, ""));
+    let method = hyper::Method::from_bytes(original.method.as_bytes()).unwrap_or(hyper::Method::GET);
+    let signed = super::sts::signed_request(&method, path, query, headers, None);
+    if !signed.is_signed() {
+        return Found::Absent;
+    }
+    let keys = Some(original.state.sts.keys());
+    match keycard::auth::authenticate(original.snapshot.store(), keys, &signed, original.now) {
+        Ok((identity, _)) => Found::Identity(identity),
+        Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
+    }
+}
+
+/// `Authorization: Bearer <JWT>` from an OIDC provider with a `GatewayRoleArn`: the role session
+/// `AssumeRoleWithWebIdentity` would give. A token that does not verify is 401; a verified token
+/// whose role's trust policy refuses it is 403 (`implicitDeny`).
+fn bearer(headers: &HeaderMap, original: &Original<'_>) -> Found {
+    let Some(token) = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+    else {
+        return Found::Absent;
+    };
+    let facts = keycard::sts::CallFacts { source_ip: original.peer.ip().map(|ip| ip.to_string()), region: None };
+    match original.state.sts.gateway_identity(original.snapshot, token.trim(), &facts, original.now) {
+        Ok(identity) => Found::Identity(identity),
+        Err(e) if e.code() == "AccessDenied" => Found::Refused(GateDecision::ImplicitDeny, e.to_string()),
+        Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
+    }
+}
+
+/// `--trust-principal-header NAME`: honoured only when the peer is a trusted proxy.
+fn trusted_header(headers: &HeaderMap, trusted_peer: bool, config: &Config) -> Found {
+    let Some(name) = &config.principal_header else { return Found::Absent };
+    if !trusted_peer {
+        return Found::Absent;
+    }
+    match single(headers, name.as_str()) {
+        Ok(None) => Found::Absent,
+        Ok(Some("")) => Found::Absent,
+        Ok(Some("*")) => Found::Refused(GateDecision::InvalidRequest, format!("{name}: \"*\" names no one")),
+        Ok(Some(v)) => match keycard::Request::new(v, "keycard:Identify", "*") {
+            Ok(r) => match r.principal_json() {
+                Value::String(arn) => Found::Principal(arn),
+                _ => Found::Refused(GateDecision::InvalidRequest, format!("{name}: not a principal ARN")),
+            },
+            Err(e) => Found::Refused(GateDecision::InvalidRequest, format!("{name}: {}", e.message())),
+        },
+        Err(e) => Found::Refused(GateDecision::InvalidRequest, e),
+    }
+}
+
+/// `aws:SourceIp`: the peer, or for a trusted peer the last `X-Forwarded-For` entry that is not a
+/// trusted proxy (all lines joined in order; all trusted: the leftmost; an unparsable entry ends
+/// the walk with no address). `Forwarded` (RFC 7239) is ignored.
+fn source_ip(peer: Peer, trusted_peer: bool, headers: &HeaderMap, config: &Config) -> Option<IpAddr> {
+    let own = match peer {
+        Peer::Ip(ip) => Some(ip.to_canonical()),
+        Peer::Local => None,
+    };
+    if !trusted_peer {
+        return own;
+    }
+    let mut lines = headers.get_all("x-forwarded-for").iter().peekable();
+    if lines.peek().is_none() {
+        return own;
+    }
+    let mut joined = String::new();
+    for line in lines {
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(line.to_str().ok()?);
+    }
+    let entries: Vec<&str> = joined.split(',').map(str::trim).collect();
+    let mut leftmost = None;
+    for entry in entries.iter().rev() {
+        let ip = entry.parse::<IpAddr>().ok()?.to_canonical();
+        if !config.trusts(ip) {
+            return Some(ip);
+        }
+        leftmost = Some(ip);
+    }
+    leftmost
+}
+
+/// `X-Forwarded-Proto: https` (one line), which counts only from a trusted peer.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    matches!(single(headers, "x-forwarded-proto"), Ok(Some(v)) if v.eq_ignore_ascii_case("https"))
+}
+
+fn reply(outcome: &Outcome) -> Reply {
+    let mut body = json!({"decision": outcome.decision.as_str()});
+    if let (Some(p), Value::Object(map)) = (&outcome.principal, &mut body) {
+        map.insert("principal".to_owned(), Value::from(p.as_str()));
+    }
+    if let (Some(r), Value::Object(map)) = (&outcome.reason, &mut body) {
+        map.insert("reason".to_owned(), Value::from(r.as_str()));
+    }
+    let mut reply = Response::new(Full::new(Bytes::from(body.to_string())));
+    *reply.status_mut() = outcome.decision.status();
+    let headers = reply.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(DECISION_HEADER, HeaderValue::from_static(outcome.decision.as_str()));
+    if let Some(p) = outcome.principal.as_deref().and_then(|p| HeaderValue::from_str(p).ok()) {
+        headers.insert(PRINCIPAL_HEADER, p);
+    }
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn cidr(s: &str) -> Cidr {
+        s.parse().unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn cidr_blocks() {
+        assert!(cidr("10.0.0.0/8").contains(ip("10.255.1.2")));
+        assert!(!cidr("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(cidr("0.0.0.0/0").contains(ip("203.0.113.7")));
+        assert!(cidr("192.0.2.7").contains(ip("192.0.2.7")));
+        assert!(!cidr("192.0.2.7").contains(ip("192.0.2.8")));
+        assert!(cidr("127.0.0.0/8").contains(ip("::ffff:127.0.0.1")));
+        assert!(cidr("2001:db8::/32").contains(ip("2001:db8:1::1")));
+        assert!(!cidr("2001:db8::/32").contains(ip("2001:db9::1")));
+        assert!(cidr("::/0").contains(ip("::1")));
+        assert!(!cidr("::1/128").contains(ip("127.0.0.1")));
+        for bad in ["10.0.0.0/33", "::/129", "10.0.0/8", "x", "10.0.0.0/", "10.0.0.0/-1"] {
+            assert!(bad.parse::<Cidr>().is_err(), "{bad}");
+        }
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn walk(peer: &str, xff: &[&str]) -> Option<String> {
+        let config = Config::new(&["127.0.0.0/8".into(), "10.0.0.0/8".into()], None).unwrap();
+        let peer = Peer::Ip(ip(peer));
+        let h = headers(&xff.iter().map(|v| ("x-forwarded-for", *v)).collect::<Vec<_>>());
+        source_ip(peer, config.trusts_peer(peer), &h, &config).map(|i| i.to_string())
+    }
+
+    #[test]
+    fn x_forwarded_for_walks() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(walk("203.0.113.9", &["198.51.100.1"]), some("203.0.113.9"), "untrusted peer: its own address");
+        assert_eq!(walk("127.0.0.1", &[]), some("127.0.0.1"));
+        assert_eq!(walk("127.0.0.1", &["198.51.100.1, 203.0.113.7, 10.0.0.2"]), some("203.0.113.7"));
+        assert_eq!(walk("127.0.0.1", &["198.51.100.1", "203.0.113.7", "10.0.0.2"]), some("203.0.113.7"));
+        assert_eq!(walk("127.0.0.1", &["10.1.1.1, 10.0.0.2", "127.0.0.5"]), some("10.1.1.1"), "all trusted");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7, junk, 10.0.0.2"]), None, "unparsable");
+        assert_eq!(walk("127.0.0.1", &["junk, 203.0.113.7"]), some("203.0.113.7"), "not reached");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7,"]), None, "an empty entry is unparsable");
+        assert_eq!(walk("127.0.0.1", &["2001:db8::1"]), some("2001:db8::1"));
+        assert_eq!(walk("::ffff:127.0.0.1", &["203.0.113.7"]), some("203.0.113.7"));
+    }
+
+    #[test]
+    fn unix_socket_peers_are_trusted_like_loopback_with_no_address() {
+        let config = Config::new(&[], None).unwrap();
+        assert!(config.trusts_peer(Peer::Local));
+        assert_eq!(source_ip(Peer::Local, true, &HeaderMap::new(), &config), None);
+        let only_lan = Config::new(&["10.0.0.0/8".into()], None).unwrap();
+        assert!(!only_lan.trusts_peer(Peer::Local));
+    }
+
+    #[test]
+    fn the_principal_header_needs_a_trusted_peer() {
+        let config = Config::new(&[], Some("X-User")).unwrap();
+        let h = headers(&[("x-user", "arn:aws:iam::111122223333:user/alice")]);
+        assert!(
+            matches!(trusted_header(&h, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:user/alice")
+        );
+        assert!(matches!(trusted_header(&h, false, &config), Found::Absent));
+        let account = headers(&[("x-user", "111122223333")]);
+        assert!(
+            matches!(trusted_header(&account, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:root")
+        );
+        for bad in [&[("x-user", "*")][..], &[("x-user", "alice")], &[("x-user", "a"), ("x-user", "b")]] {
+            assert!(matches!(
+                trusted_header(&headers(bad), true, &config),
+                Found::Refused(GateDecision::InvalidRequest, _)
+            ));
+        }
+        let without = Config::new(&[], None).unwrap();
+        assert!(matches!(trusted_header(&h, true, &without), Found::Absent));
+    }
+}
