@@ -76,18 +76,21 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
     }
     let params = Params::new(pairs);
     let Some(action) = params.get("Action") else {
-        return Err(sts_error("MissingAction", "The request must contain the parameter Action"));
+        return Err(StsError::from_parts("MissingAction", "The request must contain the parameter Action"));
     };
     match params.get("Version") {
         Some(VERSION) => {}
         Some(v) => {
-            return Err(sts_error("InvalidAction", format!("Could not find operation {action} for version {v}")))
+            return Err(StsError::from_parts(
+                "InvalidAction",
+                format!("Could not find operation {action} for version {v}"),
+            ))
         }
-        None => return Err(sts_error("MissingParameter", "The request must contain the parameter Version")),
+        None => return Err(StsError::from_parts("MissingParameter", "The request must contain the parameter Version")),
     }
     let current = state.current();
     let Some(loaded) = current.as_ref() else {
-        return Err(sts_error("ServiceUnavailable", "no policy snapshot is loaded yet"));
+        return Err(StsError::from_parts("ServiceUnavailable", "no policy snapshot is loaded yet"));
     };
     let snapshot = &loaded.snapshot;
     let now = state.now_secs();
@@ -118,7 +121,10 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
         "GetSessionToken" => {
             sts.get_session_token(snapshot.store(), &identity, &params, now).map(|i| issued_xml(action, &i))
         }
-        other => Err(sts_error("InvalidAction", format!("Could not find operation {other} for version {VERSION}"))),
+        other => Err(StsError::from_parts(
+            "InvalidAction",
+            format!("Could not find operation {other} for version {VERSION}"),
+        )),
     };
     log_call(action, &identity, &result);
     result.map(|xml| close(xml, action))
@@ -129,12 +135,6 @@ fn log_call(action: &str, identity: &Identity, result: &Result<String, StsError>
         Ok(_) => tracing::info!(action, caller = identity.principal_arn(), "sts"),
         Err(e) => tracing::info!(action, caller = identity.principal_arn(), code = e.code(), "sts call refused"),
     }
-}
-
-fn sts_error(code: &'static str, message: impl Into<String>) -> StsError {
-    // StsError's constructor is the core's; the endpoint's own codes go through a ValidationError
-    // carrier with the right code.
-    StsError::from_parts(code, message)
 }
 
 fn open(action: &str) -> String {
