@@ -74,7 +74,7 @@ impl Verdict {
 impl<'a> Evaluator<'_, 'a> {
     fn decide_action(&self, action: &str) -> Decision {
         let (store, index, req, caller) = (self.store, self.index, self.req, self.caller);
-        if credential_restriction(caller.kind, action).is_some() {
+        if credential_restriction(caller.kind, req, action).is_some() {
             return Decision::ImplicitDeny;
         }
         let key = index.action_key(action);

@@ -32,6 +32,8 @@
 
 mod answer;
 mod ast;
+pub mod auth;
+pub mod clock;
 mod compile;
 mod cond;
 mod context;

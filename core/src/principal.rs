@@ -298,6 +298,8 @@ pub(crate) enum Unknown<'a> {
     Session(&'a str),
     FederatingUser(&'a str),
     Other(&'a str),
+    /// A `signedRequest` that was never authenticated.
+    Unauthenticated,
 }
 
 impl fmt::Display for Unknown<'_> {
@@ -310,6 +312,7 @@ impl fmt::Display for Unknown<'_> {
             Unknown::FederatingUser(a) => {
                 write!(f, "unknown federating user {a} (it must be in the federated user's account)")
             }
+            Unknown::Unauthenticated => write!(f, "the signed request was not authenticated"),
             Unknown::Other(a) => {
                 write!(f, "unknown principal: {a} is not a user, role, session, federated user or root ARN")
             }
@@ -320,6 +323,19 @@ impl fmt::Display for Unknown<'_> {
 /// Resolves the request's principal against the store.
 #[inline]
 pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
+    if req.unverified.is_some() {
+        return Err(Unknown::Unauthenticated);
+    }
+    let mut caller = resolve_principal(store, req)?;
+    if let Some(session) = &req.session {
+        if matches!(caller.kind, CallerKind::RoleSession | CallerKind::User) {
+            caller.tags = &session.tags;
+        }
+    }
+    Ok(caller)
+}
+
+fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
     let arn = match &req.principal {
         PrincipalRef::Anonymous => {
             let mut c = Caller::new(CallerKind::Anonymous);

@@ -103,7 +103,7 @@ impl Evaluation {
     ) -> Decision {
         let resource = req.resource.as_str();
         let is_trust_action = TRUST_ACTIONS.contains(&action);
-        if let Some(why) = credential_restriction(caller.kind, action) {
+        if let Some(why) = credential_restriction(caller.kind, req, action) {
             self.note(why);
             return Decision::ImplicitDeny;
         }

@@ -5,14 +5,18 @@
 //! principal (those come from the store) are errors that name the field by JSON pointer.
 
 use crate::ast::{Policy, PolicyKind};
-use crate::context::Context;
+use crate::auth::session::SessionFacts;
+use crate::auth::{AuthCode, AuthError, Identity, SealKeys, Session, SessionKind, SignedRequest};
+use crate::context::{Context, Scalar};
 use crate::error::RequestError;
 use crate::json::Json;
 use crate::parse::parse_policy;
+use crate::store::Store;
 use serde_json::Value;
 
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "principal",
+    "signedRequest",
     "action",
     "resource",
     "resourceAccount",
@@ -26,6 +30,15 @@ const FIELDS: [&str; 9] = [
 /// Context keys that describe the principal: the store supplies them, a request may not.
 const PRINCIPAL_KEYS: [&str; 5] =
     ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+
+/// Context keys that only authenticated credentials supply: a signed request may not set them.
+const CREDENTIAL_KEYS: [&str; 5] = [
+    "aws:tokenissuetime",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+    "aws:sourceidentity",
+    "aws:federatedprovider",
+];
 
 /// Who is asking, as the request names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +69,11 @@ pub struct Request {
     pub(crate) resource_policy: Option<Policy>,
     pub(crate) explain: bool,
     pub(crate) federating_user: Option<String>,
+    /// A `signedRequest` not yet authenticated: until [`Request::authenticate`] succeeds, every
+    /// decision is an implicit deny (fail closed).
+    pub(crate) unverified: Option<Box<SignedRequest>>,
+    /// The facts of the temporary credentials the request was signed with.
+    pub(crate) session: Option<Box<SessionFacts>>,
 }
 
 fn is_account_id(s: &str) -> bool {
@@ -80,6 +98,8 @@ impl Request {
             resource_policy: None,
             explain: false,
             federating_user: None,
+            unverified: None,
+            session: None,
         })
     }
 
@@ -110,8 +130,23 @@ impl Request {
                 ));
             }
         }
+        let unverified = match map.get("signedRequest") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                if !matches!(map.get("principal"), None | Some(Value::Null)) {
+                    return Err(RequestError::new(
+                        "/signedRequest",
+                        "give either principal or signedRequest, not both (a signed request names its own principal)",
+                    ));
+                }
+                Some(Box::new(signed_request_from_json(v)?))
+            }
+        };
         let principal = match map.get("principal") {
-            None | Some(Value::Null) => return Err(RequestError::new("/principal", "missing (required)")),
+            None | Some(Value::Null) if unverified.is_some() => PrincipalRef::Anonymous,
+            None | Some(Value::Null) => {
+                return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)"))
+            }
             Some(Value::String(s)) => principal_from_str(s, "/principal")?,
             Some(Value::Object(obj)) => principal_from_object(obj)?,
             Some(_) => {
@@ -135,6 +170,9 @@ impl Request {
             Some(c) => Context::from_json(c, "/context")?,
         };
         reject_principal_keys(&context)?;
+        if unverified.is_some() {
+            reject_credential_keys(&context)?;
+        }
         let session_policy = optional_policy(map.get("sessionPolicy"), "/sessionPolicy", PolicyKind::Session)?;
         let resource_policy = optional_policy(map.get("resourcePolicy"), "/resourcePolicy", PolicyKind::Resource)?;
         let explain = match map.get("explain") {
@@ -158,7 +196,87 @@ impl Request {
             resource_policy,
             explain,
             federating_user,
+            unverified,
+            session: None,
         })
+    }
+
+    /// The `signedRequest` still to authenticate, if any.
+    pub fn signed_request(&self) -> Option<&SignedRequest> {
+        self.unverified.as_deref()
+    }
+
+    /// Authenticates the request's `signedRequest` at `now` (seconds since the epoch) and makes
+    /// its signer the principal (contract §7).
+    ///
+    /// # Errors
+    /// The [`AuthError`] of [`crate::auth::authenticate`]; the request then stays unauthenticated
+    /// and every decision on it is an implicit deny.
+    pub fn authenticate(&mut self, store: &Store, keys: Option<&SealKeys>, now: u64) -> Result<Identity, AuthError> {
+        let Some(signed) = self.unverified.as_deref() else {
+            return Err(AuthError::new(AuthCode::MissingAuthenticationToken, "the request has no signedRequest"));
+        };
+        let (identity, _) = crate::auth::authenticate(store, keys, signed, now)?;
+        self.act_as(store, &identity, now);
+        Ok(identity)
+    }
+
+    /// Makes `identity` the principal: its ARN, and for temporary credentials the session's
+    /// tags, session policies, `aws:TokenIssueTime`, MFA keys and source identity. Credential
+    /// keys the request supplied itself are replaced.
+    pub fn act_as(&mut self, store: &Store, identity: &Identity, now: u64) {
+        self.unverified = None;
+        self.principal = PrincipalRef::Arn(identity.principal_arn().to_owned());
+        for key in CREDENTIAL_KEYS {
+            self.context.remove(key);
+        }
+        let Some(session) = identity.session() else {
+            self.session = None;
+            return;
+        };
+        let base_tags: &[(String, String)] = match session.kind {
+            SessionKind::Role => session
+                .role_arn
+                .as_ref()
+                .and_then(|r| store.role_by_arn.get(r))
+                .and_then(|&i| store.roles.get(i))
+                .map_or(&[], |r| r.tags.as_slice()),
+            SessionKind::User => store
+                .user_by_arn
+                .get(&session.principal)
+                .and_then(|&i| store.users.get(i))
+                .map_or(&[], |u| u.tags.as_slice()),
+        };
+        let mut tags: Vec<(String, String)> = base_tags
+            .iter()
+            .filter(|(k, _)| !session.tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)))
+            .cloned()
+            .collect();
+        tags.extend(session.tags.iter().cloned());
+        self.session = Some(Box::new(SessionFacts {
+            tags,
+            user_session: session.kind == SessionKind::User,
+            mfa: session.mfa_at.is_some(),
+        }));
+        self.context.insert("aws:TokenIssueTime", vec![Scalar::Str(crate::clock::iso_seconds(session.issued))]);
+        self.context.insert("aws:MultiFactorAuthPresent", vec![Scalar::Bool(session.mfa_at.is_some())]);
+        if let Some(at) = session.mfa_at {
+            self.context.insert("aws:MultiFactorAuthAge", vec![Scalar::Num(now.saturating_sub(at).to_string())]);
+        }
+        if let Some(source) = &session.source_identity {
+            self.context.insert("aws:SourceIdentity", vec![Scalar::Str(source.clone())]);
+        }
+        if let Some(provider) = &session.federated_provider {
+            self.context.insert("aws:FederatedProvider", vec![Scalar::Str(provider.clone())]);
+        }
+        if session.policy.is_some() || !session.policy_arns.is_empty() {
+            // Both the session's policies and a request's own `sessionPolicy` would have to
+            // allow; one slot cannot hold that intersection, so that rare pair allows nothing.
+            self.session_policy = Some(match self.session_policy {
+                None => session_policies(store, session),
+                Some(_) => Policy { statements: Vec::new() },
+            });
+        }
     }
 
     /// Sets the context from a JSON object of condition keys.
@@ -248,6 +366,129 @@ pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>,
                 .map_err(|e| RequestError::new(format!("/requests/{i}{}", e.field()), e.message().to_owned()))
         })
         .collect())
+}
+
+/// A signed request's credential keys come from its credentials; it may not supply them.
+fn reject_credential_keys(context: &Context) -> Result<(), RequestError> {
+    for (key, _) in context.iter() {
+        if CREDENTIAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            return Err(RequestError::new(
+                format!("/context/{}", crate::json::pointer_token(key)),
+                format!("{key} comes from the signer's credentials; a signed request may not supply it"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The session's policies as one policy: the inline `Policy` and each `PolicyArns` policy, any
+/// of which may allow. A policy that no longer parses or exists allows nothing (fail closed).
+fn session_policies(store: &Store, session: &Session) -> Policy {
+    let mut statements = Vec::new();
+    if let Some(text) = &session.policy {
+        if let Ok(json) = Json::parse(text) {
+            let mut errors = Vec::new();
+            if let Some(p) = parse_policy(&json, PolicyKind::Session, "", &mut errors) {
+                statements.extend(p.statements);
+            }
+        }
+    }
+    for arn in &session.policy_arns {
+        if let Some(p) = store.managed_by_arn.get(arn).and_then(|&id| store.policy(id)) {
+            statements.extend(p.policy.statements.iter().cloned());
+        }
+    }
+    Policy { statements }
+}
+
+/// Reads `signedRequest`: `{"method", "path", "query", "headers", "bodySha256"}`. `query` is the
+/// raw query string; `headers` an object whose values are strings or arrays of strings (a header
+/// sent several times), or an array of `[name, value]` pairs.
+fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
+    const P: &str = "/signedRequest";
+    let Value::Object(map) = v else {
+        return Err(RequestError::new(P, "expected {\"method\", \"path\", \"query\", \"headers\", \"bodySha256\"}"));
+    };
+    const KEYS: [&str; 5] = ["method", "path", "query", "headers", "bodySha256"];
+    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(RequestError::new(
+            format!("{P}/{}", crate::json::pointer_token(key)),
+            format!("unknown field (expected one of {})", KEYS.join(", ")),
+        ));
+    }
+    let string = |name: &str, required: bool| -> Result<Option<String>, RequestError> {
+        match map.get(name) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Value::Null) if !required => Ok(None),
+            None | Some(Value::Null) => Err(RequestError::new(format!("{P}/{name}"), "missing (required)")),
+            Some(_) => Err(RequestError::new(format!("{P}/{name}"), "expected a string")),
+        }
+    };
+    let method = string("method", true)?.unwrap_or_default();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(RequestError::new(format!("{P}/method"), format!("expected an HTTP method, found {method:?}")));
+    }
+    let raw_path = string("path", true)?.unwrap_or_default();
+    let (path, inline_query) = match raw_path.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (raw_path, None),
+    };
+    if !path.starts_with('/') {
+        return Err(RequestError::new(format!("{P}/path"), format!("expected a path starting with /, found {path:?}")));
+    }
+    let query = match (string("query", false)?, inline_query) {
+        (Some(_), Some(_)) => {
+            return Err(RequestError::new(format!("{P}/query"), "the query is given twice (in path and in query)"))
+        }
+        (Some(q), None) | (None, Some(q)) => q.strip_prefix('?').map(str::to_owned).unwrap_or(q),
+        (None, None) => String::new(),
+    };
+    let mut headers = Vec::new();
+    let bad_header = |name: &str| {
+        RequestError::new(
+            format!("{P}/headers/{}", crate::json::pointer_token(name)),
+            "expected a string or an array of strings",
+        )
+    };
+    match map.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (name, value) in h {
+                match value {
+                    Value::String(s) => headers.push((name.clone(), s.clone())),
+                    Value::Array(items) => {
+                        for item in items {
+                            let Value::String(s) = item else { return Err(bad_header(name)) };
+                            headers.push((name.clone(), s.clone()));
+                        }
+                    }
+                    _ => return Err(bad_header(name)),
+                }
+            }
+        }
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.as_array().map(Vec::as_slice) {
+                    Some([Value::String(n), Value::String(v)]) => headers.push((n.clone(), v.clone())),
+                    _ => {
+                        return Err(RequestError::new(
+                            format!("{P}/headers/{i}"),
+                            "expected a [name, value] pair of strings",
+                        ))
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(RequestError::new(format!("{P}/headers"), "expected an object of header values")),
+    }
+    let body_sha256 = string("bodySha256", false)?;
+    if let Some(h) = &body_sha256 {
+        let ok = h == "UNSIGNED-PAYLOAD" || (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !ok {
+            return Err(RequestError::new(format!("{P}/bodySha256"), "expected the body's SHA-256 as 64 hex digits"));
+        }
+    }
+    Ok(SignedRequest { method, path, query, headers, body_sha256: body_sha256.map(|h| h.to_ascii_lowercase()) })
 }
 
 /// Context keys that describe the principal come from the store; a request may not supply them.

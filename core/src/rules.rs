@@ -32,9 +32,22 @@ pub(crate) const RCP_SERVICES: [&str; 10] =
 
 /// Calls that the caller's kind of credentials can never make, whatever the policies say
 /// (iam-semantics.md §5.5, §6.3): AWS refuses them before evaluating policies.
-pub(crate) fn credential_restriction(kind: CallerKind, action: &str) -> Option<&'static str> {
+pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &str) -> Option<&'static str> {
     let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
+    let user_session = req.session.as_ref().filter(|s| s.user_session);
     match action {
+        "sts:getsessiontoken" | "sts:getfederationtoken" if user_session.is_some() => {
+            Some("GetSessionToken credentials cannot call sts:GetSessionToken or sts:GetFederationToken")
+        }
+        _ if user_session.is_some_and(|s| !s.mfa) && action.starts_with("iam:") => {
+            Some("GetSessionToken credentials without MFA cannot call IAM")
+        }
+        _ if user_session.is_some()
+            && action.starts_with("sts:")
+            && !matches!(action, "sts:assumerole" | "sts:getcalleridentity") =>
+        {
+            Some("GetSessionToken credentials can call no STS action but AssumeRole and GetCallerIdentity")
+        }
         _ if kind == CallerKind::Anonymous && action.starts_with("sts:") => {
             Some("an anonymous caller cannot call STS: it needs signed credentials")
         }

@@ -7,6 +7,7 @@
 //! [`Store::load`] returns a [`LoadError`] listing every problem with its file and JSON pointer.
 
 use crate::ast::{Policy, PolicyKind};
+use crate::auth::{Directory, DirectoryBuilder};
 use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::json::{pointer_token, Json};
@@ -31,9 +32,6 @@ const DOCUMENT_KEYS: [&str; 13] = [
     "OpenIdConnectProviders",
     "Routes",
 ];
-
-/// Contract keys whose features are not implemented yet: accepted with a warning.
-const NOT_YET_USED: [&str; 3] = ["Credentials", "MfaDevices", "OpenIdConnectProviders"];
 
 /// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
 /// an inline policy.
@@ -141,6 +139,10 @@ pub struct Store {
     /// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME` → role: a session ARN minus its session name
     /// (assumed-role ARNs carry the role's name but not its path).
     pub(crate) role_by_session_prefix: HashMap<String, usize>,
+    /// Managed policies by ARN (session policies name them in `PolicyArns`).
+    pub(crate) managed_by_arn: HashMap<String, PolicyId>,
+    /// Access keys, MFA devices and OIDC providers.
+    pub(crate) auth: Directory,
     /// The gateway's `Routes` (contract §8), in store order.
     pub(crate) gateway: crate::gateway::Gateway,
 }
@@ -328,6 +330,7 @@ struct Builder {
     role_by_session_prefix: HashMap<String, usize>,
     routes: Vec<crate::gateway::Route>,
     pending: Vec<Pending>,
+    auth: DirectoryBuilder,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
 }
@@ -341,6 +344,10 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         }
     }
     b.resolve();
+    let auth = std::mem::take(&mut b.auth);
+    let (auth, problems) =
+        auth.finish(&b.user_by_arn, |i| b.users.get(i).map(|u| (u.arn.clone(), u.account.clone())), &b.role_by_arn);
+    b.problems.extend(problems);
     b.size_warnings();
     if b.problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(LoadError::new(b.problems));
@@ -358,6 +365,8 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         user_by_arn: b.user_by_arn,
         role_by_arn: b.role_by_arn,
         role_by_session_prefix: b.role_by_session_prefix,
+        managed_by_arn: b.managed_by_arn,
+        auth,
         gateway: crate::gateway::gateway(b.routes),
     })
 }
@@ -417,12 +426,6 @@ impl Builder {
             if !DOCUMENT_KEYS.contains(&key.as_str()) {
                 let hint = suggest(key, &DOCUMENT_KEYS).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
                 self.err(file, format!("/{}", pointer_token(key)), format!("unknown store key {key:?}{hint}"));
-            } else if NOT_YET_USED.contains(&key.as_str()) {
-                self.problems.push(Problem::warning(
-                    file,
-                    format!("/{key}"),
-                    format!("{key} is not used by this version of keycard"),
-                ));
             }
         }
         let doc_account = match doc.get("AccountId") {
@@ -456,6 +459,7 @@ impl Builder {
         if let Some(org) = doc.get("Organization") {
             self.organization(file, org);
         }
+        self.auth.document(file, doc, doc_account.as_deref());
         crate::gateway::parse_routes(file, doc, &mut self.problems, &mut self.routes);
     }
 

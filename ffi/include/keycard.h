@@ -143,6 +143,12 @@ int keycard_authorize(const keycard_engine *engine,
  `"decision":"allowed"` is in it. Returns `NULL` only when `engine` or `request_json` is
  `NULL`, `request_json` is not UTF-8, or on an internal error (last error set).
 
+ A `"signedRequest": {"method", "path", "query", "headers", "bodySha256"}` in place of
+ `"principal"` is authenticated first (SigV4, contract §7) and the answer names the signer in
+ `"principal"`; a signature that fails answers `{"error":"...","code":"SignatureDoesNotMatch"}`
+ (AWS's code) with `keycard_last_error` set. Session tokens from `keycard serve`'s STS open
+ when `KEYCARD_STS_KEY_FILE` names its `--sts-key-file` at `keycard_engine_open`.
+
  The returned string is the caller's: free it with `keycard_string_free`. `request_json` stays
  the caller's. Thread-safe.
 

@@ -144,6 +144,36 @@ def test_threads_share_an_engine():
     assert not failures
 
 
+def test_signed_requests_name_their_signer():
+    """A `signedRequest` (contract section 7) signed by botocore with the embedded store's example
+    key is authenticated and decided as its signer; a wrong secret answers AWS's error code."""
+    try:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+    except ImportError:
+        print("skipped: botocore is not installed")
+        return
+    import hashlib
+
+    def signed(secret):
+        req = AWSRequest(method="GET", url="https://reports.s3.amazonaws.com/2026/q1.csv")
+        SigV4Auth(Credentials("AKIAIOSFODNN7EXAMPLE", secret), "s3", "us-east-1").add_auth(req)
+        headers = dict(req.headers.items())
+        headers["host"] = "reports.s3.amazonaws.com"
+        return {"signedRequest": {"method": "GET", "path": "/2026/q1.csv", "query": "", "headers": headers,
+                                  "bodySha256": hashlib.sha256(b"").hexdigest()},
+                "action": "s3:GetObject", "resource": "arn:aws:s3:::reports/2026/q1.csv"}
+
+    with keycard.Engine(str(POLICIES)) as engine:
+        answer = engine.authorize_json(signed("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
+        assert answer["principal"] == "arn:aws:iam::111122223333:user/ci/deploy", answer
+        assert answer["decision"] == "implicitDeny", answer  # the user's own policies grant nothing
+        refused = engine.authorize_json(signed("wrong-secret"))
+        assert refused["code"] == "SignatureDoesNotMatch", refused
+        assert "decision" not in refused
+
+
 if __name__ == "__main__":
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     failed = 0
@@ -156,3 +186,4 @@ if __name__ == "__main__":
             print(f"FAIL {name}: {type(e).__name__}: {e}")
     print(f"{len(tests) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+

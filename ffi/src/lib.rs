@@ -55,6 +55,9 @@ pub const KEYCARD_ERR_INTERNAL: c_int = -6;
 #[allow(non_camel_case_types)]
 pub struct keycard_engine {
     live: Live,
+    /// Keys that open STS session tokens in `signedRequest`s (`KEYCARD_STS_KEY_FILE`, the
+    /// sidecar's `--sts-key-file`); without them only long-term keys authenticate.
+    sts_keys: Option<kc::auth::SealKeys>,
 }
 
 /// An error on its way to `keycard_last_error`.
@@ -175,6 +178,25 @@ fn with_snapshot<T>(engine: &keycard_engine, f: impl FnOnce(&kc::Snapshot) -> T)
     Ok(f(&loaded.snapshot))
 }
 
+/// Authenticates a `signedRequest` (contract §7) and decides as the signer: the answer with
+/// `"principal"`, or `{"error", "code"}` with AWS's code when the signature does not verify.
+fn signed_answer(engine: &keycard_engine, mut request: Request) -> Result<serde_json::Value, Failure> {
+    let now = kc::clock::unix_seconds(std::time::SystemTime::now());
+    with_snapshot(engine, |s| match request.authenticate(s.store(), engine.sts_keys.as_ref(), now) {
+        Ok(identity) => {
+            let mut answer = s.authorize(&request).to_json();
+            if let serde_json::Value::Object(map) = &mut answer {
+                map.insert("principal".into(), identity.principal_arn().into());
+            }
+            answer
+        }
+        Err(e) => {
+            set_last_error(&format!("signature refused: {e}"));
+            serde_json::json!({"error": e.message(), "code": e.code().as_str()})
+        }
+    })
+}
+
 /// This library's version, e.g. `"0.1.0"`. The string is static: do not free it.
 #[no_mangle]
 pub extern "C" fn keycard_version() -> *const c_char {
@@ -205,9 +227,16 @@ pub unsafe extern "C" fn keycard_engine_open(policies_path: *const c_char, flags
             }
             let path = std::path::absolute(PathBuf::from(path))
                 .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("{path}: {e}")))?;
+            let sts_keys = match std::env::var_os("KEYCARD_STS_KEY_FILE") {
+                Some(file) => Some(
+                    kc::auth::SealKeys::from_file(std::path::Path::new(&file))
+                        .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("KEYCARD_STS_KEY_FILE {e}")))?,
+                ),
+                None => None,
+            };
             let live = Live::open(Source::Path(path), flags & KEYCARD_WATCH != 0, Box::new(|_| {}))
                 .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, e.to_string()))?;
-            Ok(Box::into_raw(Box::new(keycard_engine { live })))
+            Ok(Box::into_raw(Box::new(keycard_engine { live, sts_keys })))
         },
     )
 }
@@ -279,6 +308,12 @@ pub unsafe extern "C" fn keycard_authorize(
 /// `"decision":"allowed"` is in it. Returns `NULL` only when `engine` or `request_json` is
 /// `NULL`, `request_json` is not UTF-8, or on an internal error (last error set).
 ///
+/// A `"signedRequest": {"method", "path", "query", "headers", "bodySha256"}` in place of
+/// `"principal"` is authenticated first (SigV4, contract §7) and the answer names the signer in
+/// `"principal"`; a signature that fails answers `{"error":"...","code":"SignatureDoesNotMatch"}`
+/// (AWS's code) with `keycard_last_error` set. Session tokens from `keycard serve`'s STS open
+/// when `KEYCARD_STS_KEY_FILE` names its `--sts-key-file` at `keycard_engine_open`.
+///
 /// The returned string is the caller's: free it with `keycard_string_free`. `request_json` stays
 /// the caller's. Thread-safe.
 ///
@@ -295,6 +330,7 @@ pub unsafe extern "C" fn keycard_authorize_json(
             // SAFETY: forwarded from the caller's promise.
             let (engine, text) = unsafe { (engine_ref(engine)?, text(request_json, "request_json")?) };
             let answer = match Request::from_json(text) {
+                Ok(request) if request.signed_request().is_some() => signed_answer(engine, request)?,
                 Ok(request) => with_snapshot(engine, |s| s.authorize(&request).to_json())?,
                 Err(e) => {
                     set_last_error(&format!("malformed request: {e}"));

@@ -48,6 +48,10 @@ enum Command {
         /// Log format on stderr: text or json.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         log_format: String,
+        /// Keys that seal STS session tokens, one secret (32+ characters) per line: the first
+        /// seals, all open. Without it, a random key lives as long as the process.
+        #[arg(long, value_name = "FILE")]
+        sts_key_file: Option<PathBuf>,
         /// A proxy whose X-Forwarded-For, X-Forwarded-Proto and principal header the gateway
         /// believes (CIDR or address; repeatable). Default: loopback (127.0.0.0/8, ::1/128).
         #[arg(long, value_name = "CIDR")]
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
             decision_log_buffer,
             client_timeout,
             log_format,
+            sts_key_file,
             trusted_proxy,
             trust_principal_header,
         } => serve::run(serve::Options {
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
             log_json: log_format == "json",
             client_timeout: std::time::Duration::try_from_secs_f64(client_timeout)
                 .unwrap_or(std::time::Duration::from_secs(10)),
+            sts_key_file,
             trusted_proxies: trusted_proxy,
             trust_principal_header,
         }),

@@ -5,8 +5,8 @@
 //! the record is dropped and counted (`keycard_decision_log_dropped_total`) instead of waiting.
 //! The writer flushes whenever the buffer runs dry, so the file is current when the server idles.
 
-use super::clock::rfc3339;
 use super::metrics::Metrics;
+use keycard::clock::rfc3339;
 use keycard::{Answer, Request};
 use serde_json::{json, Value};
 use std::fs::OpenOptions;

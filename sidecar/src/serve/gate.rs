@@ -19,6 +19,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
+use keycard::auth::Identity;
 use keycard::{Decision, GateRefusal, HeaderLookup};
 use serde_json::{Map, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -41,6 +42,16 @@ pub(crate) enum Peer {
     /// A Unix-socket peer: a process on this machine, trusted like loopback (`127.0.0.1`), with
     /// no address of its own to offer as `aws:SourceIp`.
     Local,
+}
+
+impl Peer {
+    /// The peer's address, when it has one.
+    pub(crate) fn ip(self) -> Option<IpAddr> {
+        match self {
+            Peer::Ip(ip) => Some(ip),
+            Peer::Local => None,
+        }
+    }
 }
 
 /// An address block (`10.0.0.0/8`, `::1/128`; a bare address is a block of one).
@@ -225,8 +236,11 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     let trusted_peer = state.gate.trusts_peer(peer);
     // 3. Identity, before routes.
-    let principal = match identify(headers, trusted_peer, &state.gate) {
-        Found::Principal(p) => p,
+    let now = state.now_secs();
+    let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, peer, now };
+    let (principal, identity) = match identify(headers, trusted_peer, &state.gate, &original) {
+        Found::Principal(p) => (p, None),
+        Found::Identity(id) => (id.principal_arn().to_owned(), Some(id)),
         Found::Absent => return Outcome::refuse(GateDecision::Unauthenticated, None, "no identity in the request"),
         Found::Refused(decision, reason) => return Outcome::refuse(decision, None, reason),
     };
@@ -249,12 +263,16 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     for (key, value) in target.context {
         context.insert(key, Value::from(value));
     }
-    let request = match keycard::Request::new(&principal, &target.action, &target.resource)
+    let mut request = match keycard::Request::new(&principal, &target.action, &target.resource)
         .and_then(|r| r.with_context(&Value::Object(context)))
     {
         Ok(r) => r,
         Err(e) => return Outcome::refuse(GateDecision::InvalidRequest, Some(principal), e.to_string()),
     };
+    if let Some(identity) = &identity {
+        // Signed or bearer callers: the session's tags, session policies, MFA and issue time.
+        request.act_as(loaded.snapshot.store(), identity, now);
+    }
     // 6. The decision: one snapshot, counted and logged like any other.
     let started = Instant::now();
     let answer = loaded.snapshot.authorize(&request);
@@ -300,10 +318,22 @@ fn header_lookup(headers: &HeaderMap, name: &str) -> HeaderLookup {
     }
 }
 
+/// The request being asked about, for the identity sources that verify signatures and tokens.
+struct Original<'a> {
+    method: &'a str,
+    uri: &'a str,
+    snapshot: &'a keycard::Snapshot,
+    state: &'a State,
+    peer: Peer,
+    now: u64,
+}
+
 /// What one identity source found.
 enum Found {
-    /// The caller's principal (an ARN).
+    /// The caller's principal (an ARN), named by a trusted proxy.
     Principal(String),
+    /// The caller's verified credentials (SigV4) or web identity (bearer token).
+    Identity(Identity),
     /// Nothing from this source; the next one is asked.
     Absent,
     /// The source found credentials and refuses them: the answer, and why.
@@ -325,17 +355,11 @@ const IDENTITY_SOURCES: [IdentitySource; 3] =
     [IdentitySource::SigV4, IdentitySource::Bearer, IdentitySource::TrustedHeader];
 
 /// Who is calling: the first source that finds (or refuses) an identity decides.
-fn identify(headers: &HeaderMap, trusted_peer: bool, config: &Config) -> Found {
+fn identify(headers: &HeaderMap, trusted_peer: bool, config: &Config, original: &Original<'_>) -> Found {
     for source in IDENTITY_SOURCES {
         let found = match source {
-            // SigV4 plugs in here (issue 6): verify an `Authorization: AWS4-HMAC-SHA256 ...`
-            // header against the snapshot's credentials; a bad signature is
-            // `Found::Refused(GateDecision::Unauthenticated, ...)`. Until then it finds nothing.
-            IdentitySource::SigV4 => Found::Absent,
-            // Bearer JWTs plug in here (issue 6): verify against the snapshot's OIDC providers
-            // that name a `GatewayRoleArn`, then the role session's ARN as
-            // `AssumeRoleWithWebIdentity` makes it. Until then it finds nothing.
-            IdentitySource::Bearer => Found::Absent,
+            IdentitySource::SigV4 => sigv4(headers, original),
+            IdentitySource::Bearer => bearer(headers, original),
             IdentitySource::TrustedHeader => trusted_header(headers, trusted_peer, config),
         };
         if !matches!(found, Found::Absent) {
@@ -343,6 +367,43 @@ fn identify(headers: &HeaderMap, trusted_peer: bool, config: &Config) -> Found {
         }
     }
     Found::Absent
+}
+
+/// A SigV4-signed original request (`Authorization: AWS4-HMAC-SHA256 ...` or a presigned URL):
+/// its signer, checked against the store's keys and the STS's session tokens. The body is not
+/// available to a proxy's auth check, so the payload hash is `x-amz-content-sha256` or the empty
+/// body's. A signature that does not verify establishes no identity: 401.
+fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
+    let (path, query) = original.uri.split_once('?').unwrap_or((original.uri, ""));
+    let method = hyper::Method::from_bytes(original.method.as_bytes()).unwrap_or(hyper::Method::GET);
+    let signed = super::sts::signed_request(&method, path, query, headers, None);
+    if !signed.is_signed() {
+        return Found::Absent;
+    }
+    let keys = Some(original.state.sts.keys());
+    match keycard::auth::authenticate(original.snapshot.store(), keys, &signed, original.now) {
+        Ok((identity, _)) => Found::Identity(identity),
+        Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
+    }
+}
+
+/// `Authorization: Bearer <JWT>` from an OIDC provider with a `GatewayRoleArn`: the role session
+/// `AssumeRoleWithWebIdentity` would give. A token that does not verify is 401; a verified token
+/// whose role's trust policy refuses it is 403 (`implicitDeny`).
+fn bearer(headers: &HeaderMap, original: &Original<'_>) -> Found {
+    let Some(token) = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+    else {
+        return Found::Absent;
+    };
+    let facts = keycard::sts::CallFacts { source_ip: original.peer.ip().map(|ip| ip.to_string()), region: None };
+    match original.state.sts.gateway_identity(original.snapshot, token.trim(), &facts, original.now) {
+        Ok(identity) => Found::Identity(identity),
+        Err(e) if e.code() == "AccessDenied" => Found::Refused(GateDecision::ImplicitDeny, e.to_string()),
+        Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
+    }
 }
 
 /// `--trust-principal-header NAME`: honoured only when the peer is a trusted proxy.
@@ -494,20 +555,20 @@ mod tests {
         let config = Config::new(&[], Some("X-User")).unwrap();
         let h = headers(&[("x-user", "arn:aws:iam::111122223333:user/alice")]);
         assert!(
-            matches!(identify(&h, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:user/alice")
+            matches!(trusted_header(&h, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:user/alice")
         );
-        assert!(matches!(identify(&h, false, &config), Found::Absent));
+        assert!(matches!(trusted_header(&h, false, &config), Found::Absent));
         let account = headers(&[("x-user", "111122223333")]);
         assert!(
-            matches!(identify(&account, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:root")
+            matches!(trusted_header(&account, true, &config), Found::Principal(p) if p == "arn:aws:iam::111122223333:root")
         );
         for bad in [&[("x-user", "*")][..], &[("x-user", "alice")], &[("x-user", "a"), ("x-user", "b")]] {
-            assert!(matches!(identify(&headers(bad), true, &config), Found::Refused(GateDecision::InvalidRequest, _)));
+            assert!(matches!(
+                trusted_header(&headers(bad), true, &config),
+                Found::Refused(GateDecision::InvalidRequest, _)
+            ));
         }
         let without = Config::new(&[], None).unwrap();
-        assert!(matches!(identify(&h, true, &without), Found::Absent));
-        // Credentials keycard cannot verify yet give no identity.
-        let sig = headers(&[("authorization", "AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=00")]);
-        assert!(matches!(identify(&sig, true, &config), Found::Absent));
+        assert!(matches!(trusted_header(&h, true, &without), Found::Absent));
     }
 }

@@ -129,19 +129,21 @@ pub(crate) enum Endpoint {
     Readyz,
     Snapshot,
     Metrics,
+    Sts,
     Gate,
     Envoy,
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 9] = [
+    const ALL: [Endpoint; 10] = [
         Endpoint::Authorize,
         Endpoint::Batch,
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Snapshot,
         Endpoint::Metrics,
+        Endpoint::Sts,
         Endpoint::Gate,
         Endpoint::Envoy,
         Endpoint::Other,
@@ -155,6 +157,7 @@ impl Endpoint {
             Endpoint::Readyz => "/readyz",
             Endpoint::Snapshot => "/v1/snapshot",
             Endpoint::Metrics => "/metrics",
+            Endpoint::Sts => "/ (sts)",
             Endpoint::Gate => "/v1/gate",
             Endpoint::Envoy => "/v1/envoy",
             Endpoint::Other => "other",

@@ -8,12 +8,12 @@
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
-mod clock;
 mod decision_log;
 mod gate;
 mod metrics;
 mod routes;
 mod state;
+mod sts;
 
 use decision_log::DecisionLog;
 use gate::Peer;
@@ -44,6 +44,8 @@ pub(crate) struct Options {
     pub(crate) log_json: bool,
     /// How long a client may take to send a request's headers, and then its body (slowloris).
     pub(crate) client_timeout: Duration,
+    /// `--sts-key-file`: the keys that seal session tokens (else a random per-process key).
+    pub(crate) sts_key_file: Option<PathBuf>,
     /// `--trusted-proxy`: CIDR blocks whose `X-Forwarded-*` and principal header are believed.
     pub(crate) trusted_proxies: Vec<String>,
     /// `--trust-principal-header`: the header an authenticating proxy sets to the caller's ARN.
@@ -116,11 +118,24 @@ async fn serve(options: Options) -> Result<(), String> {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
         None => None,
     };
+    let keys = match &options.sts_key_file {
+        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| format!("--sts-key-file {e}"))?,
+        None => keycard::auth::SealKeys::random().map_err(|e| format!("cannot make an STS key: {e}"))?,
+    };
     let (listener, shown) = bind(&options.listen).await?;
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
     let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone()))
         .map_err(|e| format!("cannot start the reloader: {e}"))?;
-    let state = Arc::new(State { live, source: described, metrics, log, client_timeout: options.client_timeout, gate });
+    let state = Arc::new(State {
+        live,
+        source: described,
+        metrics,
+        log,
+        client_timeout: options.client_timeout,
+        sts: keycard::sts::Sts::new(keys),
+        clock_offset_secs: test_clock_offset(),
+        gate,
+    });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -168,6 +183,14 @@ async fn serve(options: Options) -> Result<(), String> {
     Ok(())
 }
 
+/// `KEYCARD_TEST_CLOCK_OFFSET_SECS`, honoured by debug builds only (tests of expired sessions).
+fn test_clock_offset() -> i64 {
+    if !cfg!(debug_assertions) {
+        return 0;
+    }
+    std::env::var("KEYCARD_TEST_CLOCK_OFFSET_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 /// Counts and logs what the reload thread does.
 fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
     Box::new(move |event: &Event<'_>| match event {
@@ -181,7 +204,7 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
                 took_ms = took.as_millis() as u64,
                 "snapshot loaded"
             );
-            metrics.reloaded(clock::unix_seconds(loaded.loaded_at));
+            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
         }
         Event::Failed { error, failure } => {
             match error {

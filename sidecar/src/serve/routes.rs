@@ -5,15 +5,17 @@
 //! a request before the first snapshot has loaded is 503. A decision is only ever made from one
 //! snapshot, held for the whole request (or batch).
 
-use super::clock::rfc3339;
 use super::gate::{self, Peer};
 use super::metrics::{Endpoint, Tally};
 use super::state::State;
+use super::sts;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
+use keycard::auth::AuthError;
+use keycard::clock::rfc3339;
 use keycard::{Answer, RequestError};
 use serde_json::{json, Value};
 use std::convert::Infallible;
@@ -59,6 +61,7 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
         p if p == gate::ENVOY_PREFIX || p.strip_prefix(gate::ENVOY_PREFIX).is_some_and(|r| r.starts_with('/')) => {
             Endpoint::Envoy
         }
+        "/" => Endpoint::Sts,
         "/v1/authorize" => Endpoint::Authorize,
         "/v1/authorize/batch" => Endpoint::Batch,
         "/healthz" => Endpoint::Healthz,
@@ -68,7 +71,7 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
         _ => Endpoint::Other,
     };
     let (allowed, allow_header) = match endpoint {
-        Endpoint::Authorize | Endpoint::Batch => (Method::POST, "POST"),
+        Endpoint::Authorize | Endpoint::Batch | Endpoint::Sts => (Method::POST, "POST"),
         _ => (Method::GET, "GET, HEAD"),
     };
     if matches!(endpoint, Endpoint::Gate | Endpoint::Envoy) {
@@ -91,6 +94,24 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
             Ok(body) => batch(&body, state),
             Err(refusal) => refusal.reply(),
         },
+        Endpoint::Sts => {
+            let (method, headers) = (req.method().clone(), req.headers().clone());
+            let (path, query) = (req.uri().path().to_owned(), req.uri().query().unwrap_or("").to_owned());
+            match read_body(req, state.client_timeout).await {
+                Ok(body) => {
+                    let call = sts::Call {
+                        method: &method,
+                        path: &path,
+                        query: &query,
+                        headers: &headers,
+                        body: &body,
+                        peer: peer.ip(),
+                    };
+                    sts::handle(&call, state)
+                }
+                Err(refusal) => refusal.reply(),
+            }
+        }
         Endpoint::Healthz => json_reply(StatusCode::OK, &json!({"status": "ok"})),
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
@@ -136,7 +157,7 @@ fn authorize(body: &[u8], state: &State) -> Reply {
         Ok(t) => t,
         Err(refusal) => return refusal.reply(),
     };
-    let request = match keycard::Request::from_json(text) {
+    let mut request = match keycard::Request::from_json(text) {
         Ok(r) => r,
         Err(e) => {
             state.metrics.request_error();
@@ -145,11 +166,41 @@ fn authorize(body: &[u8], state: &State) -> Reply {
     };
     let current = state.current();
     let Some(loaded) = current.as_ref() else { return not_ready() };
+    if request.signed_request().is_some() {
+        return match authenticate(&mut request, &loaded.snapshot, state) {
+            Ok(principal) => {
+                let answer = decide(&loaded.snapshot, &request, state);
+                match serde_json::to_value(&answer) {
+                    Ok(Value::Object(mut map)) => {
+                        map.insert("principal".into(), principal.into());
+                        json_reply(StatusCode::OK, &Value::Object(map))
+                    }
+                    _ => error(StatusCode::INTERNAL_SERVER_ERROR, "cannot serialize the answer"),
+                }
+            }
+            Err(e) => auth_error(&e),
+        };
+    }
     let answer = decide(&loaded.snapshot, &request, state);
     match serde_json::to_vec(&answer) {
         Ok(bytes) => bytes_reply(StatusCode::OK, bytes),
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "cannot serialize the answer"),
     }
+}
+
+/// Authenticates a request's `signedRequest` (contract §7): the signer's ARN.
+fn authenticate(
+    request: &mut keycard::Request,
+    snapshot: &keycard::Snapshot,
+    state: &State,
+) -> Result<String, AuthError> {
+    let identity = request.authenticate(snapshot.store(), Some(state.sts.keys()), state.now_secs())?;
+    Ok(identity.principal_arn().to_owned())
+}
+
+/// 401 with the AWS error code of a signature that did not verify.
+fn auth_error(e: &AuthError) -> Reply {
+    json_reply(StatusCode::UNAUTHORIZED, &json!({"error": e.message(), "code": e.code().as_str()}))
 }
 
 /// Decides one request, counts it, logs it.
@@ -198,6 +249,27 @@ fn batch(body: &[u8], state: &State) -> Reply {
                 out.push(b',');
             }
             let written = match request {
+                Ok(r) if r.signed_request().is_some() => {
+                    let mut r = r.clone();
+                    match authenticate(&mut r, &loaded.snapshot, state) {
+                        Ok(principal) => {
+                            let started = Instant::now();
+                            let answer = loaded.snapshot.authorize(&r);
+                            tally.decision(answer.decision, started.elapsed());
+                            log(&r, &answer, state);
+                            match serde_json::to_value(&answer) {
+                                Ok(Value::Object(mut map)) => {
+                                    map.insert("principal".into(), principal.into());
+                                    serde_json::to_writer(&mut out, &map)
+                                }
+                                _ => return Err(()),
+                            }
+                        }
+                        Err(e) => {
+                            serde_json::to_writer(&mut out, &json!({"error": e.message(), "code": e.code().as_str()}))
+                        }
+                    }
+                }
                 Ok(r) => {
                     let started = Instant::now();
                     let answer = loaded.snapshot.authorize(r);

@@ -18,6 +18,11 @@ pub(crate) struct State {
     pub(crate) log: Option<DecisionLog>,
     /// How long a client may take to send a request body (`--client-timeout`).
     pub(crate) client_timeout: Duration,
+    /// keycard's STS: its session-token keys and used MFA codes.
+    pub(crate) sts: keycard::sts::Sts,
+    /// Seconds added to the clock for credential checks: `KEYCARD_TEST_CLOCK_OFFSET_SECS`, read
+    /// only by debug builds, so tests can present a session after its expiry. Always 0 in release.
+    pub(crate) clock_offset_secs: i64,
     /// The gateway's trusted proxies and principal header.
     pub(crate) gate: super::gate::Config,
 }
@@ -27,6 +32,11 @@ impl State {
     /// batch), so everything it answers comes from the same snapshot.
     pub(crate) fn current(&self) -> Guard<Option<Arc<Loaded>>> {
         self.live.current()
+    }
+
+    /// Now, in seconds since the epoch, for signatures, sessions and MFA codes.
+    pub(crate) fn now_secs(&self) -> u64 {
+        keycard::clock::unix_seconds(std::time::SystemTime::now()).saturating_add_signed(self.clock_offset_secs)
     }
 
     /// Whether a snapshot is loaded.

@@ -1,7 +1,14 @@
-//! STS rules that are validation, not policy: session durations (iam-semantics.md §6.2).
+//! keycard's STS: the operations of AWS's Security Token Service that issue and describe
+//! temporary credentials ([`Sts`], in `service`), and the rules that are validation, not policy,
+//! such as session durations (iam-semantics.md §6.2): AWS rejects an out-of-range
+//! `DurationSeconds` with a `ValidationError` before any policy is evaluated, and so does keycard.
 //!
-//! AWS rejects an out-of-range `DurationSeconds` with a `ValidationError` before any policy is
-//! evaluated; keycard's STS endpoint calls [`session_duration`] the same way.
+//! The wire protocol (AWS's Query protocol, XML) is the sidecar's; this module takes decoded
+//! parameters and answers values or an [`StsError`] with AWS's code.
+
+mod service;
+
+pub use service::{CallFacts, CallerIdentity, Issued, Params, Sts, TemporaryCredentials};
 
 /// An STS operation and what bounds its duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,17 +32,57 @@ pub enum StsOperation {
     },
 }
 
-/// A rejected STS parameter, as AWS's `ValidationError`.
+/// A refused STS call, with AWS's error code (`ValidationError`, `AccessDenied`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("ValidationError: {message}")]
+#[error("{code}: {message}")]
 pub struct StsError {
+    code: &'static str,
     message: String,
 }
 
 impl StsError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> StsError {
+        StsError { code, message: message.into() }
+    }
+
+    /// An error with AWS code `code` (`MissingAction`, `InvalidAction`, ...), for the protocol
+    /// layer's own refusals.
+    pub fn from_parts(code: &'static str, message: impl Into<String>) -> StsError {
+        StsError::new(code, message)
+    }
+
+    pub(crate) fn validation(message: impl Into<String>) -> StsError {
+        StsError::new("ValidationError", message)
+    }
+
     /// The AWS error code.
     pub fn code(&self) -> &'static str {
-        "ValidationError"
+        self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status AWS answers the code with.
+    pub fn http_status(&self) -> u16 {
+        match self.code {
+            "AccessDenied"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "MissingAuthenticationToken"
+            | "IDPRejectedClaim" => 403,
+            "InternalFailure" => 500,
+            "ServiceUnavailable" => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl From<crate::auth::AuthError> for StsError {
+    fn from(e: crate::auth::AuthError) -> StsError {
+        StsError { code: e.code().as_str(), message: e.message().to_owned() }
     }
 }
 
@@ -58,9 +105,9 @@ pub fn session_duration(op: StsOperation, requested: Option<u32>) -> Result<u32,
     };
     let d = requested.unwrap_or(default);
     if d < min || d > max {
-        return Err(StsError {
-            message: format!("The requested DurationSeconds {d} is outside the allowed range {min} to {max} seconds for this operation"),
-        });
+        return Err(StsError::validation(format!(
+            "The requested DurationSeconds {d} exceeds the allowed range {min} to {max} seconds for this operation"
+        )));
     }
     Ok(d)
 }

@@ -1,0 +1,217 @@
+//! JSON Web Tokens from OpenID Connect providers (RS256 and ES256), verified against the key set
+//! the store holds for the issuer, as `AssumeRoleWithWebIdentity` and the gateway's bearer tokens
+//! need them. Kubernetes service-account tokens (IRSA) are the model: `iss` names the provider,
+//! `aud` one of its client ids, `sub` the workload.
+//!
+//! Only asymmetric algorithms are accepted: `none` and the HMAC family are refused outright, so a
+//! token cannot pick a weaker check than the provider's keys give.
+
+use super::{AuthCode, AuthError};
+use crate::json::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use serde_json::Value;
+
+/// One verification key of a JSON Web Key Set.
+#[derive(Debug, Clone)]
+pub(crate) enum Jwk {
+    Rsa {
+        kid: Option<String>,
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// P-256, as the uncompressed point `04 || x || y`.
+    P256 {
+        kid: Option<String>,
+        point: Vec<u8>,
+    },
+}
+
+impl Jwk {
+    fn kid(&self) -> Option<&str> {
+        match self {
+            Jwk::Rsa { kid, .. } | Jwk::P256 { kid, .. } => kid.as_deref(),
+        }
+    }
+}
+
+/// A JSON Web Key Set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+impl Jwks {
+    /// Reads `{"keys": [...]}`; problems are `(pointer, message)`.
+    pub(crate) fn read(set: &Json, pointer: &str, problems: &mut Vec<(String, String)>) -> Jwks {
+        let Some(Json::Array(keys)) = set.get("keys") else {
+            problems.push((pointer.to_owned(), "expected a JSON Web Key Set: {\"keys\": [...]}".to_owned()));
+            return Jwks::default();
+        };
+        let mut out = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let p = format!("{pointer}/keys/{i}");
+            let field = |name: &str| key.get(name).and_then(Json::as_str);
+            let bytes = |name: &str, problems: &mut Vec<(String, String)>| {
+                let decoded = field(name).and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok());
+                if decoded.is_none() {
+                    problems.push((format!("{p}/{name}"), format!("expected base64url {name}")));
+                }
+                decoded
+            };
+            let kid = field("kid").map(str::to_owned);
+            if field("use").is_some_and(|u| u != "sig") {
+                continue;
+            }
+            match field("kty") {
+                Some("RSA") => {
+                    if let (Some(n), Some(e)) = (bytes("n", problems), bytes("e", problems)) {
+                        out.push(Jwk::Rsa { kid, n, e });
+                    }
+                }
+                Some("EC") => {
+                    if field("crv") != Some("P-256") {
+                        problems.push((format!("{p}/crv"), "only P-256 EC keys are supported (ES256)".to_owned()));
+                        continue;
+                    }
+                    if let (Some(x), Some(y)) = (bytes("x", problems), bytes("y", problems)) {
+                        if x.len() != 32 || y.len() != 32 {
+                            problems.push((p.clone(), "P-256 coordinates must be 32 bytes".to_owned()));
+                            continue;
+                        }
+                        let mut point = Vec::with_capacity(65);
+                        point.push(4);
+                        point.extend_from_slice(&x);
+                        point.extend_from_slice(&y);
+                        out.push(Jwk::P256 { kid, point });
+                    }
+                }
+                other => problems.push((
+                    format!("{p}/kty"),
+                    format!("unsupported key type {:?} (RSA and EC P-256 are)", other.unwrap_or("")),
+                )),
+            }
+        }
+        Jwks { keys: out }
+    }
+}
+
+/// A verified token's claims.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    /// `iss`.
+    pub issuer: String,
+    /// `sub`.
+    pub subject: String,
+    /// The `aud` value that names one of the provider's client ids.
+    pub audience: String,
+    /// `exp`, seconds since the epoch.
+    pub expires: u64,
+    /// Every claim, as sent.
+    pub all: serde_json::Map<String, Value>,
+}
+
+fn invalid(message: impl Into<String>) -> AuthError {
+    AuthError::new(AuthCode::InvalidIdentityToken, message)
+}
+
+/// A compact JWS, decoded but not checked.
+struct Jws<'t> {
+    header: Value,
+    claims: serde_json::Map<String, Value>,
+    signature: Vec<u8>,
+    /// `header.payload`, as signed.
+    signed: &'t str,
+}
+
+/// Splits and decodes a compact JWS without checking anything.
+fn parts(token: &str) -> Result<Jws<'_>, AuthError> {
+    let mut it = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (it.next(), it.next(), it.next(), it.next()) else {
+        return Err(invalid("the token is not a JWT (three base64url parts separated by dots)"));
+    };
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| invalid("the token is not valid base64url"));
+    let header: Value = serde_json::from_slice(&decode(h)?).map_err(|_| invalid("the token's header is not JSON"))?;
+    let payload: Value = serde_json::from_slice(&decode(p)?).map_err(|_| invalid("the token's payload is not JSON"))?;
+    let Value::Object(claims) = payload else { return Err(invalid("the token's payload is not a JSON object")) };
+    let signed_len = h.len() + 1 + p.len();
+    Ok(Jws { header, claims, signature: decode(s)?, signed: token.get(..signed_len).unwrap_or_default() })
+}
+
+/// A claim of the token before any check (`iss` picks the provider whose keys verify it).
+pub(crate) fn unverified_claim(token: &str, name: &str) -> Result<String, AuthError> {
+    parts(token)?
+        .claims
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| invalid(format!("the token has no {name} claim")))
+}
+
+/// Verifies `token` with `keys` for an issuer `issuer` and one of `audiences`, at `now`.
+pub(crate) fn verify(
+    token: &str,
+    keys: &Jwks,
+    issuer: &str,
+    audiences: &[String],
+    now: u64,
+) -> Result<Claims, AuthError> {
+    let Jws { header, claims, signature: sig, signed } = parts(token)?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let kid = header.get("kid").and_then(Value::as_str);
+    let candidates = keys.keys.iter().filter(|k| {
+        let kind_ok = matches!((alg, k), ("RS256", Jwk::Rsa { .. }) | ("ES256", Jwk::P256 { .. }));
+        kind_ok && (kid.is_none() || k.kid() == kid)
+    });
+    let mut verified = false;
+    let mut tried = false;
+    for key in candidates {
+        tried = true;
+        let ok = match key {
+            Jwk::Rsa { n, e, .. } => RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &sig)
+                .is_ok(),
+            Jwk::P256 { point, .. } => UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                .verify(signed.as_bytes(), &sig)
+                .is_ok(),
+        };
+        if ok {
+            verified = true;
+            break;
+        }
+    }
+    if !matches!(alg, "RS256" | "ES256") {
+        return Err(invalid(format!("unsupported token algorithm {alg:?} (RS256 and ES256 are accepted)")));
+    }
+    if !tried {
+        return Err(invalid(format!("no key in the provider's key set matches the token (kid {kid:?}, alg {alg})")));
+    }
+    if !verified {
+        return Err(invalid("the token's signature does not verify with the provider's keys"));
+    }
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    if iss.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err(invalid(format!("issuer {iss:?} is not the provider's {issuer:?}")));
+    }
+    let auds: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let Some(audience) = auds.iter().find(|a| audiences.iter().any(|c| c == *a)) else {
+        return Err(invalid("Incorrect token audience: no aud value is a client id of the provider"));
+    };
+    let time = |name: &str| claims.get(name).and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)));
+    let Some(expires) = time("exp") else { return Err(invalid("the token has no exp claim")) };
+    if now >= expires {
+        return Err(AuthError::new(AuthCode::ExpiredTokenException, "Token expired: the token's exp has passed"));
+    }
+    if time("nbf").is_some_and(|nbf| nbf > now + 60) {
+        return Err(invalid("the token is not valid yet (nbf)"));
+    }
+    let Some(subject) = claims.get("sub").and_then(Value::as_str).map(str::to_owned) else {
+        return Err(invalid("the token has no sub claim"));
+    };
+    Ok(Claims { issuer: iss.to_owned(), subject, audience: (*audience).to_owned(), expires, all: claims })
+}

@@ -1,0 +1,192 @@
+//! Authentication: who signed a request. keycard verifies AWS Signature Version 4 for long-term
+//! access keys held in the store (`Credentials`) and for the temporary credentials its STS issued
+//! (sealed session tokens), checks TOTP MFA codes and OpenID Connect tokens, all without network.
+//!
+//! [`authenticate`] is the one entry point: a [`SignedRequest`] in, an [`Identity`] or an
+//! [`AuthError`] carrying the AWS error code a real client expects out.
+
+mod directory;
+pub mod jwt;
+pub mod session;
+pub mod sigv4;
+pub mod token;
+pub mod totp;
+
+pub(crate) use directory::{AccessKey, Directory, DirectoryBuilder};
+pub use session::{Session, SessionKind};
+pub use sigv4::{Signature, SignedRequest};
+pub use token::{KeyFileError, SealKeys};
+
+use crate::store::Store;
+
+/// An AWS authentication error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthCode {
+    /// No signature at all.
+    MissingAuthenticationToken,
+    /// A signature with a part missing or malformed.
+    IncompleteSignature,
+    /// An unknown or inactive access key, or a session token that is not valid.
+    InvalidClientTokenId,
+    /// The signature does not match.
+    SignatureDoesNotMatch,
+    /// The session token has expired.
+    ExpiredToken,
+    /// The request's date is outside the allowed window, or a presigned URL has expired.
+    RequestExpired,
+    /// A web identity token that does not verify.
+    InvalidIdentityToken,
+    /// A web identity token that has expired.
+    ExpiredTokenException,
+    /// Something on keycard's side failed (fail closed).
+    InternalFailure,
+}
+
+impl AuthCode {
+    /// The code as AWS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthCode::MissingAuthenticationToken => "MissingAuthenticationToken",
+            AuthCode::IncompleteSignature => "IncompleteSignature",
+            AuthCode::InvalidClientTokenId => "InvalidClientTokenId",
+            AuthCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            AuthCode::ExpiredToken => "ExpiredToken",
+            AuthCode::RequestExpired => "RequestExpired",
+            AuthCode::InvalidIdentityToken => "InvalidIdentityToken",
+            AuthCode::ExpiredTokenException => "ExpiredTokenException",
+            AuthCode::InternalFailure => "InternalFailure",
+        }
+    }
+
+    /// The HTTP status AWS answers it with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            AuthCode::IncompleteSignature
+            | AuthCode::ExpiredToken
+            | AuthCode::RequestExpired
+            | AuthCode::InvalidIdentityToken
+            | AuthCode::ExpiredTokenException => 400,
+            AuthCode::InternalFailure => 500,
+            _ => 403,
+        }
+    }
+}
+
+/// A request that could not be authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct AuthError {
+    code: AuthCode,
+    message: String,
+}
+
+impl AuthError {
+    pub(crate) fn new(code: AuthCode, message: impl Into<String>) -> AuthError {
+        AuthError { code, message: message.into() }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> AuthError {
+        AuthError::new(AuthCode::InternalFailure, message)
+    }
+
+    /// The AWS error code.
+    pub fn code(&self) -> AuthCode {
+        self.code
+    }
+
+    /// The message, as AWS would word it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Who signed a request.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// An IAM user's long-term access key.
+    User {
+        /// The user's ARN.
+        arn: String,
+        /// The user's unique id (`AIDA…`), when the store has it.
+        user_id: String,
+        /// `AKIA…`.
+        access_key_id: String,
+    },
+    /// Temporary credentials this STS issued.
+    Session(Box<Session>),
+}
+
+impl Identity {
+    /// The principal ARN requests are evaluated as.
+    pub fn principal_arn(&self) -> &str {
+        match self {
+            Identity::User { arn, .. } => arn,
+            Identity::Session(s) => &s.principal,
+        }
+    }
+
+    /// The access key id used.
+    pub fn access_key_id(&self) -> &str {
+        match self {
+            Identity::User { access_key_id, .. } => access_key_id,
+            Identity::Session(s) => &s.access_key_id,
+        }
+    }
+
+    /// The session, for temporary credentials.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Identity::Session(s) => Some(s),
+            Identity::User { .. } => None,
+        }
+    }
+
+    /// The account of the principal.
+    pub fn account(&self) -> &str {
+        crate::store::arn_account(self.principal_arn()).unwrap_or_default()
+    }
+}
+
+/// Verifies `request`'s SigV4 signature at `now` (seconds since the epoch): a long-term key of
+/// `store`, or a session token that `keys` open.
+///
+/// # Errors
+/// An [`AuthError`] with AWS's code: `MissingAuthenticationToken`, `IncompleteSignature`,
+/// `InvalidClientTokenId` (unknown or inactive key, bad token), `SignatureDoesNotMatch`,
+/// `ExpiredToken`, `RequestExpired`.
+pub fn authenticate(
+    store: &Store,
+    keys: Option<&SealKeys>,
+    request: &SignedRequest,
+    now: u64,
+) -> Result<(Identity, Signature), AuthError> {
+    let sig = request.signature()?;
+    let invalid_key =
+        || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
+    if sig.access_key_id.starts_with("ASIA") || sig.security_token.is_some() {
+        let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else { return Err(invalid_key()) };
+        let session = keys.open(token)?;
+        if session.access_key_id != sig.access_key_id {
+            return Err(invalid_key());
+        }
+        // The token is authentic (sealed by us), so its expiry can be told before the signature
+        // is checked: a request replayed after expiry is `ExpiredToken`, as clients expect.
+        if now >= session.expires {
+            return Err(AuthError::new(
+                AuthCode::ExpiredToken,
+                "The security token included in the request is expired",
+            ));
+        }
+        request.verify(&sig, &session.secret, now)?;
+        return Ok((Identity::Session(Box::new(session)), sig));
+    }
+    let key: &AccessKey = store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(invalid_key)?;
+    request.verify(&sig, &key.secret, now)?;
+    let user_id = store
+        .user_by_arn
+        .get(&key.user_arn)
+        .and_then(|&i| store.users.get(i))
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    Ok((Identity::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }, sig))
+}

@@ -1,0 +1,710 @@
+//! The STS operations (iam-semantics.md §6): `GetCallerIdentity`, `AssumeRole`,
+//! `GetSessionToken` and `AssumeRoleWithWebIdentity`, decided against a snapshot and answered
+//! with temporary credentials sealed by [`SealKeys`].
+//!
+//! Every call is validated first (durations, session names, tags, MFA codes), as AWS does, then
+//! decided by the same evaluator as any request: `sts:AssumeRole` on the role ARN, which checks
+//! the trust policy and, where AWS requires it, the caller's identity policies, plus
+//! `sts:TagSession` / `sts:SetSourceIdentity` when tags or a source identity are passed.
+
+use super::{session_duration, StsError, StsOperation};
+use crate::answer::Decision;
+use crate::ast::PolicyKind;
+use crate::auth::totp::{matching_step, UsedCodes};
+use crate::auth::{jwt, Identity, SealKeys, Session, SessionKind};
+use crate::context::Scalar;
+use crate::json::Json;
+use crate::parse::parse_policy;
+use crate::request::{PrincipalRef, Request};
+use crate::snapshot::Snapshot;
+use crate::store::{Role, Store};
+
+/// Most session tags per session.
+const MAX_TAGS: usize = 50;
+/// Most managed session policies.
+const MAX_POLICY_ARNS: usize = 10;
+/// The packed size limit of session policies and tags, in characters (AWS reports a percentage).
+const PACKED_LIMIT: usize = 2048;
+
+/// The decoded parameters of a Query-protocol call, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parameters from decoded `(name, value)` pairs.
+    pub fn new(pairs: Vec<(String, String)>) -> Params {
+        Params { pairs }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, StsError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| StsError::new("MissingParameter", format!("The request must contain the parameter {name}")))
+    }
+
+    /// `Prefix.member.N[.suffix]` values in N order (AWS's list encoding).
+    fn members(&self, prefix: &str, suffix: &str) -> Vec<(u32, &str)> {
+        let mut out: Vec<(u32, &str)> = self
+            .pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(prefix)?.strip_prefix(".member.")?;
+                let (n, tail) = match rest.split_once('.') {
+                    Some((n, tail)) => (n, tail),
+                    None => (rest, ""),
+                };
+                (tail == suffix).then(|| n.parse().ok().map(|n: u32| (n, v.as_str())))?
+            })
+            .collect();
+        out.sort_by_key(|&(n, _)| n);
+        out
+    }
+
+    fn duration(&self) -> Result<Option<u32>, StsError> {
+        match self.get("DurationSeconds") {
+            None => Ok(None),
+            Some(d) => d.parse().map(Some).map_err(|_| {
+                StsError::validation(format!(
+                    "Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+                ))
+            }),
+        }
+    }
+}
+
+/// Temporary credentials, as STS returns them.
+#[derive(Clone)]
+pub struct TemporaryCredentials {
+    /// `ASIA…`.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The sealed session token.
+    pub session_token: String,
+    /// Expiry, seconds since the epoch.
+    pub expiration: u64,
+}
+
+impl std::fmt::Debug for TemporaryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a credential-issuing call answers.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The credentials.
+    pub credentials: TemporaryCredentials,
+    /// `AssumedRoleUser`: (assumed-role id `AROA…:session`, session ARN), for role sessions.
+    pub assumed_role_user: Option<(String, String)>,
+    /// `PackedPolicySize`, a percentage of the limit, when session policies or tags were passed.
+    pub packed_policy_size: Option<u32>,
+    /// The source identity set on the session.
+    pub source_identity: Option<String>,
+    /// For web identities: (`SubjectFromWebIdentityToken`, `Audience`, `Provider`).
+    pub web_identity: Option<(String, String, String)>,
+}
+
+/// `GetCallerIdentity`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account.
+    pub account: String,
+    /// The principal's ARN (a role session's `assumed-role` ARN).
+    pub arn: String,
+    /// `AIDA…` for a user, `AROA…:SESSION` for a role session.
+    pub user_id: String,
+}
+
+/// Facts of the HTTP call that STS condition keys read.
+#[derive(Debug, Clone, Default)]
+pub struct CallFacts {
+    /// `aws:SourceIp`.
+    pub source_ip: Option<String>,
+    /// `aws:RequestedRegion` (the signature's region).
+    pub region: Option<String>,
+}
+
+/// Session tags passed to a call, validated.
+struct NewTags {
+    tags: Vec<(String, String)>,
+    /// Lowercase keys of `TransitiveTagKeys`.
+    transitive: Vec<String>,
+    /// Characters they take in the packed policy size.
+    packed: usize,
+}
+
+/// keycard's STS: the sealing keys and the record of used MFA codes.
+#[derive(Debug)]
+pub struct Sts {
+    keys: SealKeys,
+    used_codes: UsedCodes,
+}
+
+fn is_session_name(s: &str) -> bool {
+    (2..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+}
+
+fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
+    StsError::new(
+        "AccessDenied",
+        format!("User: {caller} is not authorized to perform: {action} on resource: {resource}"),
+    )
+}
+
+fn mfa_failed() -> StsError {
+    StsError::new("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+}
+
+impl Sts {
+    /// An STS sealing with `keys`.
+    pub fn new(keys: SealKeys) -> Sts {
+        Sts { keys, used_codes: UsedCodes::default() }
+    }
+
+    /// The keys, to open session tokens when authenticating.
+    pub fn keys(&self) -> &SealKeys {
+        &self.keys
+    }
+
+    /// `GetCallerIdentity`: no policy controls it.
+    pub fn get_caller_identity(&self, store: &Store, identity: &Identity) -> CallerIdentity {
+        let arn = identity.principal_arn().to_owned();
+        let account = identity.account().to_owned();
+        let user_id = match identity {
+            Identity::User { user_id, access_key_id, .. } => {
+                if user_id.is_empty() {
+                    access_key_id.clone()
+                } else {
+                    user_id.clone()
+                }
+            }
+            Identity::Session(s) => match s.kind {
+                SessionKind::Role => {
+                    let session_name = arn.rsplit('/').next().unwrap_or_default();
+                    format!(
+                        "{}:{session_name}",
+                        s.role_id.clone().unwrap_or_else(|| role_id(store, s.role_arn.as_deref()))
+                    )
+                }
+                SessionKind::User => store
+                    .user_by_arn
+                    .get(&s.principal)
+                    .and_then(|&i| store.users.get(i))
+                    .map(|u| u.id.clone())
+                    .filter(|id| !id.is_empty())
+                    .unwrap_or_else(|| s.access_key_id.clone()),
+            },
+        };
+        CallerIdentity { account, arn, user_id }
+    }
+
+    /// Checks `SerialNumber` + `TokenCode` for `user_arn`'s device: the MFA time, or `None` when
+    /// neither is given.
+    fn check_mfa(
+        &self,
+        store: &Store,
+        params: &Params,
+        user_arn: Option<&str>,
+        now: u64,
+    ) -> Result<Option<u64>, StsError> {
+        let (serial, code) = (params.get("SerialNumber"), params.get("TokenCode"));
+        let (serial, code) = match (serial, code) {
+            (None, None) => return Ok(None),
+            (Some(s), Some(c)) => (s, c),
+            (Some(_), None) => return Err(StsError::validation("SerialNumber is given without TokenCode")),
+            (None, Some(_)) => return Err(StsError::validation("TokenCode is given without SerialNumber")),
+        };
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StsError::validation(format!(
+                "Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and contain only digits"
+            )));
+        }
+        let device =
+            store.auth.mfa.get(serial).filter(|d| Some(d.user_arn.as_str()) == user_arn).ok_or_else(mfa_failed)?;
+        let step = matching_step(&device.seed, code, now).ok_or_else(mfa_failed)?;
+        if !self.used_codes.claim(&device.serial, step, now) {
+            return Err(mfa_failed());
+        }
+        Ok(Some(now))
+    }
+
+    /// Validates `Policy` and `PolicyArns.member.N.arn`: (inline text, ARNs, packed characters).
+    fn session_policies(store: &Store, params: &Params) -> Result<(Option<String>, Vec<String>, usize), StsError> {
+        let inline = params.get("Policy").filter(|p| !p.is_empty());
+        let mut packed = 0;
+        if let Some(text) = inline {
+            let json = Json::parse(text)
+                .map_err(|e| StsError::new("MalformedPolicyDocument", format!("The policy is not valid JSON: {e}")))?;
+            let mut errors = Vec::new();
+            if parse_policy(&json, PolicyKind::Session, "", &mut errors).is_none() {
+                let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                return Err(StsError::new(
+                    "MalformedPolicyDocument",
+                    format!("Syntax errors in policy: {}", all.join("; ")),
+                ));
+            }
+            packed += text.chars().filter(|c| !c.is_whitespace()).count();
+        }
+        let arns: Vec<String> = params.members("PolicyArns", "arn").into_iter().map(|(_, a)| a.to_owned()).collect();
+        if arns.len() > MAX_POLICY_ARNS {
+            return Err(StsError::validation(format!(
+                "At most {MAX_POLICY_ARNS} managed session policies may be passed"
+            )));
+        }
+        for arn in &arns {
+            if !store.managed_by_arn.contains_key(arn) {
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!("Policy {arn} does not exist or is not attachable."),
+                ));
+            }
+            packed += arn.len();
+        }
+        Ok((inline.map(str::to_owned), arns, packed))
+    }
+
+    /// Validates `Tags.member.N.Key/Value` and `TransitiveTagKeys.member.N` against the caller's
+    /// inherited transitive tags: (new tags, new transitive keys, packed characters).
+    fn session_tags(params: &Params, inherited: Option<&Session>) -> Result<NewTags, StsError> {
+        let keys = params.members("Tags", "Key");
+        let values = params.members("Tags", "Value");
+        let mut tags: Vec<(String, String)> = Vec::new();
+        let mut packed = 0;
+        for (n, key) in keys {
+            let value = values.iter().find(|(m, _)| *m == n).map_or("", |(_, v)| *v);
+            if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+                return Err(StsError::validation(format!(
+                    "Tag {key:?}: keys must have 1 to 128 characters and values at most 256"
+                )));
+            }
+            if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}"),
+                ));
+            }
+            if inherited.is_some_and(|s| s.transitive.iter().any(|t| t.eq_ignore_ascii_case(key))) {
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!(
+                        "One or more tags cannot be set because they conflict with inherited transitive tags: {key}"
+                    ),
+                ));
+            }
+            packed += key.len() + value.len();
+            tags.push((key.to_owned(), value.to_owned()));
+        }
+        if tags.len() > MAX_TAGS {
+            return Err(StsError::validation(format!("At most {MAX_TAGS} session tags may be passed")));
+        }
+        let mut transitive = Vec::new();
+        for (_, key) in params.members("TransitiveTagKeys", "") {
+            if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    format!("The transitive tag key {key} is not one of the session tags passed"),
+                ));
+            }
+            transitive.push(key.to_ascii_lowercase());
+        }
+        Ok(NewTags { tags, transitive, packed })
+    }
+
+    fn new_credentials(&self, mut session: Session) -> Result<(TemporaryCredentials, Session), StsError> {
+        const KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bytes = [0u8; 56];
+        self.keys.random_bytes(&mut bytes)?;
+        let (id_bytes, secret_bytes) = bytes.split_at(16);
+        let mut id = String::from("ASIA");
+        id.extend(id_bytes.iter().map(|b| char::from(KEY_ALPHABET[usize::from(b % 32)])));
+        let secret: String = secret_bytes.iter().map(|b| char::from(SECRET_ALPHABET[usize::from(b % 64)])).collect();
+        session.access_key_id = id.clone();
+        session.secret = secret.clone();
+        let token = self.keys.seal(&session)?;
+        let creds = TemporaryCredentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: token,
+            expiration: session.expires,
+        };
+        Ok((creds, session))
+    }
+
+    /// `AssumeRole` by `identity` at `now`.
+    ///
+    /// # Errors
+    /// `ValidationError`, `MissingParameter`, `InvalidParameterValue`, `MalformedPolicyDocument`,
+    /// `PackedPolicyTooLarge`, or `AccessDenied` (the trust policy or the caller's permissions,
+    /// a wrong MFA code).
+    pub fn assume_role(
+        &self,
+        snapshot: &Snapshot,
+        identity: &Identity,
+        params: &Params,
+        facts: &CallFacts,
+        now: u64,
+    ) -> Result<Issued, StsError> {
+        let store = snapshot.store();
+        let role_arn = params.required("RoleArn")?;
+        let session_name = params.required("RoleSessionName")?;
+        if !is_session_name(session_name) {
+            return Err(StsError::validation(format!(
+                "Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
+            )));
+        }
+        if role_arn.len() < 20 || !role_arn.starts_with("arn:") {
+            return Err(StsError::validation(format!(
+                "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
+            )));
+        }
+        let caller_session = identity.session();
+        let chained = caller_session.is_some_and(|s| s.kind == SessionKind::Role);
+        let role = store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i));
+        let duration = session_duration(
+            StsOperation::AssumeRole { role_max_session: role.map_or(3600, |r| r.max_session_duration), chained },
+            params.duration()?,
+        )?;
+        let inherited = caller_session.filter(|s| s.kind == SessionKind::Role);
+        let NewTags { tags: new_tags, transitive: new_transitive, packed: tags_packed } =
+            Self::session_tags(params, inherited)?;
+        let (policy, policy_arns, policy_packed) = Self::session_policies(store, params)?;
+        let packed = tags_packed + policy_packed;
+        if packed > PACKED_LIMIT {
+            return Err(StsError::new(
+                "PackedPolicyTooLarge",
+                format!("Packed size of session policies and tags is {}% of the limit", packed * 100 / PACKED_LIMIT),
+            ));
+        }
+        let source_identity = match (params.get("SourceIdentity"), caller_session.and_then(|s| s.source_identity.as_deref())) {
+            (Some(new), _) if !is_session_name(new) || new.to_ascii_lowercase().starts_with("aws:") => {
+                return Err(StsError::validation(format!(
+                    "Value '{new}' at 'sourceIdentity' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
+                )))
+            }
+            (Some(new), Some(old)) if new != old => {
+                return Err(StsError::new(
+                    "InvalidParameterValue",
+                    "The source identity cannot be changed once set: pass the one the caller's session carries",
+                ))
+            }
+            (new, old) => new.or(old).map(str::to_owned),
+        };
+        let external_id = params.get("ExternalId");
+        if external_id.is_some_and(|e| !(2..=1224).contains(&e.len())) {
+            return Err(StsError::validation(
+                "Value at 'externalId' failed to satisfy constraint: Member must have length 2 to 1224",
+            ));
+        }
+        let mfa_user = match identity {
+            Identity::User { arn, .. } => Some(arn.as_str()),
+            Identity::Session(s) if s.kind == SessionKind::User => Some(s.principal.as_str()),
+            Identity::Session(_) => None,
+        };
+        let mfa_now = self.check_mfa(store, params, mfa_user, now)?;
+        let mfa_at = mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at));
+
+        // The decision: sts:AssumeRole on the role (trust policy, and the caller's permissions).
+        let mut request =
+            Request::new("*", "sts:AssumeRole", role_arn).map_err(|e| StsError::validation(e.to_string()))?;
+        request.act_as(store, identity, now);
+        if let Some(at) = mfa_now {
+            request.context.insert("aws:MultiFactorAuthPresent", vec![Scalar::Bool(true)]);
+            request.context.insert("aws:MultiFactorAuthAge", vec![Scalar::Num(now.saturating_sub(at).to_string())]);
+        }
+        request.context.insert("sts:RoleSessionName", vec![Scalar::Str(session_name.to_owned())]);
+        if let Some(e) = external_id {
+            request.context.insert("sts:ExternalId", vec![Scalar::Str(e.to_owned())]);
+        }
+        if let Some(new) = params.get("SourceIdentity") {
+            request.context.insert("sts:SourceIdentity", vec![Scalar::Str(new.to_owned())]);
+        }
+        if !new_tags.is_empty() {
+            for (k, v) in &new_tags {
+                request.context.insert(&format!("aws:RequestTag/{k}"), vec![Scalar::Str(v.clone())]);
+            }
+            request.context.insert("aws:TagKeys", new_tags.iter().map(|(k, _)| Scalar::Str(k.clone())).collect());
+        }
+        if !new_transitive.is_empty() {
+            let keys = new_tags.iter().filter(|(k, _)| new_transitive.contains(&k.to_ascii_lowercase()));
+            request.context.insert("sts:TransitiveTagKeys", keys.map(|(k, _)| Scalar::Str(k.clone())).collect());
+        }
+        add_call_facts(&mut request, facts);
+        let Some(role) = role.filter(|_| snapshot.decide(&request) == Decision::Allowed) else {
+            return Err(not_authorized(identity.principal_arn(), "sts:AssumeRole", role_arn));
+        };
+
+        // The session: inherited transitive tags overridden by the new tags.
+        let mut tags: Vec<(String, String)> = inherited
+            .map(|s| {
+                s.tags
+                    .iter()
+                    .filter(|(k, _)| s.transitive.iter().any(|t| t.eq_ignore_ascii_case(k)))
+                    .filter(|(k, _)| !new_tags.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.extend(new_tags.iter().cloned());
+        let mut transitive: Vec<String> = inherited.map(|s| s.transitive.clone()).unwrap_or_default();
+        transitive.extend(new_transitive);
+        let session = Session {
+            kind: SessionKind::Role,
+            access_key_id: String::new(),
+            secret: String::new(),
+            principal: session_arn(role, session_name),
+            role_arn: Some(role.arn.clone()),
+            role_id: Some(role_id_of(role)),
+            policy,
+            policy_arns,
+            tags,
+            transitive,
+            source_identity: source_identity.clone(),
+            mfa_at,
+            federated_provider: None,
+            issued: now,
+            expires: now + u64::from(duration),
+            chain: inherited.map_or(0, |s| s.chain.saturating_add(1)),
+        };
+        let passed = params.get("Policy").is_some() || !session.policy_arns.is_empty() || tags_packed > 0;
+        let (credentials, session) = self.new_credentials(session)?;
+        let session_name_id = format!("{}:{session_name}", session.role_id.clone().unwrap_or_default());
+        Ok(Issued {
+            credentials,
+            assumed_role_user: Some((session_name_id, session.principal)),
+            packed_policy_size: passed.then(|| u32::try_from(packed * 100 / PACKED_LIMIT).unwrap_or(100)),
+            source_identity,
+            web_identity: None,
+        })
+    }
+
+    /// `GetSessionToken` by a long-term key at `now`: the user itself, with temporary keys and,
+    /// with `SerialNumber` + `TokenCode`, MFA.
+    ///
+    /// # Errors
+    /// `AccessDenied` for session credentials or a wrong MFA code, `ValidationError`.
+    pub fn get_session_token(
+        &self,
+        store: &Store,
+        identity: &Identity,
+        params: &Params,
+        now: u64,
+    ) -> Result<Issued, StsError> {
+        let Identity::User { arn, .. } = identity else {
+            return Err(StsError::new("AccessDenied", "Cannot call GetSessionToken with session credentials"));
+        };
+        let duration = session_duration(StsOperation::GetSessionToken { root: false }, params.duration()?)?;
+        let mfa_at = self.check_mfa(store, params, Some(arn), now)?;
+        let session = Session {
+            kind: SessionKind::User,
+            access_key_id: String::new(),
+            secret: String::new(),
+            principal: arn.clone(),
+            role_arn: None,
+            role_id: None,
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive: Vec::new(),
+            source_identity: None,
+            mfa_at,
+            federated_provider: None,
+            issued: now,
+            expires: now + u64::from(duration),
+            chain: 0,
+        };
+        let (credentials, _) = self.new_credentials(session)?;
+        Ok(Issued {
+            credentials,
+            assumed_role_user: None,
+            packed_policy_size: None,
+            source_identity: None,
+            web_identity: None,
+        })
+    }
+
+    /// Verifies a web identity token and decides `sts:AssumeRoleWithWebIdentity` into
+    /// `role_arn`: the session it would create (without keys), and (subject, audience, provider).
+    ///
+    /// # Errors
+    /// `InvalidIdentityToken`, `ExpiredTokenException`, `AccessDenied`.
+    pub fn web_identity_session(
+        &self,
+        snapshot: &Snapshot,
+        token: &str,
+        role_arn: &str,
+        session_name: &str,
+        facts: &CallFacts,
+        now: u64,
+    ) -> Result<(Session, (String, String, String)), StsError> {
+        let store = snapshot.store();
+        let iss = jwt::unverified_claim(token, "iss")?;
+        let provider = store.auth.provider_by_issuer(&iss).ok_or_else(|| {
+            StsError::new("InvalidIdentityToken", format!("No OpenIDConnect provider found in your account for {iss}"))
+        })?;
+        let claims = jwt::verify(token, &provider.jwks, &provider.issuer, &provider.client_ids, now)?;
+        let mut request = Request::new("*", "sts:AssumeRoleWithWebIdentity", role_arn)
+            .map_err(|e| StsError::validation(e.to_string()))?;
+        request.principal = PrincipalRef::Federated(provider.arn.clone());
+        let prefix = &provider.key_prefix;
+        request.context.insert(&format!("{prefix}:sub"), vec![Scalar::Str(claims.subject.clone())]);
+        request.context.insert(&format!("{prefix}:aud"), vec![Scalar::Str(claims.audience.clone())]);
+        if let Some(azp) = claims.all.get("azp").and_then(serde_json::Value::as_str) {
+            request.context.insert(&format!("{prefix}:azp"), vec![Scalar::Str(azp.to_owned())]);
+        }
+        request.context.insert("aws:FederatedProvider", vec![Scalar::Str(provider.arn.clone())]);
+        request.context.insert("sts:RoleSessionName", vec![Scalar::Str(session_name.to_owned())]);
+        add_call_facts(&mut request, facts);
+        let role = store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i));
+        let Some(role) = role.filter(|_| snapshot.decide(&request) == Decision::Allowed) else {
+            return Err(StsError::new("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"));
+        };
+        let duration = session_duration(
+            StsOperation::AssumeRole { role_max_session: role.max_session_duration, chained: false },
+            None,
+        )?;
+        let session = Session {
+            kind: SessionKind::Role,
+            access_key_id: String::new(),
+            secret: String::new(),
+            principal: session_arn(role, session_name),
+            role_arn: Some(role.arn.clone()),
+            role_id: Some(role_id_of(role)),
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive: Vec::new(),
+            source_identity: None,
+            mfa_at: None,
+            federated_provider: Some(provider.arn.clone()),
+            issued: now,
+            expires: now.saturating_add(u64::from(duration)).min(claims.expires.max(now + 900)),
+            chain: 0,
+        };
+        Ok((session, (claims.subject, claims.audience, provider.key_prefix.clone())))
+    }
+
+    /// A bearer token at the gateway (contract §8): evaluated as `AssumeRoleWithWebIdentity`
+    /// into the `GatewayRoleArn` of the provider that issued it, giving that role session.
+    ///
+    /// # Errors
+    /// `InvalidIdentityToken` (no provider, no `GatewayRoleArn`, a bad token),
+    /// `ExpiredTokenException`, `AccessDenied` (the role's trust policy refuses it).
+    pub fn gateway_identity(
+        &self,
+        snapshot: &Snapshot,
+        token: &str,
+        facts: &CallFacts,
+        now: u64,
+    ) -> Result<Identity, StsError> {
+        let iss = jwt::unverified_claim(token, "iss")?;
+        let role_arn =
+            snapshot.store().auth.provider_by_issuer(&iss).and_then(|p| p.gateway_role_arn.clone()).ok_or_else(
+                || StsError::new("InvalidIdentityToken", format!("no OIDC provider with a GatewayRoleArn for {iss}")),
+            )?;
+        // The session is named after the token's subject, in the characters session names allow.
+        let subject = jwt::unverified_claim(token, "sub").unwrap_or_default();
+        let mut name: String = subject
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+            .take(64)
+            .collect();
+        if name.len() < 2 {
+            name = "gateway".to_owned();
+        }
+        let (mut session, _) = self.web_identity_session(snapshot, token, &role_arn, &name, facts, now)?;
+        session.expires = session.expires.max(now + 1);
+        Ok(Identity::Session(Box::new(session)))
+    }
+
+    /// `AssumeRoleWithWebIdentity` (unsigned): a token from an OIDC provider in the store.
+    ///
+    /// # Errors
+    /// As [`Sts::web_identity_session`], plus parameter validation.
+    pub fn assume_role_with_web_identity(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params,
+        facts: &CallFacts,
+        now: u64,
+    ) -> Result<Issued, StsError> {
+        let store = snapshot.store();
+        let role_arn = params.required("RoleArn")?;
+        let session_name = params.required("RoleSessionName")?;
+        let token = params.required("WebIdentityToken")?;
+        if !is_session_name(session_name) {
+            return Err(StsError::validation(format!(
+                "Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
+            )));
+        }
+        let requested = params.duration()?;
+        let (policy, policy_arns, packed) = Self::session_policies(store, params)?;
+        if packed > PACKED_LIMIT {
+            return Err(StsError::new("PackedPolicyTooLarge", "Packed size of session policies exceeds the limit"));
+        }
+        let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;
+        let role_max =
+            store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i)).map_or(3600, |r| r.max_session_duration);
+        let duration =
+            session_duration(StsOperation::AssumeRole { role_max_session: role_max, chained: false }, requested)?;
+        session.expires = now + u64::from(duration);
+        session.policy = policy;
+        session.policy_arns = policy_arns;
+        let passed = session.policy.is_some() || !session.policy_arns.is_empty();
+        let (credentials, session) = self.new_credentials(session)?;
+        let id = format!("{}:{session_name}", session.role_id.clone().unwrap_or_default());
+        Ok(Issued {
+            credentials,
+            assumed_role_user: Some((id, session.principal)),
+            packed_policy_size: passed.then(|| u32::try_from(packed * 100 / PACKED_LIMIT).unwrap_or(100)),
+            source_identity: None,
+            web_identity: Some(web),
+        })
+    }
+}
+
+fn add_call_facts(request: &mut Request, facts: &CallFacts) {
+    if let Some(ip) = &facts.source_ip {
+        request.context.insert("aws:SourceIp", vec![Scalar::Str(ip.clone())]);
+    }
+    if let Some(region) = &facts.region {
+        request.context.insert("aws:RequestedRegion", vec![Scalar::Str(region.clone())]);
+    }
+}
+
+/// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION` (no role path).
+fn session_arn(role: &Role, session_name: &str) -> String {
+    let partition = role.arn.split(':').nth(1).unwrap_or("aws");
+    let name = role.arn.rsplit('/').next().unwrap_or_default();
+    format!("arn:{partition}:sts::{}:assumed-role/{name}/{session_name}", role.account)
+}
+
+/// The role's unique id, or a stable stand-in when the store has none.
+fn role_id_of(role: &Role) -> String {
+    if role.id.is_empty() {
+        let hash = crate::auth::sigv4::sha256_hex(role.arn.as_bytes()).to_ascii_uppercase();
+        format!("AROA{}", hash.get(..17).unwrap_or_default())
+    } else {
+        role.id.clone()
+    }
+}
+
+fn role_id(store: &Store, role_arn: Option<&str>) -> String {
+    role_arn
+        .and_then(|a| store.role_by_arn.get(a))
+        .and_then(|&i| store.roles.get(i))
+        .map(role_id_of)
+        .unwrap_or_default()
+}
