@@ -3,10 +3,11 @@
 #   (i)   nginx proxying to a tiny upstream, no auth_request (the baseline);
 #   (i')  auth_request to a null authorizer (nginx answering 200 itself): nginx's own cost;
 #   (ii)  nginx with auth_request to `keycard serve`, which decides every request;
-#   (iii) (ii) while the store's routes file is rewritten every second (zero failures expected).
+#   (iii) (ii) while the store's routes file is rewritten every second (zero failures expected);
+#   (iv)  keycard alone: wrk asking /v1/gate directly, with nginx's headers (no nginx).
 # The cost of authorization is the throughput ratio (ii)/(i). Installs nginx and wrk (Debian) if
 # missing, builds the release binary, prints a Markdown summary (also $OUT/summary.md).
-# Bounded: about 50 s with the defaults.
+# Bounded: about 60 s with the defaults.
 #
 #   benches/load/gateway.sh
 #   DURATION=30 CONNECTIONS=100 NGINX_WORKERS=2 benches/load/gateway.sh
@@ -68,6 +69,10 @@ DECISIONS_BEFORE=$(curl -s "http://127.0.0.1:$KEYCARD_PORT/metrics" | awk '$1 ==
 run_wrk gate "$PORT"
 DECISIONS_AFTER=$(curl -s "http://127.0.0.1:$KEYCARD_PORT/metrics" | awk '$1 == "keycard_gate_answers_total{decision=\"allowed\"}" {print $2}')
 
+echo "(iv) keycard alone: /v1/gate asked directly, as nginx asks it" >&2
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "x-user: $ALICE" -H "X-Original-Method: GET" \
+  -H "X-Original-URI: $PATH_ASKED" "http://127.0.0.1:$KEYCARD_PORT/v1/gate" > "$OUT/direct.txt"
+
 echo "(iii) (ii) while routes.json is rewritten every second" >&2
 RELOADS_BEFORE=$(curl -s "http://127.0.0.1:$KEYCARD_PORT/metrics" | awk '$1 == "keycard_reloads_total" {print $2}')
 (
@@ -112,7 +117,8 @@ def parse(name):
 runs = [("plain", "(i) nginx → upstream, no auth_request"),
         ("null", "(i') nginx + auth_request → null authorizer (nginx) → upstream"),
         ("gate", "(ii) nginx + auth_request → keycard → upstream"),
-        ("swap", "(iii) as (ii), routes.json rewritten every second")]
+        ("swap", "(iii) as (ii), routes.json rewritten every second"),
+        ("direct", "(iv) keycard alone: wrk → /v1/gate (no nginx)")]
 parsed = {name: parse(name) for name, _ in runs}
 rows = ["| run | requests/s | p50 | p99 | requests | non-2xx | socket errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
