@@ -30,6 +30,36 @@ fn answer_line(answer: &Answer) -> String {
     serde_json::to_string(answer).unwrap_or_else(|_| error_line("cannot serialize the answer"))
 }
 
+/// Authenticates a `signedRequest` (contract §7) against the store's long-term keys: the request
+/// as its signer and the signer's ARN, or the error line `{"error", "code"}`.
+fn signed_by(
+    snapshot: &keycard::Snapshot,
+    mut request: Request,
+) -> Result<(Request, Option<String>), (String, String)> {
+    if request.signed_request().is_none() {
+        return Ok((request, None));
+    }
+    let now = keycard::clock::unix_seconds(std::time::SystemTime::now());
+    match request.authenticate(snapshot.store(), None, now) {
+        Ok(identity) => Ok((request, Some(identity.principal_arn().to_owned()))),
+        Err(e) => {
+            Err((serde_json::json!({"error": e.message(), "code": e.code().as_str()}).to_string(), e.to_string()))
+        }
+    }
+}
+
+/// Adds `"principal"` to an answer line when the request was signed.
+fn with_principal(line: String, signer: Option<&str>) -> String {
+    let Some(signer) = signer else { return line };
+    match serde_json::from_str::<serde_json::Value>(&line) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.insert("principal".into(), signer.into());
+            serde_json::Value::Object(map).to_string()
+        }
+        _ => line,
+    }
+}
+
 /// `keycard authorize [--explain] [FILE]`: exit 0 allowed, 1 denied, 2 error.
 pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
     let Some(snapshot) = load_or_report(policies) else { return ExitCode::from(2) };
@@ -42,14 +72,15 @@ pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option
     };
     let request = text
         .map_err(|e| (error_line(&e), e))
-        .and_then(|t| Request::from_json(&t).map_err(|e| (e.to_json().to_string(), e.to_string())));
+        .and_then(|t| Request::from_json(&t).map_err(|e| (e.to_json().to_string(), e.to_string())))
+        .and_then(|r| signed_by(&snapshot, r));
     match request {
-        Ok(mut request) => {
+        Ok((mut request, signer)) => {
             if explain {
                 request.set_explain(true);
             }
             let answer = snapshot.authorize(&request);
-            println!("{}", answer_line(&answer));
+            println!("{}", with_principal(answer_line(&answer), signer.as_deref()));
             if answer.decision.is_allowed() {
                 ExitCode::SUCCESS
             } else {
@@ -80,14 +111,15 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCod
         if line.trim().is_empty() {
             continue;
         }
-        let reply = match Request::from_json(&line) {
-            Ok(mut request) => {
+        let parsed = Request::from_json(&line).map_err(|e| (e.to_json().to_string(), e.to_string()));
+        let reply = match parsed.and_then(|r| signed_by(&snapshot, r)) {
+            Ok((mut request, signer)) => {
                 if explain {
                     request.set_explain(true);
                 }
-                answer_line(&snapshot.authorize(&request))
+                with_principal(answer_line(&snapshot.authorize(&request)), signer.as_deref())
             }
-            Err(e) => e.to_json().to_string(),
+            Err((line, _)) => line,
         };
         if writeln!(out, "{reply}").is_err() {
             return ExitCode::SUCCESS; // the reader went away (e.g. `| head`)

@@ -343,3 +343,31 @@ def test_assume_role_with_web_identity_as_irsa_does(server):
     tampered = token[:-8] + ("AAAAAAAA" if not token.endswith("AAAAAAAA") else "BBBBBBBB")
     assert error_code(lambda: sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="p2", WebIdentityToken=tampered)) \
         == "InvalidIdentityToken"
+
+
+def test_the_command_line_authenticates_signed_requests():
+    """`keycard authorize` with a botocore-signed `signedRequest`: exit 0 and the signer named, or
+    exit 2 with AWS's code for a wrong secret."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def request(secret):
+        req = AWSRequest(method="GET", url="https://sts.amazonaws.com/")
+        SigV4Auth(Credentials(ALICE[0], secret), "sts", "us-east-1").add_auth(req)
+        headers = {**dict(req.headers.items()), "host": "sts.amazonaws.com"}
+        return json.dumps({"signedRequest": {"method": "GET", "path": "/", "headers": headers,
+                                             "bodySha256": hashlib.sha256(b"").hexdigest()},
+                           "action": "sts:AssumeRole", "resource": f"arn:aws:iam::{ACCOUNT}:role/mfa-admin"})
+
+    def run(body):
+        return subprocess.run([os.environ["KEYCARD_BIN"], "authorize", "--policies", STORE], input=body,
+                              capture_output=True, text=True, timeout=60)
+
+    ok = run(request(ALICE[1]))
+    answer = json.loads(ok.stdout)
+    assert answer["principal"] == f"arn:aws:iam::{ACCOUNT}:user/alice", answer
+    # alice's own policy allows it; the trust policy wants MFA, which long-term keys lack.
+    assert answer["decision"] == "implicitDeny" and ok.returncode == 1, (answer, ok.stderr)
+    bad = run(request("wrong"))
+    assert bad.returncode == 2 and json.loads(bad.stdout)["code"] == "SignatureDoesNotMatch", bad.stdout
