@@ -61,6 +61,30 @@ pub struct Session {
     pub chain: u8,
 }
 
+impl Session {
+    /// A session of `principal` with no keys, policies, tags or MFA yet.
+    pub(crate) fn new(kind: SessionKind, principal: String, issued: u64, expires: u64) -> Session {
+        Session {
+            kind,
+            access_key_id: String::new(),
+            secret: String::new(),
+            principal,
+            role_arn: None,
+            role_id: None,
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive: Vec::new(),
+            source_identity: None,
+            mfa_at: None,
+            federated_provider: None,
+            issued,
+            expires,
+            chain: 0,
+        }
+    }
+}
+
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")

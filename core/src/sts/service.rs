@@ -156,6 +156,16 @@ fn is_session_name(s: &str) -> bool {
     (2..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
 }
 
+/// `RoleSessionName`: 2 to 64 characters of `[\w+=,.@-]`.
+fn check_session_name(session_name: &str) -> Result<(), StsError> {
+    if is_session_name(session_name) {
+        return Ok(());
+    }
+    Err(StsError::validation(format!(
+        "Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
+    )))
+}
+
 fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
     StsError::new(
         "AccessDenied",
@@ -360,11 +370,7 @@ impl Sts {
         let store = snapshot.store();
         let role_arn = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
-        if !is_session_name(session_name) {
-            return Err(StsError::validation(format!(
-                "Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
-            )));
-        }
+        check_session_name(session_name)?;
         if role_arn.len() < 20 || !role_arn.starts_with("arn:") {
             return Err(StsError::validation(format!(
                 "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
@@ -461,22 +467,14 @@ impl Sts {
         let mut transitive: Vec<String> = inherited.map(|s| s.transitive.clone()).unwrap_or_default();
         transitive.extend(new_transitive);
         let session = Session {
-            kind: SessionKind::Role,
-            access_key_id: String::new(),
-            secret: String::new(),
-            principal: session_arn(role, session_name),
-            role_arn: Some(role.arn.clone()),
-            role_id: Some(role_id_of(role)),
             policy,
             policy_arns,
             tags,
             transitive,
             source_identity: source_identity.clone(),
             mfa_at,
-            federated_provider: None,
-            issued: now,
-            expires: now + u64::from(duration),
             chain: inherited.map_or(0, |s| s.chain.saturating_add(1)),
+            ..role_session(role, session_name, now, now + u64::from(duration))
         };
         let passed = params.get("Policy").is_some() || !session.policy_arns.is_empty() || tags_packed > 0;
         let (credentials, session) = self.new_credentials(session)?;
@@ -507,24 +505,8 @@ impl Sts {
         };
         let duration = session_duration(StsOperation::GetSessionToken { root: false }, params.duration()?)?;
         let mfa_at = self.check_mfa(store, params, Some(arn), now)?;
-        let session = Session {
-            kind: SessionKind::User,
-            access_key_id: String::new(),
-            secret: String::new(),
-            principal: arn.clone(),
-            role_arn: None,
-            role_id: None,
-            policy: None,
-            policy_arns: Vec::new(),
-            tags: Vec::new(),
-            transitive: Vec::new(),
-            source_identity: None,
-            mfa_at,
-            federated_provider: None,
-            issued: now,
-            expires: now + u64::from(duration),
-            chain: 0,
-        };
+        let session =
+            Session { mfa_at, ..Session::new(SessionKind::User, arn.clone(), now, now + u64::from(duration)) };
         let (credentials, _) = self.new_credentials(session)?;
         Ok(Issued {
             credentials,
@@ -575,23 +557,10 @@ impl Sts {
             StsOperation::AssumeRole { role_max_session: role.max_session_duration, chained: false },
             None,
         )?;
+        let expires = now.saturating_add(u64::from(duration)).min(claims.expires.max(now + 900));
         let session = Session {
-            kind: SessionKind::Role,
-            access_key_id: String::new(),
-            secret: String::new(),
-            principal: session_arn(role, session_name),
-            role_arn: Some(role.arn.clone()),
-            role_id: Some(role_id_of(role)),
-            policy: None,
-            policy_arns: Vec::new(),
-            tags: Vec::new(),
-            transitive: Vec::new(),
-            source_identity: None,
-            mfa_at: None,
             federated_provider: Some(provider.arn.clone()),
-            issued: now,
-            expires: now.saturating_add(u64::from(duration)).min(claims.expires.max(now + 900)),
-            chain: 0,
+            ..role_session(role, session_name, now, expires)
         };
         Ok((session, (claims.subject, claims.audience, provider.key_prefix.clone())))
     }
@@ -644,11 +613,7 @@ impl Sts {
         let role_arn = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
         let token = params.required("WebIdentityToken")?;
-        if !is_session_name(session_name) {
-            return Err(StsError::validation(format!(
-                "Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
-            )));
-        }
+        check_session_name(session_name)?;
         let requested = params.duration()?;
         let (policy, policy_arns, packed) = Self::session_policies(store, params)?;
         if packed > PACKED_LIMIT {
@@ -681,6 +646,15 @@ fn add_call_facts(request: &mut Request, facts: &CallFacts) {
     }
     if let Some(region) = &facts.region {
         request.context.insert("aws:RequestedRegion", vec![Scalar::Str(region.clone())]);
+    }
+}
+
+/// A session of `role` named `session_name`, with nothing passed yet.
+fn role_session(role: &Role, session_name: &str, issued: u64, expires: u64) -> Session {
+    Session {
+        role_arn: Some(role.arn.clone()),
+        role_id: Some(role_id_of(role)),
+        ..Session::new(SessionKind::Role, session_arn(role, session_name), issued, expires)
     }
 }
 
