@@ -235,9 +235,11 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
         return Outcome::refuse(GateDecision::ImplicitDeny, None, "no policy snapshot is loaded yet");
     };
     let trusted_peer = state.gate.trusts_peer(peer);
+    // aws:SourceIp, for the decision and for a bearer token's trust policy alike.
+    let source = source_ip(peer, trusted_peer, headers, &state.gate);
     // 3. Identity, before routes.
     let now = state.now_secs();
-    let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, peer, now };
+    let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, source, now };
     let (principal, identity) = match identify(headers, trusted_peer, &state.gate, &original) {
         Found::Principal(p) => (p, None),
         Found::Identity(id) => (id.principal_arn().to_owned(), Some(id)),
@@ -256,7 +258,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     // 5. The request, with the facts AWS would fill.
     let mut context = Map::new();
-    if let Some(ip) = source_ip(peer, trusted_peer, headers, &state.gate) {
+    if let Some(ip) = source {
         context.insert("aws:SourceIp".to_owned(), Value::from(ip.to_string()));
     }
     context.insert("aws:SecureTransport".to_owned(), Value::from(trusted_peer && forwarded_https(headers)));
@@ -324,7 +326,8 @@ struct Original<'a> {
     uri: &'a str,
     snapshot: &'a keycard::Snapshot,
     state: &'a State,
-    peer: Peer,
+    /// `aws:SourceIp` as the gateway computes it (trusted proxies, `X-Forwarded-For`).
+    source: Option<IpAddr>,
     now: u64,
 }
 
@@ -398,7 +401,7 @@ fn bearer(headers: &HeaderMap, original: &Original<'_>) -> Found {
     else {
         return Found::Absent;
     };
-    let facts = keycard::sts::CallFacts { source_ip: original.peer.ip().map(|ip| ip.to_string()), region: None };
+    let facts = keycard::sts::CallFacts { source_ip: original.source.map(|ip| ip.to_string()), region: None };
     match original.state.sts.gateway_identity(original.snapshot, token.trim(), &facts, original.now) {
         Ok(identity) => Found::Identity(identity),
         Err(e) if e.code() == "AccessDenied" => Found::Refused(GateDecision::ImplicitDeny, e.to_string()),
