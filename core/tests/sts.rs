@@ -404,3 +404,45 @@ fn signed_requests_decide_only_once_authenticated() {
     assert_eq!(bad.authenticate(snap.store(), None, T + 10_000).unwrap_err().code(), AuthCode::RequestExpired);
     assert_eq!(snap.decide(&bad), Decision::ImplicitDeny);
 }
+
+#[test]
+fn session_tags_and_source_identity_are_validated_as_aws_does() {
+    let (snap, sts) = (snapshot(), sts());
+    let who = alice(&snap, T);
+    let code = |extra: &[(&str, &str)]| assume(&sts, &snap, &who, extra, T).map(|_| ()).unwrap_err();
+    // Tag keys are case-insensitive (iam-semantics.md §6.4).
+    let dup = [
+        ("Tags.member.1.Key", "team"),
+        ("Tags.member.1.Value", "a"),
+        ("Tags.member.2.Key", "TEAM"),
+        ("Tags.member.2.Value", "b"),
+    ];
+    assert_eq!(code(&dup), "InvalidParameterValue");
+    // A transitive key must be one of the tags passed.
+    assert_eq!(
+        code(&[("Tags.member.1.Key", "team"), ("Tags.member.1.Value", "a"), ("TransitiveTagKeys.member.1", "env")]),
+        "InvalidParameterValue"
+    );
+    // At most 50 tags; keys up to 128 characters, values up to 256.
+    let names: Vec<(String, String)> = (1..=51)
+        .flat_map(|i| {
+            [(format!("Tags.member.{i}.Key"), format!("k{i}")), (format!("Tags.member.{i}.Value"), "v".into())]
+        })
+        .collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(code(&many), "ValidationError");
+    let long_key = "k".repeat(129);
+    assert_eq!(code(&[("Tags.member.1.Key", &long_key), ("Tags.member.1.Value", "v")]), "ValidationError");
+    let long_value = "v".repeat(257);
+    assert_eq!(code(&[("Tags.member.1.Key", "k"), ("Tags.member.1.Value", &long_value)]), "ValidationError");
+    // Session names: 2 to 64 characters of [\w+=,.@-].
+    let p = params(&[("RoleArn", "arn:aws:iam::111122223333:role/app"), ("RoleSessionName", "has space")]);
+    assert_eq!(sts.assume_role(&snap, &who, &p, &CallFacts::default(), T).unwrap_err().code(), "ValidationError");
+}
+
+#[test]
+fn setting_a_source_identity_needs_sts_set_source_identity() {
+    let (snap, sts) = (snapshot(), sts());
+    // The app role's trust does not grant sts:SetSourceIdentity: setting one is denied.
+    assert_eq!(assume(&sts, &snap, &alice(&snap, T), &[("SourceIdentity", "alice")], T).unwrap_err(), "AccessDenied");
+}
