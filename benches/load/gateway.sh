@@ -25,13 +25,9 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 WORK="$OUT"
 
 ensure_nginx
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
-fi
-echo "building the release binary" >&2
-(cd "$ROOT" && cargo build --release -q -p keycard-sidecar)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/keycard"
+source "$ROOT/benches/load/lib.sh"
+ensure_wrk
+build_release
 
 SWAPPER=""
 cleanup() {

@@ -21,14 +21,9 @@ PORT="${PORT:-18181}"
 OUT="${OUT:-${CARGO_TARGET_DIR:-$ROOT/target}/keycard-load}"
 mkdir -p "$OUT"
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
-fi
-
-echo "building the release binary" >&2
-(cd "$ROOT" && cargo build --release -q -p keycard-sidecar)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/keycard"
+source "$ROOT/benches/load/lib.sh"
+ensure_wrk
+build_release
 
 # A copy of the default store that the swap run can rewrite.
 STORE="$OUT/store"
