@@ -30,33 +30,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod answer;
-mod ast;
 pub mod auth;
 pub mod clock;
-mod compile;
-mod cond;
-mod context;
+mod decide;
 mod error;
-mod eval;
-mod gateway;
-mod glob;
 mod id;
-mod json;
 pub mod live;
-mod parse;
-mod principal;
-pub mod reference;
-mod request;
-mod rules;
-mod snapshot;
+mod policy;
 mod store;
 pub mod sts;
 
-pub use answer::{Answer, Decision, Explanation, Matched, StatementKind};
-pub use ast::CONDITION_OPERATORS;
+pub use decide::answer::{Answer, Decision, Explanation, Matched, StatementKind};
+pub use decide::reference;
+pub use decide::request::{batch_from_json, Request};
+pub use decide::snapshot::Snapshot;
 pub use error::{LoadError, PolicyError, Problem, RequestError, Severity};
-pub use gateway::{GateRefusal, GateTarget, Gateway, HeaderLookup};
-pub use request::{batch_from_json, Request};
-pub use snapshot::Snapshot;
+pub use policy::ast::CONDITION_OPERATORS;
+pub use store::routes::{GateRefusal, GateTarget, Gateway, HeaderLookup};
 pub use store::{Store, StoreStats};

@@ -16,8 +16,8 @@
 //! The watch is (re)established *before* each read, so a change made while loading triggers
 //! another reload instead of being missed.
 
+use crate::decide::snapshot::Snapshot;
 use crate::error::LoadError;
-use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreStats};
 use arc_swap::{ArcSwapOption, Guard};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};

@@ -6,12 +6,14 @@
 //! document parses and every reference (group, managed policy, boundary) resolves, or
 //! [`Store::load`] returns a [`LoadError`] listing every problem with its file and JSON pointer.
 
-use crate::ast::{Policy, PolicyKind};
+pub(crate) mod routes;
+
 use crate::auth::{Directory, DirectoryBuilder};
 use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
-use crate::json::{pointer_token, Json};
-use crate::parse::{compact_len, parse_document, suggest};
+use crate::policy::ast::{Policy, PolicyKind};
+use crate::policy::json::{pointer_token, Json};
+use crate::policy::parse::{compact_len, parse_document, suggest};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -144,7 +146,7 @@ pub struct Store {
     /// Access keys, MFA devices and OIDC providers.
     pub(crate) auth: Directory,
     /// The gateway's `Routes` (contract §8), in store order.
-    pub(crate) gateway: crate::gateway::Gateway,
+    pub(crate) gateway: crate::store::routes::Gateway,
 }
 
 /// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
@@ -328,7 +330,7 @@ struct Builder {
     user_by_arn: HashMap<String, usize>,
     role_by_arn: HashMap<String, usize>,
     role_by_session_prefix: HashMap<String, usize>,
-    routes: Vec<crate::gateway::Route>,
+    routes: Vec<crate::store::routes::Route>,
     pending: Vec<Pending>,
     auth: DirectoryBuilder,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
@@ -367,7 +369,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         role_by_session_prefix: b.role_by_session_prefix,
         managed_by_arn: b.managed_by_arn,
         auth,
-        gateway: crate::gateway::gateway(b.routes),
+        gateway: crate::store::routes::gateway(b.routes),
     })
 }
 
@@ -460,7 +462,7 @@ impl Builder {
             self.organization(file, org);
         }
         self.auth.document(file, doc, doc_account.as_deref());
-        crate::gateway::parse_routes(file, doc, &mut self.problems, &mut self.routes);
+        crate::store::routes::parse_routes(file, doc, &mut self.problems, &mut self.routes);
     }
 
     /// The items of an optional top-level array.

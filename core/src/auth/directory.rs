@@ -6,7 +6,7 @@
 
 use super::jwt::Jwks;
 use crate::error::Problem;
-use crate::json::Json;
+use crate::policy::json::Json;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
@@ -158,7 +158,7 @@ impl DirectoryBuilder {
             }
         };
         if let Some(Json::String(date)) = entry.get("CreateDate") {
-            if crate::cond::Instant::parse(date).is_none() {
+            if crate::policy::cond::Instant::parse(date).is_none() {
                 self.err(file, format!("{pointer}/CreateDate"), format!("expected an ISO 8601 date, found {date:?}"));
             }
         }

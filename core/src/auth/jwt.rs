@@ -7,7 +7,7 @@
 //! token cannot pick a weaker check than the provider's keys give.
 
 use super::{AuthCode, AuthError};
-use crate::json::Json;
+use crate::policy::json::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};

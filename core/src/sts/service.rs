@@ -8,15 +8,15 @@
 //! `sts:TagSession` / `sts:SetSourceIdentity` when tags or a source identity are passed.
 
 use super::{session_duration, StsError, StsOperation};
-use crate::answer::Decision;
-use crate::ast::PolicyKind;
 use crate::auth::totp::{matching_step, UsedCodes};
 use crate::auth::{jwt, Identity, SealKeys, Session, SessionKind};
-use crate::context::Scalar;
-use crate::json::Json;
-use crate::parse::parse_policy;
-use crate::request::{PrincipalRef, Request};
-use crate::snapshot::Snapshot;
+use crate::decide::answer::Decision;
+use crate::decide::request::{PrincipalRef, Request};
+use crate::decide::snapshot::Snapshot;
+use crate::policy::ast::PolicyKind;
+use crate::policy::context::Scalar;
+use crate::policy::json::Json;
+use crate::policy::parse::parse_policy;
 use crate::store::{Role, Store};
 
 /// Most session tags per session.

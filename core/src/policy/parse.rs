@@ -7,14 +7,14 @@
 //! family, policy variables only where allowed. Parsing never stops at the first problem: all of
 //! them are collected so `keycard validate` can print them at once.
 
-use crate::ast::{
+use crate::error::PolicyError;
+use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
-use crate::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
-use crate::error::PolicyError;
-use crate::glob::{Template, Vars};
-use crate::json::{pointer_token, Json};
+use crate::policy::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
+use crate::policy::glob::{Template, Vars};
+use crate::policy::json::{pointer_token, Json};
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];

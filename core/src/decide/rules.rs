@@ -6,13 +6,13 @@
 //! statement, the compiled index looks candidates up); once they know the facts, this module
 //! decides, so the two cannot drift apart on the rules themselves.
 
-use crate::answer::Decision;
-use crate::ast::Statement;
-use crate::cond::{evaluate, CondResult};
-use crate::context::Lookup;
-use crate::glob::glob_match;
-use crate::principal::{CallerKind, Level};
-use crate::request::Request;
+use crate::decide::answer::Decision;
+use crate::decide::principal::{CallerKind, Level};
+use crate::decide::request::Request;
+use crate::policy::ast::Statement;
+use crate::policy::cond::{evaluate, CondResult};
+use crate::policy::context::Lookup;
+use crate::policy::glob::glob_match;
 use crate::store::{arn_account, Store};
 
 /// Actions whose resource is a role and whose resource policy is the role's trust policy.

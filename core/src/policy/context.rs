@@ -154,7 +154,7 @@ impl Context {
         };
         let mut ctx = Context::default();
         // The pointer is only formatted when there is an error to report.
-        let ptr = |key: &str| format!("{base}/{}", crate::json::pointer_token(key));
+        let ptr = |key: &str| format!("{base}/{}", crate::policy::json::pointer_token(key));
         for (key, v) in map {
             if key.is_empty() {
                 return Err(RequestError::new(ptr(key), "empty context key"));

@@ -4,13 +4,13 @@
 //! fields, wrong types, malformed actions and resources, and context keys that describe the
 //! principal (those come from the store) are errors that name the field by JSON pointer.
 
-use crate::ast::{Policy, PolicyKind};
 use crate::auth::session::SessionFacts;
 use crate::auth::{AuthCode, AuthError, Identity, SealKeys, Session, SessionKind, SignedRequest};
-use crate::context::{Context, Scalar};
 use crate::error::RequestError;
-use crate::json::Json;
-use crate::parse::parse_policy;
+use crate::policy::ast::{Policy, PolicyKind};
+use crate::policy::context::{Context, Scalar};
+use crate::policy::json::Json;
+use crate::policy::parse::parse_policy;
 use crate::store::Store;
 use serde_json::Value;
 
@@ -108,7 +108,7 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON or a malformed field.
     pub fn from_json(text: &str) -> Result<Request, RequestError> {
-        let value: Value = crate::json::reject_number_token(text)
+        let value: Value = crate::policy::json::reject_number_token(text)
             .and_then(|()| serde_json::from_str(text))
             .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
         Request::from_value(&value)
@@ -125,7 +125,7 @@ impl Request {
         for key in map.keys() {
             if !FIELDS.contains(&key.as_str()) {
                 return Err(RequestError::new(
-                    format!("/{}", crate::json::pointer_token(key)),
+                    format!("/{}", crate::policy::json::pointer_token(key)),
                     format!("unknown field (expected one of {})", FIELDS.join(", ")),
                 ));
             }
@@ -296,7 +296,7 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
     pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
-        let value: Value = crate::json::reject_number_token(text)
+        let value: Value = crate::policy::json::reject_number_token(text)
             .and_then(|()| serde_json::from_str(text))
             .map_err(|e| RequestError::new("/context", format!("invalid JSON: {e}")))?;
         self.with_context(&value)
@@ -343,7 +343,7 @@ impl Request {
 /// A [`RequestError`] when the body is not JSON, not an object, has other fields, or `requests`
 /// is not an array.
 pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>, RequestError> {
-    let value: Value = crate::json::reject_number_token(text)
+    let value: Value = crate::policy::json::reject_number_token(text)
         .and_then(|()| serde_json::from_str(text))
         .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
     let Value::Object(mut map) = value else {
@@ -351,7 +351,7 @@ pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>,
     };
     if let Some(key) = map.keys().find(|k| k.as_str() != "requests") {
         return Err(RequestError::new(
-            format!("/{}", crate::json::pointer_token(key)),
+            format!("/{}", crate::policy::json::pointer_token(key)),
             "unknown field (expected only \"requests\")",
         ));
     }
@@ -373,7 +373,7 @@ fn reject_credential_keys(context: &Context) -> Result<(), RequestError> {
     for (key, _) in context.iter() {
         if CREDENTIAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return Err(RequestError::new(
-                format!("/context/{}", crate::json::pointer_token(key)),
+                format!("/context/{}", crate::policy::json::pointer_token(key)),
                 format!("{key} comes from the signer's credentials; a signed request may not supply it"),
             ));
         }
@@ -412,7 +412,7 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
     const KEYS: [&str; 5] = ["method", "path", "query", "headers", "bodySha256"];
     if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(RequestError::new(
-            format!("{P}/{}", crate::json::pointer_token(key)),
+            format!("{P}/{}", crate::policy::json::pointer_token(key)),
             format!("unknown field (expected one of {})", KEYS.join(", ")),
         ));
     }
@@ -446,7 +446,7 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
     let mut headers = Vec::new();
     let bad_header = |name: &str| {
         RequestError::new(
-            format!("{P}/headers/{}", crate::json::pointer_token(name)),
+            format!("{P}/headers/{}", crate::policy::json::pointer_token(name)),
             "expected a string or an array of strings",
         )
     };
@@ -498,7 +498,7 @@ fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
         let tag = key.get(..TAG_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(TAG_PREFIX));
         if tag || PRINCIPAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return Err(RequestError::new(
-                format!("/context/{}", crate::json::pointer_token(key)),
+                format!("/context/{}", crate::policy::json::pointer_token(key)),
                 format!("{key} describes the principal and comes from the store; a request may not supply it"),
             ));
         }

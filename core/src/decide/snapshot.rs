@@ -1,13 +1,13 @@
 //! A snapshot: an immutable, loaded store and its compiled decision index, the unit that answers
 //! decisions and that servers swap atomically. `Send + Sync`; share it as `Arc<Snapshot>`.
 //!
-//! [`Snapshot::decide`] answers through the index ([`crate::compile`], [`crate::eval`]);
+//! [`Snapshot::decide`] answers through the index ([`crate::decide::index`], [`crate::decide::eval`]);
 //! [`Snapshot::authorize`] does too, unless the request asks for an explanation, which the
 //! reference evaluator gives (the differential tests prove both decide alike).
 
-use crate::answer::{Answer, Decision};
-use crate::compile::{compile, Index};
-use crate::request::Request;
+use crate::decide::answer::{Answer, Decision};
+use crate::decide::index::{compile, Index};
+use crate::decide::request::Request;
 use crate::store::Store;
 
 /// An immutable store, compiled, ready to answer requests.
@@ -36,7 +36,7 @@ impl Snapshot {
 
     /// The gateway's routes (contract §8): they map a proxied HTTP request to an action and a
     /// resource, and swap with the snapshot.
-    pub fn gateway(&self) -> &crate::gateway::Gateway {
+    pub fn gateway(&self) -> &crate::store::routes::Gateway {
         &self.store.gateway
     }
 
@@ -44,14 +44,14 @@ impl Snapshot {
     /// fails: anything unknown is an implicit deny. Allocates nothing for a request whose
     /// decision substitutes no policy variable.
     pub fn decide(&self, request: &Request) -> Decision {
-        crate::eval::decide(&self.store, &self.index, request)
+        crate::decide::eval::decide(&self.store, &self.index, request)
     }
 
     /// Decides one request and answers it as contract §3 describes; with `explain`, the matched
     /// statements, missing context keys and notes come from the reference evaluator.
     pub fn authorize(&self, request: &Request) -> Answer {
         if request.explain {
-            return crate::reference::authorize(&self.store, request);
+            return crate::decide::reference::authorize(&self.store, request);
         }
         Answer { decision: self.decide(request), snapshot: self.store.id().to_owned(), explanation: None }
     }

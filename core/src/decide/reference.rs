@@ -14,16 +14,16 @@
 //! 5. cross-account: `rbp ≠ none ∧ id ∧ pb ∧ sp`;
 //! 6. same account: resource-policy grants per §5.3, else `id ∧ pb ∧ sp`.
 
-use crate::answer::{Answer, Decision, Explanation, Matched, StatementKind};
-use crate::ast::{Effect, Statement};
-use crate::cond::Instant;
-use crate::context::{Context, Lookup, Scalar};
-use crate::principal::{resolve, Caller, CallerKind, Level, Named, PolicyRef};
-use crate::request::Request;
-use crate::rules::{
+use crate::decide::answer::{Answer, Decision, Explanation, Matched, StatementKind};
+use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PolicyRef};
+use crate::decide::request::Request;
+use crate::decide::rules::{
     action_matches, allow_decision, combine, conditions_hold, covers, credential_restriction, is_kms_key, rcps_apply,
     resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
+use crate::policy::ast::{Effect, Statement};
+use crate::policy::cond::Instant;
+use crate::policy::context::{Context, Lookup, Scalar};
 use crate::store::{OrgPolicy, Organization, Store};
 
 /// Decides `request` against `store` by the book.
@@ -292,7 +292,7 @@ impl Evaluation {
                 .iter()
                 .flat_map(|c| &c.values)
                 .filter_map(|v| match v {
-                    crate::ast::CondValue::Text(t) => Some(t),
+                    crate::policy::ast::CondValue::Text(t) => Some(t),
                     _ => None,
                 })
                 .chain(s.resource.iter().flat_map(|r| &r.patterns))

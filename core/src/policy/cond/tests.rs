@@ -5,10 +5,10 @@
 //! parsing done at load time is exercised together with the per-request comparison.
 
 use super::*;
-use crate::ast::PolicyKind;
-use crate::context::Context;
-use crate::json::Json;
-use crate::parse::parse_policy;
+use crate::policy::ast::PolicyKind;
+use crate::policy::context::Context;
+use crate::policy::json::Json;
+use crate::policy::parse::parse_policy;
 use serde_json::{json, Value};
 use CondResult::{False, Invalid, True};
 

@@ -1,24 +1,24 @@
 //! The fast decision: the reference algorithm over the compiled [`Index`].
 //!
-//! Same steps and same rules ([`crate::rules`]) as [`crate::reference`], but statements are found
+//! Same steps and same rules ([`crate::decide::rules`]) as [`crate::decide::reference`], but statements are found
 //! through the index instead of a walk over every policy, and the request's context is never
 //! copied: [`View`] answers condition keys by layering the principal's keys (from the store), the
 //! request's context and the defaults (clock, `aws:ViaAWSService`, organization and resource keys).
 //! A request without policy-variable substitution is decided without touching the heap.
 
-use crate::answer::Decision;
-use crate::ast::{Effect, Statement};
-use crate::compile::{ActionKey, CPattern, CResource, CStatement, Index, TableId};
-use crate::cond::Instant;
-use crate::context::{Lookup, Val, Values};
-use crate::glob::match_parts;
-use crate::id::PolicyId;
-use crate::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
-use crate::request::Request;
-use crate::rules::{
+use crate::decide::answer::Decision;
+use crate::decide::index::{ActionKey, CPattern, CResource, CStatement, Index, TableId};
+use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
+use crate::decide::request::Request;
+use crate::decide::rules::{
     action_matches, allow_decision, combine, conditions_hold, credential_restriction, is_kms_key, rcps_apply,
     resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
+use crate::id::PolicyId;
+use crate::policy::ast::{Effect, Statement};
+use crate::policy::cond::Instant;
+use crate::policy::context::{Lookup, Val, Values};
+use crate::policy::glob::match_parts;
 use crate::store::Store;
 use smallvec::SmallVec;
 use std::cell::OnceCell;
@@ -336,7 +336,7 @@ fn for_each_covering_arn(resource: &str, mut f: impl FnMut(&str)) {
 
 /// The condition keys of one request, layered without copying: the principal's keys from the
 /// store, then the request's context, then defaults (clock, `aws:ViaAWSService`, organization and
-/// resource keys). Answers exactly what [`crate::reference`]'s merged context holds.
+/// resource keys). Answers exactly what [`crate::decide::reference`]'s merged context holds.
 pub(crate) struct View<'v, 'a> {
     req: &'a Request,
     caller: &'v Caller<'a>,

@@ -8,9 +8,9 @@
 //! positive and negated operators. An unresolvable policy variable makes its value match nothing,
 //! except under a negated operator, where the whole statement is dropped ([`CondResult::Invalid`]).
 
-use crate::ast::{CondValue, Condition, Family, OpKind, Qualifier};
-use crate::context::{Lookup, Val};
-use crate::glob::{glob_match, token_chars, Tok};
+use crate::policy::ast::{CondValue, Condition, Family, OpKind, Qualifier};
+use crate::policy::context::{Lookup, Val};
+use crate::policy::glob::{glob_match, token_chars, Tok};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cmp::Ordering;

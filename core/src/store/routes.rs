@@ -22,7 +22,7 @@
 //!   partition, service, region or account part of the template is refused.
 
 use crate::error::Problem;
-use crate::json::Json;
+use crate::policy::json::Json;
 
 /// The routes of a store, in store order.
 #[derive(Debug, Clone, Default)]
@@ -391,15 +391,16 @@ fn parse_route(item: &Json, pointer: &str, errors: &mut Errors) -> Option<Route>
     };
     for (key, _) in pairs {
         if !ROUTE_KEYS.contains(&key.as_str()) {
-            let hint =
-                crate::parse::suggest(key, &ROUTE_KEYS).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+            let hint = crate::policy::parse::suggest(key, &ROUTE_KEYS)
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
             errors.push((
-                format!("{pointer}/{}", crate::json::pointer_token(key)),
+                format!("{pointer}/{}", crate::policy::json::pointer_token(key)),
                 format!("unknown route key {key:?}{hint}"),
             ));
         }
         if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
-            errors.push((format!("{pointer}/{}", crate::json::pointer_token(key)), "duplicate key".to_owned()));
+            errors.push((format!("{pointer}/{}", crate::policy::json::pointer_token(key)), "duplicate key".to_owned()));
         }
     }
     let string = |key: &str, errors: &mut Errors| -> Option<String> {
@@ -553,7 +554,7 @@ fn parse_context(value: Option<&Json>, pointer: &str, errors: &mut Errors) -> Ve
     };
     let mut out: Vec<(String, ContextSource)> = Vec::new();
     for (key, source) in pairs {
-        let at = format!("{pointer}/{}", crate::json::pointer_token(key));
+        let at = format!("{pointer}/{}", crate::policy::json::pointer_token(key));
         let key_ok = matches!(key.split_once(':'), Some((s, n)) if !s.is_empty() && !n.is_empty());
         if !key_ok {
             errors.push((at, format!("expected a condition key (service:Name), found {key:?}")));

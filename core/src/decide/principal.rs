@@ -7,10 +7,10 @@
 //! store may supply. A [`Caller`] borrows from the store and the request: resolving one allocates
 //! nothing, so both the reference evaluator and the compiled index use it.
 
-use crate::ast::{Effect, Policy, PrincipalBlock, Statement};
-use crate::context::{Context, Scalar};
+use crate::decide::request::{PrincipalRef, Request};
 use crate::id::PolicyId;
-use crate::request::{PrincipalRef, Request};
+use crate::policy::ast::{Effect, Policy, PrincipalBlock, Statement};
+use crate::policy::context::{Context, Scalar};
 use crate::store::{Role, Store, User};
 use smallvec::SmallVec;
 use std::fmt;

@@ -19,7 +19,7 @@
 //! - an action that no policy names literally (`s3:getobjectversion` under `s3:Get*`) falls back to
 //!   the table's per-service list of statements with wildcard patterns in that service plus those
 //!   with a wildcard in the service part, matched with the reference's rule
-//!   ([`crate::rules::action_matches`]);
+//!   ([`crate::decide::rules::action_matches`]);
 //! - resource patterns are classified once (`*`, literal ARN, pure prefix, glob, template with
 //!   policy variables) so most checks are a comparison or a `starts_with`;
 //! - resource policies are found by ARN (and by each `/`-prefix of the request's resource), SCP
@@ -27,13 +27,13 @@
 //!
 //! Invariant: for every table, every request action and every statement of the table's policies,
 //! "the statement is a candidate that passes [`Index::visit`]'s action check" equals the
-//! reference's [`crate::rules::action_matches`]; the differential tests check the whole decision
-//! against [`crate::reference`].
+//! reference's [`crate::decide::rules::action_matches`]; the differential tests check the whole decision
+//! against [`crate::decide::reference`].
 
-use crate::ast::{Effect, Statement};
-use crate::glob::{glob_match, owned_parts, OwnedPart, Piece, Template};
+use crate::decide::rules::action_matches;
 use crate::id::PolicyId;
-use crate::rules::action_matches;
+use crate::policy::ast::{Effect, Statement};
+use crate::policy::glob::{glob_match, owned_parts, OwnedPart, Piece, Template};
 use crate::store::Store;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -146,7 +146,7 @@ pub(crate) enum CPattern {
     Exact(Box<str>),
     /// `literal*`.
     Prefix(Box<str>),
-    /// Other wildcards, matched segment by segment ([`crate::glob::match_parts`]).
+    /// Other wildcards, matched segment by segment ([`crate::policy::glob::match_parts`]).
     Glob(Box<[OwnedPart]>),
     /// Policy variables (resolved per request): the AST pattern at this position.
     Template(u32),
@@ -546,7 +546,7 @@ impl Compiler {
                 let probe = match &s.resource {
                     Some(block) if !block.not => {
                         ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces.first() {
-                            Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                            Some(crate::policy::glob::Piece::Text(text)) => text.as_str(),
                             _ => "",
                         }))
                     }
@@ -784,7 +784,7 @@ pub(crate) fn compile(store: &Store) -> Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glob::Vars;
+    use crate::policy::glob::Vars;
 
     fn pattern(raw: &str) -> CPattern {
         let t = Template::parse(raw, true, Vars::Allowed).unwrap();
@@ -808,7 +808,7 @@ mod tests {
         let probe = |patterns: &[&str]| {
             let t: Vec<Template> = patterns.iter().map(|p| Template::parse(p, true, Vars::Allowed).unwrap()).collect();
             ResourceProbe::of(t.iter().map(|t| match t.pieces.first() {
-                Some(crate::glob::Piece::Text(text)) => text.as_str(),
+                Some(crate::policy::glob::Piece::Text(text)) => text.as_str(),
                 _ => "",
             }))
         };
