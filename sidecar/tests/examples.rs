@@ -171,3 +171,44 @@ fn the_systemd_unit_passes_only_flags_keycard_serve_takes() {
     }
     assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
 }
+
+/// The fenced `json` blocks of a Markdown file.
+fn json_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```json") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), l) => {
+                block.push_str(l);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn every_json_example_of_docs_store_md_is_a_store_that_loads() {
+    let markdown = std::fs::read_to_string(examples().join("../docs/store.md")).unwrap();
+    let blocks = json_blocks(&markdown);
+    assert!(blocks.len() >= 7, "{} json blocks", blocks.len());
+    let dir = temp_dir("examples-store-md");
+    for (i, block) in blocks.iter().enumerate() {
+        let file = dir.join(format!("example-{i}.json"));
+        std::fs::write(&file, block).unwrap();
+        let out = Command::new(KEYCARD).args(["validate", "--policies"]).arg(&file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docs/store.md, json block {}: {}{}\n{block}",
+            i + 1,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
