@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The gateway end to end through a real nginx (contract §8, issue 7), run by .ci/run: nginx from
+# The gateway end to end through a real nginx (docs/gateway.md), run by .ci/run: nginx from
 # Debian's packages (installed when missing) on loopback, in front of a tiny upstream (a second
 # nginx server block), with `auth_request` to `keycard serve`; curl checks allow, deny, 401,
 # an unmatched route, a path attack, HEAD, and a route hot-swapped into the store (answering

@@ -28,7 +28,7 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve decisions over HTTP (contract §5), hot-reloading the store when its files change.
+    /// Serve decisions over HTTP (docs/http-api.md), hot-reloading the store when its files change.
     Serve {
         /// The store: a directory of *.json files or one file. Default: the embedded example store.
         #[arg(long)]
