@@ -11,7 +11,8 @@
 //! snapshot (none yet: 403, fail closed), **identity before routes** (no identity is 401 even on
 //! an unknown path), then the route (`keycard::Gateway`), then the decision. Every error on this
 //! path is a deny. Request facts (`aws:SourceIp`, `aws:SecureTransport`) come from the peer, and
-//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`).
+//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`); `aws:SourceIp`
+//! is never absent from a decision (a request with no determinable address is refused).
 
 use super::metrics::Endpoint;
 use super::state::State;
@@ -287,7 +288,9 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
 }
 
 /// The method and URI being asked about: from `X-Original-Method` / `X-Original-URI` for nginx
-/// (each exactly once), from the request itself minus [`ENVOY_PREFIX`] for Envoy.
+/// (each exactly once, raw: `keycard::Gateway::resolve` checks them), from the request itself
+/// minus [`ENVOY_PREFIX`] for Envoy (hyper has already dropped a `#` fragment there; Envoy strips
+/// or rejects fragments before it asks, so the path asked about is the path it forwards).
 fn original_request<B>(req: &Request<B>, endpoint: Endpoint) -> Result<(String, String), String> {
     if endpoint == Endpoint::Envoy {
         let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
