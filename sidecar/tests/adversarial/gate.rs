@@ -163,15 +163,25 @@ fn x_forwarded_for_bytes_never_erase_the_source_ip() {
 fn a_unix_socket_peer_without_a_client_address_is_refused() {
     let dir = store("adv-gate-unix");
     let sock = dir.join("keycard.sock");
-    let mut child = std::process::Command::new(KEYCARD)
-        .args(["serve", "--listen", &format!("unix:{}", sock.display()), "--trust-principal-header", "x-user"])
-        .args(["--policies", dir.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    /// Kills the server even when an assertion fails.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(
+        std::process::Command::new(KEYCARD)
+            .args(["serve", "--listen", &format!("unix:{}", sock.display()), "--trust-principal-header", "x-user"])
+            .args(["--policies", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert!(line.contains("unix:"), "{line}");
     let ask = |xff: Option<&[u8]>| -> String {
         let mut req = format!(
@@ -214,8 +224,7 @@ fn a_unix_socket_peer_without_a_client_address_is_refused() {
     assert_eq!(verdict(&ask(Some(b"\xff"))), refused, "no address the walk can use");
     assert_eq!(verdict(&ask(Some(b""))), refused);
     assert_eq!(verdict(&ask(Some(b"203.0.113.7, junk"))), refused);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
