@@ -68,8 +68,8 @@ stop_all() {
   return 0
 }
 
-# The test store: alice (the principal header's value) reads reports but not the secret ones;
-# routes for reports only.
+# The test store: alice (the principal header's value) reads reports but not the secret ones,
+# nor the blocked ones from loopback (a Deny on aws:SourceIp); routes for reports only.
 write_store() {
   local dir=$1
   mkdir -p "$dir"
@@ -77,7 +77,9 @@ write_store() {
 {"AccountId": "111122223333", "UserDetailList": [{"UserName": "alice", "Path": "/",
   "UserPolicyList": [{"PolicyName": "Reports", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
     {"Sid": "Read", "Effect": "Allow", "Action": ["reports:GetReport", "reports:NewThing"], "Resource": "*"},
-    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "reports:GetReport", "Resource": "arn:aws:reports:::report/secret/*"}]}}]}]}
+    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "reports:GetReport", "Resource": "arn:aws:reports:::report/secret/*"},
+    {"Sid": "NotFromLoopback", "Effect": "Deny", "Action": "reports:GetReport", "Resource": "arn:aws:reports:::report/blocked/*",
+     "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}}]}]}
 JSON
   cat > "$dir/routes.json" <<'JSON'
 {"Routes": [

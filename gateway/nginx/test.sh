@@ -2,8 +2,10 @@
 # The gateway end to end through a real nginx (docs/gateway.md), run by .ci/run: nginx from
 # Debian's packages (installed when missing) on loopback, in front of a tiny upstream (a second
 # nginx server block), with `auth_request` to `keycard serve`; curl checks allow, deny, 401,
-# an unmatched route, a path attack, HEAD, and a route hot-swapped into the store (answering
-# within 2 s). Everything runs as the current user under a temp directory; about 5 seconds.
+# an unmatched route, path attacks (`%2F`, `..`, `//`, a fragment, `;`), X-Forwarded-For bytes
+# that are not an address, HEAD, and a route hot-swapped into the store (answering within 2 s).
+# Everything runs as the current user under a temp directory; about 5 seconds. The nginx
+# configuration passes the client's own X-User on (test only: see nginx.conf.in).
 #
 #   gateway/nginx/test.sh                  # builds the debug binary if needed
 #   KEYCARD_BIN=target/release/keycard gateway/nginx/test.sh
@@ -67,6 +69,16 @@ check "an encoded slash is refused" 403 invalidRequest "" -- -H "x-user: $ALICE"
 check "a '..' segment is refused (nginx normalises, keycard reads the raw URI)" 403 invalidRequest "" \
   -- --path-as-is -H "x-user: $ALICE" "$URL/reports/x/../2026/q1.csv"
 check "'//' is refused" 403 invalidRequest "" -- --path-as-is -H "x-user: $ALICE" "$URL/reports//2026/q1.csv"
+# Attacks (issue 19): nginx passes on the raw target and whatever X-Forwarded-For bytes it got.
+check "a fragment in the raw target is refused" 403 invalidRequest "" \
+  -- --request-target '/reports/2026/q1.csv#/../../secret/plans.csv' -H "x-user: $ALICE" "$URL/"
+check "a path parameter (';') is refused" 403 invalidRequest "" -- -H "x-user: $ALICE" "$URL/reports/2026;x/q1.csv"
+check "aws:SourceIp from the peer: the loopback client is denied" 403 explicitDeny "" \
+  -- -H "x-user: $ALICE" "$URL/reports/blocked/q1.csv"
+check "X-Forwarded-For bytes that are not text do not erase aws:SourceIp" 403 explicitDeny "" \
+  -- -H $'X-Forwarded-For: \xff' -H "x-user: $ALICE" "$URL/reports/blocked/q1.csv"
+check "nor does an empty entry" 403 explicitDeny "" \
+  -- -H 'X-Forwarded-For: ,' -H "x-user: $ALICE" "$URL/reports/blocked/q1.csv"
 
 # Hot swap: a new route in the store answers within 2 s of the write.
 check "before the swap" 403 noRoute "" -- -H "x-user: $ALICE" "$URL/new/thing"

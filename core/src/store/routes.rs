@@ -8,16 +8,26 @@
 //! [`Snapshot`](crate::Snapshot), so they hot-swap with the policies.
 //!
 //! Invariants, because attackers choose the URI:
+//! - the request target is in origin form (`/path?query`, RFC 9112 §3.2.1), which has no
+//!   fragment: a `#` anywhere, an absolute-form (`http://host/p`), authority-form or `*` target,
+//!   and any byte RFC 3986 does not allow unencoded (space, controls, `\`, `"`, `<`, `>`,
+//!   non-ASCII; the query may also hold `[ ] { } | ^` and a backtick, which browsers send
+//!   unencoded) are refused ([`GateRefusal::InvalidRequest`]): a proxy forwards the raw target,
+//!   and a service that reads such a target differently would serve another resource than the
+//!   one decided on;
 //! - a path is matched after percent-decoding, one segment at a time, and a path that could mean
-//!   two things to two parsers is refused ([`GateRefusal::InvalidRequest`]): an empty segment
-//!   (`//`), a `.` or `..` segment, a segment that decodes to contain `/`, `\` or NUL, an invalid
-//!   percent escape, or bytes that are not UTF-8;
+//!   two things to two parsers is refused: an empty segment (`//`), a `.` or `..` segment, a `;`
+//!   (a path parameter, which some servers strip: `/admin;x/secret`), a segment that decodes to
+//!   contain `/`, `\`, `;`, a control character or a percent escape again (`%252e`, for servers
+//!   that decode twice), an invalid percent escape, or bytes that are not UTF-8;
 //! - the first route that matches, in store order (files in sorted path order, then array order),
 //!   decides; nothing matching is [`GateRefusal::NoRoute`], never an allow;
 //! - `HEAD` matches `GET` routes; methods compare case-insensitively (a lower-case `delete`
 //!   cannot slip past a `DELETE` route to a `*` one);
 //! - a query key or header that the matched route reads, and that appears more than once, is
-//!   refused (which of two values a service reads is its own business);
+//!   refused (which of two values a service reads is its own business), as is a query key that
+//!   differs from a read one in case only (some servers compare query keys case-insensitively)
+//!   and a `;` in a query the route reads (some servers split pairs at `;` as well as `&`);
 //! - a placeholder's value never moves a resource ARN's fields: a value with `:` in the
 //!   partition, service, region or account part of the template is refused.
 
@@ -124,8 +134,8 @@ impl Gateway {
         self.routes.is_empty()
     }
 
-    /// Maps a request to its target: `method` as the client sent it, `uri` the request target
-    /// (`/path?query`, or absolute form), `header` gives the request's headers by lower-case name.
+    /// Maps a request to its target: `method` as the client sent it, `uri` the raw request target
+    /// in origin form (`/path?query`), `header` gives the request's headers by lower-case name.
     ///
     /// # Errors
     /// [`GateRefusal::InvalidRequest`] for a path or query that the invariants of this module
@@ -226,12 +236,19 @@ impl Route {
                     if pairs.is_none() {
                         pairs = Some(parse_query(query.unwrap_or(""))?);
                     }
-                    let mut found = pairs.iter().flatten().filter(|(k, _)| k == name).map(|(_, v)| v);
+                    // Keys equal up to case count as the same key: some servers compare them so.
+                    let mut found = pairs.iter().flatten().filter(|(k, _)| k.eq_ignore_ascii_case(name));
                     let first = found.next();
                     if found.next().is_some() {
                         return Err(invalid(format!("query parameter {name:?} appears more than once")));
                     }
-                    first.cloned()
+                    match first {
+                        Some((k, _)) if k != name => {
+                            return Err(invalid(format!("query parameter {k:?} differs from {name:?} in case only")))
+                        }
+                        Some((_, v)) => Some(v.clone()),
+                        None => None,
+                    }
                 }
                 ContextSource::Header(name) => match header(name) {
                     HeaderLookup::Absent => None,
@@ -254,25 +271,44 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// The path and the query of a request target; absolute form (`http://host/p`) loses its
-/// scheme and authority, a fragment is cut.
+/// The path and the query of a request target, which must be in origin form (`/path?query`, RFC
+/// 9112 §3.2.1) and hold only the bytes RFC 3986 allows unencoded there. nginx forwards the raw
+/// target (`$request_uri`) to the service, fragment and all, so whatever keycard would cut or
+/// read differently from the service is refused instead.
 fn split_uri(uri: &str) -> Result<(&str, Option<&str>), GateRefusal> {
-    let uri = uri.split_once('#').map_or(uri, |(u, _)| u);
-    let uri = match uri.split_once("://") {
-        Some((scheme, rest)) if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            rest.find(['/', '?']).map_or("/", |i| rest.get(i..).unwrap_or("/"))
-        }
-        _ => uri,
-    };
+    if uri.contains('#') {
+        return Err(invalid("a request target has no fragment ('#')"));
+    }
+    if !uri.starts_with('/') {
+        let shown: String = uri.chars().take(64).collect();
+        return Err(invalid(format!("the request target {shown:?} is not in origin form ('/path?query')")));
+    }
     let (path, query) = match uri.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (uri, None),
     };
-    let path = if path.is_empty() && query.is_some() { "/" } else { path };
-    if !path.starts_with('/') {
-        return Err(invalid(format!("the path {path:?} does not start with '/'")));
+    if path.contains(';') {
+        return Err(invalid("a path parameter (';') in the path"));
+    }
+    if let Some(b) = path.bytes().find(|&b| !is_path_byte(b)) {
+        return Err(invalid(format!("byte 0x{b:02x} is not allowed unencoded in a path")));
+    }
+    if let Some(b) = query.and_then(|q| q.bytes().find(|&b| !is_query_byte(b))) {
+        return Err(invalid(format!("byte 0x{b:02x} is not allowed unencoded in a query")));
     }
     Ok((path, query))
+}
+
+/// RFC 3986 `pchar`, `/` and the `%` of an escape: unreserved, sub-delims, `:`, `@`.
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
+}
+
+/// A path byte, `?`, and the printable characters browsers leave unencoded in a query (WHATWG
+/// URL's query percent-encode set) although RFC 3986 wants them encoded: `[ ] { } | ^` and a
+/// backtick. Never space, controls, `"`, `<`, `>`, `\` or non-ASCII.
+fn is_query_byte(b: u8) -> bool {
+    is_path_byte(b) || b"?[]{}|^`".contains(&b)
 }
 
 /// Splits a path (starting with `/`) into its raw segments and whether it ends with `/`.
@@ -293,16 +329,27 @@ fn split_path(path: &str) -> Result<(Vec<&str>, bool), String> {
     Ok((segments, trailing))
 }
 
-/// Percent-decodes one path segment and refuses what could be read two ways.
+/// Percent-decodes one path segment and refuses what could be read two ways: `.`/`..`, and a
+/// segment decoding to `/`, `\\` or `;` (a server may split or strip at them after decoding), to
+/// a control character (NUL ends a C string; servers trim others), or to a percent escape again
+/// (`%252e` is `%2e` here, and `.` to a server that decodes twice).
 fn decode_segment(raw: &str) -> Result<String, String> {
     let decoded = percent_decode(raw, false).ok_or_else(|| format!("invalid percent-encoding in {raw:?}"))?;
     if decoded == "." || decoded == ".." {
         return Err("the path has a '.' or '..' segment".to_owned());
     }
-    if decoded.contains(['/', '\\', '\0']) {
-        return Err(format!("the path segment {raw:?} decodes to contain '/', '\\' or NUL"));
+    if decoded.contains(['/', '\\', ';']) || decoded.contains(|c: char| c.is_ascii_control()) {
+        return Err(format!("the path segment {raw:?} decodes to contain '/', '\\', ';' or a control character"));
+    }
+    if has_escape(&decoded) {
+        return Err(format!("the path segment {raw:?} is percent-encoded twice"));
     }
     Ok(decoded)
+}
+
+/// Whether `text` holds a well-formed percent escape (`%` and two hex digits).
+fn has_escape(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| matches!(w, [b'%', h, l] if hex(*h).is_some() && hex(*l).is_some()))
 }
 
 /// `%XX` decoding (and `+` as space in a query); `None` for a broken escape or non-UTF-8 bytes.
@@ -340,8 +387,13 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// The decoded `(key, value)` pairs of a query string, in order.
+/// The decoded `(key, value)` pairs of a query string, in order. A `;` is refused: some servers
+/// split pairs at it as well as at `&` (`?format=csv;format=pdf` would be one pair here, two
+/// there).
 fn parse_query(query: &str) -> Result<Vec<(String, String)>, GateRefusal> {
+    if query.contains(';') {
+        return Err(invalid("a ';' in a query the route reads"));
+    }
     let mut pairs = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -727,13 +779,16 @@ mod tests {
     }
 
     #[test]
-    fn absolute_form_and_fragments() {
-        assert_eq!(
-            resolve(&reports(), "GET", "http://h.example/reports/1/2?format=csv").unwrap().action,
-            "reports:GetReport"
-        );
-        assert_eq!(resolve(&reports(), "GET", "https://h.example").unwrap().action, "site:Home");
-        assert_eq!(resolve(&reports(), "GET", "/reports/1/2#frag").unwrap().resource, "arn:aws:reports:::report/1/2");
+    fn only_origin_form_without_fragment() {
+        let g = reports();
+        for uri in ["http://h.example/reports/1/2?format=csv", "https://h.example", "h.example:443", "*", "?a=b", ""] {
+            assert!(is_invalid(resolve(&g, "GET", uri)), "{uri}");
+        }
+        for uri in ["/reports/1/2#frag", "/reports/1/2?a=b#c", "/reports/1/2#", "/#"] {
+            assert!(is_invalid(resolve(&g, "GET", uri)), "{uri}");
+        }
+        // Printable characters browsers leave unencoded in a query are not refused.
+        assert!(resolve(&g, "GET", "/reports/1/2?filter[a]={x}|^`&b=/?:@").is_ok());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! snapshot (none yet: 403, fail closed), **identity before routes** (no identity is 401 even on
 //! an unknown path), then the route (`keycard::Gateway`), then the decision. Every error on this
 //! path is a deny. Request facts (`aws:SourceIp`, `aws:SecureTransport`) come from the peer, and
-//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`).
+//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`); `aws:SourceIp`
+//! is never absent from a decision (a request with no determinable address is refused).
 
 use super::metrics::Endpoint;
 use super::state::State;
@@ -235,8 +236,11 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
         return Outcome::refuse(GateDecision::ImplicitDeny, None, "no policy snapshot is loaded yet");
     };
     let trusted_peer = state.gate.trusts_peer(peer);
-    // aws:SourceIp, for the decision and for a bearer token's trust policy alike.
-    let source = source_ip(peer, trusted_peer, headers, &state.gate);
+    // aws:SourceIp, for the decision and for a bearer token's trust policy alike. Never absent: a
+    // Deny on `IpAddress aws:SourceIp` would not apply to a request without it.
+    let Some(source) = source_ip(peer, trusted_peer, headers, &state.gate) else {
+        return Outcome::refuse(GateDecision::InvalidRequest, None, UNKNOWN_SOURCE);
+    };
     // 3. Identity, before routes.
     let now = state.now_secs();
     let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, source, now };
@@ -258,9 +262,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     // 5. The request, with the facts AWS would fill.
     let mut context = Map::new();
-    if let Some(ip) = source {
-        context.insert("aws:SourceIp".to_owned(), Value::from(ip.to_string()));
-    }
+    context.insert("aws:SourceIp".to_owned(), Value::from(source.to_string()));
     context.insert("aws:SecureTransport".to_owned(), Value::from(trusted_peer && forwarded_https(headers)));
     for (key, value) in target.context {
         context.insert(key, Value::from(value));
@@ -286,7 +288,9 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
 }
 
 /// The method and URI being asked about: from `X-Original-Method` / `X-Original-URI` for nginx
-/// (each exactly once), from the request itself minus [`ENVOY_PREFIX`] for Envoy.
+/// (each exactly once, raw: `keycard::Gateway::resolve` checks them), from the request itself
+/// minus [`ENVOY_PREFIX`] for Envoy (hyper has already dropped a `#` fragment there; Envoy strips
+/// or rejects fragments before it asks, so the path asked about is the path it forwards).
 fn original_request<B>(req: &Request<B>, endpoint: Endpoint) -> Result<(String, String), String> {
     if endpoint == Endpoint::Envoy {
         let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
@@ -327,7 +331,7 @@ struct Original<'a> {
     snapshot: &'a keycard::Snapshot,
     state: &'a State,
     /// `aws:SourceIp` as the gateway computes it (trusted proxies, `X-Forwarded-For`).
-    source: Option<IpAddr>,
+    source: IpAddr,
     now: u64,
 }
 
@@ -378,7 +382,9 @@ fn identify(headers: &HeaderMap, trusted_peer: bool, config: &Config, original: 
 /// body's. A signature that does not verify establishes no identity: 401.
 fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
     let (path, query) = original.uri.split_once('?').unwrap_or((original.uri, ""));
-    let method = hyper::Method::from_bytes(original.method.as_bytes()).unwrap_or(hyper::Method::GET);
+    let Ok(method) = hyper::Method::from_bytes(original.method.as_bytes()) else {
+        return Found::Refused(GateDecision::InvalidRequest, format!("invalid method {:?}", original.method));
+    };
     let signed = super::sts::signed_request(&method, path, query, headers, None);
     if !signed.is_signed() {
         return Found::Absent;
@@ -392,16 +398,19 @@ fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
 
 /// `Authorization: Bearer <JWT>` from an OIDC provider with a `GatewayRoleArn`: the role session
 /// `AssumeRoleWithWebIdentity` would give. A token that does not verify is 401; a verified token
-/// whose role's trust policy refuses it is 403 (`implicitDeny`).
+/// whose role's trust policy refuses it is 403 (`implicitDeny`). An `Authorization` header that
+/// is repeated or not text is 401 too: credentials keycard cannot read are not "no credentials",
+/// and must not fall through to a weaker source.
 fn bearer(headers: &HeaderMap, original: &Original<'_>) -> Found {
-    let Some(token) = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-    else {
-        return Found::Absent;
+    let token = match single(headers, hyper::header::AUTHORIZATION.as_str()) {
+        Ok(None) => return Found::Absent,
+        Ok(Some(v)) => match v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+            Some(token) => token,
+            None => return Found::Absent,
+        },
+        Err(e) => return Found::Refused(GateDecision::Unauthenticated, e),
     };
-    let facts = keycard::sts::CallFacts { source_ip: original.source.map(|ip| ip.to_string()), region: None };
+    let facts = keycard::sts::CallFacts { source_ip: Some(original.source.to_string()), region: None };
     match original.state.sts.gateway_identity(original.snapshot, token.trim(), &facts, original.now) {
         Ok(identity) => Found::Identity(identity),
         Err(e) if e.code() == "AccessDenied" => Found::Refused(GateDecision::ImplicitDeny, e.to_string()),
@@ -430,38 +439,42 @@ fn trusted_header(headers: &HeaderMap, trusted_peer: bool, config: &Config) -> F
     }
 }
 
-/// `aws:SourceIp`: the peer, or for a trusted peer the last `X-Forwarded-For` entry that is not a
-/// trusted proxy (all lines joined in order; all trusted: the leftmost; an unparsable entry ends
-/// the walk with no address). `Forwarded` (RFC 7239) is ignored.
+/// Why a request without a determinable `aws:SourceIp` is refused.
+const UNKNOWN_SOURCE: &str =
+    "aws:SourceIp cannot be determined (a Unix-socket peer must name the client in X-Forwarded-For)";
+
+/// `aws:SourceIp`: the peer's address, or for a trusted peer the `X-Forwarded-For` walk: all
+/// lines joined in order, read byte by byte from the right, skipping trusted proxies; the first
+/// entry that is not a trusted proxy is the source. Only entries that trusted proxies appended
+/// are facts, so the walk must not stop with "no address" where the client wrote garbage: an
+/// entry that is not an address (empty, not ASCII, a port or a name) ends the walk with the
+/// nearest address to its right, i.e. the hop that passed the garbage on (the peer when it is
+/// the rightmost entry). All entries trusted: the leftmost. `Forwarded` (RFC 7239) is ignored.
+/// `None` only when no address is known at all: a Unix-socket peer, with no `X-Forwarded-For`
+/// address to the right of the walk's end (the caller refuses the request).
 fn source_ip(peer: Peer, trusted_peer: bool, headers: &HeaderMap, config: &Config) -> Option<IpAddr> {
-    let own = match peer {
-        Peer::Ip(ip) => Some(ip.to_canonical()),
-        Peer::Local => None,
-    };
+    let own = peer.ip().map(|ip| ip.to_canonical());
     if !trusted_peer {
         return own;
     }
-    let mut lines = headers.get_all("x-forwarded-for").iter().peekable();
-    if lines.peek().is_none() {
-        return own;
-    }
-    let mut joined = String::new();
-    for line in lines {
-        if !joined.is_empty() {
-            joined.push(',');
+    // The nearest address known so far: the peer's, then each trusted entry walked past.
+    let mut nearest = own;
+    for line in headers.get_all("x-forwarded-for").iter().rev() {
+        for entry in line.as_bytes().rsplit(|&b| b == b',') {
+            match forwarded_address(entry) {
+                Some(ip) if !config.trusts(ip) => return Some(ip),
+                Some(ip) => nearest = Some(ip),
+                None => return nearest,
+            }
         }
-        joined.push_str(line.to_str().ok()?);
     }
-    let entries: Vec<&str> = joined.split(',').map(str::trim).collect();
-    let mut leftmost = None;
-    for entry in entries.iter().rev() {
-        let ip = entry.parse::<IpAddr>().ok()?.to_canonical();
-        if !config.trusts(ip) {
-            return Some(ip);
-        }
-        leftmost = Some(ip);
-    }
-    leftmost
+    nearest
+}
+
+/// One `X-Forwarded-For` entry as an address (IPv4-mapped IPv6 as IPv4); `None` when it is not one.
+fn forwarded_address(entry: &[u8]) -> Option<IpAddr> {
+    let text = std::str::from_utf8(entry.trim_ascii()).ok()?;
+    text.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
 /// `X-Forwarded-Proto: https` (one line), which counts only from a trusted peer.
@@ -522,11 +535,17 @@ mod tests {
         h
     }
 
-    fn walk(peer: &str, xff: &[&str]) -> Option<String> {
+    fn walk_from(peer: Peer, xff: &[&[u8]]) -> Option<String> {
         let config = Config::new(&["127.0.0.0/8".into(), "10.0.0.0/8".into()], None).unwrap();
-        let peer = Peer::Ip(ip(peer));
-        let h = headers(&xff.iter().map(|v| ("x-forwarded-for", *v)).collect::<Vec<_>>());
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_bytes(v).unwrap());
+        }
         source_ip(peer, config.trusts_peer(peer), &h, &config).map(|i| i.to_string())
+    }
+
+    fn walk(peer: &str, xff: &[&str]) -> Option<String> {
+        walk_from(Peer::Ip(ip(peer)), &xff.iter().map(|v| v.as_bytes()).collect::<Vec<_>>())
     }
 
     #[test]
@@ -537,11 +556,31 @@ mod tests {
         assert_eq!(walk("127.0.0.1", &["198.51.100.1, 203.0.113.7, 10.0.0.2"]), some("203.0.113.7"));
         assert_eq!(walk("127.0.0.1", &["198.51.100.1", "203.0.113.7", "10.0.0.2"]), some("203.0.113.7"));
         assert_eq!(walk("127.0.0.1", &["10.1.1.1, 10.0.0.2", "127.0.0.5"]), some("10.1.1.1"), "all trusted");
-        assert_eq!(walk("127.0.0.1", &["203.0.113.7, junk, 10.0.0.2"]), None, "unparsable");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7, junk, 10.0.0.2"]), some("10.0.0.2"), "the hop right of junk");
         assert_eq!(walk("127.0.0.1", &["junk, 203.0.113.7"]), some("203.0.113.7"), "not reached");
-        assert_eq!(walk("127.0.0.1", &["203.0.113.7,"]), None, "an empty entry is unparsable");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7,"]), some("127.0.0.1"), "an empty entry: the peer");
+        assert_eq!(walk("127.0.0.1", &[""]), some("127.0.0.1"), "an empty line: the peer");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7:443"]), some("127.0.0.1"), "a port: not an address");
+        assert_eq!(walk("127.0.0.1", &["203.0.113.7", "junk"]), some("127.0.0.1"), "the last line first");
         assert_eq!(walk("127.0.0.1", &["2001:db8::1"]), some("2001:db8::1"));
         assert_eq!(walk("::ffff:127.0.0.1", &["203.0.113.7"]), some("203.0.113.7"));
+        assert_eq!(walk("127.0.0.1", &[" \t203.0.113.7 \t"]), some("203.0.113.7"), "optional whitespace");
+    }
+
+    #[test]
+    fn x_forwarded_for_bytes_that_are_not_text_never_erase_the_source() {
+        let some = |s: &str| Some(s.to_owned());
+        let peer = Peer::Ip(ip("127.0.0.1"));
+        assert_eq!(walk_from(peer, &[b"\xff"]), some("127.0.0.1"));
+        assert_eq!(walk_from(peer, &[b"\xff, 203.0.113.7"]), some("203.0.113.7"), "nginx appended the client");
+        assert_eq!(walk_from(peer, &[b"203.0.113.7\xff, 10.0.0.2"]), some("10.0.0.2"));
+        assert_eq!(walk_from(peer, &[b"\xc3\xa9", b"203.0.113.7"]), some("203.0.113.7"));
+        assert_eq!(walk_from(peer, &[b"198.51.100.1", b"\x80,10.0.0.2"]), some("10.0.0.2"));
+        // A Unix-socket peer has no address: the walk must find one, or there is none.
+        assert_eq!(walk_from(Peer::Local, &[b"203.0.113.7"]), some("203.0.113.7"));
+        assert_eq!(walk_from(Peer::Local, &[b"203.0.113.7, \xff"]), None);
+        assert_eq!(walk_from(Peer::Local, &[b"\xff, 10.0.0.2"]), some("10.0.0.2"));
+        assert_eq!(walk_from(Peer::Local, &[]), None);
     }
 
     #[test]
