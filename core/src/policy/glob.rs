@@ -427,32 +427,41 @@ fn shift_and<P: AsPart>(seg: &[P], window: &str) -> Option<usize> {
         return Some(0);
     }
     let words = len.div_ceil(64);
-    // Bit j of a character's mask: the segment's character j is that character or `?`.
+    // Bit j of a character's mask: the segment's character j is that character or `?`. `any`
+    // (the `?`s) is the mask of a character the segment does not name; ASCII characters index
+    // a flat table, others a map.
     let mut any = vec![0u64; words];
-    let mut masks: std::collections::HashMap<char, Vec<u64>> = std::collections::HashMap::new();
     for (j, atom) in atoms.iter().enumerate() {
-        let (w, bit) = (j / 64, 1u64 << (j % 64));
-        match atom {
-            None => {
-                if let Some(x) = any.get_mut(w) {
-                    *x |= bit;
-                }
+        if atom.is_none() {
+            if let Some(x) = any.get_mut(j / 64) {
+                *x |= 1u64 << (j % 64);
             }
-            Some(c) => {
-                if let Some(x) = masks.entry(*c).or_insert_with(|| vec![0; words]).get_mut(w) {
-                    *x |= bit;
-                }
-            }
+        }
+    }
+    let mut ascii: Vec<u64> = any.iter().copied().cycle().take(128 * words).collect();
+    let mut other: std::collections::HashMap<char, Vec<u64>> = std::collections::HashMap::new();
+    for (j, atom) in atoms.iter().enumerate() {
+        let Some(c) = *atom else { continue };
+        let row = if c.is_ascii() {
+            ascii.get_mut(c as usize * words..(c as usize + 1) * words)
+        } else {
+            Some(other.entry(c).or_insert_with(|| any.clone()).as_mut_slice())
+        };
+        if let Some(x) = row.and_then(|r| r.get_mut(j / 64)) {
+            *x |= 1u64 << (j % 64);
         }
     }
     let (last_word, last_bit) = ((len - 1) / 64, 1u64 << ((len - 1) % 64));
     let mut state = vec![0u64; words];
     for (i, c) in window.char_indices() {
-        let mask = masks.get(&c);
+        let mask: &[u64] = if c.is_ascii() {
+            ascii.get(c as usize * words..(c as usize + 1) * words).unwrap_or(&any)
+        } else {
+            other.get(&c).map_or(&any, Vec::as_slice)
+        };
         let mut carry = 1u64; // a match may start at every character
-        for (w, x) in state.iter_mut().enumerate() {
+        for (x, m) in state.iter_mut().zip(mask) {
             let next_carry = *x >> 63;
-            let m = any.get(w).copied().unwrap_or(0) | mask.and_then(|m| m.get(w)).copied().unwrap_or(0);
             *x = ((*x << 1) | carry) & m;
             carry = next_carry;
         }
