@@ -2,6 +2,7 @@
 //! every test here failed before its fix.
 
 #[path = "../common/mod.rs"]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 mod common;
 
 mod cpu;
