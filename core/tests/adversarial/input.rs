@@ -303,3 +303,15 @@ fn crafted_wildcards_in_a_request_finish() {
     });
     assert!(decisions.iter().all(|d| *d == Decision::ImplicitDeny), "{decisions:?}");
 }
+
+#[test]
+fn a_store_document_that_repeats_a_key_is_refused() {
+    // Two "Routes" keys: the first used to win silently.
+    let doc = r#"{"Routes": [{"Method": "GET", "Path": "/a", "Action": "x:Get", "Resource": "*"}],
+                  "Routes": [{"Method": "GET", "Path": "/b", "Action": "x:Get", "Resource": "*"}]}"#;
+    let e = Store::from_documents([("routes.json", doc)]).unwrap_err().to_string();
+    assert!(e.contains("/Routes") && e.contains("duplicate key"), "{e}");
+    let route = r#"{"Routes": [{"Method": "GET", "Path": "/a", "Action": "x:Get", "Resource": "*", "Path": "/b"}]}"#;
+    let e = Store::from_documents([("routes.json", route)]).unwrap_err().to_string();
+    assert!(e.contains("/Routes/0/Path") && e.contains("duplicate key"), "{e}");
+}
