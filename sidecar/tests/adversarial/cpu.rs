@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 const A: &str = "111122223333";
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
 
-fn serve() -> (Server, std::path::PathBuf) {
-    let dir = temp_dir("adversarial-cpu");
+fn serve(name: &str) -> (Server, std::path::PathBuf) {
+    let dir = temp_dir(name);
     let account = json!({"AccountId": A, "UserDetailList": [{"UserName": "alice", "Path": "/",
         "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["reports:GetReport", "s3:*"], "Resource": "*"}]}}]}]});
@@ -22,8 +22,7 @@ fn serve() -> (Server, std::path::PathBuf) {
     let routes = r#"{"Routes": [{"Method": "GET", "Path": "/reports/{year}/{file}", "Action": "reports:GetReport",
         "Resource": "arn:aws:reports:::report/{year}/{file}"}]}"#;
     std::fs::write(dir.join("routes.json"), routes).unwrap();
-    let server =
-        Server::start("adversarial-cpu", &["--policies", dir.to_str().unwrap(), "--trust-principal-header", "x-user"]);
+    let server = Server::start(name, &["--policies", dir.to_str().unwrap(), "--trust-principal-header", "x-user"]);
     server.wait_ready();
     (server, dir)
 }
@@ -80,17 +79,20 @@ fn p99(mut samples: Vec<Duration>) -> Duration {
     samples[i]
 }
 
+/// One test, so that its two parts do not load the machine at the same time.
 #[test]
-fn hostile_requests_do_not_stall_health_checks_or_the_gate() {
-    let (server, _dir) = serve();
+fn hostile_requests_are_answered_and_do_not_stall_health_checks_or_the_gate() {
+    let (server, _dir) = serve("adv-cpu");
+    each_hostile_request_is_answered_as_it_should_be(&server);
+    hostile_requests_do_not_stall_health_checks_or_the_gate(&server);
+}
+
+fn hostile_requests_do_not_stall_health_checks_or_the_gate(server: &Server) {
     let bodies = Arc::new(hostile());
-    for (_, _, body) in bodies.iter() {
-        assert!(body.len() <= 1024 * 1024, "{} bytes", body.len());
-    }
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));
-    // Two hostile clients per kind, each sending its request again and again.
-    let clients: Vec<_> = (0..8)
+    // A hostile client per kind, each sending its request again and again.
+    let clients: Vec<_> = (0..bodies.len())
         .map(|i| {
             let (bodies, stop, sent, addr) =
                 (Arc::clone(&bodies), Arc::clone(&stop), Arc::clone(&sent), server.addr.clone());
@@ -110,7 +112,7 @@ fn hostile_requests_do_not_stall_health_checks_or_the_gate() {
         .collect();
     // Probe once every client has a hostile request in flight.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while sent.load(Ordering::SeqCst) < 8 {
+    while sent.load(Ordering::SeqCst) < bodies.len() {
         assert!(Instant::now() < deadline, "hostile clients did not start");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -151,11 +153,14 @@ fn hostile_requests_do_not_stall_health_checks_or_the_gate() {
     assert!(gate < Duration::from_millis(100), "/v1/gate p99 {gate:?}");
 }
 
-#[test]
-fn each_hostile_request_is_answered_as_it_should_be() {
-    let (server, _dir) = serve();
+/// Each hostile request alone: answered in bounded time (the client gives up after 30 s), and
+/// answered right.
+fn each_hostile_request_is_answered_as_it_should_be(server: &Server) {
     for (method, path, body) in hostile() {
+        assert!(body.len() <= 1024 * 1024, "{path}: {} bytes", body.len());
+        let started = Instant::now();
         let r = server.connect().request(method, path, Some(&body));
+        eprintln!("{path}: {} in {:?}", r.status, started.elapsed());
         let text = r.text();
         match path {
             "/" => {
