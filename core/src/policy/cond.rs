@@ -420,6 +420,12 @@ impl From<bool> for CondResult {
 enum Resolved<'p> {
     Toks(Cow<'p, [Tok]>),
     Other(&'p CondValue),
+    /// A text value whose substituted variables make it longer than any of the request's values
+    /// could match (see [`evaluate`]): never built. `arn_fields`: it has the five colons of an
+    /// ARN pattern.
+    TooLong {
+        arn_fields: bool,
+    },
 }
 
 /// Evaluates one condition entry against the request's condition keys. Allocates nothing unless
@@ -433,9 +439,20 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
         return cond.values.iter().any(|v| matches!(v, CondValue::Null(want) if *want == absent)).into();
     }
     let negated = kind.negated();
+    // A value resolving to more literal bytes than `reach` matches none of the request's values:
+    // a character is at most 4 bytes and case folding at most triples a text's characters. Such a
+    // value is not built (a policy can repeat a variable holding a long request value).
+    let longest = present.map_or(0, |vs| vs.iter().map(|v| v.text().len()).max().unwrap_or(0));
+    let reach = longest.saturating_mul(12).saturating_add(64);
     let mut resolved: SmallVec<[Resolved<'_>; 8]> = SmallVec::new();
     for v in &cond.values {
         match v {
+            CondValue::Text(t)
+                if t.has_variables() && t.resolved_text_bytes(|k| ctx.single_text(k)).is_some_and(|b| b > reach) =>
+            {
+                let arn_fields = kind.family() == Family::Arn && t.resolved_colons_at_least(|k| ctx.single_text(k), 5);
+                resolved.push(Resolved::TooLong { arn_fields });
+            }
             CondValue::Text(t) => match t.resolve(|k| ctx.single_text(k)) {
                 Some(toks) => resolved.push(Resolved::Toks(toks)),
                 None if negated => return CondResult::Invalid,
@@ -507,6 +524,17 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
             }
             let pfields = split_arn_tokens(toks)?;
             Some(pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
+        }
+        // As the arms above decide a value too long to match: readable request values compare
+        // false, unreadable ones (and an ARN pattern without six fields) give `None`.
+        (Family::String, Resolved::TooLong { .. }) => Some(false),
+        (Family::Bool, Resolved::TooLong { .. }) => match value {
+            Val::Bool(_) => Some(false),
+            Val::Str(s) => parse_bool(s).map(|_| false),
+            Val::Num(_) => None,
+        },
+        (Family::Arn, Resolved::TooLong { arn_fields }) => {
+            (value.text().splitn(6, ':').count() == 6 && *arn_fields).then_some(false)
         }
         (Family::Numeric, Resolved::Other(CondValue::Number(p))) => {
             let ord = p.cmp_request(value.text())?;

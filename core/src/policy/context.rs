@@ -173,7 +173,7 @@ impl Context {
                     format!("context key {key:?} is given twice (keys are case-insensitive)"),
                 ));
             }
-            chars += key.len();
+            chars += key.chars().count();
             let values = match v {
                 Json::Array(items) if items.len() > MAX_CONTEXT_VALUES => {
                     return Err(RequestError::new(ptr(key), format!("more than {MAX_CONTEXT_VALUES} values")));
@@ -191,9 +191,8 @@ impl Context {
                     RequestError::new(ptr(key), "expected a string, number, boolean or an array of them")
                 })?],
             };
-            // Bytes bound characters from above; the limit is checked on bytes, then characters.
-            chars += values.iter().map(|v| v.text().len()).sum::<usize>();
-            if chars > MAX_CONTEXT_CHARS && context_chars(&ctx, key, &values) > MAX_CONTEXT_CHARS {
+            chars += values.iter().map(|v| v.text().chars().count()).sum::<usize>();
+            if chars > MAX_CONTEXT_CHARS {
                 return Err(RequestError::new(
                     ptr(key),
                     format!("the context holds more than {MAX_CONTEXT_CHARS} characters of keys and values"),
@@ -203,12 +202,6 @@ impl Context {
         }
         Ok(ctx)
     }
-}
-
-/// Characters of keys and values in `ctx` plus one more entry.
-fn context_chars(ctx: &Context, key: &str, values: &[Scalar]) -> usize {
-    let count = |k: &str, vs: &[Scalar]| k.chars().count() + vs.iter().map(|v| v.text().chars().count()).sum::<usize>();
-    ctx.iter().map(|(k, vs)| count(k, vs)).sum::<usize>() + count(key, values)
 }
 
 fn scalar(v: &Json) -> Option<Scalar> {

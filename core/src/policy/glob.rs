@@ -143,6 +143,51 @@ impl Template {
         }
     }
 
+    /// The bytes of literal text the template resolves to through `lookup` (its own text plus
+    /// the substituted values), without building it; `None` when a variable has neither a value
+    /// nor a default. Lets a caller see that a resolution would be too long to match anything
+    /// before it allocates it (a policy may repeat a variable holding a long request value).
+    pub(crate) fn resolved_text_bytes<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<usize> {
+        let mut bytes = 0usize;
+        for p in &self.pieces {
+            bytes = bytes.saturating_add(match p {
+                Piece::Text(t) => t.len(),
+                Piece::Star | Piece::One => 0,
+                Piece::Var { key_lc, default } => match lookup(key_lc) {
+                    Some(v) => v.len(),
+                    None => default.as_ref()?.len(),
+                },
+            });
+        }
+        Some(bytes)
+    }
+
+    /// Whether the resolved template holds at least `n` literal colons (the separators of an ARN
+    /// pattern's fields), counting each variable's value once however often it repeats.
+    pub(crate) fn resolved_colons_at_least<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>, n: usize) -> bool {
+        let colons = |s: &str| s.bytes().filter(|&b| b == b':').count();
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut count = 0usize;
+        for p in &self.pieces {
+            count += match p {
+                Piece::Text(t) => colons(t),
+                Piece::Star | Piece::One => 0,
+                Piece::Var { key_lc, default } => match seen.iter().find(|(k, _)| k == key_lc) {
+                    Some(&(_, c)) => c,
+                    None => {
+                        let c = lookup(key_lc).or(default.as_deref()).map_or(0, colons);
+                        seen.push((key_lc, c));
+                        c
+                    }
+                },
+            };
+            if count >= n {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The tokens of a template without variables (empty for one with variables).
     pub(crate) fn tokens(&self) -> &[Tok] {
         self.fixed.as_deref().unwrap_or_default()

@@ -315,3 +315,73 @@ fn a_store_document_that_repeats_a_key_is_refused() {
     let e = Store::from_documents([("routes.json", route)]).unwrap_err().to_string();
     assert!(e.contains("/Routes/0/Path") && e.contains("duplicate key"), "{e}");
 }
+
+#[test]
+fn a_variable_repeated_over_a_long_request_value_is_not_expanded() {
+    // 1,000 condition values, each `${aws:UserAgent}`, against a 60,000-character user agent:
+    // substituting them all would build 60 million characters (about 500 MB of tokens).
+    let values: Vec<String> = (0..1_000).map(|_| "${aws:UserAgent}".to_owned()).collect();
+    let bucket = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+        "Condition": {"StringNotLike": {"aws:UserAgent": values}}}]});
+    let text = json!({"principal": format!("arn:aws:iam::{A}:user/bob"), "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::b/k", "resourcePolicy": bucket,
+        "context": {"aws:UserAgent": "a".repeat(60_000)}})
+    .to_string();
+    let snap = Snapshot::new(store());
+    let decision = finishes_within(GENEROUS, move || snap.decide(&Request::from_json(&text).unwrap()));
+    // Each value is the user agent itself: StringNotLike is false, nothing allows.
+    assert_eq!(decision, Decision::ImplicitDeny);
+}
+
+/// A value too long to match is decided without being built, exactly as if it had been.
+#[test]
+fn values_too_long_to_match_decide_as_built_ones() {
+    let decide = |op: &str, policy_value: &str, context: &Value| {
+        let store = Store::from_documents([(
+            "a.json",
+            json!({"AccountId": A, "UserDetailList": [{"UserName": "alice", "Path": "/", "UserPolicyList": [
+                {"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+                     "Condition": {op: {"aws:UserAgent": policy_value}}}]}}]}]})
+            .to_string(),
+        )])
+        .unwrap();
+        let request = json!({"principal": alice(), "action": "s3:ListBucket", "resource": "arn:aws:s3:::b",
+            "context": context});
+        Snapshot::new(store).decide(&Request::from_json(&request.to_string()).unwrap())
+    };
+    let ops = [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "ArnLike",
+        "ArnNotLike",
+        "ArnEquals",
+        "ArnNotEquals",
+        "Bool",
+        "ForAnyValue:StringNotLike",
+        "ForAllValues:StringLike",
+    ];
+    // The variable is s3:prefix (single-valued); the compared key, aws:UserAgent, holds values
+    // much shorter than the 40 substitutions, or several, or none.
+    for prefix in ["ab:c", "arn:aws:s3:::x", "true", "a:b:c:d:e:f", "no-colons-at-all"] {
+        let repeated = "${s3:prefix}".repeat(40);
+        let built = prefix.repeat(40);
+        for op in ops {
+            for agent in [json!(prefix), json!([prefix, "x"]), json!("a:b:c:d:e:f"), json!(true), json!(null)] {
+                let mut context = json!({"s3:prefix": prefix});
+                if !agent.is_null() {
+                    context["aws:UserAgent"] = agent;
+                }
+                // A Bool value must spell true or false when written out: compare with a short
+                // substitution that spells neither.
+                let built = if op == "Bool" { "${s3:prefix}x" } else { built.as_str() };
+                assert_eq!(decide(op, &repeated, &context), decide(op, built, &context), "{op} in {context}");
+            }
+        }
+    }
+}
