@@ -65,12 +65,18 @@ impl Offload {
     }
 }
 
-/// Whether a body is heavy: large, or naming a policy (a request's `sessionPolicy` or
-/// `resourcePolicy`, STS's `Policy`).
-pub(crate) fn is_heavy(parts: &[&[u8]]) -> bool {
+/// Whether a request is heavy: over [`INLINE_BODY`] bytes in all, or naming one of `fields`
+/// (a request's `sessionPolicy` or `resourcePolicy`, STS's `Policy`). A name spelled with escapes
+/// is missed, but then the request is small, and small requests are cheap whatever they hold.
+pub(crate) fn is_heavy(parts: &[&[u8]], fields: &[&[u8]]) -> bool {
     parts.iter().map(|p| p.len()).sum::<usize>() > INLINE_BODY
-        || parts.iter().any(|p| p.windows(6).any(|w| w.eq_ignore_ascii_case(b"policy")))
+        || parts.iter().any(|p| fields.iter().any(|f| !f.is_empty() && p.windows(f.len()).any(|w| w == *f)))
 }
+
+/// The fields that make an `/v1/authorize` request or batch heavy.
+pub(crate) const REQUEST_POLICIES: [&[u8]; 2] = [b"\"sessionPolicy\"", b"\"resourcePolicy\""];
+/// The parameter that makes an STS call heavy (`Policy`, `PolicyArns`).
+pub(crate) const STS_POLICIES: [&[u8]; 1] = [b"Policy"];
 
 #[cfg(test)]
 mod tests {
@@ -78,9 +84,11 @@ mod tests {
 
     #[test]
     fn heavy_bodies() {
-        assert!(!is_heavy(&[br#"{"principal": "*", "action": "s3:GetObject", "resource": "*"}"#]));
-        assert!(is_heavy(&[br#"{"sessionPolicy": {}}"#]));
-        assert!(is_heavy(&[b"Action=AssumeRole", b"&Policy=%7B%7D"]));
-        assert!(is_heavy(&[&[b' '; INLINE_BODY + 1]]));
+        let light = br#"{"principal": "*", "action": "iam:GetPolicy", "resource": "arn:aws:iam::1:policy/p"}"#;
+        assert!(!is_heavy(&[light], &REQUEST_POLICIES));
+        assert!(is_heavy(&[br#"{"sessionPolicy": {}}"#], &REQUEST_POLICIES));
+        assert!(is_heavy(&[b"Action=AssumeRole", b"&Policy=%7B%7D"], &STS_POLICIES));
+        assert!(!is_heavy(&[b"Action=GetCallerIdentity&Version=2011-06-15", b""], &STS_POLICIES));
+        assert!(is_heavy(&[&[b' '; INLINE_BODY + 1]], &REQUEST_POLICIES));
     }
 }

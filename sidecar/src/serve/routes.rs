@@ -9,7 +9,7 @@
 
 use super::gate::{self, Peer};
 use super::metrics::{Endpoint, Tally};
-use super::offload::{is_heavy, Refused};
+use super::offload::{is_heavy, Refused, REQUEST_POLICIES, STS_POLICIES};
 use super::state::State;
 use super::sts;
 use bytes::Bytes;
@@ -88,11 +88,11 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
     }
     let reply = match endpoint {
         Endpoint::Authorize => match read_body(req, state.client_timeout).await {
-            Ok(body) => offload_if(state, is_heavy(&[&body]), move |s| authorize(&body, s)).await,
+            Ok(body) => offload_if(state, is_heavy(&[&body], &REQUEST_POLICIES), move |s| authorize(&body, s)).await,
             Err(refusal) => refusal.reply(),
         },
         Endpoint::Batch => match read_body(req, state.client_timeout).await {
-            Ok(body) => offload_if(state, is_heavy(&[&body]), move |s| batch(&body, s)).await,
+            Ok(body) => offload_if(state, is_heavy(&[&body], &REQUEST_POLICIES), move |s| batch(&body, s)).await,
             Err(refusal) => refusal.reply(),
         },
         Endpoint::Sts => {
@@ -100,7 +100,7 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
             let (path, query) = (req.uri().path().to_owned(), req.uri().query().unwrap_or("").to_owned());
             match read_body(req, state.client_timeout).await {
                 Ok(body) => {
-                    let heavy = is_heavy(&[query.as_bytes(), &body]);
+                    let heavy = is_heavy(&[query.as_bytes(), &body], &STS_POLICIES);
                     offload_if(state, heavy, move |s| {
                         let call = sts::Call {
                             method: &method,

@@ -64,7 +64,16 @@ fn hostile() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let one = json!({"principal": ALICE, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
         "sessionPolicy": policy_with_keys(180, "")});
     let batch = json!({"requests": vec![one; 300]});
+    // 5. A bucket policy repeating a variable that holds a long request value: substituting every
+    //    value built hundreds of megabytes.
+    let repeated: Vec<&str> = vec!["${aws:UserAgent}"; 1_000];
+    let bucket = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+        "Condition": {"StringNotLike": {"aws:UserAgent": repeated}}}]});
+    let variables = json!({"principal": ALICE, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+        "resourcePolicy": bucket, "context": {"aws:UserAgent": "a".repeat(60_000)}});
     vec![
+        ("POST", "/v1/authorize", variables.to_string().into_bytes()),
         ("POST", "/v1/authorize", session.into_bytes()),
         ("POST", "/", sts.into_bytes()),
         ("POST", "/v1/authorize", glob.to_string().into_bytes()),
