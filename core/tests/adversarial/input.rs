@@ -389,3 +389,29 @@ fn values_too_long_to_match_decide_as_built_ones() {
         }
     }
 }
+
+#[test]
+fn a_web_identity_token_that_repeats_a_claim_is_refused() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    // Two `sub` claims: which one a reader keeps decides who the caller is.
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg": "RS256", "kid": "k1"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(
+        r#"{"iss": "https://oidc.example.com/c1", "sub": "system:serviceaccount:ns:app", "aud": "sts.amazonaws.com",
+            "exp": 1795429000, "sub": "system:serviceaccount:kube-system:admin"}"#,
+    );
+    let token = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode("sig"));
+    let snap = Snapshot::new(store());
+    let sts = Sts::new(keycard::auth::SealKeys::parse("k".repeat(40).as_str(), "keys").unwrap());
+    let params = Params::new(vec![
+        ("RoleArn".into(), format!("arn:aws:iam::{A}:role/irsa")),
+        ("RoleSessionName".into(), "pod-1".into()),
+        ("WebIdentityToken".into(), token),
+    ]);
+    let e = sts
+        .assume_role_with_web_identity(&snap, &params, &CallFacts::default(), 1_795_428_000)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code(), "InvalidIdentityToken");
+    assert!(e.message().contains("repeats the key at /sub"), "{}", e.message());
+}
