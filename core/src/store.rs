@@ -341,7 +341,16 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
     let mut b = Builder { problems, ..Builder::default() };
     for (name, text) in &documents {
         match Json::parse(text) {
-            Ok(doc) => b.document(name, &doc),
+            Ok(doc) => {
+                b.document(name, &doc);
+                // A repeated key anywhere (routes, entities, extensions) is an error, as in a
+                // policy, where the policy reader has already reported it.
+                if let Some(pointer) = doc.first_duplicate("") {
+                    if !b.problems.iter().any(|p| p.file == *name && p.pointer == pointer) {
+                        b.problems.push(Problem::error(name, pointer, "duplicate key"));
+                    }
+                }
+            }
             Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
         }
     }

@@ -132,8 +132,18 @@ fn parts(token: &str) -> Result<Jws<'_>, AuthError> {
         return Err(invalid("the token is not a JWT (three base64url parts separated by dots)"));
     };
     let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| invalid("the token is not valid base64url"));
-    let header: Value = serde_json::from_slice(&decode(h)?).map_err(|_| invalid("the token's header is not JSON"))?;
-    let payload: Value = serde_json::from_slice(&decode(p)?).map_err(|_| invalid("the token's payload is not JSON"))?;
+    // keycard's JSON reader first: a header or payload that repeats a key is ambiguous (readers
+    // disagree on which one counts), so it is refused.
+    let json = |part: &str, what: &str| -> Result<Value, AuthError> {
+        let text = String::from_utf8(decode(part)?).map_err(|_| invalid(format!("the token's {what} is not JSON")))?;
+        let tree = Json::parse(&text).map_err(|_| invalid(format!("the token's {what} is not JSON")))?;
+        if let Some(pointer) = tree.first_duplicate("") {
+            return Err(invalid(format!("the token's {what} repeats the key at {pointer}")));
+        }
+        serde_json::from_str(&text).map_err(|_| invalid(format!("the token's {what} is not JSON")))
+    };
+    let header = json(h, "header")?;
+    let payload = json(p, "payload")?;
     let Value::Object(claims) = payload else { return Err(invalid("the token's payload is not a JSON object")) };
     let signed_len = h.len() + 1 + p.len();
     Ok(Jws { header, claims, signature: decode(s)?, signed: token.get(..signed_len).unwrap_or_default() })

@@ -93,8 +93,14 @@ impl PrincipalValue<'_> {
     }
 }
 
-/// The principal context keys a caller may carry, besides `aws:PrincipalTag/*`.
-const PRINCIPAL_KEYS: [(&str, &str); 7] = [
+/// The context keys that describe the principal, besides `aws:PrincipalTag/*`: the store (and
+/// authentication) is their one authority. A request may not supply them
+/// ([`is_principal_key`]); the decision reads them from the resolved caller, where a key the
+/// caller lacks is absent (an IAM user has no `aws:PrincipalServiceName`), never the request's.
+///
+/// `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` are not here: a store without its
+/// organization's Id leaves them to the caller, and one with it overrides them.
+pub(crate) const PRINCIPAL_KEYS: [(&str, &str); 8] = [
     ("aws:username", "aws:username"),
     ("aws:userid", "aws:userid"),
     ("aws:principalarn", "aws:PrincipalArn"),
@@ -102,7 +108,18 @@ const PRINCIPAL_KEYS: [(&str, &str); 7] = [
     ("aws:principaltype", "aws:PrincipalType"),
     ("aws:principalisawsservice", "aws:PrincipalIsAWSService"),
     ("aws:principalservicename", "aws:PrincipalServiceName"),
+    ("aws:principalservicenameslist", "aws:PrincipalServiceNamesList"),
 ];
+
+/// The prefix of the principal's tag keys (`aws:PrincipalTag/team`), lowercased.
+pub(crate) const PRINCIPAL_TAG_PREFIX: &str = "aws:principaltag/";
+
+/// Whether `key` (any case) describes the principal: one of [`PRINCIPAL_KEYS`] or a
+/// `aws:PrincipalTag/...` key.
+pub(crate) fn is_principal_key(key: &str) -> bool {
+    key.get(..PRINCIPAL_TAG_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PRINCIPAL_TAG_PREFIX))
+        || PRINCIPAL_KEYS.iter().any(|(lc, _)| lc.eq_ignore_ascii_case(key))
+}
 
 /// The resolved caller, borrowed from the store and the request.
 #[derive(Debug, Clone)]
@@ -253,7 +270,7 @@ impl<'a> Caller<'a> {
     /// A principal context key (lowercased): `Some(value)` when the store decides it (`value` is
     /// `None` when the caller lacks it), `None` when `key_lc` is not the store's to answer.
     pub(crate) fn key(&self, key_lc: &str) -> Option<Option<PrincipalValue<'a>>> {
-        if let Some(tag) = key_lc.strip_prefix("aws:principaltag/") {
+        if let Some(tag) = key_lc.strip_prefix(PRINCIPAL_TAG_PREFIX) {
             return Some(
                 self.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)).map(|(_, v)| PrincipalValue::Str(v)),
             );
@@ -271,7 +288,13 @@ impl<'a> Caller<'a> {
             }
             "aws:principaltype" => self.principal_type.map(PrincipalValue::Str),
             "aws:principalisawsservice" => Some(PrincipalValue::Bool(self.kind == CallerKind::Service)),
-            "aws:principalservicename" if self.kind == CallerKind::Service => self.other_name.map(PrincipalValue::Str),
+            "aws:principalservicename" | "aws:principalservicenameslist" => {
+                if self.kind == CallerKind::Service {
+                    self.other_name.map(PrincipalValue::Str)
+                } else {
+                    None
+                }
+            }
             _ => return None,
         })
     }

@@ -9,7 +9,7 @@ use crate::auth::{AuthCode, AuthError, Identity, SealKeys, Session, SessionKind,
 use crate::error::RequestError;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::context::{Context, Scalar};
-use crate::policy::json::Json;
+use crate::policy::json::{pointer_token, Json};
 use crate::policy::parse::parse_policy;
 use crate::store::Store;
 use serde_json::Value;
@@ -27,9 +27,26 @@ const FIELDS: [&str; 10] = [
     "federatingUser",
 ];
 
-/// Context keys that describe the principal: the store supplies them, a request may not.
-const PRINCIPAL_KEYS: [&str; 5] =
-    ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+/// The longest principal or resource ARN accepted, in characters (IAM's ARN limit).
+pub const MAX_ARN_CHARS: usize = 2048;
+/// The longest `sessionPolicy`, in characters including whitespace (STS's `Policy` limit).
+pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
+/// The most condition keys a request's `context` may hold.
+pub const MAX_CONTEXT_KEYS: usize = 256;
+/// The most values one multivalued context key may hold.
+pub const MAX_CONTEXT_VALUES: usize = 256;
+/// The most characters of context (keys and values together) one request may carry.
+pub const MAX_CONTEXT_CHARS: usize = 64 * 1024;
+
+/// The longest `resourcePolicy` for a resource of `service`, in characters including
+/// whitespace: the service's own limit for its resource policies (S3 bucket policies 20 KB,
+/// KMS key policies 32 KB), 20,480 for the others.
+pub fn max_resource_policy_chars(service: &str) -> usize {
+    match service {
+        "kms" => 32 * 1024,
+        _ => 20 * 1024,
+    }
+}
 
 /// Context keys that only authenticated credentials supply: a signed request may not set them.
 const CREDENTIAL_KEYS: [&str; 5] = [
@@ -108,32 +125,37 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON or a malformed field.
     pub fn from_json(text: &str) -> Result<Request, RequestError> {
-        let value: Value = crate::policy::json::reject_number_token(text)
-            .and_then(|()| serde_json::from_str(text))
-            .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
-        Request::from_value(&value)
+        let value = read_json(text, "")?;
+        Request::from_tree(&value)
     }
 
-    /// Reads a request from a parsed JSON value (contract §3).
+    /// Reads a request from a parsed JSON value (contract §3). A `serde_json::Value` has already
+    /// lost any repeated key and the literal text of its numbers: prefer [`Request::from_json`].
     ///
     /// # Errors
     /// A [`RequestError`] naming the malformed field.
     pub fn from_value(value: &Value) -> Result<Request, RequestError> {
-        let Value::Object(map) = value else {
+        Request::from_tree(&Json::from_value(value))
+    }
+
+    /// Reads a request from keycard's JSON tree (duplicate keys already refused).
+    pub(crate) fn from_tree(value: &Json) -> Result<Request, RequestError> {
+        let Json::Object(pairs) = value else {
             return Err(RequestError::new("", "expected a request object"));
         };
-        for key in map.keys() {
+        let map = Fields(pairs);
+        for (key, _) in pairs {
             if !FIELDS.contains(&key.as_str()) {
                 return Err(RequestError::new(
-                    format!("/{}", crate::policy::json::pointer_token(key)),
+                    format!("/{}", pointer_token(key)),
                     format!("unknown field (expected one of {})", FIELDS.join(", ")),
                 ));
             }
         }
         let unverified = match map.get("signedRequest") {
-            None | Some(Value::Null) => None,
+            None | Some(Json::Null) => None,
             Some(v) => {
-                if !matches!(map.get("principal"), None | Some(Value::Null)) {
+                if !matches!(map.get("principal"), None | Some(Json::Null)) {
                     return Err(RequestError::new(
                         "/signedRequest",
                         "give either principal or signedRequest, not both (a signed request names its own principal)",
@@ -143,12 +165,12 @@ impl Request {
             }
         };
         let principal = match map.get("principal") {
-            None | Some(Value::Null) if unverified.is_some() => PrincipalRef::Anonymous,
-            None | Some(Value::Null) => {
+            None | Some(Json::Null) if unverified.is_some() => PrincipalRef::Anonymous,
+            None | Some(Json::Null) => {
                 return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)"))
             }
-            Some(Value::String(s)) => principal_from_str(s, "/principal")?,
-            Some(Value::Object(obj)) => principal_from_object(obj)?,
+            Some(Json::String(s)) => principal_from_str(s, "/principal")?,
+            Some(Json::Object(obj)) => principal_from_object(obj)?,
             Some(_) => {
                 return Err(RequestError::new(
                     "/principal",
@@ -156,33 +178,44 @@ impl Request {
                 ))
             }
         };
-        let action = required_str(map, "action")?;
+        let action = required_str(&map, "action")?;
         check_action(action)?;
-        let resource = required_str(map, "resource")?;
+        let resource = required_str(&map, "resource")?;
         check_resource(resource)?;
         let resource_account = match map.get("resourceAccount") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(a)) if is_account_id(a) => Some(a.clone()),
+            None | Some(Json::Null) => None,
+            Some(Json::String(a)) if is_account_id(a) => Some(a.clone()),
             Some(_) => return Err(RequestError::new("/resourceAccount", "expected a 12-digit account ID string")),
         };
         let context = match map.get("context") {
-            None | Some(Value::Null) => Context::default(),
+            None | Some(Json::Null) => Context::default(),
             Some(c) => Context::from_json(c, "/context")?,
         };
         reject_principal_keys(&context)?;
         if unverified.is_some() {
             reject_credential_keys(&context)?;
         }
-        let session_policy = optional_policy(map.get("sessionPolicy"), "/sessionPolicy", PolicyKind::Session)?;
-        let resource_policy = optional_policy(map.get("resourcePolicy"), "/resourcePolicy", PolicyKind::Resource)?;
+        let session_policy =
+            optional_policy(map.get("sessionPolicy"), "/sessionPolicy", PolicyKind::Session, MAX_SESSION_POLICY_CHARS)?;
+        let service = resource.split(':').nth(2).unwrap_or_default();
+        let resource_policy = optional_policy(
+            map.get("resourcePolicy"),
+            "/resourcePolicy",
+            PolicyKind::Resource,
+            max_resource_policy_chars(service),
+        )?;
         let explain = match map.get("explain") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
             Some(_) => return Err(RequestError::new("/explain", "expected true or false")),
         };
         let federating_user = match map.get("federatingUser") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.starts_with("arn:") && s.contains(":user/") => Some(s.clone()),
+            None | Some(Json::Null) => None,
+            Some(Json::String(s))
+                if s.starts_with("arn:") && s.contains(":user/") && s.chars().count() <= MAX_ARN_CHARS =>
+            {
+                Some(s.clone())
+            }
             Some(_) => return Err(RequestError::new("/federatingUser", "expected an IAM user ARN")),
         };
         Ok(Request {
@@ -283,7 +316,11 @@ impl Request {
     ///
     /// # Errors
     /// A [`RequestError`] for a value of the wrong type or a principal-derived key.
-    pub fn with_context(mut self, context: &Value) -> Result<Request, RequestError> {
+    pub fn with_context(self, context: &Value) -> Result<Request, RequestError> {
+        self.with_context_tree(&Json::from_value(context))
+    }
+
+    fn with_context_tree(mut self, context: &Json) -> Result<Request, RequestError> {
         let ctx = Context::from_json(context, "/context")?;
         reject_principal_keys(&ctx)?;
         self.context = ctx;
@@ -296,10 +333,8 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
     pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
-        let value: Value = crate::policy::json::reject_number_token(text)
-            .and_then(|()| serde_json::from_str(text))
-            .map_err(|e| RequestError::new("/context", format!("invalid JSON: {e}")))?;
-        self.with_context(&value)
+        let value = read_json(text, "/context")?;
+        self.with_context_tree(&value)
     }
 
     /// Asks for (or stops asking for) the explanation.
@@ -343,26 +378,24 @@ impl Request {
 /// A [`RequestError`] when the body is not JSON, not an object, has other fields, or `requests`
 /// is not an array.
 pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>, RequestError> {
-    let value: Value = crate::policy::json::reject_number_token(text)
-        .and_then(|()| serde_json::from_str(text))
-        .map_err(|e| RequestError::new("", format!("invalid JSON: {e}")))?;
-    let Value::Object(mut map) = value else {
+    let value = read_json(text, "")?;
+    let Json::Object(pairs) = value else {
         return Err(RequestError::new("", "expected {\"requests\": [...]}"));
     };
-    if let Some(key) = map.keys().find(|k| k.as_str() != "requests") {
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| k.as_str() != "requests") {
         return Err(RequestError::new(
-            format!("/{}", crate::policy::json::pointer_token(key)),
+            format!("/{}", pointer_token(key)),
             "unknown field (expected only \"requests\")",
         ));
     }
-    let Some(Value::Array(items)) = map.remove("requests") else {
+    let Some((_, Json::Array(items))) = pairs.into_iter().next() else {
         return Err(RequestError::new("/requests", "expected an array of requests"));
     };
     Ok(items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            Request::from_value(item)
+            Request::from_tree(item)
                 .map_err(|e| RequestError::new(format!("/requests/{i}{}", e.field()), e.message().to_owned()))
         })
         .collect())
@@ -373,7 +406,7 @@ fn reject_credential_keys(context: &Context) -> Result<(), RequestError> {
     for (key, _) in context.iter() {
         if CREDENTIAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return Err(RequestError::new(
-                format!("/context/{}", crate::policy::json::pointer_token(key)),
+                format!("/context/{}", pointer_token(key)),
                 format!("{key} comes from the signer's credentials; a signed request may not supply it"),
             ));
         }
@@ -404,23 +437,24 @@ fn session_policies(store: &Store, session: &Session) -> Policy {
 /// Reads `signedRequest`: `{"method", "path", "query", "headers", "bodySha256"}`. `query` is the
 /// raw query string; `headers` an object whose values are strings or arrays of strings (a header
 /// sent several times), or an array of `[name, value]` pairs.
-fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
+fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
     const P: &str = "/signedRequest";
-    let Value::Object(map) = v else {
+    let Json::Object(pairs) = v else {
         return Err(RequestError::new(P, "expected {\"method\", \"path\", \"query\", \"headers\", \"bodySha256\"}"));
     };
+    let map = Fields(pairs);
     const KEYS: [&str; 5] = ["method", "path", "query", "headers", "bodySha256"];
-    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| !KEYS.contains(&k.as_str())) {
         return Err(RequestError::new(
-            format!("{P}/{}", crate::policy::json::pointer_token(key)),
+            format!("{P}/{}", pointer_token(key)),
             format!("unknown field (expected one of {})", KEYS.join(", ")),
         ));
     }
     let string = |name: &str, required: bool| -> Result<Option<String>, RequestError> {
         match map.get(name) {
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            None | Some(Value::Null) if !required => Ok(None),
-            None | Some(Value::Null) => Err(RequestError::new(format!("{P}/{name}"), "missing (required)")),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            None | Some(Json::Null) if !required => Ok(None),
+            None | Some(Json::Null) => Err(RequestError::new(format!("{P}/{name}"), "missing (required)")),
             Some(_) => Err(RequestError::new(format!("{P}/{name}"), "expected a string")),
         }
     };
@@ -445,20 +479,17 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
     };
     let mut headers = Vec::new();
     let bad_header = |name: &str| {
-        RequestError::new(
-            format!("{P}/headers/{}", crate::policy::json::pointer_token(name)),
-            "expected a string or an array of strings",
-        )
+        RequestError::new(format!("{P}/headers/{}", pointer_token(name)), "expected a string or an array of strings")
     };
     match map.get("headers") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(h)) => {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(h)) => {
             for (name, value) in h {
                 match value {
-                    Value::String(s) => headers.push((name.clone(), s.clone())),
-                    Value::Array(items) => {
+                    Json::String(s) => headers.push((name.clone(), s.clone())),
+                    Json::Array(items) => {
                         for item in items {
-                            let Value::String(s) = item else { return Err(bad_header(name)) };
+                            let Json::String(s) = item else { return Err(bad_header(name)) };
                             headers.push((name.clone(), s.clone()));
                         }
                     }
@@ -466,10 +497,14 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
                 }
             }
         }
-        Some(Value::Array(items)) => {
+        Some(Json::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                match item.as_array().map(Vec::as_slice) {
-                    Some([Value::String(n), Value::String(v)]) => headers.push((n.clone(), v.clone())),
+                let pair = match item {
+                    Json::Array(pair) => pair.as_slice(),
+                    _ => &[],
+                };
+                match pair {
+                    [Json::String(n), Json::String(v)] => headers.push((n.clone(), v.clone())),
                     _ => {
                         return Err(RequestError::new(
                             format!("{P}/headers/{i}"),
@@ -493,12 +528,10 @@ fn signed_request_from_json(v: &Value) -> Result<SignedRequest, RequestError> {
 
 /// Context keys that describe the principal come from the store; a request may not supply them.
 fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
-    const TAG_PREFIX: &str = "aws:principaltag/";
     for (key, _) in context.iter() {
-        let tag = key.get(..TAG_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(TAG_PREFIX));
-        if tag || PRINCIPAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+        if crate::decide::principal::is_principal_key(key) {
             return Err(RequestError::new(
-                format!("/context/{}", crate::policy::json::pointer_token(key)),
+                format!("/context/{}", pointer_token(key)),
                 format!("{key} describes the principal and comes from the store; a request may not supply it"),
             ));
         }
@@ -506,10 +539,29 @@ fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
     Ok(())
 }
 
-fn required_str<'a>(map: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, RequestError> {
+/// An object's pairs read by field name (duplicates were refused when the text was read).
+struct Fields<'a>(&'a [(String, Json)]);
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a Json> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// Reads request text with keycard's JSON reader, refusing a repeated key by its JSON pointer
+/// (under `base`): `serde_json::Value` would keep the last one and decide on it.
+fn read_json(text: &str, base: &str) -> Result<Json, RequestError> {
+    let value = Json::parse(text).map_err(|e| RequestError::new(base, format!("invalid JSON: {e}")))?;
+    if let Some(pointer) = value.first_duplicate(base) {
+        return Err(RequestError::new(pointer, "duplicate key: each field may be given once"));
+    }
+    Ok(value)
+}
+
+fn required_str<'a>(map: &Fields<'a>, field: &str) -> Result<&'a str, RequestError> {
     match map.get(field) {
-        None | Some(Value::Null) => Err(RequestError::new(format!("/{field}"), "missing (required)")),
-        Some(Value::String(s)) => Ok(s),
+        None | Some(Json::Null) => Err(RequestError::new(format!("/{field}"), "missing (required)")),
+        Some(Json::String(s)) => Ok(s),
         Some(_) => Err(RequestError::new(format!("/{field}"), "expected a string")),
     }
 }
@@ -524,6 +576,7 @@ fn check_action(action: &str) -> Result<&str, RequestError> {
 }
 
 fn check_resource(resource: &str) -> Result<&str, RequestError> {
+    check_arn_length(resource, "/resource")?;
     if resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6) {
         Ok(resource)
     } else {
@@ -534,7 +587,16 @@ fn check_resource(resource: &str) -> Result<&str, RequestError> {
     }
 }
 
+fn check_arn_length(arn: &str, pointer: &str) -> Result<(), RequestError> {
+    // Bytes bound characters from above: count only when the bytes alone exceed the limit.
+    if arn.len() > MAX_ARN_CHARS && arn.chars().count() > MAX_ARN_CHARS {
+        return Err(RequestError::new(pointer, format!("ARN longer than {MAX_ARN_CHARS} characters")));
+    }
+    Ok(())
+}
+
 fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestError> {
+    check_arn_length(s, pointer)?;
     if s == "*" {
         Ok(PrincipalRef::Anonymous)
     } else if is_account_id(s) {
@@ -546,36 +608,57 @@ fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestErr
     }
 }
 
-fn principal_from_object(obj: &serde_json::Map<String, Value>) -> Result<PrincipalRef, RequestError> {
+fn principal_from_object(obj: &[(String, Json)]) -> Result<PrincipalRef, RequestError> {
     let mut entries = obj.iter();
-    let (Some((key, Value::String(v))), None) = (entries.next(), entries.next()) else {
+    let (Some((key, Json::String(v))), None) = (entries.next(), entries.next()) else {
         return Err(RequestError::new(
             "/principal",
             "expected exactly one of {\"Service\"|\"Federated\"|\"CanonicalUser\": \"...\"}",
         ));
     };
+    check_arn_length(v, &format!("/principal/{}", pointer_token(key)))?;
     match key.as_str() {
         "Service" => Ok(PrincipalRef::Service(v.clone())),
         "Federated" => Ok(PrincipalRef::Federated(v.clone())),
         "CanonicalUser" => Ok(PrincipalRef::CanonicalUser(v.clone())),
         "AWS" => principal_from_str(v, "/principal/AWS"),
-        other => {
-            Err(RequestError::new(format!("/principal/{other}"), "expected Service, Federated, CanonicalUser or AWS"))
-        }
+        other => Err(RequestError::new(
+            format!("/principal/{}", pointer_token(other)),
+            "expected Service, Federated, CanonicalUser or AWS",
+        )),
     }
 }
 
-fn optional_policy(value: Option<&Value>, pointer: &str, kind: PolicyKind) -> Result<Option<Policy>, RequestError> {
+/// Reads a request's `sessionPolicy` or `resourcePolicy`: JSON text or a JSON object, at most
+/// `limit` characters (text as given, whitespace included; an object as compact JSON), measured
+/// before the policy is parsed.
+fn optional_policy(
+    value: Option<&Json>,
+    pointer: &str,
+    kind: PolicyKind,
+    limit: usize,
+) -> Result<Option<Policy>, RequestError> {
+    let too_long = || RequestError::new(pointer, format!("policy longer than {limit} characters"));
+    let parsed;
     let value = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(text)) => match Json::parse(text) {
-            Ok(j) => j,
-            Err(e) => return Err(RequestError::new(pointer, format!("policy text is not JSON: {e}"))),
-        },
-        Some(v) => Json::from_value(v),
+        None | Some(Json::Null) => return Ok(None),
+        Some(Json::String(text)) => {
+            if text.len() > limit && text.chars().count() > limit {
+                return Err(too_long());
+            }
+            parsed =
+                Json::parse(text).map_err(|e| RequestError::new(pointer, format!("policy text is not JSON: {e}")))?;
+            &parsed
+        }
+        Some(v) => {
+            if crate::policy::parse::compact_len(v) > limit {
+                return Err(too_long());
+            }
+            v
+        }
     };
     let mut errors = Vec::new();
-    match parse_policy(&value, kind, pointer, &mut errors) {
+    match parse_policy(value, kind, pointer, &mut errors) {
         Some(p) => Ok(Some(p)),
         None => {
             let first = errors.first().map_or(pointer.to_owned(), |e| e.pointer().to_owned());

@@ -10,7 +10,7 @@
 
 use crate::policy::ast::{CondValue, Condition, Family, OpKind, Qualifier};
 use crate::policy::context::{Lookup, Val};
-use crate::policy::glob::{glob_match, token_chars, Tok};
+use crate::policy::glob::{glob_match, match_parts, token_chars, Part, Template, Tok};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -420,6 +420,20 @@ impl From<bool> for CondResult {
 enum Resolved<'p> {
     Toks(Cow<'p, [Tok]>),
     Other(&'p CondValue),
+    /// A text value with variables, built for each request value it is compared with (so that at
+    /// most one is built at a time) unless it would be too long to match that value: `bytes`,
+    /// its literal bytes once substituted; `arn_fields`, whether it then has the five colons of
+    /// an ARN pattern.
+    Vars {
+        template: &'p Template,
+        bytes: usize,
+        arn_fields: bool,
+    },
+    /// A text value whose substituted variables make it longer than the request value it is
+    /// compared with could match (see [`evaluate`]): never built.
+    TooLong {
+        arn_fields: bool,
+    },
 }
 
 /// Evaluates one condition entry against the request's condition keys. Allocates nothing unless
@@ -436,6 +450,15 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
     let mut resolved: SmallVec<[Resolved<'_>; 8]> = SmallVec::new();
     for v in &cond.values {
         match v {
+            CondValue::Text(t) if t.has_variables() => match t.resolved_text_bytes(|k| ctx.single_text(k)) {
+                Some(bytes) => {
+                    let arn_fields =
+                        kind.family() == Family::Arn && t.resolved_colons_at_least(|k| ctx.single_text(k), 5);
+                    resolved.push(Resolved::Vars { template: t, bytes, arn_fields });
+                }
+                None if negated => return CondResult::Invalid,
+                None => {}
+            },
             CondValue::Text(t) => match t.resolve(|k| ctx.single_text(k)) {
                 Some(toks) => resolved.push(Resolved::Toks(toks)),
                 None if negated => return CondResult::Invalid,
@@ -449,6 +472,44 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
         // An IP operator reads the request value once, not once per policy value.
         let ip = if kind.family() == Family::Ip { parse_request_ip(value.text()) } else { None };
         for p in &resolved {
+            let built;
+            let p = match p {
+                // A value resolving to more literal bytes than this matches nothing in `value`: a
+                // character is at most 4 bytes and case folding at most triples a text's
+                // characters. It is then not built (a policy can repeat a variable holding a long
+                // request value, in many values).
+                Resolved::Vars { bytes, arn_fields, .. }
+                    if *bytes > value.text().len().saturating_mul(12).saturating_add(64) =>
+                {
+                    built = Resolved::TooLong { arn_fields: *arn_fields };
+                    &built
+                }
+                // String operators compare borrowed parts: nothing is built.
+                Resolved::Vars { template, .. } if kind.family() == Family::String => {
+                    let mut parts = SmallVec::new();
+                    if !template.resolve_parts(|k| ctx.single_text(k), &mut parts) {
+                        continue; // resolvable above; the context has not changed
+                    }
+                    let text = value.text();
+                    let positive = match kind {
+                        OpKind::StringLike | OpKind::StringNotLike => match_parts(&parts, text),
+                        OpKind::StringEqualsIgnoreCase | OpKind::StringNotEqualsIgnoreCase => part_chars(&parts)
+                            .flat_map(char::to_lowercase)
+                            .eq(text.chars().flat_map(char::to_lowercase)),
+                        _ => parts_equal(&parts, text),
+                    };
+                    any |= positive;
+                    continue;
+                }
+                Resolved::Vars { template, .. } => match template.resolve(|k| ctx.single_text(k)) {
+                    Some(toks) => {
+                        built = Resolved::Toks(toks);
+                        &built
+                    }
+                    None => continue, // resolvable above; the context has not changed
+                },
+                other => other,
+            };
             match base_match(kind, p, value, ip) {
                 None => return false,
                 Some(true) => any = true,
@@ -508,6 +569,17 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
             let pfields = split_arn_tokens(toks)?;
             Some(pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
         }
+        // As the arms above decide a value too long to match: readable request values compare
+        // false, unreadable ones (and an ARN pattern without six fields) give `None`.
+        (Family::String, Resolved::TooLong { .. }) => Some(false),
+        (Family::Bool, Resolved::TooLong { .. }) => match value {
+            Val::Bool(_) => Some(false),
+            Val::Str(s) => parse_bool(s).map(|_| false),
+            Val::Num(_) => None,
+        },
+        (Family::Arn, Resolved::TooLong { arn_fields }) => {
+            (value.text().splitn(6, ':').count() == 6 && *arn_fields).then_some(false)
+        }
         (Family::Numeric, Resolved::Other(CondValue::Number(p))) => {
             let ord = p.cmp_request(value.text())?;
             Some(compare(kind, ord))
@@ -523,6 +595,35 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
         (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => Some(c.contains(ip?)),
         _ => Some(false),
     }
+}
+
+/// The characters of resolved parts (wildcards read as their characters).
+fn part_chars<'a>(parts: &'a [Part<'a>]) -> impl Iterator<Item = char> + 'a {
+    parts.iter().flat_map(|p| {
+        let (text, wildcard) = match p {
+            Part::Lit(s) => (*s, None),
+            Part::Star => ("", Some('*')),
+            Part::One => ("", Some('?')),
+        };
+        text.chars().chain(wildcard)
+    })
+}
+
+/// Whether resolved parts spell exactly `text` (wildcards as their characters).
+fn parts_equal(parts: &[Part<'_>], text: &str) -> bool {
+    let mut rest = text;
+    for p in parts {
+        let next = match p {
+            Part::Lit(s) => rest.strip_prefix(s),
+            Part::Star => rest.strip_prefix('*'),
+            Part::One => rest.strip_prefix('?'),
+        };
+        match next {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// `true`/`false` (any case) spelled by literal tokens.

@@ -4,6 +4,7 @@
 //! A key holds one value or several (multivalued keys such as `aws:TagKeys`); values keep their
 //! JSON type because `Bool` and the numeric operators read them differently.
 
+use crate::policy::json::{pointer_token, Json};
 use std::collections::BTreeMap;
 
 /// One context value.
@@ -145,17 +146,23 @@ impl Context {
 }
 
 impl Context {
-    /// Reads a request's `context` object: string, number and boolean values, or arrays of them.
+    /// Reads a request's `context` object: string, number and boolean values, or arrays of them,
+    /// within the limits of [`crate::decide::request`] (keys, values per key, characters).
     /// Errors name the offending key as a JSON pointer relative to `base`.
-    pub(crate) fn from_json(value: &serde_json::Value, base: &str) -> Result<Context, crate::RequestError> {
+    pub(crate) fn from_json(value: &Json, base: &str) -> Result<Context, crate::RequestError> {
+        use crate::decide::request::{MAX_CONTEXT_CHARS, MAX_CONTEXT_KEYS, MAX_CONTEXT_VALUES};
         use crate::RequestError;
-        let serde_json::Value::Object(map) = value else {
+        let Json::Object(pairs) = value else {
             return Err(RequestError::new(base, "expected an object of condition keys"));
         };
+        if pairs.len() > MAX_CONTEXT_KEYS {
+            return Err(RequestError::new(base, format!("more than {MAX_CONTEXT_KEYS} condition keys")));
+        }
         let mut ctx = Context::default();
+        let mut chars = 0usize;
         // The pointer is only formatted when there is an error to report.
-        let ptr = |key: &str| format!("{base}/{}", crate::policy::json::pointer_token(key));
-        for (key, v) in map {
+        let ptr = |key: &str| format!("{base}/{}", pointer_token(key));
+        for (key, v) in pairs {
             if key.is_empty() {
                 return Err(RequestError::new(ptr(key), "empty context key"));
             }
@@ -166,8 +173,12 @@ impl Context {
                     format!("context key {key:?} is given twice (keys are case-insensitive)"),
                 ));
             }
+            chars += key.chars().count();
             let values = match v {
-                serde_json::Value::Array(items) => items
+                Json::Array(items) if items.len() > MAX_CONTEXT_VALUES => {
+                    return Err(RequestError::new(ptr(key), format!("more than {MAX_CONTEXT_VALUES} values")));
+                }
+                Json::Array(items) => items
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
@@ -180,17 +191,24 @@ impl Context {
                     RequestError::new(ptr(key), "expected a string, number, boolean or an array of them")
                 })?],
             };
+            chars += values.iter().map(|v| v.text().chars().count()).sum::<usize>();
+            if chars > MAX_CONTEXT_CHARS {
+                return Err(RequestError::new(
+                    ptr(key),
+                    format!("the context holds more than {MAX_CONTEXT_CHARS} characters of keys and values"),
+                ));
+            }
             ctx.entries.insert(key_lc, (key.clone(), values));
         }
         Ok(ctx)
     }
 }
 
-fn scalar(v: &serde_json::Value) -> Option<Scalar> {
+fn scalar(v: &Json) -> Option<Scalar> {
     match v {
-        serde_json::Value::String(s) => Some(Scalar::Str(s.clone())),
-        serde_json::Value::Number(n) => Some(Scalar::Num(n.to_string())),
-        serde_json::Value::Bool(b) => Some(Scalar::Bool(*b)),
+        Json::String(s) => Some(Scalar::Str(s.clone())),
+        Json::Number(n) => Some(Scalar::Num(n.clone())),
+        Json::Bool(b) => Some(Scalar::Bool(*b)),
         _ => None,
     }
 }

@@ -143,6 +143,51 @@ impl Template {
         }
     }
 
+    /// The bytes of literal text the template resolves to through `lookup` (its own text plus
+    /// the substituted values), without building it; `None` when a variable has neither a value
+    /// nor a default. Lets a caller see that a resolution would be too long to match anything
+    /// before it allocates it (a policy may repeat a variable holding a long request value).
+    pub(crate) fn resolved_text_bytes<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<usize> {
+        let mut bytes = 0usize;
+        for p in &self.pieces {
+            bytes = bytes.saturating_add(match p {
+                Piece::Text(t) => t.len(),
+                Piece::Star | Piece::One => 0,
+                Piece::Var { key_lc, default } => match lookup(key_lc) {
+                    Some(v) => v.len(),
+                    None => default.as_ref()?.len(),
+                },
+            });
+        }
+        Some(bytes)
+    }
+
+    /// Whether the resolved template holds at least `n` literal colons (the separators of an ARN
+    /// pattern's fields), counting each variable's value once however often it repeats.
+    pub(crate) fn resolved_colons_at_least<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>, n: usize) -> bool {
+        let colons = |s: &str| s.bytes().filter(|&b| b == b':').count();
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut count = 0usize;
+        for p in &self.pieces {
+            count += match p {
+                Piece::Text(t) => colons(t),
+                Piece::Star | Piece::One => 0,
+                Piece::Var { key_lc, default } => match seen.iter().find(|(k, _)| k == key_lc) {
+                    Some(&(_, c)) => c,
+                    None => {
+                        let c = lookup(key_lc).or(default.as_deref()).map_or(0, colons);
+                        seen.push((key_lc, c));
+                        c
+                    }
+                },
+            };
+            if count >= n {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The tokens of a template without variables (empty for one with variables).
     pub(crate) fn tokens(&self) -> &[Tok] {
         self.fixed.as_deref().unwrap_or_default()
@@ -187,37 +232,48 @@ fn parse_variable(body: &str) -> Result<Piece, String> {
     Ok(Piece::Var { key_lc, default })
 }
 
-/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character. Walks the
-/// text in place (no allocation); worst case O(pattern × text).
+/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character, by the same
+/// segment method as [`match_parts`]. Linear in the text for patterns of `*` and literal text,
+/// and O(text × ⌈segment/64⌉) with `?` (see [`match_parts`]). Patterns with at most one `*`
+/// (nearly all of them) are matched in place; others are first turned into parts.
 pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
-    let (mut p, mut t) = (0usize, 0usize); // token index, byte offset in text
-    let mut backtrack: Option<(usize, usize)> = None;
-    while let Some(c) = text.get(t..).and_then(|rest| rest.chars().next()) {
-        match toks.get(p) {
-            Some(Tok::Star) => {
-                backtrack = Some((p, t));
-                p += 1;
-                continue;
-            }
-            Some(Tok::One) => {
-                p += 1;
-                t += c.len_utf8();
-                continue;
-            }
-            Some(Tok::Lit(l)) if *l == c => {
-                p += 1;
-                t += c.len_utf8();
-                continue;
-            }
+    let mut stars = toks.iter().enumerate().filter(|(_, t)| **t == Tok::Star).map(|(i, _)| i);
+    match (stars.next(), stars.next()) {
+        (None, _) => tok_seg_at(toks, text, 0) == Some(text.len()),
+        (Some(i), None) => {
+            let (head, tail) = (&toks[..i], &toks[i + 1..]);
+            tok_seg_at(head, text, 0).is_some_and(|at| tok_seg_back(tail, text, at).is_some())
+        }
+        (Some(_), Some(_)) => match_parts(&owned_parts(toks), text),
+    }
+}
+
+/// Matches tokens without `*` at byte `at`: the end of the match.
+fn tok_seg_at(seg: &[Tok], text: &str, at: usize) -> Option<usize> {
+    let mut chars = text.get(at..)?.chars();
+    for t in seg {
+        let c = chars.next()?;
+        match t {
+            Tok::Lit(l) if *l != c => return None,
+            Tok::Star => return None,
             _ => {}
         }
-        let Some((bp, bt)) = backtrack else { return false };
-        let skipped = text.get(bt..).and_then(|rest| rest.chars().next()).map_or(1, char::len_utf8);
-        backtrack = Some((bp, bt + skipped));
-        p = bp + 1;
-        t = bt + skipped;
     }
-    toks.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
+    Some(text.len() - chars.as_str().len())
+}
+
+/// Matches tokens without `*` ending at the end of `text`, starting at or after byte `floor`.
+fn tok_seg_back(seg: &[Tok], text: &str, floor: usize) -> Option<usize> {
+    let mut chars = text.get(floor..)?.chars();
+    for t in seg.iter().rev() {
+        let c = chars.next_back()?;
+        match t {
+            Tok::Lit(l) if *l != c => return None,
+            Tok::Star => return None,
+            _ => {}
+        }
+    }
+    Some(floor + chars.as_str().len())
 }
 
 /// One element of a pattern for [`match_parts`]: a literal run, `*` or `?`.
@@ -309,9 +365,14 @@ impl Template {
 /// Anchored glob match of `parts` against `text`, with the meaning of [`glob_match`], segment by
 /// segment: the pattern is split at its `*`s; the first segment must match at the start, the last
 /// at the end, and each one between at its leftmost position after the previous one (segments
-/// have a fixed length in characters, so the leftmost match never loses a solution). Literal runs
-/// compare as byte strings, `?` takes one character. No allocation; no backtracking over the
-/// text beyond the search for each middle segment.
+/// have a fixed length in characters, so the leftmost match never loses a solution).
+///
+/// Cost, for `n` bytes of text and `m` of pattern: the anchored segments are compared in place;
+/// a middle segment of literal text is found with `str::find` (Two-Way, linear), and one holding
+/// `?` with a bit-parallel (shift-and) scan, O(n × ⌈segment/64⌉). The searches cover disjoint
+/// stretches of the text, left to right, so a pattern of `*` and literal text costs O(n + m)
+/// whatever its shape: no backtracking, however many `*` a request-supplied policy holds. Does
+/// not allocate unless a middle segment mixes `?` with text or splits its text into several parts.
 pub(crate) fn match_parts<P: AsPart>(parts: &[P], text: &str) -> bool {
     let is_star = |p: &P| p.part() == Part::Star;
     let mut segs = parts.split(is_star);
@@ -369,21 +430,91 @@ fn seg_back<P: AsPart>(seg: &[P], text: &str, mut end: usize, floor: usize) -> O
 }
 
 /// The end of the leftmost match of a segment (no `*`) in `text[from..limit]`.
-fn leftmost<P: AsPart>(seg: &[P], text: &str, mut from: usize, limit: usize) -> Option<usize> {
-    let Some(head) = seg.first() else { return Some(from) };
-    loop {
-        let window = text.get(from..limit)?;
-        let at = match head.part() {
-            // Candidates: the occurrences of the leading literal.
-            Part::Lit(s) => from + window.find(s)?,
-            _ => from,
-        };
-        if let Some(end) = seg_at(seg, text, at, limit) {
-            return Some(end);
-        }
-        // Next candidate: one character further.
-        from = at + text.get(at..limit)?.chars().next()?.len_utf8();
+fn leftmost<P: AsPart>(seg: &[P], text: &str, from: usize, limit: usize) -> Option<usize> {
+    let window = text.get(from..limit)?;
+    if seg.is_empty() {
+        return Some(from);
     }
+    if let [only] = seg {
+        if let Part::Lit(s) = only.part() {
+            return window.find(s).map(|i| from + i + s.len());
+        }
+    }
+    if seg.iter().all(|p| matches!(p.part(), Part::Lit(_))) {
+        // Several literal runs (a substituted variable between texts): one needle.
+        let needle: String = seg
+            .iter()
+            .filter_map(|p| match p.part() {
+                Part::Lit(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        return window.find(&needle).map(|i| from + i + needle.len());
+    }
+    shift_and(seg, window).map(|end| from + end)
+}
+
+/// The end (in bytes) of the leftmost match in `window` of a segment holding `?`: the shift-and
+/// (bitap) algorithm, one bit per character of the segment, so O(window × ⌈segment/64⌉) time
+/// with no backtracking.
+fn shift_and<P: AsPart>(seg: &[P], window: &str) -> Option<usize> {
+    // The segment as characters, `None` for `?`.
+    let mut atoms: Vec<Option<char>> = Vec::new();
+    for p in seg {
+        match p.part() {
+            Part::Lit(s) => atoms.extend(s.chars().map(Some)),
+            Part::One => atoms.push(None),
+            Part::Star => {}
+        }
+    }
+    let len = atoms.len();
+    if len == 0 {
+        return Some(0);
+    }
+    let words = len.div_ceil(64);
+    // Bit j of a character's mask: the segment's character j is that character or `?`. `any`
+    // (the `?`s) is the mask of a character the segment does not name; ASCII characters index
+    // a flat table, others a map.
+    let mut any = vec![0u64; words];
+    for (j, atom) in atoms.iter().enumerate() {
+        if atom.is_none() {
+            if let Some(x) = any.get_mut(j / 64) {
+                *x |= 1u64 << (j % 64);
+            }
+        }
+    }
+    let mut ascii: Vec<u64> = any.iter().copied().cycle().take(128 * words).collect();
+    let mut other: std::collections::HashMap<char, Vec<u64>> = std::collections::HashMap::new();
+    for (j, atom) in atoms.iter().enumerate() {
+        let Some(c) = *atom else { continue };
+        let row = if c.is_ascii() {
+            ascii.get_mut(c as usize * words..(c as usize + 1) * words)
+        } else {
+            Some(other.entry(c).or_insert_with(|| any.clone()).as_mut_slice())
+        };
+        if let Some(x) = row.and_then(|r| r.get_mut(j / 64)) {
+            *x |= 1u64 << (j % 64);
+        }
+    }
+    let (last_word, last_bit) = ((len - 1) / 64, 1u64 << ((len - 1) % 64));
+    let mut state = vec![0u64; words];
+    for (i, c) in window.char_indices() {
+        let mask: &[u64] = if c.is_ascii() {
+            ascii.get(c as usize * words..(c as usize + 1) * words).unwrap_or(&any)
+        } else {
+            other.get(&c).map_or(&any, Vec::as_slice)
+        };
+        let mut carry = 1u64; // a match may start at every character
+        for (x, m) in state.iter_mut().zip(mask) {
+            let next_carry = *x >> 63;
+            *x = ((*x << 1) | carry) & m;
+            carry = next_carry;
+        }
+        if state.get(last_word).is_some_and(|x| x & last_bit != 0) {
+            return Some(i + c.len_utf8());
+        }
+    }
+    None
 }
 
 /// The characters of literal tokens (wildcards read as their characters).
@@ -463,10 +594,41 @@ mod tests {
         assert!(Template::parse("${aws:TagKeys}", true, Vars::Allowed).is_err());
     }
 
-    /// `match_parts` agrees with `glob_match` (the reference's matcher) on patterns and texts
-    /// drawn from a small alphabet, multibyte characters included.
+    /// The per-character backtracking matcher keycard used before: the oracle both segment
+    /// matchers must agree with.
+    fn per_character(toks: &[Tok], text: &str) -> bool {
+        let (mut p, mut t) = (0usize, 0usize);
+        let mut backtrack: Option<(usize, usize)> = None;
+        while let Some(c) = text.get(t..).and_then(|rest| rest.chars().next()) {
+            match toks.get(p) {
+                Some(Tok::Star) => {
+                    backtrack = Some((p, t));
+                    p += 1;
+                    continue;
+                }
+                Some(Tok::One) => {
+                    (p, t) = (p + 1, t + c.len_utf8());
+                    continue;
+                }
+                Some(Tok::Lit(l)) if *l == c => {
+                    (p, t) = (p + 1, t + c.len_utf8());
+                    continue;
+                }
+                _ => {}
+            }
+            let Some((bp, bt)) = backtrack else { return false };
+            let skipped = text.get(bt..).and_then(|rest| rest.chars().next()).map_or(1, char::len_utf8);
+            backtrack = Some((bp, bt + skipped));
+            (p, t) = (bp + 1, bt + skipped);
+        }
+        toks.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
+    }
+
+    /// `match_parts` and `glob_match` agree with the per-character matcher on patterns and texts
+    /// drawn from a small alphabet, multibyte characters included; long runs exercise segments
+    /// of more than 64 characters (several words of shift-and state).
     #[test]
-    fn segment_matcher_equals_token_matcher() {
+    fn segment_matchers_equal_the_per_character_matcher() {
         let alphabet = ['a', 'b', 'é', '/', '*', '?'];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
@@ -475,13 +637,36 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        for _ in 0..200_000 {
-            let pattern: String = (0..next(7)).map(|_| alphabet[next(alphabet.len())]).collect();
-            let text: String = (0..next(8)).map(|_| alphabet[next(4)]).collect();
+        for round in 0..200_000 {
+            let (plen, tlen) = if round % 100 == 0 { (150, 300) } else { (7, 8) };
+            let pattern: String = (0..next(plen)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let mut text: String = (0..next(tlen)).map(|_| alphabet[next(4)]).collect();
+            if round % 100 == 50 {
+                // A text built from the pattern, so long patterns match now and then.
+                text = pattern.chars().map(|c| if c == '*' || c == '?' { 'a' } else { c }).collect();
+            }
             let t = Template::parse(&pattern, true, Vars::Literal).unwrap();
+            let expected = per_character(t.tokens(), &text);
             let parts = owned_parts(t.tokens());
-            assert_eq!(match_parts(&parts, &text), glob_match(t.tokens(), &text), "{pattern:?} on {text:?}");
+            assert_eq!(match_parts(&parts, &text), expected, "match_parts {pattern:?} on {text:?}");
+            assert_eq!(glob_match(t.tokens(), &text), expected, "glob_match {pattern:?} on {text:?}");
         }
+    }
+
+    #[test]
+    fn question_marks_in_middle_segments() {
+        let m = |pattern: &str, text: &str| {
+            let t = Template::parse(pattern, true, Vars::Literal).unwrap();
+            let r = glob_match(t.tokens(), text);
+            assert_eq!(r, per_character(t.tokens(), text), "{pattern:?} on {text:?}");
+            r
+        };
+        assert!(m("*a?c*", "xxabcxx"));
+        assert!(m("x*?é?*y", "xaébby"));
+        assert!(!m("x*?é?*y", "xéby"));
+        let long = format!("*{}b*", "a?".repeat(70));
+        assert!(m(&long, &format!("zz{}bzz", "ab".repeat(70))));
+        assert!(!m(&long, &"a".repeat(500)));
     }
 
     #[test]

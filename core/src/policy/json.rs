@@ -1,11 +1,22 @@
-//! An order-preserving JSON tree that keeps duplicate keys.
+//! keycard's one JSON reader, for every input: stores, policies, requests, batches, contexts,
+//! STS parameters and gateway routes.
 //!
-//! IAM rejects a policy that repeats a key, but `serde_json::Value` silently keeps the last one.
-//! Parsing into [`Json`] keeps every `(key, value)` pair in document order, so the policy parser
-//! can report a duplicate with its JSON pointer instead of evaluating a document AWS would refuse.
+//! `serde_json::Value` silently keeps the last of two equal keys and rewrites numbers; IAM rejects
+//! the first and compares the second by literal text. This reader keeps every `(key, value)` pair
+//! in document order (so a caller can report each duplicate with its JSON pointer, see
+//! [`Json::first_duplicate`] and [`repeated_keys`]) and keeps numbers as their literal text, without
+//! asking serde_json for its `arbitrary_precision` feature (which, through Cargo's feature
+//! unification, would change number handling in every program that embeds keycard).
+//!
+//! It is strict RFC 8259 JSON, runs in time linear in the text, and refuses nesting deeper than
+//! [`MAX_DEPTH`] so that no document can exhaust the stack.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::HashSet;
 use std::fmt;
+
+/// The deepest nesting of arrays and objects accepted. IAM documents and requests nest a handful
+/// of levels; serde_json's own limit is 128.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A parsed JSON value. Objects keep their pairs in order, duplicates included.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,15 +30,40 @@ pub(crate) enum Json {
     Object(Vec<(String, Json)>),
 }
 
+/// Malformed JSON text: what is wrong and where (1-based line and column, in characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at line {} column {}", self.message, self.line, self.column)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
 impl Json {
-    /// Parses JSON text. Text holding serde_json's private number token is refused: with
-    /// `arbitrary_precision`, an object keyed by it would otherwise read as a number.
-    pub(crate) fn parse(text: &str) -> Result<Json, serde_json::Error> {
-        reject_number_token(text)?;
-        serde_json::from_str(text)
+    /// Parses JSON text.
+    ///
+    /// # Errors
+    /// A [`JsonError`] for text that is not one JSON value, or nests deeper than [`MAX_DEPTH`].
+    pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
+        let mut r = Reader { text, bytes: text.as_bytes(), pos: 0 };
+        r.skip_ws();
+        let value = r.value(0)?;
+        r.skip_ws();
+        if r.pos < r.bytes.len() {
+            return Err(r.error("trailing characters"));
+        }
+        Ok(value)
     }
 
-    /// Converts a `serde_json::Value` (which has already lost duplicates) into a tree.
+    /// Converts a `serde_json::Value` (which has already lost duplicates and numbers' text) into
+    /// a tree. For callers that hold a `Value` already; text goes through [`Json::parse`].
     pub(crate) fn from_value(value: &serde_json::Value) -> Json {
         match value {
             serde_json::Value::Null => Json::Null,
@@ -67,14 +103,54 @@ impl Json {
             _ => None,
         }
     }
+
+    /// The JSON pointer (under `base`) of the first key, in document order, that repeats an
+    /// earlier key of the same object, anywhere in the tree. Linear in the size of the tree.
+    pub(crate) fn first_duplicate(&self, base: &str) -> Option<String> {
+        let mut path = base.to_owned();
+        first_duplicate(self, &mut path).then_some(path)
+    }
 }
 
-/// Refuses text that spells serde_json's private number token (see [`Json::parse`]).
-pub(crate) fn reject_number_token(text: &str) -> Result<(), serde_json::Error> {
-    if text.contains(NUMBER_TOKEN) {
-        return Err(serde::de::Error::custom(format!("{NUMBER_TOKEN:?} is reserved and may not appear")));
+fn first_duplicate(node: &Json, path: &mut String) -> bool {
+    let len = path.len();
+    match node {
+        Json::Object(pairs) => {
+            let repeated = repeated_keys(pairs);
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                path.push('/');
+                path.push_str(&pointer_token(k));
+                if repeated.first() == Some(&i) || first_duplicate(v, path) {
+                    return true;
+                }
+                path.truncate(len);
+            }
+        }
+        Json::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push('/');
+                path.push_str(&i.to_string());
+                if first_duplicate(v, path) {
+                    return true;
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
     }
-    Ok(())
+    false
+}
+
+/// The positions of the pairs whose key repeats an earlier key of the same object, in order.
+/// A hash set (SipHash with a random key, so crafted keys cannot force collisions) keeps it
+/// linear however many keys an object has.
+pub(crate) fn repeated_keys(pairs: &[(String, Json)]) -> Vec<usize> {
+    const SMALL: usize = 16;
+    if pairs.len() <= SMALL {
+        return (0..pairs.len()).filter(|&i| pairs[..i].iter().any(|(k, _)| *k == pairs[i].0)).collect();
+    }
+    let mut seen = HashSet::with_capacity(pairs.len());
+    pairs.iter().enumerate().filter(|(_, (k, _))| !seen.insert(k.as_str())).map(|(i, _)| i).collect()
 }
 
 /// Escapes one JSON pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
@@ -82,70 +158,241 @@ pub(crate) fn pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
+/// A cursor over JSON text.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
 }
 
-struct JsonVisitor;
+impl Reader<'_> {
+    fn error(&self, message: impl Into<String>) -> JsonError {
+        let before = self.text.get(..self.pos).unwrap_or(self.text);
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
+        JsonError { message: message.into(), line, column }
+    }
 
-/// The map key under which serde_json (feature `arbitrary_precision`) hands over a number's text.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
+    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+        match self.peek() {
+            None => Err(self.error("EOF while parsing a value")),
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a value")),
+        }
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, JsonError> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v.to_string()))
+
+    fn enter(&self, depth: usize) -> Result<(), JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(())
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v.to_string()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::Number(v.to_string()))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.enter(depth)?;
+        self.pos += 1; // [
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Json::Array(items));
         }
-        Ok(Json::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut pairs = Vec::new();
-        while let Some(k) = map.next_key::<String>()? {
-            // With serde_json's `arbitrary_precision`, a number arrives as a one-entry map under
-            // this token, carrying the number's literal text ("10.0" stays "10.0").
-            if pairs.is_empty() && k == NUMBER_TOKEN {
-                let text: String = map.next_value()?;
-                if serde_json::from_str::<serde_json::Number>(&text).is_err() {
-                    return Err(serde::de::Error::custom(format!("{text:?} is not a number")));
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
                 }
-                return Ok(Json::Number(text));
+                None => return Err(self.error("EOF while parsing an array")),
+                Some(_) => return Err(self.error("expected `,` or `]`")),
             }
-            let v = map.next_value::<Json>()?;
-            pairs.push((k, v));
         }
-        Ok(Json::Object(pairs))
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.enter(depth)?;
+        self.pos += 1; // {
+        let mut pairs = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Json::Object(pairs));
+        }
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'"') => {}
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("expected a key (a string)")),
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let value = self.value(depth)?;
+            pairs.push((key, value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Json::Object(pairs));
+                }
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// A number's literal text, checked against the grammar of RFC 8259 §6.
+    fn number(&mut self) -> Result<Json, JsonError> {
+        let start = self.pos;
+        let digits = |r: &mut Self| {
+            let from = r.pos;
+            while matches!(r.peek(), Some(b'0'..=b'9')) {
+                r.pos += 1;
+            }
+            r.pos > from
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return Err(self.error("invalid number"));
+            }
+        }
+        let text = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?;
+        Ok(Json::Number(text.to_owned()))
+    }
+
+    /// A string (the cursor is on its opening quote), escapes decoded.
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.pos += 1; // "
+        let mut out = String::new();
+        loop {
+            let run_start = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            // The run stops at an ASCII byte, so it ends on a character boundary.
+            out.push_str(self.text.get(run_start..self.pos).ok_or_else(|| self.error("invalid string"))?);
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    out.push(c);
+                }
+                Some(_) => return Err(self.error("control character in a string (escape it)")),
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+    }
+
+    /// One escape sequence after its backslash.
+    fn escape(&mut self) -> Result<char, JsonError> {
+        let Some(b) = self.peek() else { return Err(self.error("EOF while parsing a string")) };
+        self.pos += 1;
+        Ok(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.hex4()?;
+                let code = match hi {
+                    0xD800..=0xDBFF => {
+                        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                            return Err(self.error("lone leading surrogate in a \\u escape"));
+                        }
+                        self.pos += 2;
+                        let lo = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return Err(self.error("invalid trailing surrogate in a \\u escape"));
+                        }
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(self.error("lone trailing surrogate in a \\u escape")),
+                    other => other,
+                };
+                char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))?
+            }
+            _ => {
+                self.pos -= 1;
+                return Err(self.error("invalid escape"));
+            }
+        })
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let digits = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.error("invalid \\u escape"));
+        }
+        let v = u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(v)
     }
 }
 
@@ -156,9 +403,23 @@ mod tests {
     #[test]
     fn keeps_duplicate_keys_in_order() {
         let j = Json::parse(r#"{"a":1,"b":true,"a":"x"}"#).unwrap();
+        assert_eq!(j.first_duplicate("").as_deref(), Some("/a"));
         let Json::Object(pairs) = j else { panic!("object expected") };
         assert_eq!(pairs.len(), 3);
         assert_eq!(pairs[2], ("a".to_owned(), Json::String("x".into())));
+        assert_eq!(repeated_keys(&pairs), vec![2]);
+    }
+
+    #[test]
+    fn duplicates_are_found_with_their_pointer_in_big_objects() {
+        let mut text = String::from("{\"r\": [0, {");
+        for i in 0..1000 {
+            text.push_str(&format!("\"k{i}\": {i},"));
+        }
+        text.push_str("\"a/b\": 1, \"k500\": 2}]}");
+        let j = Json::parse(&text).unwrap();
+        assert_eq!(j.first_duplicate("/x").as_deref(), Some("/x/r/1/k500"));
+        assert_eq!(Json::parse(r#"{"a": [1, {"b": 2}]}"#).unwrap().first_duplicate(""), None);
     }
 
     #[test]
@@ -168,18 +429,48 @@ mod tests {
         assert_eq!(Json::parse("0.5").unwrap(), Json::Number("0.5".into()));
         assert_eq!(Json::parse("10.0").unwrap(), Json::Number("10.0".into()));
         assert_eq!(Json::parse("1.50").unwrap(), Json::Number("1.50".into()));
-        // serde_json keeps mantissa and exponent; it spells the exponent with its sign.
-        assert_eq!(Json::parse("1e2").unwrap(), Json::Number("1e+2".into()));
-        let v: serde_json::Value = serde_json::from_str("[1.50]").unwrap();
-        assert_eq!(Json::from_value(&v), Json::Array(vec![Json::Number("1.50".into())]));
+        assert_eq!(Json::parse("1e2").unwrap(), Json::Number("1e2".into()));
+        assert_eq!(Json::parse("-0.0E+400").unwrap(), Json::Number("-0.0E+400".into()));
+        for bad in ["01", "1.", ".5", "+1", "1e", "-", "0x10", "NaN", "1.e3"] {
+            assert!(Json::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
-    fn the_private_number_token_is_not_a_way_to_smuggle_objects() {
-        // Found by reading the fuzz target: with arbitrary_precision this object would read as a number.
-        assert!(Json::parse(r#"{"a": {"$serde_json::private::Number": "alice"}}"#).is_err());
-        assert!(Json::parse(r#"{"a": {"$serde_json::private::Number": "10"}}"#).is_err());
-        assert_eq!(Json::parse(r#"{"a": 10}"#).unwrap(), Json::Object(vec![("a".into(), Json::Number("10".into()))]));
+    fn strings_and_escapes() {
+        let j = Json::parse(r#""a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00é""#).unwrap();
+        assert_eq!(j, Json::String("a\"\\/\u{8}\u{c}\n\r\té😀é".into()));
+        for bad in [r#""\ud83d""#, r#""\ude00""#, r#""\x""#, "\"a\u{1}\"", r#""\u12""#, "\"abc"] {
+            assert!(Json::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn structure_errors_name_the_place() {
+        let e = Json::parse("{\n  \"a\": 1,\n  \"b\" 2}").unwrap_err();
+        assert_eq!(e.to_string(), "expected `:` at line 3 column 7");
+        for bad in ["", "{", "[1,]", "{\"a\":1,}", "[1 2]", "{} x", "tru", "{1: 2}", "[\"a\"", "nul"] {
+            assert!(Json::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Json::parse(" [ ] ").unwrap(), Json::Array(vec![]));
+        assert_eq!(Json::parse("{ }").unwrap(), Json::Object(vec![]));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(Json::parse(&ok).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(Json::parse(&deep).unwrap_err().to_string().contains("nesting deeper"));
+        // Far deeper than the stack could take recursively: refused at the limit, not a crash.
+        assert!(Json::parse(&"[{\"a\":".repeat(1_000_000)).is_err());
+    }
+
+    #[test]
+    fn serde_jsons_private_number_token_is_an_ordinary_key() {
+        // serde_json's `arbitrary_precision` token once read as a number; now it is just a key.
+        let j = Json::parse(r#"{"a": {"$serde_json::private::Number": "10"}}"#).unwrap();
+        assert!(matches!(j.get("a"), Some(Json::Object(_))));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::policy::ast::{
 };
 use crate::policy::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 use crate::policy::glob::{Template, Vars};
-use crate::policy::json::{pointer_token, Json};
+use crate::policy::json::{pointer_token, repeated_keys, Json};
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
@@ -163,9 +163,10 @@ fn check_unique_sids(statements: Option<&Json>, pointer: &str, errors: &mut Vec<
 fn check_tree(node: &Json, pointer: &str, errors: &mut Vec<PolicyError>) {
     match node {
         Json::Object(pairs) => {
+            let mut repeated = repeated_keys(pairs).into_iter().peekable();
             for (i, (k, v)) in pairs.iter().enumerate() {
                 let p = format!("{pointer}/{}", pointer_token(k));
-                if pairs[..i].iter().any(|(prev, _)| prev == k) {
+                if repeated.next_if_eq(&i).is_some() {
                     errors.push(PolicyError::new(&p, format!("duplicate key {k:?}")));
                 }
                 check_chars(k, &p, errors);
@@ -713,10 +714,14 @@ fn unknown_element(pointer: &str, key: &str, known: &[&str]) -> PolicyError {
 
 /// The closest known name, when one is close enough to be a likely typo.
 pub(crate) fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let close = |k: &str| 2.max(k.len() / 5);
+    let chars = word.chars().count();
     known
         .iter()
+        // The length difference bounds the distance from below: skip hopeless (and long) words.
+        .filter(|k| chars.abs_diff(k.chars().count()) <= close(k))
         .map(|k| (edit_distance(&word.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 5))
+        .filter(|(d, k)| *d <= close(k))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }

@@ -441,6 +441,11 @@ fn parse_route(item: &Json, pointer: &str, errors: &mut Errors) -> Option<Route>
         errors.push((pointer.to_owned(), format!("expected a route object, found {}", item.type_name())));
         return None;
     };
+    for i in crate::policy::json::repeated_keys(pairs) {
+        if let Some((key, _)) = pairs.get(i) {
+            errors.push((format!("{pointer}/{}", crate::policy::json::pointer_token(key)), "duplicate key".to_owned()));
+        }
+    }
     for (key, _) in pairs {
         if !ROUTE_KEYS.contains(&key.as_str()) {
             let hint = crate::policy::parse::suggest(key, &ROUTE_KEYS)
@@ -450,9 +455,6 @@ fn parse_route(item: &Json, pointer: &str, errors: &mut Errors) -> Option<Route>
                 format!("{pointer}/{}", crate::policy::json::pointer_token(key)),
                 format!("unknown route key {key:?}{hint}"),
             ));
-        }
-        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
-            errors.push((format!("{pointer}/{}", crate::policy::json::pointer_token(key)), "duplicate key".to_owned()));
         }
     }
     let string = |key: &str, errors: &mut Errors| -> Option<String> {

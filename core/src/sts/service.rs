@@ -615,11 +615,12 @@ impl Sts {
         let token = params.required("WebIdentityToken")?;
         check_session_name(session_name)?;
         let requested = params.duration()?;
+        // The token first, as AWS does: an unauthenticated caller's `Policy` is never parsed.
+        let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;
         let (policy, policy_arns, packed) = Self::session_policies(store, params)?;
         if packed > PACKED_LIMIT {
             return Err(StsError::new("PackedPolicyTooLarge", "Packed size of session policies exceeds the limit"));
         }
-        let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;
         let role_max =
             store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i)).map_or(3600, |r| r.max_session_duration);
         let duration =

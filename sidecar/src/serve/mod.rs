@@ -11,6 +11,7 @@
 mod decision_log;
 mod gate;
 mod metrics;
+mod offload;
 mod routes;
 mod state;
 mod sts;
@@ -135,6 +136,7 @@ async fn serve(options: Options) -> Result<(), String> {
         sts: keycard::sts::Sts::new(keys),
         clock_offset_secs: test_clock_offset(),
         gate,
+        offload: offload::Offload::new(),
     });
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
@@ -143,7 +145,7 @@ async fn serve(options: Options) -> Result<(), String> {
 
     // The first line on stdout says where to connect (tests and scripts read it).
     println!("keycard: listening on {shown}");
-    tracing::info!(listen = %shown, store = %state.source, "keycard serve started");
+    tracing::info!(listen = %shown, store = %state.source, heavy_permits = state.offload.permits(), "keycard serve started");
 
     let graceful = GracefulShutdown::new();
     loop {

@@ -3,10 +3,13 @@
 //! Every error is an answer, never a crash: a malformed request is 400 with `{"error"}` naming
 //! the field, an oversized body or batch is 413, a body that trickles in too slowly is 408,
 //! a request before the first snapshot has loaded is 503. A decision is only ever made from one
-//! snapshot, held for the whole request (or batch).
+//! snapshot, held for the whole request (or batch). Heavy requests (large bodies, request-supplied
+//! policies, STS calls with a `Policy`) are parsed and decided on the bounded pool of
+//! [`super::offload`], never on an async worker; when that pool stays full they are 503.
 
 use super::gate::{self, Peer};
 use super::metrics::{Endpoint, Tally};
+use super::offload::{is_heavy, Refused, REQUEST_POLICIES, STS_POLICIES};
 use super::state::State;
 use super::sts;
 use bytes::Bytes;
@@ -26,8 +29,6 @@ use std::time::{Duration, Instant};
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// The most requests in one batch.
 pub(crate) const MAX_BATCH: usize = 10_000;
-/// Batches larger than this are decided with `block_in_place`, off the async worker's budget.
-const INLINE_BATCH: usize = 64;
 
 type Reply = Response<Full<Bytes>>;
 
@@ -55,7 +56,7 @@ pub(crate) async fn handle(req: Request<Incoming>, state: Arc<State>, peer: Peer
     Ok(reply)
 }
 
-async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, Reply) {
+async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpoint, Reply) {
     let endpoint = match req.uri().path() {
         "/v1/gate" => Endpoint::Gate,
         p if p == gate::ENVOY_PREFIX || p.strip_prefix(gate::ENVOY_PREFIX).is_some_and(|r| r.starts_with('/')) => {
@@ -87,11 +88,11 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
     }
     let reply = match endpoint {
         Endpoint::Authorize => match read_body(req, state.client_timeout).await {
-            Ok(body) => authorize(&body, state),
+            Ok(body) => offload_if(state, is_heavy(&[&body], &REQUEST_POLICIES), move |s| authorize(&body, s)).await,
             Err(refusal) => refusal.reply(),
         },
         Endpoint::Batch => match read_body(req, state.client_timeout).await {
-            Ok(body) => batch(&body, state),
+            Ok(body) => offload_if(state, is_heavy(&[&body], &REQUEST_POLICIES), move |s| batch(&body, s)).await,
             Err(refusal) => refusal.reply(),
         },
         Endpoint::Sts => {
@@ -99,15 +100,19 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
             let (path, query) = (req.uri().path().to_owned(), req.uri().query().unwrap_or("").to_owned());
             match read_body(req, state.client_timeout).await {
                 Ok(body) => {
-                    let call = sts::Call {
-                        method: &method,
-                        path: &path,
-                        query: &query,
-                        headers: &headers,
-                        body: &body,
-                        peer: peer.ip(),
-                    };
-                    sts::handle(&call, state)
+                    let heavy = is_heavy(&[query.as_bytes(), &body], &STS_POLICIES);
+                    offload_if(state, heavy, move |s| {
+                        let call = sts::Call {
+                            method: &method,
+                            path: &path,
+                            query: &query,
+                            headers: &headers,
+                            body: &body,
+                            peer: peer.ip(),
+                        };
+                        sts::handle(&call, s)
+                    })
+                    .await
                 }
                 Err(refusal) => refusal.reply(),
             }
@@ -121,6 +126,25 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
         }
     };
     (endpoint, reply)
+}
+
+/// Runs `work` here when it is light, or on the bounded pool of heavy work ([`super::offload`]):
+/// 503 with `Retry-After` when that pool stays full.
+async fn offload_if(state: &Arc<State>, heavy: bool, work: impl FnOnce(&State) -> Reply + Send + 'static) -> Reply {
+    if !heavy {
+        return work(state);
+    }
+    let shared = Arc::clone(state);
+    match state.offload.run(move || work(&shared)).await {
+        Ok(reply) => reply,
+        Err(Refused::Busy) => {
+            tracing::warn!("heavy request refused: every permit of the heavy-work pool stayed taken");
+            let mut reply = error(StatusCode::SERVICE_UNAVAILABLE, "busy with other large requests; retry");
+            reply.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            reply
+        }
+        Err(Refused::Failed) => error(StatusCode::INTERNAL_SERVER_ERROR, "the request could not be answered"),
+    }
 }
 
 /// Reads the whole body, at most [`MAX_BODY`] bytes, within `timeout` (`--client-timeout`).
@@ -290,8 +314,7 @@ fn batch(body: &[u8], state: &State) -> Reply {
         out.extend_from_slice(b"]}");
         Ok(out)
     };
-    let result = if requests.len() > INLINE_BATCH { tokio::task::block_in_place(run) } else { run() };
-    match result {
+    match run() {
         Ok(bytes) => bytes_reply(StatusCode::OK, bytes),
         Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, "cannot serialize the answers"),
     }

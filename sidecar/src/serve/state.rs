@@ -25,6 +25,8 @@ pub(crate) struct State {
     pub(crate) clock_offset_secs: i64,
     /// The gateway's trusted proxies and principal header.
     pub(crate) gate: super::gate::Config,
+    /// The bounded pool that runs CPU-heavy requests off the async workers.
+    pub(crate) offload: super::offload::Offload,
 }
 
 impl State {

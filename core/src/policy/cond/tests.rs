@@ -32,7 +32,7 @@ fn eval_doc(doc: &Value, ctx: Value) -> CondResult {
     assert!(errors.is_empty(), "{errors:?}");
     let conditions = &policy.statements[0].conditions;
     assert_eq!(conditions.len(), 1);
-    let ctx = Context::from_json(&ctx, "/context").unwrap();
+    let ctx = Context::from_json(&Json::from_value(&ctx), "/context").unwrap();
     evaluate(&conditions[0], &ctx)
 }
 
@@ -189,7 +189,7 @@ fn string_operators_compare_policy_numbers_by_their_literal_text() {
     let mut errors = Vec::new();
     let policy = parse_policy(&Json::parse(text).unwrap(), PolicyKind::Identity, "", &mut errors).unwrap();
     let cond = &policy.statements[0].conditions[0];
-    let at = |v: &str| evaluate(cond, &Context::from_json(&json!({ "k": v }), "/context").unwrap());
+    let at = |v: &str| evaluate(cond, &Context::from_json(&Json::from_value(&json!({ "k": v })), "/context").unwrap());
     assert_eq!(at("10.0"), True);
     assert_eq!(at("1.50"), True);
     assert_eq!(at("10"), False);
