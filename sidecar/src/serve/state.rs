@@ -25,6 +25,8 @@ pub(crate) struct State {
     pub(crate) clock_offset_secs: i64,
     /// The gateway's trusted proxies and principal header.
     pub(crate) gate: super::gate::Config,
+    /// The `--bundle-url` poller's counters and wake-up, when serving from a bundle server.
+    pub(crate) bundle: Option<Arc<super::bundle::Poller>>,
 }
 
 impl State {
@@ -42,6 +44,15 @@ impl State {
     /// Whether a snapshot is loaded.
     pub(crate) fn ready(&self) -> bool {
         self.live.current().is_some()
+    }
+
+    /// `/metrics`: the server's metrics, then the bundle poller's.
+    pub(crate) fn render_metrics(&self) -> String {
+        let mut out = self.metrics.render(self.ready());
+        if let Some(poller) = &self.bundle {
+            poller.render(&mut out);
+        }
+        out
     }
 
     /// The last load error, until a load succeeds.
