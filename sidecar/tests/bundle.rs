@@ -453,3 +453,33 @@ fn https_with_a_test_ca() {
     assert!(ready.text().contains("TLS"), "{}", ready.text());
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A server that promises a whole bundle (`Content-Length`) and hangs up halfway: nginx never
+/// does this on purpose, a dropped connection does.
+#[test]
+fn a_download_cut_short_is_refused() {
+    use std::io::{Read, Write};
+    let work = temp_dir("bundle-cut");
+    let (k1, p1) = keygen(&work, "k1");
+    let bundle = build(&work, 1, Some(&k1));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/store.tar.gz", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut head = [0u8; 4096];
+            let _ = conn.read(&mut head).unwrap();
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"cut\"\r\n\r\n", bundle.len());
+            conn.write_all(reply.as_bytes()).unwrap();
+            conn.write_all(&bundle[..bundle.len() / 2]).unwrap();
+        }
+    });
+    let s = sidecar("cut", &url, &p1, &work.join("cache"), &[]);
+    s.wait_for("two refused polls", |s| polls(s, "failed") >= 2.0);
+    server.join().unwrap();
+    let ready = s.get("/readyz");
+    assert_eq!(ready.status, 503);
+    assert!(ready.text().contains("cut short"), "{}", ready.text());
+    assert!(!work.join("cache/bundle.tar.gz").exists(), "nothing refused is cached");
+    let _ = std::fs::remove_dir_all(&work);
+}
