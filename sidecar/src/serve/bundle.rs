@@ -221,6 +221,8 @@ struct Current {
     /// The SHA-256 of the bundle serving now (a server without ETags costs a download, not a
     /// recompile).
     digest: Option<Vec<u8>>,
+    /// The connection kept alive between polls.
+    connection: Option<Connection>,
 }
 
 /// Starts the poller on the runtime: the cache first, then the polls.
@@ -284,7 +286,7 @@ async fn poll_once(
     poller: &Poller,
     current: &mut Current,
 ) -> Result<(), String> {
-    let fetched = tokio::time::timeout(POLL_TIMEOUT, fetch(config, current.etag.as_deref()))
+    let fetched = tokio::time::timeout(POLL_TIMEOUT, fetch(config, current.etag.as_deref(), &mut current.connection))
         .await
         .map_err(|_| format!("no complete answer within {POLL_TIMEOUT:?}"))??;
     let Some((bytes, etag)) = fetched else {
@@ -305,7 +307,8 @@ async fn poll_once(
         .map_err(|e| format!("internal error: {e}"))??;
     tracing::info!(url = %config.url, revision = %revision, etag = ?etag, "bundle published");
     poller.updated.fetch_add(1, Relaxed);
-    *current = Current { etag, digest: Some(digest) };
+    current.etag = etag;
+    current.digest = Some(digest);
     Ok(())
 }
 
@@ -375,11 +378,49 @@ fn from_cache(state: &State, config: &Config) -> Option<Current> {
     info = BundleInfo { url: meta["url"].as_str().map(str::to_owned), etag: etag.clone(), ..info };
     tracing::info!(cache = %shown, revision = %info.revision, "serving the cached bundle");
     state.live.publish(store, Some(info));
-    Some(Current { etag, digest: Some(ring_digest(&bytes)) })
+    Some(Current { etag, digest: Some(ring_digest(&bytes)), connection: None })
 }
 
-/// One `GET`: `None` for `304 Not Modified`, else the body (within the size limit) and its ETag.
-async fn fetch(config: &Config, etag: Option<&str>) -> Result<Option<(Vec<u8>, Option<String>)>, String> {
+/// What a `GET` brings: `None` for `304 Not Modified`, else the body and its ETag.
+type Fetched = Option<(Vec<u8>, Option<String>)>;
+
+/// A kept-alive connection to the bundle server: a `304` poll then costs one small request,
+/// not a TCP (and TLS) handshake.
+pub(crate) struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One `GET`, on the kept connection when it is still open (retried once on a new connection
+/// if the server closed it meanwhile); the connection is kept only after a complete exchange.
+async fn fetch(config: &Config, etag: Option<&str>, kept: &mut Option<Connection>) -> Result<Fetched, String> {
+    if let Some(mut conn) = kept.take() {
+        if conn.sender.ready().await.is_ok() {
+            match exchange(config, &mut conn.sender, etag).await {
+                Ok(fetched) => {
+                    *kept = Some(conn);
+                    return Ok(fetched);
+                }
+                // The server closed the idle connection as the request went out: a new one.
+                Err(Refused::Unsent(_)) => {}
+                Err(Refused::Answer(e)) => return Err(e),
+            }
+        }
+    }
+    let mut conn = connect(config).await?;
+    let fetched = exchange(config, &mut conn.sender, etag).await.map_err(Refused::into_message)?;
+    *kept = Some(conn);
+    Ok(fetched)
+}
+
+/// A new connection: TCP, TLS when https, the HTTP/1.1 handshake.
+async fn connect(config: &Config) -> Result<Connection, String> {
     let tcp = TcpStream::connect((config.host.as_str(), config.port))
         .await
         .map_err(|e| format!("cannot connect to {}:{}: {e}", config.host, config.port))?;
@@ -389,20 +430,56 @@ async fn fetch(config: &Config, etag: Option<&str>) -> Result<Option<(Vec<u8>, O
             let name = rustls::pki_types::ServerName::try_from(config.host.clone())
                 .map_err(|e| format!("{}: not a TLS server name: {e}", config.host))?;
             let stream = tls.connect(name, tcp).await.map_err(|e| format!("TLS with {}: {e}", config.host))?;
-            exchange(config, TokioIo::new(stream), etag).await
+            handshake(TokioIo::new(stream)).await
         }
-        None => exchange(config, TokioIo::new(tcp), etag).await,
+        None => handshake(TokioIo::new(tcp)).await,
     }
 }
 
-async fn exchange<IO>(config: &Config, io: IO, etag: Option<&str>) -> Result<Option<(Vec<u8>, Option<String>)>, String>
+async fn handshake<IO>(io: IO) -> Result<Connection, String>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
+    let (sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
         .await
         .map_err(|e| format!("HTTP handshake: {e}"))?;
-    let conn = tokio::spawn(conn);
+    let task = tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "bundle server connection ended");
+        }
+    });
+    Ok(Connection { sender, task })
+}
+
+/// Why an exchange failed: before any answer (worth one retry on a new connection), or after.
+enum Refused {
+    Unsent(String),
+    Answer(String),
+}
+
+impl Refused {
+    fn into_message(self) -> String {
+        match self {
+            Refused::Unsent(m) | Refused::Answer(m) => m,
+        }
+    }
+}
+
+/// The request and its whole answer, within the size limit.
+async fn exchange(
+    config: &Config,
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    etag: Option<&str>,
+) -> Result<Fetched, Refused> {
+    let response = send(config, sender, etag).await.map_err(Refused::Unsent)?;
+    read_answer(config, response).await.map_err(Refused::Answer)
+}
+
+async fn send(
+    config: &Config,
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    etag: Option<&str>,
+) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     let path = config.uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = config.uri.authority().map_or(config.host.as_str(), |a| a.as_str());
     let mut request =
@@ -411,42 +488,40 @@ where
         request = request.header(IF_NONE_MATCH, etag);
     }
     let request = request.body(Empty::new()).map_err(|e| format!("cannot build the request: {e}"))?;
-    let result = async {
-        let response = sender.send_request(request).await.map_err(|e| format!("HTTP: {e}"))?;
-        match response.status() {
-            StatusCode::NOT_MODIFIED => return Ok(None),
-            StatusCode::OK => {}
-            s => return Err(format!("HTTP {s} from the bundle server (redirects are not followed)")),
-        }
-        let etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let max = config.limits.max_compressed;
-        let declared = response
-            .headers()
-            .get(hyper::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if let Some(n) = declared.filter(|&n| n > max) {
-            return Err(format!("bundle too large: {n} bytes, over the limit of {max} (--bundle-max-bytes)"));
-        }
-        let mut body = response.into_body();
-        let mut bytes = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| format!("download cut short: {e}"))?;
-            if let Some(data) = frame.data_ref() {
-                if (bytes.len() + data.len()) as u64 > max {
-                    return Err(format!("bundle too large: over the limit of {max} bytes (--bundle-max-bytes)"));
-                }
-                bytes.extend_from_slice(data);
-            }
-        }
-        if let Some(n) = declared.filter(|&n| n != bytes.len() as u64) {
-            return Err(format!("download cut short: {} of {n} bytes", bytes.len()));
-        }
-        Ok(Some((bytes, etag)))
+    sender.send_request(request).await.map_err(|e| format!("HTTP: {e}"))
+}
+
+async fn read_answer(config: &Config, response: hyper::Response<hyper::body::Incoming>) -> Result<Fetched, String> {
+    match response.status() {
+        StatusCode::NOT_MODIFIED => return Ok(None),
+        StatusCode::OK => {}
+        s => return Err(format!("HTTP {s} from the bundle server (redirects are not followed)")),
     }
-    .await;
-    conn.abort();
-    result
+    let etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let max = config.limits.max_compressed;
+    let declared = response
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared.filter(|&n| n > max) {
+        return Err(format!("bundle too large: {n} bytes, over the limit of {max} (--bundle-max-bytes)"));
+    }
+    let mut body = response.into_body();
+    let mut bytes = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("download cut short: {e}"))?;
+        if let Some(data) = frame.data_ref() {
+            if (bytes.len() + data.len()) as u64 > max {
+                return Err(format!("bundle too large: over the limit of {max} bytes (--bundle-max-bytes)"));
+            }
+            bytes.extend_from_slice(data);
+        }
+    }
+    if let Some(n) = declared.filter(|&n| n != bytes.len() as u64) {
+        return Err(format!("download cut short: {} of {n} bytes", bytes.len()));
+    }
+    Ok(Some((bytes, etag)))
 }
 
 #[cfg(test)]
