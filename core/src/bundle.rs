@@ -35,6 +35,9 @@ use std::path::{Component, Path};
 pub const MANIFEST: &str = ".manifest.json";
 /// The signature's name inside a bundle.
 pub const SIGNATURE: &str = ".signature.json";
+/// gzip level 3: on the 99,000-statement store (27.5 MB of JSON) 2.7 MB in 0.26 s of CPU, where
+/// level 6 gives 2.4 MB in 0.59 s and level 1 4.7 MB in 0.10 s.
+const GZIP_LEVEL: u32 = 3;
 /// The manifest format this version writes and reads.
 const FORMAT: u32 = 1;
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32 key bytes follow.
@@ -305,15 +308,16 @@ pub struct Built {
     pub signed_by: Option<String>,
 }
 
-/// Builds a bundle of the store at `store` (a directory of `*.json` files, or one file). The
-/// store must load: a bundle that would not load is refused here, not on every replica. Without
-/// `revision`, the revision is the first 12 hex digits of the SHA-256 of the manifest's file
-/// list (the same store, the same revision).
+/// Builds a bundle of the store at `store` (a directory of `*.json` files, or one file). With
+/// `check`, the bytes bundled must load as a store (as [`Store::load`] would load them), so a
+/// bundle that would not load is refused here, not on every replica; without it (a pipeline
+/// that ran `keycard validate` already), the files are only packed. Without `revision`, the
+/// revision is the first 12 hex digits of the SHA-256 of the manifest's file list (the same
+/// store, the same revision).
 ///
 /// # Errors
 /// Every load problem, or a path that is not UTF-8.
-pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>) -> Result<Built, LoadError> {
-    Store::load(store)?;
+pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>, check: bool) -> Result<Built, LoadError> {
     let shown = store.display().to_string();
     let metadata = std::fs::metadata(store)
         .map_err(|e| LoadError::new(vec![Problem::error(&shown, "", format!("cannot read the store: {e}"))]))?;
@@ -328,6 +332,7 @@ pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>) -> 
         }
     }
     let mut files = BTreeMap::new();
+    let mut shown_names = Vec::with_capacity(paths.len());
     for path in &paths {
         let name = path.display().to_string();
         let relative = if metadata.is_file() {
@@ -346,7 +351,25 @@ pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>) -> 
             .ok_or_else(|| LoadError::new(vec![Problem::error(&name, "", "the path is not UTF-8")]))?;
         let bytes = std::fs::read(path)
             .map_err(|e| LoadError::new(vec![Problem::error(&name, "", format!("cannot read: {e}"))]))?;
-        files.insert(inner, bytes);
+        files.insert(inner.clone(), bytes);
+        shown_names.push((inner, name));
+    }
+    if check {
+        let mut problems = Vec::new();
+        let documents: Vec<(String, String)> = shown_names
+            .iter()
+            .filter_map(|(inner, name)| match files.get(inner).map(|b| std::str::from_utf8(b)) {
+                Some(Ok(text)) => Some((name.clone(), text.to_owned())),
+                _ => {
+                    problems.push(Problem::error(name, "", "file is not UTF-8"));
+                    None
+                }
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(LoadError::new(problems));
+        }
+        Store::from_documents(documents)?;
     }
     let listed: Vec<ManifestFile> = files
         .iter()
@@ -394,7 +417,7 @@ fn write_tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
         tar.append_data(&mut header, path, *data)?;
     }
     let tar = tar.into_inner()?;
-    let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::default());
+    let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
     gz.write_all(&tar)?;
     gz.finish()
 }

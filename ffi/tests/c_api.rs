@@ -229,7 +229,7 @@ fn a_bundle_opens_only_when_its_signature_verifies() {
     let (other, _) = SigningKey::generate().unwrap();
     std::fs::write(dir.join("key.pub.pem"), key.public().to_pem()).unwrap();
     for (name, signer) in [("signed", Some(&key)), ("other", Some(&other)), ("unsigned", None)] {
-        let built = kc::bundle::build(&store, Some("r1"), signer).unwrap();
+        let built = kc::bundle::build(&store, Some("r1"), signer, true).unwrap();
         std::fs::write(dir.join(format!("{name}.tar.gz")), built.bytes).unwrap();
     }
     let binary = c_binary("test_bundle", "test_bundle");

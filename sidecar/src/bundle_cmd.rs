@@ -13,7 +13,7 @@ use std::process::ExitCode;
 pub(crate) enum BundleCommand {
     /// Pack a store into a deterministic tar.gz (the same store gives the same bytes) with a
     /// manifest of every file's SHA-256, signed with an Ed25519 key when --sign-key is given.
-    /// The store must load.
+    /// The store must load (unless --no-check).
     Build {
         /// The store: a directory of *.json files, or one file.
         dir: PathBuf,
@@ -27,6 +27,9 @@ pub(crate) enum BundleCommand {
         /// The Ed25519 private key (PKCS#8 PEM) that signs the manifest.
         #[arg(long, value_name = "KEY.pem")]
         sign_key: Option<PathBuf>,
+        /// Pack without loading the store first (for a pipeline that ran `keycard validate`).
+        #[arg(long)]
+        no_check: bool,
     },
     /// Check a bundle: its signature, every file against the manifest, and that its store loads.
     /// Exit 0 when valid, 1 when not (naming the failing file or the signature), 2 on a usage error.
@@ -100,7 +103,9 @@ pub(crate) const UNVERIFIED: &str =
 /// Runs `keycard bundle ...`.
 pub(crate) fn run(command: BundleCommand) -> ExitCode {
     match command {
-        BundleCommand::Build { dir, output, revision, sign_key } => build(&dir, &output, revision.as_deref(), sign_key),
+        BundleCommand::Build { dir, output, revision, sign_key, no_check } => {
+            build(&dir, &output, revision.as_deref(), sign_key, !no_check)
+        }
         BundleCommand::Verify { file, public_keys, insecure_unsigned } => {
             verify(&file, &TrustArgs { public_keys, insecure_unsigned })
         }
@@ -108,7 +113,7 @@ pub(crate) fn run(command: BundleCommand) -> ExitCode {
     }
 }
 
-fn build(dir: &Path, output: &Path, revision: Option<&str>, sign_key: Option<PathBuf>) -> ExitCode {
+fn build(dir: &Path, output: &Path, revision: Option<&str>, sign_key: Option<PathBuf>, check: bool) -> ExitCode {
     let key = match sign_key.as_deref().map(SigningKey::from_file).transpose() {
         Ok(k) => k,
         Err(e) => {
@@ -116,7 +121,7 @@ fn build(dir: &Path, output: &Path, revision: Option<&str>, sign_key: Option<Pat
             return ExitCode::from(2);
         }
     };
-    let built = match bundle::build(dir, revision, key.as_ref()) {
+    let built = match bundle::build(dir, revision, key.as_ref(), check) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("keycard: the store does not load; no bundle written");
