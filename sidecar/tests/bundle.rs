@@ -498,3 +498,27 @@ fn a_download_cut_short_is_refused() {
     assert!(!work.join("cache/bundle.tar.gz").exists(), "nothing refused is cached");
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// `serve --policies FILE.tar.gz`: the bundle is verified at every load, and a replaced file is
+/// reloaded like any store, a refused one keeping the last good snapshot.
+#[test]
+fn serve_reloads_a_bundle_file() {
+    let work = temp_dir("bundle-file");
+    let (k1, p1) = keygen(&work, "k1");
+    let (k2, _) = keygen(&work, "k2");
+    let served = work.join("served");
+    publish(&served, "store.tar.gz", &build(&work, 1, Some(&k1)));
+    let file = served.join("www/store.tar.gz").display().to_string();
+    let s = Server::start("bundle-file", &["--policies", &file, "--bundle-public-key", &p1.display().to_string()]);
+    s.wait_ready();
+    wait_revision(&s, 1);
+    let snap = snapshot(&s);
+    assert_eq!((snap["bundle"]["url"].is_null(), snap["bundle"]["etag"].is_null()), (true, true), "{snap}");
+    publish(&served, "store.tar.gz", &build(&work, 2, Some(&k1)));
+    wait_revision(&s, 2);
+    publish(&served, "store.tar.gz", &build(&work, 3, Some(&k2)));
+    s.wait_for("the refused bundle", |s| snapshot(s)["lastError"].as_str().is_some_and(|e| e.contains("not trusted")));
+    assert_eq!(revision(&s), Some("r2".into()));
+    assert!(reads(&s, 2) && !reads(&s, 3));
+    let _ = std::fs::remove_dir_all(&work);
+}
