@@ -1,7 +1,10 @@
 //! A live store: the current [`Snapshot`] of a store, reloaded when its files change and swapped
 //! atomically, so that a reader always holds one whole snapshot, old or new, never a mix, and a
 //! store that fails to load never replaces the last good one. The sidecar (`keycard serve`) and
-//! the C ABI (`KEYCARD_WATCH`) both run on this; a Rust program can too.
+//! the C ABI (`KEYCARD_WATCH`) both run on this; a Rust program can too. A source is a path, a
+//! bundle file (verified at every load, `crate::bundle`), documents in memory, or external: a
+//! caller that fetches stores itself (the sidecar's bundle poller) hands each one to
+//! [`Live::publish`], which swaps it in exactly as a reload does.
 //!
 //! One thread per [`Live`] owns the file watcher (`notify`), debounces bursts of events into one
 //! reload, loads and compiles off every reader's path, and publishes with `arc-swap`. What it
