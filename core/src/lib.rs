@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bundle;
 pub mod clock;
 mod decide;
 mod error;

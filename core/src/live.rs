@@ -1,7 +1,10 @@
 //! A live store: the current [`Snapshot`] of a store, reloaded when its files change and swapped
 //! atomically, so that a reader always holds one whole snapshot, old or new, never a mix, and a
 //! store that fails to load never replaces the last good one. The sidecar (`keycard serve`) and
-//! the C ABI (`KEYCARD_WATCH`) both run on this; a Rust program can too.
+//! the C ABI (`KEYCARD_WATCH`) both run on this; a Rust program can too. A source is a path, a
+//! bundle file (verified at every load, `crate::bundle`), documents in memory, or external: a
+//! caller that fetches stores itself (the sidecar's bundle poller) hands each one to
+//! [`Live::publish`], which swaps it in exactly as a reload does.
 //!
 //! One thread per [`Live`] owns the file watcher (`notify`), debounces bursts of events into one
 //! reload, loads and compiles off every reader's path, and publishes with `arc-swap`. What it
@@ -16,6 +19,7 @@
 //! The watch is (re)established *before* each read, so a change made while loading triggers
 //! another reload instead of being missed.
 
+use crate::bundle::BundleInfo;
 use crate::decide::snapshot::Snapshot;
 use crate::error::LoadError;
 use crate::store::{Store, StoreStats};
@@ -39,6 +43,17 @@ pub enum Source {
     Path(PathBuf),
     /// Documents in memory, `(name, JSON text)`: e.g. a store embedded in a binary.
     Documents(Arc<[(String, String)]>),
+    /// A bundle file (`keycard bundle build`), opened only when `trust` accepts it; watched like
+    /// a single-file store.
+    Bundle {
+        /// The bundle file.
+        path: PathBuf,
+        /// The keys it must be signed with (or an explicit unsigned allowance).
+        trust: Arc<crate::bundle::Trust>,
+    },
+    /// Snapshots published by the caller with [`Live::publish`] (e.g. a bundle poller); a reload
+    /// has nothing to read and does nothing. The text describes the source, for logs.
+    External(String),
 }
 
 impl Source {
@@ -47,9 +62,20 @@ impl Source {
     /// # Errors
     /// Every problem found, as [`Store::load`] reports them.
     pub fn load(&self) -> Result<Store, LoadError> {
+        self.load_with_info().map(|(store, _)| store)
+    }
+
+    /// Loads the store, and says which bundle it came from (for a bundle source).
+    fn load_with_info(&self) -> Result<(Store, Option<BundleInfo>), LoadError> {
         match self {
-            Source::Path(p) => Store::load(p),
-            Source::Documents(docs) => Store::from_documents(docs.iter().map(|(n, t)| (n.as_str(), t.as_str()))),
+            Source::Path(p) => Store::load(p).map(|s| (s, None)),
+            Source::Documents(docs) => {
+                Store::from_documents(docs.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map(|s| (s, None))
+            }
+            Source::Bundle { path, trust } => {
+                crate::bundle::load_file(path, trust, &crate::bundle::Limits::default()).map(|(s, i)| (s, Some(i)))
+            }
+            Source::External(what) => Err(LoadError::single(format!("{what}: published by its poller, not loaded"))),
         }
     }
 
@@ -58,6 +84,8 @@ impl Source {
         match self {
             Source::Path(p) => p.display().to_string(),
             Source::Documents(docs) => format!("{} documents in memory", docs.len()),
+            Source::Bundle { path, .. } => format!("bundle {}", path.display()),
+            Source::External(what) => what.clone(),
         }
     }
 }
@@ -73,6 +101,8 @@ pub struct Loaded {
     pub stats: StoreStats,
     /// The files it was loaded from, as named in problems.
     pub files: Vec<String>,
+    /// The bundle it came from, when it came from one.
+    pub bundle: Option<BundleInfo>,
 }
 
 /// A load that failed; the last good snapshot kept serving.
@@ -180,7 +210,7 @@ impl Live {
         });
         let (tx, rx) = mpsc::channel();
         let store_watch = match source {
-            Source::Path(p) if watch => {
+            Source::Path(p) | Source::Bundle { path: p, .. } if watch => {
                 let mut w = StoreWatch::new(p.clone(), tx.clone(), &shared);
                 w.rewatch(&shared);
                 Some(w)
@@ -249,6 +279,28 @@ impl Live {
     pub fn reload_now(&self) -> Result<(), LoadError> {
         reload(&self.source, &self.shared)
     }
+
+    /// Publishes a store loaded by the caller (a [`Source::External`] source, e.g. a bundle
+    /// fetched over HTTP and verified): compiles it on the caller's thread, swaps it in and
+    /// tells the observer, exactly as a reload does.
+    pub fn publish(&self, store: Store, bundle: Option<BundleInfo>) {
+        let _serial = serial(&self.shared);
+        let started = Instant::now();
+        let _ = settle(&self.shared, started, Ok(Ok(compile(store, bundle))));
+    }
+
+    /// Forgets the last error: the caller's source is healthy again with nothing new to publish
+    /// (e.g. a poll answered `304 Not Modified` after a failed one).
+    pub fn clear_error(&self) {
+        self.shared.last_error.store(None);
+    }
+
+    /// Records that the caller could not produce a store: the last good snapshot keeps serving,
+    /// `last_error` says why and the observer is told, as for a failed reload.
+    pub fn fail(&self, error: LoadError) {
+        let _serial = serial(&self.shared);
+        let _ = settle(&self.shared, Instant::now(), Ok(Err(error)));
+    }
 }
 
 impl Drop for Live {
@@ -279,17 +331,37 @@ fn debounce(first: Trigger, rx: &Receiver<Trigger>) -> Option<bool> {
 
 /// Loads and compiles the store, then publishes it, or records why it could not.
 fn reload(source: &Source, shared: &Shared) -> Result<(), LoadError> {
-    // A poisoned lock only means an observer panicked mid-reload: the state is still whole.
-    let _serial = shared.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if matches!(source, Source::External(_)) {
+        return Ok(()); // its snapshots arrive through Live::publish
+    }
+    let _serial = serial(shared);
     let started = Instant::now();
     // Loading never panics by design; should it, the last good snapshot must still serve.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        source.load().map(|store| {
-            let stats = store.stats();
-            let files = store.files().to_vec();
-            Loaded { snapshot: Snapshot::new(store), loaded_at: SystemTime::now(), stats, files }
-        })
+        source.load_with_info().map(|(store, bundle)| compile(store, bundle))
     }));
+    settle(shared, started, result)
+}
+
+/// Held while loading and publishing. A poisoned lock only means an observer panicked
+/// mid-reload: the state is still whole.
+fn serial(shared: &Shared) -> std::sync::MutexGuard<'_, ()> {
+    shared.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Compiles a loaded store into what gets published.
+fn compile(store: Store, bundle: Option<BundleInfo>) -> Loaded {
+    let stats = store.stats();
+    let files = store.files().to_vec();
+    Loaded { snapshot: Snapshot::new(store), loaded_at: SystemTime::now(), stats, files, bundle }
+}
+
+/// Publishes a load's result, or records why it failed, and tells the observer.
+fn settle(
+    shared: &Shared,
+    started: Instant,
+    result: std::thread::Result<Result<Loaded, LoadError>>,
+) -> Result<(), LoadError> {
     match result {
         Ok(Ok(loaded)) => {
             let loaded = Arc::new(loaded);

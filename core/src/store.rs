@@ -244,7 +244,7 @@ impl Store {
     }
 }
 
-fn collect_json_files(
+pub(crate) fn collect_json_files(
     dir: &Path,
     out: &mut Vec<PathBuf>,
     visited: &mut BTreeSet<PathBuf>,

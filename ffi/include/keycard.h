@@ -85,8 +85,13 @@ extern "C" {
 const char *keycard_version(void);
 
 /*
- Opens the policy store at `policies_path` (a directory of `*.json` documents, or one file),
- loads and compiles it before returning.
+ Opens the policy store at `policies_path` (a directory of `*.json` documents, one file, or a
+ bundle from `keycard bundle build`), loads and compiles it before returning.
+
+ A bundle (recognised by its first bytes) is verified with the Ed25519 public keys (PEM files)
+ named by `KEYCARD_BUNDLE_PUBLIC_KEY`, several separated by `:` (a key rotation): one of them
+ must have signed it, and every file must match its manifest. Without that variable a bundle
+ is refused, unless `KEYCARD_BUNDLE_INSECURE_UNSIGNED=1` accepts it unverified.
 
  `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change.
 

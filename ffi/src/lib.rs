@@ -203,8 +203,13 @@ pub extern "C" fn keycard_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Opens the policy store at `policies_path` (a directory of `*.json` documents, or one file),
-/// loads and compiles it before returning.
+/// Opens the policy store at `policies_path` (a directory of `*.json` documents, one file, or a
+/// bundle from `keycard bundle build`), loads and compiles it before returning.
+///
+/// A bundle (recognised by its first bytes) is verified with the Ed25519 public keys (PEM files)
+/// named by `KEYCARD_BUNDLE_PUBLIC_KEY`, several separated by `:` (a key rotation): one of them
+/// must have signed it, and every file must match its manifest. Without that variable a bundle
+/// is refused, unless `KEYCARD_BUNDLE_INSECURE_UNSIGNED=1` accepts it unverified.
 ///
 /// `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change.
 ///
@@ -234,11 +239,39 @@ pub unsafe extern "C" fn keycard_engine_open(policies_path: *const c_char, flags
                 ),
                 None => None,
             };
-            let live = Live::open(Source::Path(path), flags & KEYCARD_WATCH != 0, Box::new(|_| {}))
+            let source = if kc::bundle::is_bundle_file(&path) {
+                Source::Bundle { trust: std::sync::Arc::new(bundle_trust(&path)?), path }
+            } else {
+                Source::Path(path)
+            };
+            let live = Live::open(source, flags & KEYCARD_WATCH != 0, Box::new(|_| {}))
                 .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, e.to_string()))?;
             Ok(Box::into_raw(Box::new(keycard_engine { live, sts_keys })))
         },
     )
+}
+
+/// How a bundle is verified: `KEYCARD_BUNDLE_PUBLIC_KEY` (PEM files, `:`-separated), or
+/// `KEYCARD_BUNDLE_INSECURE_UNSIGNED=1`; neither is an error.
+fn bundle_trust(path: &std::path::Path) -> Result<kc::bundle::Trust, Failure> {
+    if let Some(keys) = std::env::var_os("KEYCARD_BUNDLE_PUBLIC_KEY").filter(|k| !k.is_empty()) {
+        let keys = std::env::split_paths(&keys)
+            .map(|k| kc::bundle::PublicKey::from_file(&k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("KEYCARD_BUNDLE_PUBLIC_KEY: {e}")))?;
+        return Ok(kc::bundle::Trust::keys(keys));
+    }
+    if std::env::var("KEYCARD_BUNDLE_INSECURE_UNSIGNED").is_ok_and(|v| v == "1") {
+        return Ok(kc::bundle::Trust::insecure_unsigned());
+    }
+    Err(Failure::new(
+        KEYCARD_ERR_LOAD,
+        format!(
+            "{} is a bundle: set KEYCARD_BUNDLE_PUBLIC_KEY to the public key (PEM) it must be signed \
+             with, or KEYCARD_BUNDLE_INSECURE_UNSIGNED=1 to load it unverified",
+            path.display()
+        ),
+    ))
 }
 
 /// Frees an engine from `keycard_engine_open`: stops and joins its reload thread (and file

@@ -86,12 +86,17 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Compiles the C test once per test binary run (each test that needs it asks).
 fn c_test_binary(name: &str) -> PathBuf {
+    c_binary("test_keycard", name)
+}
+
+/// Compiles `tests/c/SOURCE.c` against libkeycard into a binary called `name`.
+fn c_binary(source: &str, name: &str) -> PathBuf {
     let lib = lib_dir();
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-I"])
         .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c/test_keycard.c"))
+        .arg(manifest_dir().join(format!("tests/c/{source}.c")))
         .arg("-o")
         .arg(&out)
         .arg(format!("-L{}", lib.display()))
@@ -99,7 +104,7 @@ fn c_test_binary(name: &str) -> PathBuf {
         .args(["-lkeycard", "-lpthread"])
         .status()
         .expect("the system C compiler (cc) runs");
-    assert!(status.success(), "cc failed to build tests/c/test_keycard.c");
+    assert!(status.success(), "cc failed to build tests/c/{source}.c");
     out
 }
 
@@ -205,4 +210,37 @@ fn the_python_binding_passes() {
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the Python tests failed ({})", output.status);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bundle_opens_only_when_its_signature_verifies() {
+    use kc::bundle::SigningKey;
+    let dir = scratch("bundle");
+    let store = dir.join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(
+        store.join("account.json"),
+        r#"{"AccountId": "111122223333", "UserDetailList": [{"UserName": "alice", "Path": "/",
+          "UserPolicyList": [{"PolicyName": "Read", "PolicyDocument": {"Version": "2012-10-17",
+            "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b1/*"}}}]}]}"#,
+    )
+    .unwrap();
+    let (key, _) = SigningKey::generate().unwrap();
+    let (other, _) = SigningKey::generate().unwrap();
+    std::fs::write(dir.join("key.pub.pem"), key.public().to_pem()).unwrap();
+    for (name, signer) in [("signed", Some(&key)), ("other", Some(&other)), ("unsigned", None)] {
+        let built = kc::bundle::build(&store, Some("r1"), signer, true).unwrap();
+        std::fs::write(dir.join(format!("{name}.tar.gz")), built.bytes).unwrap();
+    }
+    let binary = c_binary("test_bundle", "test_bundle");
+    let output = Command::new(&binary)
+        .arg(dir.join("key.pub.pem"))
+        .args(["signed", "other", "unsigned"].map(|n| dir.join(format!("{n}.tar.gz"))))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && stdout.contains(" passed, 0 failed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&binary);
 }

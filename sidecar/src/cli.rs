@@ -3,14 +3,22 @@
 //! `authorize --jsonl` streams: it reads, decides and writes one line at a time through buffered
 //! I/O, so a run of any length holds one request in memory and answers in order.
 
-use crate::source::source;
+use crate::bundle_cmd::TrustArgs;
+use crate::source::source_of;
 use keycard::{Answer, Request, Severity, Snapshot};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-fn load_or_report(path: Option<&Path>) -> Option<Snapshot> {
-    match source(path).load() {
+fn load_or_report(path: Option<&Path>, trust: &TrustArgs) -> Option<Snapshot> {
+    let source = match source_of(path, trust) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("keycard: {e}");
+            return None;
+        }
+    };
+    match source.load() {
         Ok(store) => Some(Snapshot::new(store)),
         Err(e) => {
             eprintln!("keycard: cannot load the store");
@@ -61,8 +69,13 @@ fn with_principal(line: String, signer: Option<&str>) -> String {
 }
 
 /// `keycard authorize [--explain] [FILE]`: exit 0 allowed, 1 denied, 2 error.
-pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
-    let Some(snapshot) = load_or_report(policies) else { return ExitCode::from(2) };
+pub(crate) fn authorize_one(
+    policies: Option<&Path>,
+    trust: &TrustArgs,
+    explain: bool,
+    file: Option<&Path>,
+) -> ExitCode {
+    let Some(snapshot) = load_or_report(policies, trust) else { return ExitCode::from(2) };
     let text = match file {
         Some(f) => std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display())),
         None => {
@@ -96,8 +109,8 @@ pub(crate) fn authorize_one(policies: Option<&Path>, explain: bool, file: Option
 }
 
 /// `keycard authorize --jsonl`: one answer line per request line; bad lines answer `{"error"}`.
-pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCode {
-    let Some(snapshot) = load_or_report(policies) else { return ExitCode::from(2) };
+pub(crate) fn authorize_jsonl(policies: Option<&Path>, trust: &TrustArgs, explain: bool) -> ExitCode {
+    let Some(snapshot) = load_or_report(policies, trust) else { return ExitCode::from(2) };
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     for line in stdin.lines() {
@@ -130,8 +143,13 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, explain: bool) -> ExitCod
 }
 
 /// `keycard validate`: every problem, then a summary; exit 1 on any error.
-pub(crate) fn validate(policies: Option<&Path>) -> ExitCode {
-    match source(policies).load() {
+pub(crate) fn validate(policies: Option<&Path>, trust: &TrustArgs) -> ExitCode {
+    let loaded = source_of(policies, trust).map_err(|e| {
+        println!("error: {e}");
+        println!("1 error");
+    });
+    let Ok(source) = loaded else { return ExitCode::from(1) };
+    match source.load() {
         Ok(store) => {
             for w in store.warnings() {
                 println!("{w}");

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bundle_cmd;
 mod cli;
 mod serve;
 mod source;
@@ -26,11 +27,14 @@ struct Args {
     command: Command,
 }
 
+// Parsed once at start: the size of the `Serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve decisions over HTTP (docs/http-api.md), hot-reloading the store when its files change.
     Serve {
-        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        /// The store: a directory of *.json files, one file, or a bundle (keycard bundle build).
+        /// Default: the embedded example store.
         #[arg(long)]
         policies: Option<PathBuf>,
         /// Address to listen on: HOST:PORT (port 0 picks a free one), or unix:/path/to.sock.
@@ -60,11 +64,16 @@ enum Command {
         /// proxy in front; honoured only from a trusted proxy.
         #[arg(long, value_name = "NAME")]
         trust_principal_header: Option<String>,
+        #[command(flatten)]
+        bundle: bundle_cmd::TrustArgs,
+        #[command(flatten)]
+        poll: serve::bundle::PollArgs,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
     Authorize {
-        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        /// The store: a directory of *.json files, one file, or a bundle (keycard bundle build).
+        /// Default: the embedded example store.
         #[arg(long)]
         policies: Option<PathBuf>,
         /// Include the matched statements, missing context keys and notes in the answer.
@@ -75,13 +84,24 @@ enum Command {
         jsonl: bool,
         /// The request file (default: stdin).
         file: Option<PathBuf>,
+        #[command(flatten)]
+        bundle: bundle_cmd::TrustArgs,
     },
     /// Load and check a store; print every error and warning with file and JSON pointer.
     /// Exit 1 on any error.
     Validate {
-        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        /// The store: a directory of *.json files, one file, or a bundle (keycard bundle build).
+        /// Default: the embedded example store.
         #[arg(long)]
         policies: Option<PathBuf>,
+        #[command(flatten)]
+        bundle: bundle_cmd::TrustArgs,
+    },
+    /// Build, verify and sign bundles: one signed tar.gz of a store, for `--policies` or
+    /// `serve --bundle-url`.
+    Bundle {
+        #[command(subcommand)]
+        command: bundle_cmd::BundleCommand,
     },
 }
 
@@ -98,6 +118,8 @@ fn main() -> ExitCode {
             sts_key_file,
             trusted_proxy,
             trust_principal_header,
+            bundle,
+            poll,
         } => serve::run(serve::Options {
             policies,
             listen,
@@ -109,14 +131,17 @@ fn main() -> ExitCode {
             sts_key_file,
             trusted_proxies: trusted_proxy,
             trust_principal_header,
+            bundle,
+            poll,
         }),
-        Command::Authorize { policies, explain, jsonl, file } => {
+        Command::Authorize { policies, explain, jsonl, file, bundle } => {
             if jsonl {
-                cli::authorize_jsonl(policies.as_deref(), explain)
+                cli::authorize_jsonl(policies.as_deref(), &bundle, explain)
             } else {
-                cli::authorize_one(policies.as_deref(), explain, file.as_deref())
+                cli::authorize_one(policies.as_deref(), &bundle, explain, file.as_deref())
             }
         }
-        Command::Validate { policies } => cli::validate(policies.as_deref()),
+        Command::Validate { policies, bundle } => cli::validate(policies.as_deref(), &bundle),
+        Command::Bundle { command } => bundle_cmd::run(command),
     }
 }

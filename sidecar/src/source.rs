@@ -1,5 +1,5 @@
-//! Where a command's store comes from: `--policies PATH` (a directory of `*.json` files or one
-//! file), or the default store (`policies/`) embedded into the binary at build time, so that
+//! Where a command's store comes from: `--policies PATH` (a directory of `*.json` files, one
+//! file, or a bundle from `keycard bundle build`, recognised by its first bytes), or the default store (`policies/`) embedded into the binary at build time, so that
 //! `keycard` answers from any directory when no `--policies` is given.
 
 use keycard::live::Source;
@@ -15,6 +15,20 @@ pub(crate) fn source(path: Option<&Path>) -> Source {
         None => Source::Documents(
             DEFAULT_STORE.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect::<Arc<[_]>>(),
         ),
+    }
+}
+
+/// The store named by `--policies`, read as a bundle when it is one (then `trust` must say how
+/// to verify it), or the embedded default store.
+pub(crate) fn source_of(path: Option<&Path>, trust: &crate::bundle_cmd::TrustArgs) -> Result<Source, String> {
+    match path {
+        Some(p) if keycard::bundle::is_bundle_file(p) => {
+            if trust.insecure_unsigned {
+                eprintln!("keycard: warning: {}", crate::bundle_cmd::UNVERIFIED);
+            }
+            Ok(Source::Bundle { path: p.to_path_buf(), trust: Arc::new(trust.require(p)?) })
+        }
+        _ => Ok(source(path)),
     }
 }
 

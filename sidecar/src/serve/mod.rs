@@ -8,6 +8,7 @@
 //! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
 //! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
 
+pub(crate) mod bundle;
 mod decision_log;
 mod gate;
 mod metrics;
@@ -51,6 +52,10 @@ pub(crate) struct Options {
     pub(crate) trusted_proxies: Vec<String>,
     /// `--trust-principal-header`: the header an authenticating proxy sets to the caller's ARN.
     pub(crate) trust_principal_header: Option<String>,
+    /// `--bundle-public-key`, `--bundle-insecure-unsigned`: how bundles are verified.
+    pub(crate) bundle: crate::bundle_cmd::TrustArgs,
+    /// `--bundle-url` and its options.
+    pub(crate) poll: bundle::PollArgs,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -108,9 +113,14 @@ async fn bind(listen: &str) -> Result<(Listener, String), String> {
 }
 
 async fn serve(options: Options) -> Result<(), String> {
-    let source = match &options.policies {
-        Some(p) => Source::Path(std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?),
-        None => crate::source::source(None),
+    let poll = bundle::Config::new(&options.poll, &options.bundle)?;
+    let source = match (&poll, &options.policies) {
+        (Some(poll), _) => Source::External(poll.describe()),
+        (None, Some(p)) => {
+            let p = std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?;
+            crate::source::source_of(Some(&p), &options.bundle)?
+        }
+        (None, None) => crate::source::source(None),
     };
     let described = crate::source::describe(&source);
     let gate = gate::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
@@ -137,7 +147,11 @@ async fn serve(options: Options) -> Result<(), String> {
         clock_offset_secs: test_clock_offset(),
         gate,
         offload: offload::Offload::new(),
+        bundle: poll.as_ref().map(|_| Arc::new(bundle::Poller::new())),
     });
+    if let (Some(config), Some(poller)) = (poll, &state.bundle) {
+        bundle::spawn(Arc::clone(&state), config, Arc::clone(poller));
+    }
 
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -165,6 +179,9 @@ async fn serve(options: Options) -> Result<(), String> {
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP: reloading the store");
                 state.live.reload();
+                if let Some(poller) = &state.bundle {
+                    poller.wake();
+                }
             }
             _ = terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
@@ -206,6 +223,12 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
                 took_ms = took.as_millis() as u64,
                 "snapshot loaded"
             );
+            if let Some(b) = &loaded.bundle {
+                tracing::info!(revision = %b.revision, verified_by = ?b.verified_by, url = ?b.url, "from bundle");
+                if b.verified_by.is_none() {
+                    tracing::warn!("{}", crate::bundle_cmd::UNVERIFIED);
+                }
+            }
             metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
         }
         Event::Failed { error, failure } => {

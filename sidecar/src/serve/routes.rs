@@ -120,7 +120,7 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         Endpoint::Healthz => json_reply(StatusCode::OK, &json!({"status": "ok"})),
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
-        Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
+        Endpoint::Metrics => text_reply(state.render_metrics()),
         Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
             error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
         }
@@ -342,6 +342,7 @@ fn snapshot(state: &State) -> Reply {
         "lastErrorAt": last_error.as_ref().map(|e| rfc3339(e.at)),
         "source": state.source,
         "fileNames": [],
+        "bundle": null,
     });
     if let (Some(loaded), Value::Object(map)) = (current.as_ref(), &mut v) {
         map.insert("snapshot".into(), loaded.snapshot.id().into());
@@ -351,6 +352,11 @@ fn snapshot(state: &State) -> Reply {
         map.insert("policies".into(), loaded.stats.policies.into());
         map.insert("statements".into(), loaded.stats.statements.into());
         map.insert("fileNames".into(), loaded.files.clone().into());
+        let bundle = loaded
+            .bundle
+            .as_ref()
+            .map(|b| json!({"revision": b.revision, "etag": b.etag, "url": b.url, "verifiedBy": b.verified_by}));
+        map.insert("bundle".into(), bundle.into());
     }
     json_reply(StatusCode::OK, &v)
 }

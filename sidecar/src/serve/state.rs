@@ -27,6 +27,8 @@ pub(crate) struct State {
     pub(crate) gate: super::gate::Config,
     /// The bounded pool that runs CPU-heavy requests off the async workers.
     pub(crate) offload: super::offload::Offload,
+    /// The `--bundle-url` poller's counters and wake-up, when serving from a bundle server.
+    pub(crate) bundle: Option<Arc<super::bundle::Poller>>,
 }
 
 impl State {
@@ -44,6 +46,15 @@ impl State {
     /// Whether a snapshot is loaded.
     pub(crate) fn ready(&self) -> bool {
         self.live.current().is_some()
+    }
+
+    /// `/metrics`: the server's metrics, then the bundle poller's.
+    pub(crate) fn render_metrics(&self) -> String {
+        let mut out = self.metrics.render(self.ready());
+        if let Some(poller) = &self.bundle {
+            poller.render(&mut out);
+        }
+        out
     }
 
     /// The last load error, until a load succeeds.
