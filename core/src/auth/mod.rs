@@ -9,6 +9,7 @@ mod directory;
 pub mod jwt;
 pub mod session;
 pub mod sigv4;
+pub mod throttle;
 pub mod token;
 pub mod totp;
 
@@ -38,6 +39,9 @@ pub enum AuthCode {
     InvalidIdentityToken,
     /// A web identity token that has expired.
     ExpiredTokenException,
+    /// The body received is not the one the signature covers (`x-amz-content-sha256` differs
+    /// from its hash, or `UNSIGNED-PAYLOAD` outside S3).
+    XAmzContentSHA256Mismatch,
     /// Something on keycard's side failed (fail closed).
     InternalFailure,
 }
@@ -54,6 +58,7 @@ impl AuthCode {
             AuthCode::RequestExpired => "RequestExpired",
             AuthCode::InvalidIdentityToken => "InvalidIdentityToken",
             AuthCode::ExpiredTokenException => "ExpiredTokenException",
+            AuthCode::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
             AuthCode::InternalFailure => "InternalFailure",
         }
     }
@@ -65,7 +70,8 @@ impl AuthCode {
             | AuthCode::ExpiredToken
             | AuthCode::RequestExpired
             | AuthCode::InvalidIdentityToken
-            | AuthCode::ExpiredTokenException => 400,
+            | AuthCode::ExpiredTokenException
+            | AuthCode::XAmzContentSHA256Mismatch => 400,
             AuthCode::InternalFailure => 500,
             _ => 403,
         }
@@ -153,35 +159,61 @@ impl Identity {
 /// # Errors
 /// An [`AuthError`] with AWS's code: `MissingAuthenticationToken`, `IncompleteSignature`,
 /// `InvalidClientTokenId` (unknown or inactive key, bad token), `SignatureDoesNotMatch`,
-/// `ExpiredToken`, `RequestExpired`.
+/// `ExpiredToken`, `RequestExpired`, `XAmzContentSHA256Mismatch`.
 pub fn authenticate(
     store: &Store,
     keys: Option<&SealKeys>,
     request: &SignedRequest,
     now: u64,
 ) -> Result<(Identity, Signature), AuthError> {
-    let sig = request.signature()?;
+    verify(store, keys, request, now).map_err(|(e, _)| e)
+}
+
+/// Which key a failed verification got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyReached {
+    /// None: the request did not name a key the store or the sealing keys vouch for.
+    Unknown,
+    /// A long-term key of the store.
+    LongTerm,
+    /// The key of a session token that opened.
+    Session,
+}
+
+/// [`authenticate`], saying on failure whether the signature was checked against a real key
+/// (so that failures are counted only against keys that exist).
+pub(crate) fn verify(
+    store: &Store,
+    keys: Option<&SealKeys>,
+    request: &SignedRequest,
+    now: u64,
+) -> Result<(Identity, Signature), (AuthError, KeyReached)> {
+    let unknown = |e| (e, KeyReached::Unknown);
+    let sig = request.signature().map_err(unknown)?;
     let invalid_key =
         || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
     if sig.access_key_id.starts_with("ASIA") || sig.security_token.is_some() {
-        let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else { return Err(invalid_key()) };
-        let session = keys.open(token)?;
+        let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else {
+            return Err(unknown(invalid_key()));
+        };
+        let session = keys.open(token).map_err(unknown)?;
         if session.access_key_id != sig.access_key_id {
-            return Err(invalid_key());
+            return Err(unknown(invalid_key()));
         }
         // The token is authentic (sealed by us), so its expiry can be told before the signature
         // is checked: a request replayed after expiry is `ExpiredToken`, as clients expect.
         if now >= session.expires {
-            return Err(AuthError::new(
-                AuthCode::ExpiredToken,
-                "The security token included in the request is expired",
+            return Err((
+                AuthError::new(AuthCode::ExpiredToken, "The security token included in the request is expired"),
+                KeyReached::Session,
             ));
         }
-        request.verify(&sig, &session.secret, now)?;
+        request.verify(&sig, &session.secret, now).map_err(|e| (e, KeyReached::Session))?;
         return Ok((Identity::Session(Box::new(session)), sig));
     }
-    let key: &AccessKey = store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(invalid_key)?;
-    request.verify(&sig, &key.secret, now)?;
+    let key: &AccessKey =
+        store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(|| unknown(invalid_key()))?;
+    request.verify(&sig, &key.secret, now).map_err(|e| (e, KeyReached::LongTerm))?;
     let user_id = store
         .user_by_arn
         .get(&key.user_arn)

@@ -8,8 +8,11 @@
 //! `sts:TagSession` / `sts:SetSourceIdentity` when tags or a source identity are passed.
 
 use super::{session_duration, StsError, StsOperation};
+use crate::auth::throttle::{Blocked, FailureCounts, FailureReason, Throttle};
 use crate::auth::totp::{matching_step, UsedCodes};
-use crate::auth::{jwt, Identity, SealKeys, Session, SessionKind};
+use crate::auth::{
+    jwt, AuthCode, AuthError, Identity, KeyReached, SealKeys, Session, SessionKind, Signature, SignedRequest,
+};
 use crate::decide::answer::Decision;
 use crate::decide::request::{PrincipalRef, Request};
 use crate::decide::snapshot::Snapshot;
@@ -145,11 +148,16 @@ struct NewTags {
     packed: usize,
 }
 
-/// keycard's STS: the sealing keys and the record of used MFA codes.
+/// keycard's STS: the sealing keys, the record of used MFA codes, and the failure throttles of MFA
+/// devices and long-term access keys (`crate::auth::throttle`). All three are per process: see
+/// the README on replicas.
 #[derive(Debug)]
 pub struct Sts {
     keys: SealKeys,
     used_codes: UsedCodes,
+    devices: Throttle,
+    access_keys: Throttle,
+    failures: FailureCounts,
 }
 
 fn is_session_name(s: &str) -> bool {
@@ -173,14 +181,82 @@ fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
     )
 }
 
+/// A wrong MFA code, and also a code refused unexamined during back-off or lockout: the two
+/// answers are the same, so that a guesser cannot tell a right code refused from a wrong one.
 fn mfa_failed() -> StsError {
     StsError::new("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+}
+
+/// A long-term key in back-off or lockout after failed signatures.
+fn key_throttled() -> AuthError {
+    AuthError::new(
+        AuthCode::InvalidClientTokenId,
+        "The security token included in the request is invalid: too many failed signatures with this access key, try again later.",
+    )
 }
 
 impl Sts {
     /// An STS sealing with `keys`.
     pub fn new(keys: SealKeys) -> Sts {
-        Sts { keys, used_codes: UsedCodes::default() }
+        Sts {
+            keys,
+            used_codes: UsedCodes::default(),
+            devices: Throttle::default(),
+            access_keys: Throttle::default(),
+            failures: FailureCounts::default(),
+        }
+    }
+
+    /// Authentication failures counted so far, by reason (`signature`, `mfa`, `throttled`).
+    pub fn auth_failures(&self) -> [(&'static str, u64); 3] {
+        self.failures.snapshot()
+    }
+
+    /// [`crate::auth::authenticate`] with this STS's keys and failure throttle: a long-term key
+    /// whose signatures keep failing is refused for a back-off, then locked out
+    /// (`crate::auth::throttle`), even with a right signature, as `InvalidClientTokenId`. Session
+    /// keys are counted but not throttled: their secrets are random 256-bit values, and an
+    /// attacker can mint session keys to fill the table.
+    ///
+    /// # Errors
+    /// As [`crate::auth::authenticate`].
+    pub fn authenticate(
+        &self,
+        store: &Store,
+        request: &SignedRequest,
+        now: u64,
+    ) -> Result<(Identity, Signature), AuthError> {
+        let claimed = request.signature().ok().map(|s| s.access_key_id);
+        if let Some(id) = claimed.as_deref() {
+            if let Err(blocked) = self.access_keys.check(id, now) {
+                self.failures.count(FailureReason::Throttled);
+                tracing::warn!(access_key_id = id, ?blocked, "signature refused unexamined: access key throttled");
+                return Err(key_throttled());
+            }
+        }
+        match crate::auth::verify(store, Some(&self.keys), request, now) {
+            Ok((identity, sig)) => {
+                if matches!(identity, Identity::User { .. }) {
+                    self.access_keys.succeeded(&sig.access_key_id);
+                }
+                Ok((identity, sig))
+            }
+            Err((e, reached)) if e.code() == AuthCode::SignatureDoesNotMatch && reached != KeyReached::Unknown => {
+                let id = claimed.unwrap_or_default();
+                self.failures.count(FailureReason::Signature);
+                if reached == KeyReached::LongTerm {
+                    let failures = self.access_keys.failed(&id, now);
+                    tracing::warn!(access_key_id = id, ?failures, "signature does not match");
+                    if failures == Err(Blocked::Full) {
+                        return Err(key_throttled());
+                    }
+                } else {
+                    tracing::warn!(access_key_id = id, "signature does not match (session key)");
+                }
+                Err(e)
+            }
+            Err((e, _)) => Err(e),
+        }
     }
 
     /// The keys, to open session tokens when authenticating.
@@ -243,10 +319,21 @@ impl Sts {
         }
         let device =
             store.auth.mfa.get(serial).filter(|d| Some(d.user_arn.as_str()) == user_arn).ok_or_else(mfa_failed)?;
-        let step = matching_step(&device.seed, code, now).ok_or_else(mfa_failed)?;
-        if !self.used_codes.claim(&device.serial, step, now) {
+        // Throttled first: during back-off or lockout even the right code is refused.
+        if let Err(blocked) = self.devices.check(&device.serial, now) {
+            self.failures.count(FailureReason::Throttled);
+            tracing::warn!(serial = device.serial, ?blocked, "MFA code refused unexamined: device throttled");
             return Err(mfa_failed());
         }
+        let fresh =
+            matching_step(&device.seed, code, now).filter(|&step| self.used_codes.claim(&device.serial, step, now));
+        if fresh.is_none() {
+            self.failures.count(FailureReason::Mfa);
+            let failures = self.devices.failed(&device.serial, now);
+            tracing::warn!(serial = device.serial, user = device.user_arn, ?failures, "wrong or reused MFA code");
+            return Err(mfa_failed());
+        }
+        self.devices.succeeded(&device.serial);
         Ok(Some(now))
     }
 

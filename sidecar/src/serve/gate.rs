@@ -383,8 +383,7 @@ fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
     if !signed.is_signed() {
         return Found::Absent;
     }
-    let keys = Some(original.state.sts.keys());
-    match keycard::auth::authenticate(original.snapshot.store(), keys, &signed, original.now) {
+    match original.state.sts.authenticate(original.snapshot.store(), &signed, original.now) {
         Ok((identity, _)) => Found::Identity(identity),
         Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
     }

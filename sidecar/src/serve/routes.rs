@@ -115,7 +115,7 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
         Endpoint::Healthz => json_reply(StatusCode::OK, &json!({"status": "ok"})),
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
-        Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
+        Endpoint::Metrics => text_reply(state.metrics.render(state.ready(), &state.sts.auth_failures())),
         Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
             error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
         }
@@ -194,7 +194,7 @@ fn authenticate(
     snapshot: &keycard::Snapshot,
     state: &State,
 ) -> Result<String, AuthError> {
-    let identity = request.authenticate(snapshot.store(), Some(state.sts.keys()), state.now_secs())?;
+    let identity = request.authenticate_throttled(snapshot.store(), &state.sts, state.now_secs())?;
     Ok(identity.principal_arn().to_owned())
 }
 
