@@ -28,6 +28,23 @@ const MAX_TAGS: usize = 50;
 const MAX_POLICY_ARNS: usize = 10;
 /// The packed size limit of session policies and tags, in characters (AWS reports a percentage).
 const PACKED_LIMIT: usize = 2048;
+/// The longest `Policy` parameter, in characters, whitespace included (AWS's API constraint).
+const MAX_POLICY_CHARS: usize = 2048;
+/// The longest ARN parameter (`RoleArn`, `PolicyArns.member.N.arn`, `SerialNumber`).
+const MAX_ARN_CHARS: usize = 2048;
+/// The longest `WebIdentityToken` (AWS: 4 to 20,000 characters).
+const MAX_WEB_IDENTITY_TOKEN: usize = 20_000;
+
+/// Refuses a parameter longer than `max` characters, before anything reads it.
+fn check_length(name: &str, value: &str, max: usize) -> Result<(), StsError> {
+    // Bytes bound characters from above: only a long value needs counting.
+    if value.len() > max && value.chars().count() > max {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+        )));
+    }
+    Ok(())
+}
 
 /// The decoded parameters of a Query-protocol call, in order.
 #[derive(Debug, Clone, Default)]
@@ -312,6 +329,7 @@ impl Sts {
             (Some(_), None) => return Err(StsError::validation("SerialNumber is given without TokenCode")),
             (None, Some(_)) => return Err(StsError::validation("TokenCode is given without SerialNumber")),
         };
+        check_length("serialNumber", serial, 256)?;
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(StsError::validation(format!(
                 "Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and contain only digits"
@@ -342,6 +360,8 @@ impl Sts {
         let inline = params.get("Policy").filter(|p| !p.is_empty());
         let mut packed = 0;
         if let Some(text) = inline {
+            // Measured as sent, whitespace included, before it is parsed.
+            check_length("policy", text, MAX_POLICY_CHARS)?;
             let json = Json::parse(text)
                 .map_err(|e| StsError::new("MalformedPolicyDocument", format!("The policy is not valid JSON: {e}")))?;
             let mut errors = Vec::new();
@@ -361,6 +381,9 @@ impl Sts {
             )));
         }
         for arn in &arns {
+            check_length("policyArns.member.arn", arn, MAX_ARN_CHARS)?;
+        }
+        for arn in &arns {
             if !store.managed_by_arn.contains_key(arn) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
@@ -376,23 +399,31 @@ impl Sts {
     /// inherited transitive tags: (new tags, new transitive keys, packed characters).
     fn session_tags(params: &Params, inherited: Option<&Session>) -> Result<NewTags, StsError> {
         let keys = params.members("Tags", "Key");
-        let values = params.members("Tags", "Value");
-        let mut tags: Vec<(String, String)> = Vec::new();
+        // The cap first: nothing below runs for a request over it.
+        if keys.len() > MAX_TAGS {
+            return Err(StsError::validation(format!("At most {MAX_TAGS} session tags may be passed")));
+        }
+        let values: std::collections::HashMap<u32, &str> = params.members("Tags", "Value").into_iter().collect();
+        let inherited: std::collections::HashSet<String> =
+            inherited.map(|s| s.transitive.iter().map(|t| t.to_ascii_lowercase()).collect()).unwrap_or_default();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::with_capacity(keys.len());
+        let mut tags: Vec<(String, String)> = Vec::with_capacity(keys.len());
         let mut packed = 0;
         for (n, key) in keys {
-            let value = values.iter().find(|(m, _)| *m == n).map_or("", |(_, v)| *v);
+            let value = values.get(&n).copied().unwrap_or("");
             if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
                 return Err(StsError::validation(format!(
                     "Tag {key:?}: keys must have 1 to 128 characters and values at most 256"
                 )));
             }
-            if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            let lower = key.to_ascii_lowercase();
+            if !seen.insert(lower.clone()) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}"),
                 ));
             }
-            if inherited.is_some_and(|s| s.transitive.iter().any(|t| t.eq_ignore_ascii_case(key))) {
+            if inherited.contains(&lower) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!(
@@ -403,18 +434,20 @@ impl Sts {
             packed += key.len() + value.len();
             tags.push((key.to_owned(), value.to_owned()));
         }
-        if tags.len() > MAX_TAGS {
-            return Err(StsError::validation(format!("At most {MAX_TAGS} session tags may be passed")));
+        let transitive_keys = params.members("TransitiveTagKeys", "");
+        if transitive_keys.len() > MAX_TAGS {
+            return Err(StsError::validation(format!("At most {MAX_TAGS} transitive tag keys may be passed")));
         }
-        let mut transitive = Vec::new();
-        for (_, key) in params.members("TransitiveTagKeys", "") {
-            if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        let mut transitive = Vec::with_capacity(transitive_keys.len());
+        for (_, key) in transitive_keys {
+            let lower = key.to_ascii_lowercase();
+            if !seen.contains(&lower) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!("The transitive tag key {key} is not one of the session tags passed"),
                 ));
             }
-            transitive.push(key.to_ascii_lowercase());
+            transitive.push(lower);
         }
         Ok(NewTags { tags, transitive, packed })
     }
@@ -458,6 +491,7 @@ impl Sts {
         let role_arn = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
         check_session_name(session_name)?;
+        check_length("roleArn", role_arn, MAX_ARN_CHARS)?;
         if role_arn.len() < 20 || !role_arn.starts_with("arn:") {
             return Err(StsError::validation(format!(
                 "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
@@ -701,6 +735,8 @@ impl Sts {
         let session_name = params.required("RoleSessionName")?;
         let token = params.required("WebIdentityToken")?;
         check_session_name(session_name)?;
+        check_length("roleArn", role_arn, MAX_ARN_CHARS)?;
+        check_length("webIdentityToken", token, MAX_WEB_IDENTITY_TOKEN)?;
         let requested = params.duration()?;
         let (policy, policy_arns, packed) = Self::session_policies(store, params)?;
         if packed > PACKED_LIMIT {

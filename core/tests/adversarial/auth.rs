@@ -232,3 +232,83 @@ fn wrong_signatures_lock_the_access_key_out_for_a_while() {
     }
     assert_eq!(code_of(sts.authenticate(snap.store(), &invented, later)), "InvalidClientTokenId");
 }
+
+// ---- 3. Limits, as AWS sets them, before anything is parsed ----
+
+fn assume_with(extra: &[(&str, &str)]) -> String {
+    let (snap, sts) = (snapshot(), sts());
+    let mut p = vec![("RoleArn", READER), ("RoleSessionName", "limits")];
+    p.extend_from_slice(extra);
+    code_of(sts.assume_role(&snap, &alice(&snap, T), &params(&p), &CallFacts::default(), T))
+}
+
+/// The issue's 300 KB `Policy` (mostly whitespace) made a 400 KB session token: AWS caps the
+/// parameter at 2,048 characters, whitespace included.
+#[test]
+fn a_session_policy_over_2048_characters_with_whitespace_is_refused() {
+    let policy = |pad: usize| {
+        format!(
+            r#"{{"Version": "2012-10-17",{}"Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}]}}"#,
+            " ".repeat(pad)
+        )
+    };
+    let fits = policy(0);
+    let pad = 2048 - fits.len();
+    assert_eq!(assume_with(&[("Policy", &policy(pad))]), "accepted", "2,048 characters");
+    assert_eq!(assume_with(&[("Policy", &policy(pad + 1))]), "ValidationError", "2,049 characters");
+    assert_eq!(assume_with(&[("Policy", &policy(300 * 1024))]), "ValidationError");
+}
+
+#[test]
+fn arns_and_tokens_over_their_length_are_refused_before_use() {
+    let long_role = format!("arn:aws:iam::{A}:role/{}", "r".repeat(2048));
+    let (snap, sts) = (snapshot(), sts());
+    let p = params(&[("RoleArn", &long_role), ("RoleSessionName", "limits")]);
+    assert_eq!(code_of(sts.assume_role(&snap, &alice(&snap, T), &p, &CallFacts::default(), T)), "ValidationError");
+    let long_arn = format!("arn:aws:iam::{A}:policy/{}", "p".repeat(2048));
+    assert_eq!(assume_with(&[("PolicyArns.member.1.arn", &long_arn)]), "ValidationError");
+    let token = "e".repeat(20_001);
+    let p = params(&[("RoleArn", READER), ("RoleSessionName", "limits"), ("WebIdentityToken", &token)]);
+    let web = sts.assume_role_with_web_identity(&snap, &p, &CallFacts::default(), T);
+    assert_eq!(code_of(web), "ValidationError");
+}
+
+/// Session tags: the cap of 50 stops a request before any tag is examined, and duplicate keys
+/// (case-insensitive) are found in one pass.
+#[test]
+fn session_tags_stop_at_the_cap() {
+    let names: Vec<(String, String)> = (1..=100_000)
+        .flat_map(|n| {
+            [(format!("Tags.member.{n}.Key"), format!("k{n}")), (format!("Tags.member.{n}.Value"), "v".into())]
+        })
+        .collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(assume_with(&many), "ValidationError");
+    let fifty: Vec<(&str, &str)> = many[..100].to_vec();
+    assert_eq!(assume_with(&fifty), "accepted");
+    let mut duplicate = many[..98].to_vec();
+    duplicate.extend([("Tags.member.50.Key", "K1"), ("Tags.member.50.Value", "v")]);
+    assert_eq!(assume_with(&duplicate), "InvalidParameterValue");
+}
+
+/// Store documents given as URL-encoded text (as `get-account-authorization-details` returns
+/// them) are measured decoded; resource policies have their service's limit.
+#[test]
+fn store_policy_sizes_are_measured_decoded_and_per_service() {
+    let statement = |n: usize| json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket/{}", "a".repeat(n))});
+    // About 5,000 characters decoded, well over 6,144 once every character is %XX-encoded.
+    let text = doc(json!([statement(4900)])).to_string();
+    let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
+    let account = json!({
+        "AccountId": A,
+        "Policies": [{"PolicyName": "big", "Arn": format!("arn:aws:iam::{A}:policy/big"), "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": encoded}]}],
+        "ResourcePolicies": [{"ResourceArn": "arn:aws:s3:::bucket",
+            "Policy": doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::bucket/{}", "b".repeat(21 * 1024))}]))}]
+    });
+    let store = Store::from_documents([("account.json", account.to_string())]).unwrap();
+    let warnings: Vec<String> = store.warnings().iter().map(ToString::to_string).collect();
+    assert!(!warnings.iter().any(|w| w.contains("managed policy is")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("S3 bucket policies")), "{warnings:?}");
+}
