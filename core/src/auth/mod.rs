@@ -7,14 +7,15 @@
 
 mod directory;
 pub mod jwt;
-pub mod session;
+pub(crate) mod session;
 pub mod sigv4;
 pub mod throttle;
 pub mod token;
 pub mod totp;
 
 pub(crate) use directory::{AccessKey, Directory, DirectoryBuilder};
-pub use session::{Session, SessionKind};
+pub(crate) use session::Session;
+pub use session::SessionKind;
 pub use sigv4::{Signature, SignedRequest};
 pub use token::{KeyFileError, SealKeys};
 
@@ -106,9 +107,38 @@ impl AuthError {
     }
 }
 
-/// Who signed a request.
+/// Who signed a request: the proof that a request was authenticated. Only keycard makes one
+/// ([`authenticate`], the STS's token opener and gateway identities): it cannot be built,
+/// deserialized or altered outside the crate, so holding one means the signature verified.
+///
+/// Neither an identity nor a session can be made up in code that uses keycard:
+///
+/// ```compile_fail
+/// let forged = keycard::auth::Identity::User {
+///     arn: "arn:aws:iam::111122223333:user/admin".into(),
+///     user_id: String::new(),
+///     access_key_id: "AKIAFORGED".into(),
+/// };
+/// ```
+///
+/// ```compile_fail
+/// let session: keycard::auth::Session = serde_json::from_str("{}").unwrap();
+/// ```
+///
+/// and a request becomes its signer's only with the proof:
+///
+/// ```compile_fail
+/// # fn f(store: &keycard::Store, who: &keycard::auth::Identity) {
+/// let mut request = keycard::Request::new("*", "s3:GetObject", "*").unwrap();
+/// request.act_as(store, who, 0);
+/// # }
+/// ```
 #[derive(Debug, Clone)]
-pub enum Identity {
+pub struct Identity(pub(crate) Who);
+
+/// What an [`Identity`] proves.
+#[derive(Debug, Clone)]
+pub(crate) enum Who {
     /// An IAM user's long-term access key.
     User {
         /// The user's ARN.
@@ -125,25 +155,35 @@ pub enum Identity {
 impl Identity {
     /// The principal ARN requests are evaluated as.
     pub fn principal_arn(&self) -> &str {
-        match self {
-            Identity::User { arn, .. } => arn,
-            Identity::Session(s) => &s.principal,
+        match &self.0 {
+            Who::User { arn, .. } => arn,
+            Who::Session(s) => &s.principal,
         }
     }
 
     /// The access key id used.
     pub fn access_key_id(&self) -> &str {
-        match self {
-            Identity::User { access_key_id, .. } => access_key_id,
-            Identity::Session(s) => &s.access_key_id,
+        match &self.0 {
+            Who::User { access_key_id, .. } => access_key_id,
+            Who::Session(s) => &s.access_key_id,
         }
     }
 
+    /// Whether these are temporary credentials (a session token), not a long-term key.
+    pub fn is_session(&self) -> bool {
+        matches!(self.0, Who::Session(_))
+    }
+
+    /// When temporary credentials expire (seconds since the epoch); `None` for a long-term key.
+    pub fn expires(&self) -> Option<u64> {
+        self.session().map(|s| s.expires)
+    }
+
     /// The session, for temporary credentials.
-    pub fn session(&self) -> Option<&Session> {
-        match self {
-            Identity::Session(s) => Some(s),
-            Identity::User { .. } => None,
+    pub(crate) fn session(&self) -> Option<&Session> {
+        match &self.0 {
+            Who::Session(s) => Some(s),
+            Who::User { .. } => None,
         }
     }
 
@@ -209,7 +249,7 @@ pub(crate) fn verify(
             ));
         }
         request.verify(&sig, &session.secret, now).map_err(|e| (e, KeyReached::Session))?;
-        return Ok((Identity::Session(Box::new(session)), sig));
+        return Ok((Identity(Who::Session(Box::new(session))), sig));
     }
     let key: &AccessKey =
         store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(|| unknown(invalid_key()))?;
@@ -220,5 +260,5 @@ pub(crate) fn verify(
         .and_then(|&i| store.users.get(i))
         .map(|u| u.id.clone())
         .unwrap_or_default();
-    Ok((Identity::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }, sig))
+    Ok((Identity(Who::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }), sig))
 }

@@ -240,10 +240,17 @@ impl Request {
         Ok(identity)
     }
 
-    /// Makes `identity` the principal: its ARN, and for temporary credentials the session's
-    /// tags, session policies, `aws:TokenIssueTime`, MFA keys and source identity. Credential
-    /// keys the request supplied itself are replaced.
-    pub fn act_as(&mut self, store: &Store, identity: &Identity, now: u64) {
+    /// Makes the authenticated `identity` the principal (what a gateway does once it has
+    /// verified the caller): its ARN, and for temporary credentials the session's tags, session
+    /// policies, `aws:TokenIssueTime`, MFA keys and source identity. Credential keys the request
+    /// supplied itself are replaced. An [`Identity`] exists only once a signature or token has
+    /// verified, so this cannot make an unauthenticated principal look authenticated.
+    pub fn authenticated_as(&mut self, store: &Store, identity: &Identity, now: u64) {
+        self.act_as(store, identity, now);
+    }
+
+    /// [`Request::authenticated_as`], for the crate.
+    pub(crate) fn act_as(&mut self, store: &Store, identity: &Identity, now: u64) {
         self.unverified = None;
         self.principal = PrincipalRef::Arn(identity.principal_arn().to_owned());
         for key in CREDENTIAL_KEYS {

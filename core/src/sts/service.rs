@@ -11,7 +11,7 @@ use super::{session_duration, StsError, StsOperation};
 use crate::auth::throttle::{Blocked, FailureCounts, FailureReason, Throttle};
 use crate::auth::totp::{matching_step, UsedCodes};
 use crate::auth::{
-    jwt, AuthCode, AuthError, Identity, KeyReached, SealKeys, Session, SessionKind, Signature, SignedRequest,
+    jwt, AuthCode, AuthError, Identity, KeyReached, SealKeys, Session, SessionKind, Signature, SignedRequest, Who,
 };
 use crate::decide::answer::Decision;
 use crate::decide::request::{PrincipalRef, Request};
@@ -253,7 +253,7 @@ impl Sts {
         }
         match crate::auth::verify(store, Some(&self.keys), request, now) {
             Ok((identity, sig)) => {
-                if matches!(identity, Identity::User { .. }) {
+                if !identity.is_session() {
                     self.access_keys.succeeded(&sig.access_key_id);
                 }
                 Ok((identity, sig))
@@ -285,15 +285,15 @@ impl Sts {
     pub fn get_caller_identity(&self, store: &Store, identity: &Identity) -> CallerIdentity {
         let arn = identity.principal_arn().to_owned();
         let account = identity.account().to_owned();
-        let user_id = match identity {
-            Identity::User { user_id, access_key_id, .. } => {
+        let user_id = match &identity.0 {
+            Who::User { user_id, access_key_id, .. } => {
                 if user_id.is_empty() {
                     access_key_id.clone()
                 } else {
                     user_id.clone()
                 }
             }
-            Identity::Session(s) => match s.kind {
+            Who::Session(s) => match s.kind {
                 SessionKind::Role => {
                     let session_name = arn.rsplit('/').next().unwrap_or_default();
                     format!(
@@ -535,10 +535,10 @@ impl Sts {
                 "Value at 'externalId' failed to satisfy constraint: Member must have length 2 to 1224",
             ));
         }
-        let mfa_user = match identity {
-            Identity::User { arn, .. } => Some(arn.as_str()),
-            Identity::Session(s) if s.kind == SessionKind::User => Some(s.principal.as_str()),
-            Identity::Session(_) => None,
+        let mfa_user = match &identity.0 {
+            Who::User { arn, .. } => Some(arn.as_str()),
+            Who::Session(s) if s.kind == SessionKind::User => Some(s.principal.as_str()),
+            Who::Session(_) => None,
         };
         let mfa_now = self.check_mfa(store, params, mfa_user, now)?;
         let mfa_at = mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at));
@@ -621,7 +621,7 @@ impl Sts {
         params: &Params,
         now: u64,
     ) -> Result<Issued, StsError> {
-        let Identity::User { arn, .. } = identity else {
+        let Who::User { arn, .. } = &identity.0 else {
             return Err(StsError::new("AccessDenied", "Cannot call GetSessionToken with session credentials"));
         };
         let duration = session_duration(StsOperation::GetSessionToken { root: false }, params.duration()?)?;
@@ -643,7 +643,7 @@ impl Sts {
     ///
     /// # Errors
     /// `InvalidIdentityToken`, `ExpiredTokenException`, `AccessDenied`.
-    pub fn web_identity_session(
+    pub(crate) fn web_identity_session(
         &self,
         snapshot: &Snapshot,
         token: &str,
@@ -716,7 +716,7 @@ impl Sts {
         }
         let (mut session, _) = self.web_identity_session(snapshot, token, &role_arn, &name, facts, now)?;
         session.expires = session.expires.max(now + 1);
-        Ok(Identity::Session(Box::new(session)))
+        Ok(Identity(Who::Session(Box::new(session))))
     }
 
     /// `AssumeRoleWithWebIdentity` (unsigned): a token from an OIDC provider in the store.

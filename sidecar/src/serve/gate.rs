@@ -273,7 +273,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     if let Some(identity) = &identity {
         // Signed or bearer callers: the session's tags, session policies, MFA and issue time.
-        request.act_as(loaded.snapshot.store(), identity, now);
+        request.authenticated_as(loaded.snapshot.store(), identity, now);
     }
     // 6. The decision: one snapshot, counted and logged like any other.
     let started = Instant::now();
