@@ -22,7 +22,7 @@
 //! throttled (it had failed anyway).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// Failures allowed before back-off starts.
@@ -85,6 +85,9 @@ pub enum Blocked {
 #[derive(Debug)]
 pub struct Throttle {
     table: Mutex<HashMap<String, Entry>>,
+    /// The table's size, read without the lock: with nothing tracked (the usual case) a check or
+    /// a success costs one atomic load.
+    tracked: AtomicUsize,
     capacity: usize,
 }
 
@@ -97,7 +100,7 @@ impl Default for Throttle {
 impl Throttle {
     /// A throttle tracking at most `capacity` ids (at least 1).
     pub fn new(capacity: usize) -> Throttle {
-        Throttle { table: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        Throttle { table: Mutex::new(HashMap::new()), tracked: AtomicUsize::new(0), capacity: capacity.max(1) }
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -113,6 +116,9 @@ impl Throttle {
     /// # Errors
     /// [`Blocked`] when the attempt must be refused unexamined.
     pub fn check(&self, id: &str, now: u64) -> Result<(), Blocked> {
+        if self.tracked.load(Relaxed) == 0 {
+            return Ok(());
+        }
         let mut table = self.table();
         let Some(entry) = table.get_mut(id) else { return Ok(()) };
         if now >= entry.until {
@@ -152,12 +158,18 @@ impl Throttle {
         let mut entry = Entry { failures: 0, last: now, until: 0 };
         entry.fail(now);
         table.insert(id.to_owned(), entry);
+        self.tracked.store(table.len(), Relaxed);
         Ok(entry.failures)
     }
 
     /// Records a successful attempt of `id`: its count is cleared.
     pub fn succeeded(&self, id: &str) {
-        self.table().remove(id);
+        if self.tracked.load(Relaxed) == 0 {
+            return;
+        }
+        let mut table = self.table();
+        table.remove(id);
+        self.tracked.store(table.len(), Relaxed);
     }
 
     /// How many ids are tracked.
