@@ -17,8 +17,8 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use keycard::auth::sigv4::{sha256_hex, sign, SignedRequest};
 use keycard::auth::authenticate;
+use keycard::auth::sigv4::{sha256_hex, sign, SignedRequest};
 use keycard::Store;
 use keycard_fuzz::bounded;
 use libfuzzer_sys::{fuzz_target, Corpus};
@@ -86,7 +86,8 @@ impl<'a> Arbitrary<'a> for Case {
 
 /// The request with `authorization`, the body's hash as the verifier computes it.
 fn request(case: &Case, amz: &str, authorization: &str, body: &[u8]) -> SignedRequest {
-    let mut headers = vec![("host".to_owned(), "fuzz.example.com".to_owned()), ("x-amz-date".to_owned(), amz.to_owned())];
+    let mut headers =
+        vec![("host".to_owned(), "fuzz.example.com".to_owned()), ("x-amz-date".to_owned(), amz.to_owned())];
     headers.extend(case.headers.iter().cloned());
     headers.push(("authorization".to_owned(), authorization.to_owned()));
     SignedRequest {
