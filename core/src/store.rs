@@ -877,6 +877,16 @@ impl Builder {
             self.err(file, pointer, "missing Policy");
             return;
         };
+        if let Some((what, limit)) = resource_policy_limit(&arn) {
+            let size = policy_size(doc);
+            if size > limit {
+                self.problems.push(Problem::warning(
+                    file,
+                    format!("{pointer}/Policy"),
+                    format!("resource policy is {size} characters; {what} are limited to {limit}"),
+                ));
+            }
+        }
         let Some(policy) = self.policy(file, doc, &format!("{pointer}/Policy"), PolicyKind::Resource) else { return };
         let policy = self.add_policy(arn.clone(), policy);
         self.resource_policies.push(ResourcePolicy { arn, account, tags, policy });
@@ -1024,11 +1034,29 @@ fn is_aws_managed(arn: &str) -> bool {
     arn.split(':').nth(4) == Some("aws") && arn.starts_with("arn:")
 }
 
-/// The size IAM counts for a policy given as an object or as (URL-encoded) text.
+/// The size IAM counts for a policy given as an object or as (URL-encoded) text: the compact
+/// JSON of the decoded document (the decoded text's length when it is not JSON).
 fn policy_size(doc: &Json) -> usize {
     match doc {
-        Json::String(s) => Json::parse(s).map(|j| compact_len(&j)).unwrap_or(s.len()),
+        Json::String(s) => {
+            let decoded = crate::policy::parse::decode_policy_text(s);
+            Json::parse(&decoded).map(|j| compact_len(&j)).unwrap_or_else(|_| decoded.chars().count())
+        }
         other => compact_len(other),
+    }
+}
+
+/// The largest resource policy the service of `arn` stores, in characters, for the services
+/// whose limit AWS documents: S3 bucket policies 20 KB, Lambda function policies 20 KB, Secrets
+/// Manager 20,480, SNS topic policies 30 KB, KMS key policies 32 KB.
+fn resource_policy_limit(arn: &str) -> Option<(&'static str, usize)> {
+    match arn.split(':').nth(2)? {
+        "s3" => Some(("S3 bucket policies", 20 * 1024)),
+        "lambda" => Some(("Lambda function policies", 20 * 1024)),
+        "secretsmanager" => Some(("Secrets Manager resource policies", 20_480)),
+        "sns" => Some(("SNS topic policies", 30 * 1024)),
+        "kms" => Some(("KMS key policies", 32 * 1024)),
+        _ => None,
     }
 }
 

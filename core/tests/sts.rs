@@ -127,7 +127,7 @@ fn assume(sts: &Sts, snap: &Snapshot, who: &Identity, extra: &[(&str, &str)], at
 
 fn decide(snap: &Snapshot, who: &Identity, action: &str, resource: &str, at: u64) -> Decision {
     let mut r = Request::new("*", action, resource).unwrap();
-    r.act_as(snap.store(), who, at);
+    r.authenticated_as(snap.store(), who, at);
     let reference = keycard::reference::authorize(snap.store(), &r).decision;
     let compiled = snap.decide(&r);
     assert_eq!(reference, compiled, "the reference and the index disagree on {action} {resource}");

@@ -153,6 +153,8 @@ int keycard_authorize(const keycard_engine *engine,
  `"principal"`; a signature that fails answers `{"error":"...","code":"SignatureDoesNotMatch"}`
  (AWS's code) with `keycard_last_error` set. Session tokens from `keycard serve`'s STS open
  when `KEYCARD_STS_KEY_FILE` names its `--sts-key-file` at `keycard_engine_open`.
+ `bodySha256` is the SHA-256 of the body the caller received (missing: the empty body); an
+ `x-amz-content-sha256` header must equal it, else `"code":"XAmzContentSHA256Mismatch"`.
 
  The returned string is the caller's: free it with `keycard_string_free`. `request_json` stays
  the caller's. Thread-safe.

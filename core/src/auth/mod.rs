@@ -7,13 +7,15 @@
 
 mod directory;
 pub mod jwt;
-pub mod session;
+pub(crate) mod session;
 pub mod sigv4;
+pub mod throttle;
 pub mod token;
 pub mod totp;
 
 pub(crate) use directory::{AccessKey, Directory, DirectoryBuilder};
-pub use session::{Session, SessionKind};
+pub(crate) use session::Session;
+pub use session::SessionKind;
 pub use sigv4::{Signature, SignedRequest};
 pub use token::{KeyFileError, SealKeys};
 
@@ -38,6 +40,9 @@ pub enum AuthCode {
     InvalidIdentityToken,
     /// A web identity token that has expired.
     ExpiredTokenException,
+    /// The body received is not the one the signature covers (`x-amz-content-sha256` differs
+    /// from its hash, or `UNSIGNED-PAYLOAD` outside S3).
+    XAmzContentSHA256Mismatch,
     /// Something on keycard's side failed (fail closed).
     InternalFailure,
 }
@@ -54,6 +59,7 @@ impl AuthCode {
             AuthCode::RequestExpired => "RequestExpired",
             AuthCode::InvalidIdentityToken => "InvalidIdentityToken",
             AuthCode::ExpiredTokenException => "ExpiredTokenException",
+            AuthCode::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
             AuthCode::InternalFailure => "InternalFailure",
         }
     }
@@ -65,7 +71,8 @@ impl AuthCode {
             | AuthCode::ExpiredToken
             | AuthCode::RequestExpired
             | AuthCode::InvalidIdentityToken
-            | AuthCode::ExpiredTokenException => 400,
+            | AuthCode::ExpiredTokenException
+            | AuthCode::XAmzContentSHA256Mismatch => 400,
             AuthCode::InternalFailure => 500,
             _ => 403,
         }
@@ -100,9 +107,38 @@ impl AuthError {
     }
 }
 
-/// Who signed a request.
+/// Who signed a request: the proof that a request was authenticated. Only keycard makes one
+/// ([`authenticate`], the STS's token opener and gateway identities): it cannot be built,
+/// deserialized or altered outside the crate, so holding one means the signature verified.
+///
+/// Neither an identity nor a session can be made up in code that uses keycard:
+///
+/// ```compile_fail
+/// let forged = keycard::auth::Identity::User {
+///     arn: "arn:aws:iam::111122223333:user/admin".into(),
+///     user_id: String::new(),
+///     access_key_id: "AKIAFORGED".into(),
+/// };
+/// ```
+///
+/// ```compile_fail
+/// let session: keycard::auth::Session = serde_json::from_str("{}").unwrap();
+/// ```
+///
+/// and a request becomes its signer's only with the proof:
+///
+/// ```compile_fail
+/// # fn f(store: &keycard::Store, who: &keycard::auth::Identity) {
+/// let mut request = keycard::Request::new("*", "s3:GetObject", "*").unwrap();
+/// request.act_as(store, who, 0);
+/// # }
+/// ```
 #[derive(Debug, Clone)]
-pub enum Identity {
+pub struct Identity(pub(crate) Who);
+
+/// What an [`Identity`] proves.
+#[derive(Debug, Clone)]
+pub(crate) enum Who {
     /// An IAM user's long-term access key.
     User {
         /// The user's ARN.
@@ -119,25 +155,35 @@ pub enum Identity {
 impl Identity {
     /// The principal ARN requests are evaluated as.
     pub fn principal_arn(&self) -> &str {
-        match self {
-            Identity::User { arn, .. } => arn,
-            Identity::Session(s) => &s.principal,
+        match &self.0 {
+            Who::User { arn, .. } => arn,
+            Who::Session(s) => &s.principal,
         }
     }
 
     /// The access key id used.
     pub fn access_key_id(&self) -> &str {
-        match self {
-            Identity::User { access_key_id, .. } => access_key_id,
-            Identity::Session(s) => &s.access_key_id,
+        match &self.0 {
+            Who::User { access_key_id, .. } => access_key_id,
+            Who::Session(s) => &s.access_key_id,
         }
     }
 
+    /// Whether these are temporary credentials (a session token), not a long-term key.
+    pub fn is_session(&self) -> bool {
+        matches!(self.0, Who::Session(_))
+    }
+
+    /// When temporary credentials expire (seconds since the epoch); `None` for a long-term key.
+    pub fn expires(&self) -> Option<u64> {
+        self.session().map(|s| s.expires)
+    }
+
     /// The session, for temporary credentials.
-    pub fn session(&self) -> Option<&Session> {
-        match self {
-            Identity::Session(s) => Some(s),
-            Identity::User { .. } => None,
+    pub(crate) fn session(&self) -> Option<&Session> {
+        match &self.0 {
+            Who::Session(s) => Some(s),
+            Who::User { .. } => None,
         }
     }
 
@@ -153,40 +199,66 @@ impl Identity {
 /// # Errors
 /// An [`AuthError`] with AWS's code: `MissingAuthenticationToken`, `IncompleteSignature`,
 /// `InvalidClientTokenId` (unknown or inactive key, bad token), `SignatureDoesNotMatch`,
-/// `ExpiredToken`, `RequestExpired`.
+/// `ExpiredToken`, `RequestExpired`, `XAmzContentSHA256Mismatch`.
 pub fn authenticate(
     store: &Store,
     keys: Option<&SealKeys>,
     request: &SignedRequest,
     now: u64,
 ) -> Result<(Identity, Signature), AuthError> {
-    let sig = request.signature()?;
+    verify(store, keys, request, now).map_err(|(e, _)| e)
+}
+
+/// Which key a failed verification got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyReached {
+    /// None: the request did not name a key the store or the sealing keys vouch for.
+    Unknown,
+    /// A long-term key of the store.
+    LongTerm,
+    /// The key of a session token that opened.
+    Session,
+}
+
+/// [`authenticate`], saying on failure whether the signature was checked against a real key
+/// (so that failures are counted only against keys that exist).
+pub(crate) fn verify(
+    store: &Store,
+    keys: Option<&SealKeys>,
+    request: &SignedRequest,
+    now: u64,
+) -> Result<(Identity, Signature), (AuthError, KeyReached)> {
+    let unknown = |e| (e, KeyReached::Unknown);
+    let sig = request.signature().map_err(unknown)?;
     let invalid_key =
         || AuthError::new(AuthCode::InvalidClientTokenId, "The security token included in the request is invalid.");
     if sig.access_key_id.starts_with("ASIA") || sig.security_token.is_some() {
-        let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else { return Err(invalid_key()) };
-        let session = keys.open(token)?;
+        let (Some(token), Some(keys)) = (sig.security_token.as_deref(), keys) else {
+            return Err(unknown(invalid_key()));
+        };
+        let session = keys.open(token).map_err(unknown)?;
         if session.access_key_id != sig.access_key_id {
-            return Err(invalid_key());
+            return Err(unknown(invalid_key()));
         }
         // The token is authentic (sealed by us), so its expiry can be told before the signature
         // is checked: a request replayed after expiry is `ExpiredToken`, as clients expect.
         if now >= session.expires {
-            return Err(AuthError::new(
-                AuthCode::ExpiredToken,
-                "The security token included in the request is expired",
+            return Err((
+                AuthError::new(AuthCode::ExpiredToken, "The security token included in the request is expired"),
+                KeyReached::Session,
             ));
         }
-        request.verify(&sig, &session.secret, now)?;
-        return Ok((Identity::Session(Box::new(session)), sig));
+        request.verify(&sig, &session.secret, now).map_err(|e| (e, KeyReached::Session))?;
+        return Ok((Identity(Who::Session(Box::new(session))), sig));
     }
-    let key: &AccessKey = store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(invalid_key)?;
-    request.verify(&sig, &key.secret, now)?;
+    let key: &AccessKey =
+        store.auth.keys.get(&sig.access_key_id).filter(|k| k.active).ok_or_else(|| unknown(invalid_key()))?;
+    request.verify(&sig, &key.secret, now).map_err(|e| (e, KeyReached::LongTerm))?;
     let user_id = store
         .user_by_arn
         .get(&key.user_arn)
         .and_then(|&i| store.users.get(i))
         .map(|u| u.id.clone())
         .unwrap_or_default();
-    Ok((Identity::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }, sig))
+    Ok((Identity(Who::User { arn: key.user_arn.clone(), user_id, access_key_id: key.id.clone() }), sig))
 }

@@ -14,9 +14,10 @@ pub enum SessionKind {
     User,
 }
 
-/// A temporary credential's session. Sealed into its token; never logged.
+/// A temporary credential's session. Sealed into its token; never logged. Crate-private, so
+/// that nothing outside keycard can build or deserialize one and pass it off as authenticated.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
+pub(crate) struct Session {
     /// Role session or user session.
     pub kind: SessionKind,
     /// `ASIA…`.

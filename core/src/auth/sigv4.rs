@@ -16,13 +16,15 @@ use std::borrow::Cow;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The hash of an empty body.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// The payload hash of a body left unsigned (S3 only, and presigned URLs).
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// How far a header-signed request's `X-Amz-Date` may be from the clock (AWS: 15 minutes).
 pub const MAX_SKEW_SECS: u64 = 15 * 60;
 /// The longest a presigned URL may live (AWS: 7 days).
 pub const MAX_PRESIGNED_SECS: u64 = 7 * 24 * 3600;
 
 /// An HTTP request as it arrived, for signature verification (contract §7 `signedRequest`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// `GET`, `POST` ...
     pub method: String,
@@ -32,9 +34,28 @@ pub struct SignedRequest {
     pub query: String,
     /// Header lines in order; names in any case; a repeated header appears several times.
     pub headers: Vec<(String, String)>,
-    /// Lowercase hex SHA-256 of the body; `None` means the `x-amz-content-sha256` header, else the
-    /// empty body.
+    /// Lowercase hex SHA-256 of the body as received (the default: the empty body's). The
+    /// signature must be over it, and an `x-amz-content-sha256` header must equal it, else the
+    /// request is refused with `XAmzContentSHA256Mismatch`; only S3 (`s3` in the credential
+    /// scope) may sign `UNSIGNED-PAYLOAD` instead.
+    ///
+    /// `None` says the verifier has no body to hash (a proxy's auth subrequest): the payload hash
+    /// signed is then the `x-amz-content-sha256` header's, else the empty body's, and the body is
+    /// not bound by this check; whoever receives it must compare it with that header.
     pub body_sha256: Option<String>,
+}
+
+impl Default for SignedRequest {
+    /// An empty `GET /` with the empty body (its hash is known: fail closed by default).
+    fn default() -> SignedRequest {
+        SignedRequest {
+            method: String::new(),
+            path: String::new(),
+            query: String::new(),
+            headers: Vec::new(),
+            body_sha256: Some(EMPTY_SHA256.to_owned()),
+        }
+    }
 }
 
 /// The signature's claims, read from the `Authorization` header or the `X-Amz-*` query parameters.
@@ -282,22 +303,72 @@ impl SignedRequest {
         out.push('\n');
         out.push_str(&sig.signed_headers.join(";"));
         out.push('\n');
-        out.push_str(&self.payload_hash(sig));
+        out.push_str(&self.payload_hash(sig)?);
         Ok(out)
     }
 
-    fn payload_hash(&self, sig: &Signature) -> String {
-        if let Some(h) = self.header("x-amz-content-sha256") {
-            return h.trim().to_owned();
+    /// The payload hash the signer declared, which the canonical request ends with: for a
+    /// presigned URL its `X-Amz-Content-Sha256` parameter, else the header, else
+    /// `UNSIGNED-PAYLOAD`; for the header form the `x-amz-content-sha256` header, else the hash
+    /// of the body received (the empty body's when the verifier has none). Checked against the
+    /// body by [`SignedRequest::verify`], once the signature is known to be over it.
+    fn payload_hash(&self, sig: &Signature) -> Result<String, AuthError> {
+        let mut headers = self.header_values("x-amz-content-sha256");
+        let header = headers.next().map(str::trim);
+        if headers.next().is_some() {
+            return Err(mismatch("x-amz-content-sha256 is sent more than once"));
         }
         if sig.expires.is_some() {
-            let pairs = self.query_pairs();
-            return pairs
-                .into_iter()
-                .find(|(k, _)| k == "X-Amz-Content-Sha256")
-                .map_or_else(|| "UNSIGNED-PAYLOAD".to_owned(), |(_, v)| v);
+            let param = self.query_pairs().into_iter().find(|(k, _)| k == "X-Amz-Content-Sha256").map(|(_, v)| v);
+            return Ok(param.or_else(|| header.map(str::to_owned)).unwrap_or_else(|| UNSIGNED_PAYLOAD.to_owned()));
         }
-        self.body_sha256.clone().unwrap_or_else(|| EMPTY_SHA256.to_owned())
+        Ok(match (header, &self.body_sha256) {
+            (Some(h), _) => h.to_owned(),
+            (None, Some(body)) => body.clone(),
+            (None, None) => EMPTY_SHA256.to_owned(),
+        })
+    }
+
+    /// Refuses a declared payload hash that is not the body received (AWS's
+    /// `XAmzContentSHA256Mismatch`): `UNSIGNED-PAYLOAD` outside S3 (a presigned URL's with an
+    /// empty body aside), a streaming upload whose chunks keycard cannot verify, a value that is
+    /// not a hash, or a hash of another body. For S3 the header must also be signed.
+    fn check_payload(&self, sig: &Signature, declared: &str) -> Result<(), AuthError> {
+        let s3 = sig.service == "s3";
+        let presigned = sig.expires.is_some();
+        let unsigned_header = self.header("x-amz-content-sha256").is_some()
+            && !sig.signed_headers.iter().any(|h| h == "x-amz-content-sha256");
+        if s3 && !presigned && unsigned_header {
+            return Err(AuthError::new(
+                AuthCode::SignatureDoesNotMatch,
+                "There were headers present in the request which were not signed: x-amz-content-sha256",
+            ));
+        }
+        let body = self.body_sha256.as_deref();
+        if declared == UNSIGNED_PAYLOAD {
+            // A presigned URL outside S3 signs no body: acceptable only when there is none.
+            if s3 || (presigned && body.is_none_or(|b| b == EMPTY_SHA256)) {
+                return Ok(());
+            }
+            return Err(mismatch(format!("UNSIGNED-PAYLOAD is accepted for s3 only, not for {}", sig.service)));
+        }
+        if declared.starts_with("STREAMING-") {
+            // Chunk signatures are for whoever receives the body; with the body in hand keycard
+            // would have to verify them, and does not.
+            if s3 && body.is_none() {
+                return Ok(());
+            }
+            return Err(mismatch(format!("{declared} payloads are not verified here")));
+        }
+        if declared.len() != 64 || !declared.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(mismatch("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-... or a SHA-256 in hex"));
+        }
+        match body {
+            Some(b) if !b.eq_ignore_ascii_case(declared) => {
+                Err(mismatch("The provided 'x-amz-content-sha256' header does not match what was computed."))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The string to sign for `sig` (AWS's "Task 2").
@@ -347,7 +418,9 @@ impl SignedRequest {
                 AuthCode::SignatureDoesNotMatch,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
             )
-        })
+        })?;
+        // The signature is over the declared payload hash; the body received must be that body.
+        self.check_payload(sig, &self.payload_hash(sig)?)
     }
 }
 
@@ -364,6 +437,10 @@ fn signing_key(secret: &str, scope: &str) -> hmac::Key {
 /// The signature of `string_to_sign` under `secret` and `scope` (what a client computes).
 pub fn sign(secret: &str, scope: &str, string_to_sign: &str) -> String {
     hex(hmac::sign(&signing_key(secret, scope), string_to_sign.as_bytes()).as_ref())
+}
+
+fn mismatch(message: impl Into<String>) -> AuthError {
+    AuthError::new(AuthCode::XAmzContentSHA256Mismatch, message)
 }
 
 fn incomplete(message: impl Into<String>) -> AuthError {

@@ -254,10 +254,36 @@ impl Request {
         Ok(identity)
     }
 
-    /// Makes `identity` the principal: its ARN, and for temporary credentials the session's
-    /// tags, session policies, `aws:TokenIssueTime`, MFA keys and source identity. Credential
-    /// keys the request supplied itself are replaced.
-    pub fn act_as(&mut self, store: &Store, identity: &Identity, now: u64) {
+    /// [`Request::authenticate`] through `sts`: its keys open session tokens, and a long-term key
+    /// whose signatures keep failing is throttled (`crate::auth::throttle`).
+    ///
+    /// # Errors
+    /// As [`crate::sts::Sts::authenticate`]; the request then stays unauthenticated.
+    pub fn authenticate_throttled(
+        &mut self,
+        store: &Store,
+        sts: &crate::sts::Sts,
+        now: u64,
+    ) -> Result<Identity, AuthError> {
+        let Some(signed) = self.unverified.as_deref() else {
+            return Err(AuthError::new(AuthCode::MissingAuthenticationToken, "the request has no signedRequest"));
+        };
+        let (identity, _) = sts.authenticate(store, signed, now)?;
+        self.act_as(store, &identity, now);
+        Ok(identity)
+    }
+
+    /// Makes the authenticated `identity` the principal (what a gateway does once it has
+    /// verified the caller): its ARN, and for temporary credentials the session's tags, session
+    /// policies, `aws:TokenIssueTime`, MFA keys and source identity. Credential keys the request
+    /// supplied itself are replaced. An [`Identity`] exists only once a signature or token has
+    /// verified, so this cannot make an unauthenticated principal look authenticated.
+    pub fn authenticated_as(&mut self, store: &Store, identity: &Identity, now: u64) {
+        self.act_as(store, identity, now);
+    }
+
+    /// [`Request::authenticated_as`], for the crate.
+    pub(crate) fn act_as(&mut self, store: &Store, identity: &Identity, now: u64) {
         self.unverified = None;
         self.principal = PrincipalRef::Arn(identity.principal_arn().to_owned());
         for key in CREDENTIAL_KEYS {
@@ -516,14 +542,17 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         }
         Some(_) => return Err(RequestError::new(format!("{P}/headers"), "expected an object of header values")),
     }
-    let body_sha256 = string("bodySha256", false)?;
-    if let Some(h) = &body_sha256 {
-        let ok = h == "UNSIGNED-PAYLOAD" || (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-        if !ok {
-            return Err(RequestError::new(format!("{P}/bodySha256"), "expected the body's SHA-256 as 64 hex digits"));
-        }
+    // The hash of the body the caller received (absent: the empty body). The signature must be
+    // over it, and an `x-amz-content-sha256` header must equal it: the caller vouches for the
+    // body, keycard for the rest (fail closed: there is no "unknown body").
+    let body_sha256 = string("bodySha256", false)?.unwrap_or_else(|| crate::auth::sigv4::EMPTY_SHA256.to_owned());
+    if body_sha256.len() != 64 || !body_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RequestError::new(
+            format!("{P}/bodySha256"),
+            "expected the SHA-256 of the body received, as 64 hex digits",
+        ));
     }
-    Ok(SignedRequest { method, path, query, headers, body_sha256: body_sha256.map(|h| h.to_ascii_lowercase()) })
+    Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
 }
 
 /// Context keys that describe the principal come from the store; a request may not supply them.

@@ -46,7 +46,7 @@ pub(crate) fn parse_document(
 
 /// URL-decodes (RFC 3986: `%XX` only, `+` stays `+`) a policy document string when it is not
 /// already JSON text.
-fn decode_policy_text(text: &str) -> String {
+pub(crate) fn decode_policy_text(text: &str) -> String {
     if text.trim_start().starts_with('{') {
         return text.to_owned();
     }

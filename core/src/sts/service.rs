@@ -8,8 +8,11 @@
 //! `sts:TagSession` / `sts:SetSourceIdentity` when tags or a source identity are passed.
 
 use super::{session_duration, StsError, StsOperation};
+use crate::auth::throttle::{Blocked, FailureCounts, FailureReason, Throttle};
 use crate::auth::totp::{matching_step, UsedCodes};
-use crate::auth::{jwt, Identity, SealKeys, Session, SessionKind};
+use crate::auth::{
+    jwt, AuthCode, AuthError, Identity, KeyReached, SealKeys, Session, SessionKind, Signature, SignedRequest, Who,
+};
 use crate::decide::answer::Decision;
 use crate::decide::request::{PrincipalRef, Request};
 use crate::decide::snapshot::Snapshot;
@@ -25,6 +28,23 @@ const MAX_TAGS: usize = 50;
 const MAX_POLICY_ARNS: usize = 10;
 /// The packed size limit of session policies and tags, in characters (AWS reports a percentage).
 const PACKED_LIMIT: usize = 2048;
+/// The longest `Policy` parameter, in characters, whitespace included (AWS's API constraint).
+const MAX_POLICY_CHARS: usize = 2048;
+/// The longest ARN parameter (`RoleArn`, `PolicyArns.member.N.arn`, `SerialNumber`).
+const MAX_ARN_CHARS: usize = 2048;
+/// The longest `WebIdentityToken` (AWS: 4 to 20,000 characters).
+const MAX_WEB_IDENTITY_TOKEN: usize = 20_000;
+
+/// Refuses a parameter longer than `max` characters, before anything reads it.
+fn check_length(name: &str, value: &str, max: usize) -> Result<(), StsError> {
+    // Bytes bound characters from above: only a long value needs counting.
+    if value.len() > max && value.chars().count() > max {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+        )));
+    }
+    Ok(())
+}
 
 /// The decoded parameters of a Query-protocol call, in order.
 #[derive(Debug, Clone, Default)]
@@ -145,11 +165,16 @@ struct NewTags {
     packed: usize,
 }
 
-/// keycard's STS: the sealing keys and the record of used MFA codes.
+/// keycard's STS: the sealing keys, the record of used MFA codes, and the failure throttles of MFA
+/// devices and long-term access keys (`crate::auth::throttle`). All three are per process: see
+/// the README on replicas.
 #[derive(Debug)]
 pub struct Sts {
     keys: SealKeys,
     used_codes: UsedCodes,
+    devices: Throttle,
+    access_keys: Throttle,
+    failures: FailureCounts,
 }
 
 fn is_session_name(s: &str) -> bool {
@@ -173,14 +198,82 @@ fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
     )
 }
 
+/// A wrong MFA code, and also a code refused unexamined during back-off or lockout: the two
+/// answers are the same, so that a guesser cannot tell a right code refused from a wrong one.
 fn mfa_failed() -> StsError {
     StsError::new("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+}
+
+/// A long-term key in back-off or lockout after failed signatures.
+fn key_throttled() -> AuthError {
+    AuthError::new(
+        AuthCode::InvalidClientTokenId,
+        "The security token included in the request is invalid: too many failed signatures with this access key, try again later.",
+    )
 }
 
 impl Sts {
     /// An STS sealing with `keys`.
     pub fn new(keys: SealKeys) -> Sts {
-        Sts { keys, used_codes: UsedCodes::default() }
+        Sts {
+            keys,
+            used_codes: UsedCodes::default(),
+            devices: Throttle::default(),
+            access_keys: Throttle::default(),
+            failures: FailureCounts::default(),
+        }
+    }
+
+    /// Authentication failures counted so far, by reason (`signature`, `mfa`, `throttled`).
+    pub fn auth_failures(&self) -> [(&'static str, u64); 3] {
+        self.failures.snapshot()
+    }
+
+    /// [`crate::auth::authenticate`] with this STS's keys and failure throttle: a long-term key
+    /// whose signatures keep failing is refused for a back-off, then locked out
+    /// (`crate::auth::throttle`), even with a right signature, as `InvalidClientTokenId`. Session
+    /// keys are counted but not throttled: their secrets are random 256-bit values, and an
+    /// attacker can mint session keys to fill the table.
+    ///
+    /// # Errors
+    /// As [`crate::auth::authenticate`].
+    pub fn authenticate(
+        &self,
+        store: &Store,
+        request: &SignedRequest,
+        now: u64,
+    ) -> Result<(Identity, Signature), AuthError> {
+        let claimed = request.signature().ok().map(|s| s.access_key_id);
+        if let Some(id) = claimed.as_deref() {
+            if let Err(blocked) = self.access_keys.check(id, now) {
+                self.failures.count(FailureReason::Throttled);
+                tracing::warn!(access_key_id = id, ?blocked, "signature refused unexamined: access key throttled");
+                return Err(key_throttled());
+            }
+        }
+        match crate::auth::verify(store, Some(&self.keys), request, now) {
+            Ok((identity, sig)) => {
+                if !identity.is_session() {
+                    self.access_keys.succeeded(&sig.access_key_id);
+                }
+                Ok((identity, sig))
+            }
+            Err((e, reached)) if e.code() == AuthCode::SignatureDoesNotMatch && reached != KeyReached::Unknown => {
+                let id = claimed.unwrap_or_default();
+                self.failures.count(FailureReason::Signature);
+                if reached == KeyReached::LongTerm {
+                    let failures = self.access_keys.failed(&id, now);
+                    tracing::warn!(access_key_id = id, ?failures, "signature does not match");
+                    if failures == Err(Blocked::Full) {
+                        return Err(key_throttled());
+                    }
+                } else {
+                    tracing::warn!(access_key_id = id, "signature does not match (session key)");
+                }
+                Err(e)
+            }
+            Err((e, _)) => Err(e),
+        }
     }
 
     /// The keys, to open session tokens when authenticating.
@@ -192,15 +285,15 @@ impl Sts {
     pub fn get_caller_identity(&self, store: &Store, identity: &Identity) -> CallerIdentity {
         let arn = identity.principal_arn().to_owned();
         let account = identity.account().to_owned();
-        let user_id = match identity {
-            Identity::User { user_id, access_key_id, .. } => {
+        let user_id = match &identity.0 {
+            Who::User { user_id, access_key_id, .. } => {
                 if user_id.is_empty() {
                     access_key_id.clone()
                 } else {
                     user_id.clone()
                 }
             }
-            Identity::Session(s) => match s.kind {
+            Who::Session(s) => match s.kind {
                 SessionKind::Role => {
                     let session_name = arn.rsplit('/').next().unwrap_or_default();
                     format!(
@@ -236,6 +329,7 @@ impl Sts {
             (Some(_), None) => return Err(StsError::validation("SerialNumber is given without TokenCode")),
             (None, Some(_)) => return Err(StsError::validation("TokenCode is given without SerialNumber")),
         };
+        check_length("serialNumber", serial, 256)?;
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(StsError::validation(format!(
                 "Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and contain only digits"
@@ -243,10 +337,21 @@ impl Sts {
         }
         let device =
             store.auth.mfa.get(serial).filter(|d| Some(d.user_arn.as_str()) == user_arn).ok_or_else(mfa_failed)?;
-        let step = matching_step(&device.seed, code, now).ok_or_else(mfa_failed)?;
-        if !self.used_codes.claim(&device.serial, step, now) {
+        // Throttled first: during back-off or lockout even the right code is refused.
+        if let Err(blocked) = self.devices.check(&device.serial, now) {
+            self.failures.count(FailureReason::Throttled);
+            tracing::warn!(serial = device.serial, ?blocked, "MFA code refused unexamined: device throttled");
             return Err(mfa_failed());
         }
+        let fresh =
+            matching_step(&device.seed, code, now).filter(|&step| self.used_codes.claim(&device.serial, step, now));
+        if fresh.is_none() {
+            self.failures.count(FailureReason::Mfa);
+            let failures = self.devices.failed(&device.serial, now);
+            tracing::warn!(serial = device.serial, user = device.user_arn, ?failures, "wrong or reused MFA code");
+            return Err(mfa_failed());
+        }
+        self.devices.succeeded(&device.serial);
         Ok(Some(now))
     }
 
@@ -255,6 +360,8 @@ impl Sts {
         let inline = params.get("Policy").filter(|p| !p.is_empty());
         let mut packed = 0;
         if let Some(text) = inline {
+            // Measured as sent, whitespace included, before it is parsed.
+            check_length("policy", text, MAX_POLICY_CHARS)?;
             let json = Json::parse(text)
                 .map_err(|e| StsError::new("MalformedPolicyDocument", format!("The policy is not valid JSON: {e}")))?;
             let mut errors = Vec::new();
@@ -274,6 +381,9 @@ impl Sts {
             )));
         }
         for arn in &arns {
+            check_length("policyArns.member.arn", arn, MAX_ARN_CHARS)?;
+        }
+        for arn in &arns {
             if !store.managed_by_arn.contains_key(arn) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
@@ -289,23 +399,31 @@ impl Sts {
     /// inherited transitive tags: (new tags, new transitive keys, packed characters).
     fn session_tags(params: &Params, inherited: Option<&Session>) -> Result<NewTags, StsError> {
         let keys = params.members("Tags", "Key");
-        let values = params.members("Tags", "Value");
-        let mut tags: Vec<(String, String)> = Vec::new();
+        // The cap first: nothing below runs for a request over it.
+        if keys.len() > MAX_TAGS {
+            return Err(StsError::validation(format!("At most {MAX_TAGS} session tags may be passed")));
+        }
+        let values: std::collections::HashMap<u32, &str> = params.members("Tags", "Value").into_iter().collect();
+        let inherited: std::collections::HashSet<String> =
+            inherited.map(|s| s.transitive.iter().map(|t| t.to_ascii_lowercase()).collect()).unwrap_or_default();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::with_capacity(keys.len());
+        let mut tags: Vec<(String, String)> = Vec::with_capacity(keys.len());
         let mut packed = 0;
         for (n, key) in keys {
-            let value = values.iter().find(|(m, _)| *m == n).map_or("", |(_, v)| *v);
+            let value = values.get(&n).copied().unwrap_or("");
             if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
                 return Err(StsError::validation(format!(
                     "Tag {key:?}: keys must have 1 to 128 characters and values at most 256"
                 )));
             }
-            if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            let lower = key.to_ascii_lowercase();
+            if !seen.insert(lower.clone()) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}"),
                 ));
             }
-            if inherited.is_some_and(|s| s.transitive.iter().any(|t| t.eq_ignore_ascii_case(key))) {
+            if inherited.contains(&lower) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!(
@@ -316,18 +434,20 @@ impl Sts {
             packed += key.len() + value.len();
             tags.push((key.to_owned(), value.to_owned()));
         }
-        if tags.len() > MAX_TAGS {
-            return Err(StsError::validation(format!("At most {MAX_TAGS} session tags may be passed")));
+        let transitive_keys = params.members("TransitiveTagKeys", "");
+        if transitive_keys.len() > MAX_TAGS {
+            return Err(StsError::validation(format!("At most {MAX_TAGS} transitive tag keys may be passed")));
         }
-        let mut transitive = Vec::new();
-        for (_, key) in params.members("TransitiveTagKeys", "") {
-            if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        let mut transitive = Vec::with_capacity(transitive_keys.len());
+        for (_, key) in transitive_keys {
+            let lower = key.to_ascii_lowercase();
+            if !seen.contains(&lower) {
                 return Err(StsError::new(
                     "InvalidParameterValue",
                     format!("The transitive tag key {key} is not one of the session tags passed"),
                 ));
             }
-            transitive.push(key.to_ascii_lowercase());
+            transitive.push(lower);
         }
         Ok(NewTags { tags, transitive, packed })
     }
@@ -371,6 +491,7 @@ impl Sts {
         let role_arn = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
         check_session_name(session_name)?;
+        check_length("roleArn", role_arn, MAX_ARN_CHARS)?;
         if role_arn.len() < 20 || !role_arn.starts_with("arn:") {
             return Err(StsError::validation(format!(
                 "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
@@ -414,10 +535,10 @@ impl Sts {
                 "Value at 'externalId' failed to satisfy constraint: Member must have length 2 to 1224",
             ));
         }
-        let mfa_user = match identity {
-            Identity::User { arn, .. } => Some(arn.as_str()),
-            Identity::Session(s) if s.kind == SessionKind::User => Some(s.principal.as_str()),
-            Identity::Session(_) => None,
+        let mfa_user = match &identity.0 {
+            Who::User { arn, .. } => Some(arn.as_str()),
+            Who::Session(s) if s.kind == SessionKind::User => Some(s.principal.as_str()),
+            Who::Session(_) => None,
         };
         let mfa_now = self.check_mfa(store, params, mfa_user, now)?;
         let mfa_at = mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at));
@@ -500,7 +621,7 @@ impl Sts {
         params: &Params,
         now: u64,
     ) -> Result<Issued, StsError> {
-        let Identity::User { arn, .. } = identity else {
+        let Who::User { arn, .. } = &identity.0 else {
             return Err(StsError::new("AccessDenied", "Cannot call GetSessionToken with session credentials"));
         };
         let duration = session_duration(StsOperation::GetSessionToken { root: false }, params.duration()?)?;
@@ -522,7 +643,7 @@ impl Sts {
     ///
     /// # Errors
     /// `InvalidIdentityToken`, `ExpiredTokenException`, `AccessDenied`.
-    pub fn web_identity_session(
+    pub(crate) fn web_identity_session(
         &self,
         snapshot: &Snapshot,
         token: &str,
@@ -595,7 +716,7 @@ impl Sts {
         }
         let (mut session, _) = self.web_identity_session(snapshot, token, &role_arn, &name, facts, now)?;
         session.expires = session.expires.max(now + 1);
-        Ok(Identity::Session(Box::new(session)))
+        Ok(Identity(Who::Session(Box::new(session))))
     }
 
     /// `AssumeRoleWithWebIdentity` (unsigned): a token from an OIDC provider in the store.
@@ -614,6 +735,8 @@ impl Sts {
         let session_name = params.required("RoleSessionName")?;
         let token = params.required("WebIdentityToken")?;
         check_session_name(session_name)?;
+        check_length("roleArn", role_arn, MAX_ARN_CHARS)?;
+        check_length("webIdentityToken", token, MAX_WEB_IDENTITY_TOKEN)?;
         let requested = params.duration()?;
         // The token first, as AWS does: an unauthenticated caller's `Policy` is never parsed.
         let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;

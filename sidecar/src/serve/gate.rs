@@ -275,7 +275,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     if let Some(identity) = &identity {
         // Signed or bearer callers: the session's tags, session policies, MFA and issue time.
-        request.act_as(loaded.snapshot.store(), identity, now);
+        request.authenticated_as(loaded.snapshot.store(), identity, now);
     }
     // 6. The decision: one snapshot, counted and logged like any other.
     let started = Instant::now();
@@ -389,8 +389,7 @@ fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
     if !signed.is_signed() {
         return Found::Absent;
     }
-    let keys = Some(original.state.sts.keys());
-    match keycard::auth::authenticate(original.snapshot.store(), keys, &signed, original.now) {
+    match original.state.sts.authenticate(original.snapshot.store(), &signed, original.now) {
         Ok((identity, _)) => Found::Identity(identity),
         Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
     }

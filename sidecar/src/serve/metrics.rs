@@ -276,8 +276,17 @@ impl Metrics {
     }
 
     /// Prometheus text exposition format 0.0.4.
-    pub(crate) fn render(&self, ready: bool) -> String {
+    /// The text format; `auth_failures` are the STS's counts by reason (kept by the STS, which
+    /// sees every authentication the sidecar makes).
+    pub(crate) fn render(&self, ready: bool, auth_failures: &[(&str, u64)]) -> String {
         let mut out = String::with_capacity(8 * 1024);
+        out.push_str(
+            "# HELP keycard_auth_failures_total Failed authentications: wrong signatures, wrong MFA codes, attempts refused while throttled.\n",
+        );
+        out.push_str("# TYPE keycard_auth_failures_total counter\n");
+        for (reason, n) in auth_failures {
+            let _ = writeln!(out, "keycard_auth_failures_total{{reason=\"{reason}\"}} {n}");
+        }
         out.push_str("# HELP keycard_decisions_total Decisions made, by result.\n");
         out.push_str("# TYPE keycard_decisions_total counter\n");
         for (d, label) in
@@ -373,7 +382,7 @@ mod tests {
         m.decision(Decision::Allowed, Duration::from_nanos(80));
         m.decision(Decision::ImplicitDeny, Duration::from_nanos(300));
         m.decision(Decision::ImplicitDeny, Duration::from_secs(1));
-        let text = m.render(true);
+        let text = m.render(true, &[]);
         assert!(text.contains("keycard_decision_duration_seconds_bucket{le=\"0.0000001\"} 1"), "{text}");
         assert!(text.contains("keycard_decision_duration_seconds_bucket{le=\"0.0000005\"} 2"), "{text}");
         assert!(text.contains("keycard_decision_duration_seconds_bucket{le=\"0.01\"} 2"), "{text}");
@@ -392,7 +401,7 @@ mod tests {
             tally.decision(d, Duration::from_nanos(ns));
         }
         merged.merge(&tally);
-        assert_eq!(single.render(true), merged.render(true));
+        assert_eq!(single.render(true, &[]), merged.render(true, &[]));
     }
 
     #[test]
@@ -401,7 +410,7 @@ mod tests {
         m.http(Endpoint::Authorize, 200, Duration::from_micros(30));
         m.http(Endpoint::Authorize, 413, Duration::from_micros(30));
         m.http(Endpoint::Other, 418, Duration::ZERO);
-        let text = m.render(false);
+        let text = m.render(false, &[]);
         assert!(text.contains("keycard_http_requests_total{endpoint=\"/v1/authorize\",code=\"413\"} 1"), "{text}");
         assert!(text.contains("keycard_http_requests_total{endpoint=\"other\",code=\"other\"} 1"), "{text}");
         assert!(text.contains("keycard_http_request_duration_seconds_count 2"), "{text}");
@@ -415,7 +424,7 @@ mod tests {
         m.gate(GateDecision::NoRoute);
         m.gate(GateDecision::Allowed);
         m.http(Endpoint::Gate, 403, Duration::from_micros(30));
-        let text = m.render(true);
+        let text = m.render(true, &[]);
         assert!(text.contains("keycard_gate_answers_total{decision=\"noRoute\"} 2"), "{text}");
         assert!(text.contains("keycard_gate_answers_total{decision=\"allowed\"} 1"), "{text}");
         assert!(text.contains("keycard_gate_answers_total{decision=\"unauthenticated\"} 0"), "{text}");

@@ -218,7 +218,7 @@ fn authenticate(
     snapshot: &keycard::Snapshot,
     state: &State,
 ) -> Result<String, AuthError> {
-    let identity = request.authenticate(snapshot.store(), Some(state.sts.keys()), state.now_secs())?;
+    let identity = request.authenticate_throttled(snapshot.store(), &state.sts, state.now_secs())?;
     Ok(identity.principal_arn().to_owned())
 }
 

@@ -50,7 +50,7 @@ impl State {
 
     /// `/metrics`: the server's metrics, then the bundle poller's.
     pub(crate) fn render_metrics(&self) -> String {
-        let mut out = self.metrics.render(self.ready());
+        let mut out = self.metrics.render(self.ready(), &self.sts.auth_failures());
         if let Some(poller) = &self.bundle {
             poller.render(&mut out);
         }

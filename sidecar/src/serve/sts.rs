@@ -102,11 +102,10 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
         return Ok(close(issued_xml(action, &issued), action));
     }
     let signed = signed_request(call.method, call.path, call.query, call.headers, Some(sha256_hex(call.body)));
-    let (identity, sig) =
-        keycard::auth::authenticate(snapshot.store(), Some(sts.keys()), &signed, now).map_err(|e| {
-            tracing::info!(action, code = e.code().as_str(), "sts call refused");
-            StsError::from(e)
-        })?;
+    let (identity, sig) = sts.authenticate(snapshot.store(), &signed, now).map_err(|e| {
+        tracing::info!(action, code = e.code().as_str(), "sts call refused");
+        StsError::from(e)
+    })?;
     facts.region = Some(sig.region.clone());
     let result = match action {
         "GetCallerIdentity" => {
