@@ -60,6 +60,10 @@ enum Command {
         /// proxy in front; honoured only from a trusted proxy.
         #[arg(long, value_name = "NAME")]
         trust_principal_header: Option<String>,
+        /// Also serve Envoy's gRPC ext_authz (envoy.service.auth.v3.Authorization/Check) and
+        /// gRPC health on ADDR: HOST:PORT (port 0 picks a free one) or unix:/path/to.sock.
+        #[arg(long, value_name = "ADDR")]
+        grpc_listen: Option<String>,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
             sts_key_file,
             trusted_proxy,
             trust_principal_header,
+            grpc_listen,
         } => serve::run(serve::Options {
             policies,
             listen,
@@ -109,6 +114,7 @@ fn main() -> ExitCode {
             sts_key_file,
             trusted_proxies: trusted_proxy,
             trust_principal_header,
+            grpc_listen,
         }),
         Command::Authorize { policies, explain, jsonl, file } => {
             if jsonl {

@@ -116,7 +116,7 @@ async fn route(req: Request<Incoming>, state: &State, peer: Peer) -> (Endpoint, 
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.metrics.render(state.ready())),
-        Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
+        Endpoint::Gate | Endpoint::Envoy | Endpoint::Check | Endpoint::Other => {
             error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
         }
     };
