@@ -607,3 +607,55 @@ fn routes_hot_swap_under_grpc_load_without_a_failed_call() {
     assert!(seen_new.load(Ordering::Relaxed) > 0 && seen_gone.load(Ordering::Relaxed) > 0);
     assert!(s.metric("keycard_reloads_total") >= 7.0);
 }
+
+/// alice's access key, for SigV4-signed original requests.
+const KEY: (&str, &str) = ("AKIAALICEEXAMPLE0001", "alice-gateway-secret-0123456789abcdef");
+
+/// `Authorization` and `X-Amz-Date` of `GET path` to `host`, signed by `secret` as the SDKs sign.
+fn sigv4(path: &str, host: &str, secret: &str) -> Vec<(&'static str, String)> {
+    use keycard::auth::sigv4::{sign, SignedRequest, EMPTY_SHA256};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let amz = keycard::clock::amz_date(now);
+    let scope = format!("{}/us-east-1/execute-api/aws4_request", &amz[..8]);
+    let auth = |sig: &str| {
+        format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders=host;x-amz-date, Signature={sig}", KEY.0)
+    };
+    let request = SignedRequest {
+        method: "GET".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: vec![
+            ("host".into(), host.into()),
+            ("x-amz-date".into(), amz.clone()),
+            ("authorization".into(), auth(&"0".repeat(64))),
+        ],
+        body_sha256: Some(EMPTY_SHA256.into()),
+    };
+    let claims = request.signature().unwrap();
+    let signature = sign(secret, &scope, &request.string_to_sign(&claims).unwrap());
+    vec![("x-amz-date", amz), ("authorization", auth(&signature))]
+}
+
+#[test]
+fn a_sigv4_signature_covers_the_host_envoy_names() {
+    let dir = store("grpc-sigv4");
+    let credentials = format!(
+        r#"{{"AccountId": "111122223333", "Credentials": [{{"AccessKeyId": "{}", "SecretAccessKey": "{}", "UserName": "alice"}}],"#,
+        KEY.0, KEY.1
+    );
+    let account = account().replacen(r#"{"AccountId": "111122223333","#, &credentials, 1);
+    std::fs::write(dir.join("account.json"), account).unwrap();
+    let (s, grpc) = start("grpc-sigv4", "127.0.0.1:0", &["--policies", dir.to_str().unwrap()]);
+    s.wait_ready();
+    let g = Grpc::connect(&grpc);
+    let path = "/reports/2026/q1.csv";
+    let signed = |host: &str, secret: &str| {
+        let headers = sigv4(path, host, secret);
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        g.check(ask("GET", path, &pairs, None))
+    };
+    // `http.host` (Envoy's :authority) is the host the client signed: app.example in `ask`.
+    expect(&signed("app.example", KEY.1), 200, "allowed", Some(ALICE));
+    expect(&signed("other.example", KEY.1), 401, "unauthenticated", None);
+    expect(&signed("app.example", "wrong-secret"), 401, "unauthenticated", None);
+}
