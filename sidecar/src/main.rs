@@ -68,6 +68,10 @@ enum Command {
         bundle: bundle_cmd::TrustArgs,
         #[command(flatten)]
         poll: serve::bundle::PollArgs,
+        /// Also serve Envoy's gRPC ext_authz (envoy.service.auth.v3.Authorization/Check) and
+        /// gRPC health on ADDR: HOST:PORT (port 0 picks a free one) or unix:/path/to.sock.
+        #[arg(long, value_name = "ADDR")]
+        grpc_listen: Option<String>,
     },
     /// Decide one request (from FILE or stdin), or a stream of JSON Lines with --jsonl.
     /// Exit 0 when allowed, 1 when denied, 2 on error.
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
             trust_principal_header,
             bundle,
             poll,
+            grpc_listen,
         } => serve::run(serve::Options {
             policies,
             listen,
@@ -133,6 +138,7 @@ fn main() -> ExitCode {
             trust_principal_header,
             bundle,
             poll,
+            grpc_listen,
         }),
         Command::Authorize { policies, explain, jsonl, file, bundle } => {
             if jsonl {

@@ -1,6 +1,7 @@
-//! The gateway over real HTTP (contract §8): `/v1/gate` as nginx `auth_request` calls it and
-//! `/v1/envoy/...` as Envoy's `ext_authz` does, against the real binary. Every hard rule of §8
-//! has a test here: the `X-Original-*` protocol, identity before routes, path attacks, `HEAD`,
+//! The gateway over real HTTP (contract §8): `/v1/gate` as nginx `auth_request` and Caddy's and
+//! Traefik's forward auth call it and `/v1/envoy/...` as Envoy's `ext_authz` does, against the
+//! real binary. Every hard rule of §8 has a test here: the `X-Original-*` and `X-Forwarded-*`
+//! protocols (the latter from trusted proxies only), identity before routes, path attacks, `HEAD`,
 //! repeated query keys, the `X-Forwarded-For` walk, the trusted principal header, unknown
 //! principals, unmatched routes, allow and deny with their headers, and a hot swap of routes.
 
@@ -314,4 +315,65 @@ fn a_changed_route_answers_within_two_seconds() {
     std::fs::write(dir.join("routes.json"), r#"{"Routes": [{"Method": "GET"}]}"#).unwrap();
     s.wait_for("the reload failure", |s| s.get("/v1/snapshot").json()["lastError"].is_string());
     expect(&gate(&s, "GET", "/reports/2026/q1", &as_alice(&[])), 200, "allowed", Some(ALICE));
+}
+
+/// Caddy's `forward_auth` and Traefik's `ForwardAuth`: the original request in `X-Forwarded-*`.
+fn forward(server: &Server, method: &str, uri: &str, headers: &[(&str, &str)]) -> Response {
+    let mut all = vec![("X-Forwarded-Method", method), ("X-Forwarded-Uri", uri)];
+    all.extend_from_slice(headers);
+    server.connect().request_with("GET", "/v1/gate", &all)
+}
+
+#[test]
+fn forward_auth_names_the_request_in_x_forwarded_headers() {
+    let (s, _dir) = serve("gate-forward", &[]);
+    expect(&forward(&s, "GET", "/reports/2026/q1.csv", &as_alice(&[])), 200, "allowed", Some(ALICE));
+    expect(&forward(&s, "GET", "/reports/secret/plans", &as_alice(&[])), 403, "explicitDeny", Some(ALICE));
+    expect(&forward(&s, "DELETE", "/admin/users/bob", &as_alice(&[])), 200, "allowed", Some(ALICE));
+    expect(&forward(&s, "HEAD", "/reports/2026/q1", &as_alice(&[])), 200, "allowed", Some(ALICE));
+    expect(&forward(&s, "PUT", "/reports/2026/q1", &as_alice(&[])), 403, "noRoute", Some(ALICE));
+    expect(&forward(&s, "GET", "/reports/2026/q1", &[]), 401, "unauthenticated", None);
+    expect(&forward(&s, "GET", "/downloads/f?format=csv", &as_alice(&[])), 200, "allowed", Some(ALICE));
+    expect(&forward(&s, "GET", "/downloads/f?format=pdf", &as_alice(&[])), 403, "implicitDeny", Some(ALICE));
+    expect(&forward(&s, "GET", "/reports/2026%2Fq1/x", &as_alice(&[])), 403, "invalidRequest", Some(ALICE));
+    expect(&forward(&s, "GET", "/reports/../admin/x", &as_alice(&[])), 403, "invalidRequest", Some(ALICE));
+    // The facts come with it: X-Forwarded-For and X-Forwarded-Proto, as from nginx.
+    let net = forward(&s, "GET", "/net", &as_alice(&[("X-Forwarded-For", "203.0.113.7")]));
+    expect(&net, 200, "allowed", Some(ALICE));
+    let tls = forward(&s, "GET", "/tls", &as_alice(&[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "app")]));
+    expect(&tls, 200, "allowed", Some(ALICE));
+    // Both named, each once; the URI an absolute path.
+    let mut c = s.connect();
+    let only_uri = c.request_with("GET", "/v1/gate", &as_alice(&[("X-Forwarded-Uri", "/reports/2026/q1")]));
+    expect(&only_uri, 403, "invalidRequest", None);
+    let only_method = c.request_with("GET", "/v1/gate", &as_alice(&[("X-Forwarded-Method", "GET")]));
+    expect(&only_method, 403, "invalidRequest", None);
+    let twice = forward(&s, "GET", "/reports/2026/q1", &as_alice(&[("X-Forwarded-Uri", "/admin/x")]));
+    expect(&twice, 403, "invalidRequest", None);
+    for relative in ["reports/2026/q1", "*", "http://app/reports/2026/q1"] {
+        expect(&forward(&s, "GET", relative, &as_alice(&[])), 403, "invalidRequest", None);
+    }
+    // nginx's X-Original-* win when present: a client's X-Forwarded-Uri passed on by nginx is not read.
+    let both = gate(&s, "GET", "/reports/2026/q1", &as_alice(&[("X-Forwarded-Uri", "/admin/x")]));
+    expect(&both, 200, "allowed", Some(ALICE));
+    let both = gate(&s, "POST", "/admin/x", &as_alice(&[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/net")]));
+    expect(&both, 200, "allowed", Some(ALICE));
+}
+
+#[test]
+fn x_forwarded_headers_from_an_untrusted_peer_are_refused() {
+    // Loopback is not trusted here: whoever sends X-Forwarded-* is a client choosing what gets
+    // decided (or a proxy missing from --trusted-proxy). Refused, never decided.
+    let (s, _dir) = serve("gate-forward-untrusted", &["--trusted-proxy", "10.0.0.0/8"]);
+    let signed_like = [("Authorization", "Bearer eyJhbGciOi.x.y")];
+    expect(&forward(&s, "GET", "/reports/2026/q1", &signed_like), 403, "invalidRequest", None);
+    expect(&forward(&s, "GET", "/reports/2026/q1", &[]), 403, "invalidRequest", None);
+    for header in ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"] {
+        expect(&gate(&s, "GET", "/reports/2026/q1", &[(header, "203.0.113.7")]), 403, "invalidRequest", None);
+    }
+    let envoy = s.connect().request_with("GET", "/v1/envoy/reports/2026/q1", &[("X-Forwarded-For", "203.0.113.7")]);
+    expect(&envoy, 403, "invalidRequest", None);
+    // Without them, the request is decided (no identity here: the principal header needs trust).
+    expect(&gate(&s, "GET", "/reports/2026/q1", &as_alice(&[])), 401, "unauthenticated", None);
+    assert_eq!(s.metric("keycard_gate_answers_total{decision=\"invalidRequest\"}"), 6.0);
 }

@@ -50,6 +50,11 @@ fn now() -> u64 {
 
 /// The headers of `GET uri` signed by `secret` the way the SDKs sign (host and x-amz-date).
 fn sigv4_headers(uri: &str, secret: &str) -> Vec<(String, String)> {
+    sigv4_headers_to("keycard", uri, secret)
+}
+
+/// The same, for a request sent to `host`.
+fn sigv4_headers_to(host: &str, uri: &str, secret: &str) -> Vec<(String, String)> {
     let amz = keycard::clock::amz_date(now());
     let scope = format!("{}/us-east-1/execute-api/aws4_request", &amz[..8]);
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
@@ -62,7 +67,7 @@ fn sigv4_headers(uri: &str, secret: &str) -> Vec<(String, String)> {
         path: path.into(),
         query: query.into(),
         headers: vec![
-            ("host".into(), "keycard".into()),
+            ("host".into(), host.into()),
             ("x-amz-date".into(), amz.clone()),
             ("authorization".into(), auth(&placeholder)),
         ],
@@ -136,4 +141,31 @@ fn sigv4_signed_requests_and_bearer_tokens_identify_the_caller() {
     altered.replace_range(altered.len() - 6.., "AAAAAA");
     expect(&gate(&server, uri, &bearer(altered)), 401, "unauthenticated", None);
     expect(&gate(&server, uri, &bearer("Bearer not-a-jwt".into())), 401, "unauthenticated", None);
+}
+
+#[test]
+fn forward_auth_sigv4_covers_the_x_forwarded_host() {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = key.public_key().as_ref();
+    let dir =
+        store("gate-forward-sigv4", &URL_SAFE_NO_PAD.encode(&point[1..33]), &URL_SAFE_NO_PAD.encode(&point[33..]));
+    let server = Server::start("gate-forward-sigv4", &["--policies", dir.to_str().unwrap()]);
+    server.wait_ready();
+    // Caddy and Traefik ask with their own Host (here "keycard"); the client signed the original.
+    let uri = "/reports/2026/q1.csv";
+    let forward = |signed_host: &str, forwarded_host: Option<&str>| {
+        let mut all: Vec<(String, String)> =
+            vec![("X-Forwarded-Method".into(), "GET".into()), ("X-Forwarded-Uri".into(), uri.into())];
+        if let Some(h) = forwarded_host {
+            all.push(("X-Forwarded-Host".into(), h.into()));
+        }
+        all.extend(sigv4_headers_to(signed_host, uri, KEY.1));
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        server.connect().request_with("GET", "/v1/gate", &pairs)
+    };
+    expect(&forward("app.example", Some("app.example")), 200, "allowed", Some(ALICE));
+    expect(&forward("app.example", None), 401, "unauthenticated", None);
+    expect(&forward("app.example", Some("other.example")), 401, "unauthenticated", None);
 }

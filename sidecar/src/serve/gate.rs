@@ -1,18 +1,24 @@
 //! The gateway endpoints (contract §8): keycard as the decision point of a proxy.
 //!
 //! `/v1/gate` speaks nginx `auth_request` (the original method and URI arrive in
-//! `X-Original-Method` / `X-Original-URI`, because nginx sends every subrequest as `GET`);
-//! `/v1/envoy/<original path>` speaks Envoy's HTTP `ext_authz` (`path_prefix: /v1/envoy`, the
-//! original method kept). Both answer 200 (allow), 401 (no identity) or 403 (deny) with
-//! `x-keycard-decision` and, when known, `x-keycard-principal`, and never anything else: nginx
-//! turns any other status into a 500 for the client.
+//! `X-Original-Method` / `X-Original-URI`, because nginx sends every subrequest as `GET`) and the
+//! forward-auth protocol of Caddy's `forward_auth` and Traefik's `ForwardAuth`
+//! (`X-Forwarded-Method` / `X-Forwarded-Uri`, with `X-Forwarded-Host` and `X-Forwarded-Proto`,
+//! read when no `X-Original-*` header is present); `/v1/envoy/<original path>` speaks Envoy's
+//! HTTP `ext_authz` (`path_prefix: /v1/envoy`, the original method kept); `super::grpc` speaks
+//! Envoy's gRPC `ext_authz`. All of them end in [`decide`], one decision path. The HTTP endpoints
+//! answer 200 (allow), 401 (no identity) or 403 (deny) with `x-keycard-decision` and, when known,
+//! `x-keycard-principal`, and never anything else: nginx turns any other status into a 500 for
+//! the client.
 //!
-//! The order of the checks is the contract's: the proxy protocol (`X-Original-*`), a loaded
-//! snapshot (none yet: 403, fail closed), **identity before routes** (no identity is 401 even on
-//! an unknown path), then the route (`keycard::Gateway`), then the decision. Every error on this
-//! path is a deny. Request facts (`aws:SourceIp`, `aws:SecureTransport`) come from the peer, and
-//! from `X-Forwarded-*` only when the peer is a trusted proxy (`--trusted-proxy`); `aws:SourceIp`
-//! is never absent from a decision (a request with no determinable address is refused).
+//! The order of the checks is the contract's: the proxy protocol (`X-Original-*` or
+//! `X-Forwarded-*`; any `X-Forwarded-*` header from a peer that is not a trusted proxy is
+//! refused), a loaded snapshot (none yet: 403, fail closed), **identity before routes** (no
+//! identity is 401 even on an unknown path), then the route (`keycard::Gateway`), then the
+//! decision. Every error on this path is a deny. Request facts (`aws:SourceIp`,
+//! `aws:SecureTransport`) come from the peer, and from `X-Forwarded-*` only when the peer is a
+//! trusted proxy (`--trusted-proxy`); `aws:SourceIp` is never absent
+//! from a decision (a request with no determinable address is refused).
 
 use super::metrics::Endpoint;
 use super::state::State;
@@ -134,7 +140,8 @@ impl Config {
         self.trusted.iter().any(|c| c.contains(ip))
     }
 
-    fn trusts_peer(&self, peer: Peer) -> bool {
+    /// Whether `peer` is a trusted proxy, whose `X-Forwarded-*` and principal header count.
+    pub(crate) fn trusts_peer(&self, peer: Peer) -> bool {
         match peer {
             Peer::Ip(ip) => self.trusts(ip),
             Peer::Local => self.trusts(IpAddr::V4(Ipv4Addr::LOCALHOST)),
@@ -174,7 +181,7 @@ impl GateDecision {
         }
     }
 
-    fn status(self) -> StatusCode {
+    pub(crate) fn status(self) -> StatusCode {
         match self {
             GateDecision::Allowed => StatusCode::OK,
             GateDecision::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -193,24 +200,43 @@ impl From<Decision> for GateDecision {
     }
 }
 
-/// One gateway answer before it becomes HTTP.
-struct Outcome {
-    decision: GateDecision,
-    principal: Option<String>,
+/// One gateway answer before it becomes HTTP or gRPC.
+pub(crate) struct Outcome {
+    pub(crate) decision: GateDecision,
+    pub(crate) principal: Option<String>,
     /// Why, for refusals (in the debug log).
     reason: Option<String>,
 }
 
 impl Outcome {
-    fn refuse(decision: GateDecision, principal: Option<String>, reason: impl Into<String>) -> Outcome {
+    pub(crate) fn refuse(decision: GateDecision, principal: Option<String>, reason: impl Into<String>) -> Outcome {
         Outcome { decision, principal, reason: Some(reason.into()) }
     }
+}
+
+/// The request a proxy asks about, however the proxy named it (HTTP headers or gRPC attributes).
+pub(crate) struct Asked<'a> {
+    /// The original method.
+    pub(crate) method: &'a str,
+    /// The original request target: the raw path and query.
+    pub(crate) uri: &'a str,
+    /// The original request's headers (identity, `header:` context, `X-Forwarded-*`).
+    pub(crate) headers: &'a HeaderMap,
+    /// The original `Host` when the proxy names it apart from `headers` (`X-Forwarded-Host`):
+    /// what a SigV4 signature covers.
+    pub(crate) host: Option<&'a str>,
 }
 
 /// Answers a gateway request (`endpoint` is [`Endpoint::Gate`] or [`Endpoint::Envoy`]). The body
 /// is never read: the decision depends on the method, the URI and the headers alone.
 pub(crate) fn answer<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Reply {
-    let outcome = decide(req, endpoint, peer, state);
+    let outcome = decide_http(req, endpoint, peer, state);
+    record(&outcome, state);
+    reply(&outcome)
+}
+
+/// Counts an answer in `/metrics` and logs why a refusal refused (at debug level).
+pub(crate) fn record(outcome: &Outcome, state: &State) {
     state.metrics.gate(outcome.decision);
     if outcome.decision != GateDecision::Allowed {
         tracing::debug!(
@@ -220,16 +246,38 @@ pub(crate) fn answer<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state:
             "gate refused"
         );
     }
-    reply(&outcome)
 }
 
-fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Outcome {
+/// Step 1 for the HTTP endpoints, the proxy protocol; then [`decide`].
+fn decide_http<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Outcome {
     let headers = req.headers();
-    // 1. The proxy protocol: which request is being asked about.
-    let (method, uri) = match original_request(req, endpoint) {
-        Ok(x) => x,
+    if let Some(reason) = untrusted_forwarding(headers, state.gate.trusts_peer(peer)) {
+        return Outcome::refuse(GateDecision::InvalidRequest, None, reason);
+    }
+    let named = match original_request(req, endpoint) {
+        Ok(named) => named,
         Err(reason) => return Outcome::refuse(GateDecision::InvalidRequest, None, reason),
     };
+    let asked = Asked { method: &named.method, uri: &named.uri, headers, host: named.host.as_deref() };
+    decide(&asked, peer, state)
+}
+
+/// Why a request must be refused when its peer is not a trusted proxy and it carries any
+/// `X-Forwarded-*` header: from such a peer these are the client's own word, which must choose
+/// neither the request that gets decided (`X-Forwarded-Uri`) nor its facts (`X-Forwarded-For`);
+/// a proxy that sends them belongs in `--trusted-proxy`.
+pub(crate) fn untrusted_forwarding(headers: &HeaderMap, trusted_peer: bool) -> Option<String> {
+    if trusted_peer {
+        return None;
+    }
+    let name = headers.keys().find(|n| n.as_str().starts_with("x-forwarded-"))?;
+    Some(format!("{name} from a peer that is not a trusted proxy (--trusted-proxy)"))
+}
+
+/// Steps 2 to 6, the same for every protocol: a snapshot, identity, the route, the decision.
+/// `peer` is who connected to keycard: the proxy.
+pub(crate) fn decide(asked: &Asked<'_>, peer: Peer, state: &State) -> Outcome {
+    let (method, uri, headers) = (asked.method, asked.uri, asked.headers);
     // 2. A snapshot, or nothing is allowed (fail closed: 403, which nginx passes on as such).
     let current = state.current();
     let Some(loaded) = current.as_ref() else {
@@ -243,7 +291,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     };
     // 3. Identity, before routes.
     let now = state.now_secs();
-    let original = Original { method: &method, uri: &uri, snapshot: &loaded.snapshot, state, source, now };
+    let original = Original { method, uri, host: asked.host, snapshot: &loaded.snapshot, state, source, now };
     let (principal, identity) = match identify(headers, trusted_peer, &state.gate, &original) {
         Found::Principal(p) => (p, None),
         Found::Identity(id) => (id.principal_arn().to_owned(), Some(id)),
@@ -251,7 +299,7 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
         Found::Refused(decision, reason) => return Outcome::refuse(decision, None, reason),
     };
     // 4. The route.
-    let target = match loaded.snapshot.gateway().resolve(&method, &uri, |name| header_lookup(headers, name)) {
+    let target = match loaded.snapshot.gateway().resolve(method, uri, |name| header_lookup(headers, name)) {
         Ok(t) => t,
         Err(GateRefusal::NoRoute) => {
             return Outcome::refuse(GateDecision::NoRoute, Some(principal), format!("no route for {method} {uri}"))
@@ -287,23 +335,45 @@ fn decide<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) ->
     Outcome { decision: answer.decision.into(), principal: Some(principal), reason: None }
 }
 
-/// The method and URI being asked about: from `X-Original-Method` / `X-Original-URI` for nginx
-/// (each exactly once, raw: `keycard::Gateway::resolve` checks them), from the request itself
-/// minus [`ENVOY_PREFIX`] for Envoy (hyper has already dropped a `#` fragment there; Envoy strips
-/// or rejects fragments before it asks, so the path asked about is the path it forwards).
-fn original_request<B>(req: &Request<B>, endpoint: Endpoint) -> Result<(String, String), String> {
+/// The request a proxy protocol names.
+struct Named {
+    method: String,
+    uri: String,
+    host: Option<String>,
+}
+
+/// The method and URI being asked about: for Envoy, the request itself minus [`ENVOY_PREFIX`];
+/// for nginx, `X-Original-Method` / `X-Original-URI`; when neither of those is present, the
+/// forward-auth headers of Caddy and Traefik, `X-Forwarded-Method` / `X-Forwarded-Uri` (an
+/// absolute path) and `X-Forwarded-Host` (reached only from trusted proxies: see
+/// [`untrusted_forwarding`]). Each header at most once.
+///
+/// hyper has already dropped a `#` fragment from Envoy's path; Envoy strips or rejects
+/// fragments before it asks, so the path asked about is the path it forwards.
+fn original_request<B>(req: &Request<B>, endpoint: Endpoint) -> Result<Named, String> {
     if endpoint == Endpoint::Envoy {
         let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
         let rest = target.strip_prefix(ENVOY_PREFIX).unwrap_or("");
         let uri = if rest.is_empty() || rest.starts_with('?') { format!("/{rest}") } else { rest.to_owned() };
-        return Ok((req.method().as_str().to_owned(), uri));
+        return Ok(Named { method: req.method().as_str().to_owned(), uri, host: None });
     }
-    let one = |name: &str| match single(req.headers(), name) {
+    let headers = req.headers();
+    let one = |name: &str| match single(headers, name) {
         Ok(Some(v)) if !v.is_empty() => Ok(v.to_owned()),
         Ok(_) => Err(format!("missing {name}")),
         Err(e) => Err(e),
     };
-    Ok((one("x-original-method")?, one("x-original-uri")?))
+    let nginx = headers.contains_key("x-original-method") || headers.contains_key("x-original-uri");
+    let forward_auth = headers.contains_key("x-forwarded-method") || headers.contains_key("x-forwarded-uri");
+    if nginx || !forward_auth {
+        return Ok(Named { method: one("x-original-method")?, uri: one("x-original-uri")?, host: None });
+    }
+    let (method, uri) = (one("x-forwarded-method")?, one("x-forwarded-uri")?);
+    if !uri.starts_with('/') {
+        return Err(format!("x-forwarded-uri {uri:?} is not an absolute path"));
+    }
+    let host = single(headers, "x-forwarded-host")?.filter(|h| !h.is_empty()).map(str::to_owned);
+    Ok(Named { method, uri, host })
 }
 
 /// A header that must appear at most once, as text.
@@ -328,6 +398,8 @@ fn header_lookup(headers: &HeaderMap, name: &str) -> HeaderLookup {
 struct Original<'a> {
     method: &'a str,
     uri: &'a str,
+    /// The original `Host`, when not among the headers (`X-Forwarded-Host`).
+    host: Option<&'a str>,
     snapshot: &'a keycard::Snapshot,
     state: &'a State,
     /// `aws:SourceIp` as the gateway computes it (trusted proxies, `X-Forwarded-For`).
@@ -385,7 +457,12 @@ fn sigv4(headers: &HeaderMap, original: &Original<'_>) -> Found {
     let Ok(method) = hyper::Method::from_bytes(original.method.as_bytes()) else {
         return Found::Refused(GateDecision::InvalidRequest, format!("invalid method {:?}", original.method));
     };
-    let signed = super::sts::signed_request(&method, path, query, headers, None);
+    let mut signed = super::sts::signed_request(&method, path, query, headers, None);
+    if let Some(host) = original.host {
+        // Forward auth: the proxy's own Host reached keycard; the signature covers the original.
+        signed.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("host"));
+        signed.headers.push(("host".to_owned(), host.to_owned()));
+    }
     if !signed.is_signed() {
         return Found::Absent;
     }

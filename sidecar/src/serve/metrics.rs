@@ -132,11 +132,13 @@ pub(crate) enum Endpoint {
     Sts,
     Gate,
     Envoy,
+    /// gRPC `envoy.service.auth.v3.Authorization/Check` (counted by the HTTP status it decided).
+    Check,
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 10] = [
+    const ALL: [Endpoint; 11] = [
         Endpoint::Authorize,
         Endpoint::Batch,
         Endpoint::Healthz,
@@ -146,6 +148,7 @@ impl Endpoint {
         Endpoint::Sts,
         Endpoint::Gate,
         Endpoint::Envoy,
+        Endpoint::Check,
         Endpoint::Other,
     ];
 
@@ -160,6 +163,7 @@ impl Endpoint {
             Endpoint::Sts => "/ (sts)",
             Endpoint::Gate => "/v1/gate",
             Endpoint::Envoy => "/v1/envoy",
+            Endpoint::Check => "/envoy.service.auth.v3.Authorization/Check",
             Endpoint::Other => "other",
         }
     }
@@ -244,7 +248,10 @@ impl Metrics {
         let e = Endpoint::ALL.iter().position(|&x| x == endpoint).unwrap_or(Endpoint::ALL.len() - 1);
         let c = CODES.iter().position(|&x| x == status).unwrap_or(CODES.len());
         self.http_requests[e][c].fetch_add(1, Relaxed);
-        if matches!(endpoint, Endpoint::Authorize | Endpoint::Batch | Endpoint::Gate | Endpoint::Envoy) {
+        if matches!(
+            endpoint,
+            Endpoint::Authorize | Endpoint::Batch | Endpoint::Gate | Endpoint::Envoy | Endpoint::Check
+        ) {
             self.http_latency.observe(took);
         }
     }
@@ -296,7 +303,7 @@ impl Metrics {
             let _ = writeln!(out, "keycard_decisions_total{{decision=\"{label}\"}} {n}");
         }
         out.push_str(
-            "# HELP keycard_gate_answers_total Gateway answers (/v1/gate, /v1/envoy), by x-keycard-decision.\n",
+            "# HELP keycard_gate_answers_total Gateway answers (/v1/gate, /v1/envoy, gRPC Check), by x-keycard-decision.\n",
         );
         out.push_str("# TYPE keycard_gate_answers_total counter\n");
         for (d, n) in GateDecision::ALL.iter().zip(&self.gate) {

@@ -3,14 +3,16 @@
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
 //! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
 //! the C ABI shares it); [`metrics`] counts; [`decision_log`] writes one line per decision off
-//! the request path; [`gate`] answers proxies (nginx `auth_request`, Envoy `ext_authz`). This
-//! file binds the
-//! listener (TCP or `unix:` socket), accepts connections, and handles signals: `SIGHUP`
-//! reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and exit 0.
+//! the request path; [`gate`] answers proxies (nginx `auth_request`, Caddy and Traefik forward
+//! auth, Envoy `ext_authz`), and [`grpc`] answers Envoy's gRPC `ext_authz` on `--grpc-listen`.
+//! This file binds the listeners (TCP or `unix:` socket), accepts connections, and handles
+//! signals: `SIGHUP` reloads, `SIGTERM`/`SIGINT` stop accepting, drain in-flight requests and
+//! exit 0.
 
 pub(crate) mod bundle;
 mod decision_log;
 mod gate;
+mod grpc;
 mod metrics;
 mod offload;
 mod routes;
@@ -56,6 +58,8 @@ pub(crate) struct Options {
     pub(crate) bundle: crate::bundle_cmd::TrustArgs,
     /// `--bundle-url` and its options.
     pub(crate) poll: bundle::PollArgs,
+    /// `--grpc-listen`: where Envoy's gRPC `ext_authz` is served, if anywhere.
+    pub(crate) grpc_listen: Option<String>,
 }
 
 /// Runs the sidecar until `SIGTERM` or `SIGINT`; exit 0 after a clean drain, 2 when it cannot start.
@@ -134,8 +138,13 @@ async fn serve(options: Options) -> Result<(), String> {
         None => keycard::auth::SealKeys::random().map_err(|e| format!("cannot make an STS key: {e}"))?,
     };
     let (listener, shown) = bind(&options.listen).await?;
+    let grpc_listener = match &options.grpc_listen {
+        Some(listen) => Some(grpc::bind(listen).await?),
+        None => None,
+    };
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
-    let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone()))
+    let published = Arc::new(tokio::sync::Notify::new());
+    let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
         .map_err(|e| format!("cannot start the reloader: {e}"))?;
     let state = Arc::new(State {
         live,
@@ -157,8 +166,23 @@ async fn serve(options: Options) -> Result<(), String> {
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
 
-    // The first line on stdout says where to connect (tests and scripts read it).
-    println!("keycard: listening on {shown}");
+    // The first line on stdout says where to connect (tests and scripts read it), the second
+    // where gRPC is served; written at once, and a closed stdout is no reason to stop.
+    let mut banner = format!("keycard: listening on {shown}\n");
+    let (stop_grpc, grpc_stopped) = tokio::sync::oneshot::channel::<()>();
+    let grpc_task = grpc_listener.map(|(grpc_listener, grpc_shown)| {
+        banner.push_str(&format!("keycard: grpc listening on {grpc_shown}\n"));
+        tracing::info!(listen = %grpc_shown, "gRPC ext_authz served");
+        let stop = async move {
+            let _ = grpc_stopped.await;
+        };
+        tokio::spawn(grpc::serve(grpc_listener, Arc::clone(&state), published, stop))
+    });
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    }
     tracing::info!(listen = %shown, store = %state.source, heavy_permits = state.offload.permits(), "keycard serve started");
 
     let graceful = GracefulShutdown::new();
@@ -191,8 +215,18 @@ async fn serve(options: Options) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
     }
     drop(listener);
+    let _ = stop_grpc.send(());
+    let grpc_drained = async {
+        if let Some(task) = grpc_task {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("{e}"),
+                Err(e) => tracing::error!(error = %e, "the gRPC server task failed"),
+            }
+        }
+    };
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("in-flight requests drained"),
+        ((), ()) = async { tokio::join!(graceful.shutdown(), grpc_drained) } => tracing::info!("in-flight requests drained"),
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out after {DRAIN_TIMEOUT:?}"),
     }
     if let Some(log) = &state.log {
@@ -210,8 +244,8 @@ fn test_clock_offset() -> i64 {
     std::env::var("KEYCARD_TEST_CLOCK_OFFSET_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-/// Counts and logs what the reload thread does.
-fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
+/// Counts and logs what the reload thread does; `published` is notified of every new snapshot.
+fn observer(metrics: Arc<Metrics>, source: String, published: Arc<tokio::sync::Notify>) -> keycard::live::Observer {
     Box::new(move |event: &Event<'_>| match event {
         Event::Published { loaded, took } => {
             tracing::info!(
@@ -230,6 +264,7 @@ fn observer(metrics: Arc<Metrics>, source: String) -> keycard::live::Observer {
                 }
             }
             metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
+            published.notify_one();
         }
         Event::Failed { error, failure } => {
             match error {

@@ -121,7 +121,7 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.render_metrics()),
-        Endpoint::Gate | Endpoint::Envoy | Endpoint::Other => {
+        Endpoint::Gate | Endpoint::Envoy | Endpoint::Check | Endpoint::Other => {
             error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
         }
     };
