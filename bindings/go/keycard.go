@@ -77,6 +77,7 @@ static char *kc_snapshot_id(const keycard_engine *e, char **err) {
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -229,22 +230,37 @@ type args struct {
 }
 
 func (a *args) add(i int, name string, s string) error {
-	if strings.IndexByte(s, 0) >= 0 {
-		return &Error{Code: CodeRequest, Message: name + ": contains a NUL character"}
-	}
-	if len(a.buf)+len(s) >= MaxInputBytes {
-		return &Error{Code: CodeRequest, Message: fmt.Sprintf("%s: input over %d bytes", name, MaxInputBytes)}
+	if err := a.check(name, len(s), strings.IndexByte(s, 0) >= 0); err != nil {
+		return err
 	}
 	a.offs[i] = len(a.buf)
-	a.buf = append(a.buf, s...)
-	a.buf = append(a.buf, 0)
+	a.buf = append(append(a.buf, s...), 0)
+	return nil
+}
+
+func (a *args) addBytes(i int, name string, s []byte) error {
+	if err := a.check(name, len(s), bytes.IndexByte(s, 0) >= 0); err != nil {
+		return err
+	}
+	a.offs[i] = len(a.buf)
+	a.buf = append(append(a.buf, s...), 0)
+	return nil
+}
+
+func (a *args) check(name string, n int, nul bool) error {
+	if nul {
+		return &Error{Code: CodeRequest, Message: name + ": contains a NUL character"}
+	}
+	if len(a.buf)+n >= MaxInputBytes {
+		return &Error{Code: CodeRequest, Message: fmt.Sprintf("%s: input over %d bytes", name, MaxInputBytes)}
+	}
 	return nil
 }
 
 func (a *args) ptr(i int) *C.char { return (*C.char)(unsafe.Pointer(&a.buf[a.offs[i]])) }
 
 func (a *args) request(r *Request) error {
-	size := len(r.Principal) + len(r.Action) + len(r.Resource) + 3
+	size := len(r.Principal) + len(r.Action) + len(r.Resource) + len(r.ContextJSON) + 4
 	a.buf = make([]byte, 0, size+64)
 	if err := a.add(0, "principal", r.Principal); err != nil {
 		return err
@@ -260,7 +276,7 @@ func (a *args) request(r *Request) error {
 		if r.Context != nil {
 			return &Error{Code: CodeArgument, Message: "context: both Context and ContextJSON are set"}
 		}
-		return a.add(3, "context", string(r.ContextJSON))
+		return a.addBytes(3, "context", r.ContextJSON)
 	}
 	if r.Context != nil {
 		// encoding/json would replace invalid UTF-8 with U+FFFD: refuse it, as the library does.
@@ -271,7 +287,7 @@ func (a *args) request(r *Request) error {
 		if err != nil {
 			return &Error{Code: CodeRequest, Message: "context: " + err.Error()}
 		}
-		if err := a.add(3, "context", string(context)); err != nil {
+		if err := a.addBytes(3, "context", context); err != nil {
 			return err
 		}
 	}
@@ -427,7 +443,7 @@ func (e *Engine) AuthorizeJSON(ctx context.Context, request []byte) ([]byte, err
 	var a args
 	var req *C.char
 	if request != nil {
-		if err := a.add(0, "request", string(request)); err != nil {
+		if err := a.addBytes(0, "request", request); err != nil {
 			return nil, err
 		}
 		req = a.ptr(0)

@@ -43,7 +43,8 @@ func repo() string {
 
 type testCase struct {
 	want Decision
-	req  Request
+	req  Request // Context as a map
+	raw  Request // the same with ContextJSON, the text of cases.tsv
 }
 
 func cases(t testing.TB) []testCase {
@@ -62,12 +63,14 @@ func cases(t testing.TB) []testCase {
 			t.Fatalf("cases.tsv: %q", line)
 		}
 		r := Request{Principal: f[1], Action: f[2], Resource: f[3]}
+		raw := r
 		if f[4] != "-" {
 			if err := json.Unmarshal([]byte(f[4]), &r.Context); err != nil {
 				t.Fatal(err)
 			}
+			raw.ContextJSON = []byte(f[4])
 		}
-		out = append(out, testCase{Decision(want), r})
+		out = append(out, testCase{Decision(want), r, raw})
 	}
 	if len(out) < 8 {
 		t.Fatalf("%d cases", len(out))
@@ -114,6 +117,9 @@ func TestDecisions(t *testing.T) {
 		got, err := e.Authorize(ctx, c.req)
 		if err != nil || got != c.want {
 			t.Errorf("%+v: got %v, %v; want %v", c.req, got, err, c.want)
+		}
+		if got, err := e.Authorize(ctx, c.raw); err != nil || got != c.want {
+			t.Errorf("%+v: got %v, %v; want %v", c.raw, got, err, c.want)
 		}
 		body, _ := json.Marshal(map[string]any{"principal": c.req.Principal, "action": c.req.Action,
 			"resource": c.req.Resource, "context": c.req.Context})
@@ -164,6 +170,8 @@ func TestBadInputIsAnErrorNeverAnAllow(t *testing.T) {
 		{"context not JSON", spoil(func(r *Request) { r.Context["x"] = func() {} }), ErrRequest, "context"},
 		{"empty action", spoil(func(r *Request) { r.Action = "" }), ErrRequest, "/action"},
 		{"bad action", spoil(func(r *Request) { r.Action = "GetObject" }), ErrRequest, "/action"},
+		{"non-UTF-8 context JSON", spoil(func(r *Request) { r.Context = nil; r.ContextJSON = []byte("{\"aws:SourceIp\": \"\xff\"}") }), ErrUTF8, "context_json is not valid UTF-8"},
+		{"two contexts", spoil(func(r *Request) { r.ContextJSON = []byte(`{}`) }), ErrArgument, "both"},
 		{"forbidden context key", spoil(func(r *Request) { r.Context["aws:username"] = "alice" }), ErrRequest, "aws:username"},
 	} {
 		d, err := e.Authorize(ctx, c.req)
@@ -349,6 +357,18 @@ func BenchmarkAuthorize(b *testing.B) {
 	b.StopTimer()
 	if sum == 0 && b.N > len(all) {
 		b.Fatal("no decisions")
+	}
+}
+
+// BenchmarkAuthorizeContextJSON: the same with each context as JSON text (Request.ContextJSON),
+// as ffi/bench/overhead.c passes it; BenchmarkAuthorize marshals a map on every call.
+func BenchmarkAuthorizeContextJSON(b *testing.B) {
+	e := open(b, policies(), 0)
+	all := cases(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.Authorize(ctx, all[i%len(all)].raw)
 	}
 }
 

@@ -94,7 +94,8 @@ HUGE = "x" * keycard.MAX_INPUT_BYTES
     ((ALICE, "s3:GetObject", REPORT, '{"aws:SourceIp": "203.0.113.7"'), keycard.RequestError, "invalid JSON"),
     ((ALICE, "GetObject", REPORT, OFFICE), keycard.RequestError, "/action"),
     ((ALICE, "s3:GetObject", REPORT, {"aws:username": "alice", **OFFICE}), keycard.RequestError, "aws:username"),
-])
+], ids=["None principal", "None action", "None resource", "non-UTF-8 bytes", "lone surrogate", "non-UTF-8 context",
+        "NUL", "oversized context", "oversized principal", "invalid context JSON", "bad action", "forbidden key"])
 def test_bad_input_raises_never_allows(engine, args, error, says):
     assert engine.authorize(ALICE, "s3:GetObject", REPORT, OFFICE) is Decision.ALLOWED  # the request unspoilt
     with pytest.raises(error) as raised:
@@ -112,7 +113,7 @@ def test_bad_input_raises_never_allows(engine, args, error, says):
      keycard.RequestError, "over"),
     ('{"principal": "*", "action": "s3:GetObject", "resource": "*", "x": 1}', keycard.RequestError, "/x"),
     ("{", keycard.RequestError, "malformed request"),
-])
+], ids=["None", "non-UTF-8", "oversized", "unknown field", "invalid JSON"])
 def test_bad_json_requests_raise(engine, request_, error, says):
     with pytest.raises(error) as raised:
         engine.authorize_json(request_)
