@@ -89,13 +89,15 @@ HUGE = "x" * keycard.MAX_INPUT_BYTES
     ((ALICE + "\udcff", "s3:GetObject", REPORT, OFFICE), keycard.EncodingError, "not valid UTF-8"),
     ((ALICE, "s3:GetObject", REPORT, b'{"aws:SourceIp": "203.0.113.7\xff"}'), keycard.EncodingError, "not valid UTF-8"),
     ((ALICE + "\0/admin", "s3:GetObject", REPORT, OFFICE), keycard.RequestError, "NUL"),
+    ((ALICE, "s3:GetObject", REPORT + "\0", OFFICE), keycard.RequestError, "NUL"),
+    ((ALICE, "s3:GetObject", REPORT, json.dumps(OFFICE).encode() + b"\0}"), keycard.RequestError, "NUL"),
     ((ALICE, "s3:GetObject", REPORT, {"aws:SourceIp": "203.0.113.7", "x": HUGE}), keycard.RequestError, "over"),
     ((ALICE + HUGE, "s3:GetObject", REPORT, OFFICE), keycard.RequestError, "over"),
     ((ALICE, "s3:GetObject", REPORT, '{"aws:SourceIp": "203.0.113.7"'), keycard.RequestError, "invalid JSON"),
     ((ALICE, "GetObject", REPORT, OFFICE), keycard.RequestError, "/action"),
     ((ALICE, "s3:GetObject", REPORT, {"aws:username": "alice", **OFFICE}), keycard.RequestError, "aws:username"),
 ], ids=["None principal", "None action", "None resource", "non-UTF-8 bytes", "lone surrogate", "non-UTF-8 context",
-        "NUL", "oversized context", "oversized principal", "invalid context JSON", "bad action", "forbidden key"])
+        "NUL", "NUL in resource", "NUL in bytes", "oversized context", "oversized principal", "invalid context JSON", "bad action", "forbidden key"])
 def test_bad_input_raises_never_allows(engine, args, error, says):
     assert engine.authorize(ALICE, "s3:GetObject", REPORT, OFFICE) is Decision.ALLOWED  # the request unspoilt
     with pytest.raises(error) as raised:
