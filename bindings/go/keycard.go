@@ -84,7 +84,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -279,49 +278,18 @@ func (a *args) request(r *Request) error {
 		return a.addBytes(3, "context", r.ContextJSON)
 	}
 	if r.Context != nil {
-		// encoding/json would replace invalid UTF-8 with U+FFFD: refuse it, as the library does.
-		if name, ok := validUTF8(r.Context); !ok {
-			return &Error{Code: CodeUTF8, Message: "context: " + name + " is not valid UTF-8"}
-		}
-		context, err := json.Marshal(r.Context)
-		if err != nil {
-			return &Error{Code: CodeRequest, Message: "context: " + err.Error()}
-		}
-		if err := a.addBytes(3, "context", context); err != nil {
+		start := len(a.buf)
+		var err error
+		if a.buf, err = appendJSON(a.buf, r.Context); err != nil {
 			return err
 		}
+		if len(a.buf) >= MaxInputBytes {
+			return &Error{Code: CodeRequest, Message: fmt.Sprintf("context: input over %d bytes", MaxInputBytes)}
+		}
+		a.offs[3] = start
+		a.buf = append(a.buf, 0)
 	}
 	return nil
-}
-
-// validUTF8 checks every key and string in a context value; it returns the first bad one.
-func validUTF8(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return fmt.Sprintf("%q", v), utf8.ValidString(v)
-	case map[string]any:
-		for k, x := range v {
-			if !utf8.ValidString(k) {
-				return fmt.Sprintf("key %q", k), false
-			}
-			if name, ok := validUTF8(x); !ok {
-				return name, false
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if name, ok := validUTF8(x); !ok {
-				return name, false
-			}
-		}
-	case []string:
-		for _, x := range v {
-			if !utf8.ValidString(x) {
-				return fmt.Sprintf("%q", x), false
-			}
-		}
-	}
-	return "", true
 }
 
 func (a *args) context() *C.char {

@@ -217,6 +217,32 @@ func TestBadInputIsAnErrorNeverAnAllow(t *testing.T) {
 	}
 }
 
+// The context's JSON, written without reflection, means what encoding/json's would.
+func TestContextJSON(t *testing.T) {
+	context := map[string]any{"s": "a\"b\\c\n\x01é", "b": true, "n": nil, "i": 42, "i64": int64(-7),
+		"f": 0.5, "big": 1e21, "list": []string{"x", "\t"}, "any": []any{"y", false, 1.5},
+		"map": map[string]any{"k": "v"}, "other": []int{1, 2}, "u": uint8(3)}
+	out, err := appendJSON(nil, context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	reference, _ := json.Marshal(context)
+	json.Unmarshal(reference, &want)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %s, want %s", out, reference)
+	}
+	if _, err := appendJSON(nil, map[string]any{"k": []any{"\xff"}}); !errors.Is(err, ErrUTF8) {
+		t.Errorf("non-UTF-8 in a list: %v", err)
+	}
+	if _, err := appendJSON(nil, map[string]any{"\xfe": 1}); !errors.Is(err, ErrUTF8) {
+		t.Errorf("non-UTF-8 key: %v", err)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	if _, err := Open("/nonexistent/store", 0); !errors.Is(err, ErrLoad) || !strings.Contains(err.Error(), "/nonexistent/store") {
 		t.Errorf("missing store: %v", err)

@@ -156,7 +156,8 @@ _lib = _load()
 
 def library_version() -> str:
     """libkeycard's version (`keycard_version()`)."""
-    return _lib.keycard_version().decode()
+    version: bytes = _lib.keycard_version()
+    return version.decode()
 
 
 def _last_error() -> Optional[str]:
@@ -210,7 +211,7 @@ def _request(principal: Optional[Text], action: Optional[Text], resource: Option
     return p, a, r, c
 
 
-def _take(pointer: Optional[int]) -> str:
+def _take(pointer: int) -> str:
     """Copies and frees a string keycard returned (non-NULL)."""
     try:
         return ctypes.string_at(pointer).decode("utf-8")
