@@ -27,25 +27,31 @@ for r in $(seq 1 "$rounds"); do
   "$lib/examples/rust_api" "$cases" policies "$lib/libkeycard.so" 1 "$calls" \
     | awk '/^round/ {print "rust", $3; print "c-abi-dlopen", $8}'
   "$work/overhead" "$cases" policies 1 "$calls" | awk '/^round/ {print "c", $3}'
-  (cd bindings/go && KEYCARD_REPO="$repo" "$work/go.test" -test.run XXX -test.bench 'Authorize(ContextJSON)?$' \
-    -test.benchtime "${calls}x") | awk '/^BenchmarkAuthorize-/ {print "go-map", $3} /^BenchmarkAuthorizeContextJSON-/ {print "go-text", $3}'
+  (cd bindings/go && KEYCARD_REPO="$repo" "$work/go.test" -test.run XXX -test.bench 'Authorize(ContextJSON)?$|CgoFloor' \
+    -test.benchtime "${calls}x") | awk '/^BenchmarkAuthorize-/ {print "go-map", $3} /^BenchmarkAuthorizeContextJSON-/ {print "go-text", $3}
+      /^BenchmarkCgoFloor-/ {print "go-cgo-floor", $3}'
   "$work/venv/bin/python" bindings/python/bench.py "$cases" policies "$calls"
 done > "$work/results"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v rounds="$rounds" '
+# Each pair: the median over rounds of (first - second) in the same round. Pairs within one
+# process (rust_api's two variants, the Go benchmarks, bench.py's loops) are the steadiest.
+awk '
   function median(arr, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
     return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
   }
-  { k = ++count[$1]; v[$1, k] = $2; if ($1 == "rust") rust[k] = $2; else names[$1] = 1 }
+  { k = ++count[$1]; v[$1, k] = $2 }
   END {
-    for (i = 1; i <= count["rust"]; i++) a[i] = rust[i]
-    printf "%-14s median %8.1f ns/call over %d rounds\n", "rust", median(a, count["rust"]), count["rust"]
-    split("c-abi-dlopen c go-text go-map python-ctypes python-text python-dict", order, " ")
-    for (o = 1; o <= 8; o++) {
+    split("rust c-abi-dlopen c go-cgo-floor go-text go-map python-ctypes python-text python-dict", order, " ")
+    for (o = 1; o <= 9; o++) {
       name = order[o]; n = count[name]; if (!n) continue
-      for (i = 1; i <= n; i++) { a[i] = v[name, i]; d[i] = v[name, i] - rust[i] }
-      m = median(a, n); md = median(d, n)
-      printf "%-14s median %8.1f ns/call, added over rust (median of per-round differences) %8.1f\n", name, m, md
+      for (i = 1; i <= n; i++) a[i] = v[name, i]
+      printf "%-14s median %8.1f ns/call over %d rounds\n", name, median(a, n), n
+    }
+    split("c-abi-dlopen:rust c:rust go-cgo-floor:rust go-text:go-cgo-floor go-map:go-cgo-floor go-text:rust go-map:rust python-ctypes:rust python-text:python-ctypes python-dict:python-ctypes python-text:rust python-dict:rust", pairs, " ")
+    for (p = 1; p <= 12; p++) {
+      split(pairs[p], ab, ":"); n = count[ab[1]]; if (!n || !count[ab[2]]) continue
+      for (i = 1; i <= n; i++) d[i] = v[ab[1], i] - v[ab[2], i]
+      printf "%-14s - %-14s median of per-round differences %8.1f ns/call\n", ab[1], ab[2], median(d, n)
     }
   }' "$work/results"

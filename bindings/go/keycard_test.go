@@ -398,6 +398,25 @@ func BenchmarkAuthorizeContextJSON(b *testing.B) {
 	}
 }
 
+// BenchmarkCgoFloor: keycard_authorize through cgo with C strings made beforehand, the floor
+// the binding's cost is measured against (the same cases, the same cycle).
+func BenchmarkCgoFloor(b *testing.B) {
+	e := open(b, policies(), 0)
+	all := cases(b)
+	raw := make([]Request, len(all))
+	for i, c := range all {
+		raw[i] = c.raw
+	}
+	floor := floorCases(raw)
+	defer freeFloor(floor)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if e.floorAuthorize(&floor[i%len(floor)]) < 0 {
+			b.Fatal("error")
+		}
+	}
+}
+
 // BenchmarkAuthorizeParallel: the same from GOMAXPROCS goroutines sharing the engine.
 func BenchmarkAuthorizeParallel(b *testing.B) {
 	e := open(b, policies(), 0)

@@ -164,6 +164,32 @@ def test_eight_threads_share_one_engine(engine):
     assert not errors and not failures, (errors, failures[:5])
 
 
+def test_the_gil_is_released_during_a_decision(engine):
+    """With preemption off (a switch interval of 1000 s), another thread runs only when this one
+    gives the GIL up: the decisions must, as ctypes.CDLL does around each call."""
+    progress, done = [0], threading.Event()
+
+    def other():
+        while not done.is_set():
+            progress[0] += 1
+            time.sleep(0)  # gives the GIL back to the deciding thread
+
+    old = sys.getswitchinterval()
+    thread = threading.Thread(target=other)
+    sys.setswitchinterval(1000.0)
+    try:
+        thread.start()
+        seen, deadline = progress[0], time.monotonic() + 20
+        while progress[0] == seen and time.monotonic() < deadline:
+            assert engine.authorize(ALICE, "s3:GetObject", REPORT, OFFICE) is Decision.ALLOWED
+        moved = progress[0] != seen
+    finally:
+        done.set()
+        thread.join()
+        sys.setswitchinterval(old)
+    assert moved, "no other thread ran during 20 s of decisions: the GIL is held"
+
+
 def wait_for(what, check, seconds=20.0):
     deadline = time.monotonic() + seconds
     while not check():
