@@ -302,6 +302,48 @@ func TestGoroutinesShareOneEngine(t *testing.T) {
 	}
 }
 
+// Goroutines deciding while the engine is closed: each call decides or returns "engine is
+// closed"; none runs on a freed engine (the race detector and the C side would see it).
+func TestCloseWaitsForCallsInFlight(t *testing.T) {
+	e, err := Open(policies(), Watch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Request{Principal: alice, Action: "s3:GetObject", Resource: report, Context: office}
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	outcomes := make([]error, 4)
+	for g := range outcomes {
+		wg.Add(1)
+		started.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				d, err := e.Authorize(context.Background(), good)
+				if n == 0 {
+					started.Done()
+				}
+				if err != nil {
+					outcomes[g] = err
+					return
+				}
+				if d != Allowed {
+					outcomes[g] = fmt.Errorf("decided %v", d)
+					return
+				}
+			}
+		}(g)
+	}
+	started.Wait()
+	e.Close()
+	wg.Wait()
+	for g, err := range outcomes {
+		if err != errClosed {
+			t.Errorf("goroutine %d: %v", g, err)
+		}
+	}
+}
+
 func waitFor(t *testing.T, what string, check func() bool) {
 	deadline := time.Now().Add(20 * time.Second)
 	for !check() {

@@ -164,6 +164,32 @@ def test_eight_threads_share_one_engine(engine):
     assert not errors and not failures, (errors, failures[:5])
 
 
+def test_close_waits_for_calls_in_flight():
+    """Threads deciding while the engine is closed: each call either decides or raises
+    InternalError ("engine is closed"); none runs on a freed engine (that would crash)."""
+    engine = keycard.Engine(POLICIES, watch=True)
+    calls, outcomes = [0] * 4, [None] * 4
+
+    def work(i):
+        try:
+            while True:
+                assert engine.authorize(ALICE, "s3:GetObject", REPORT, OFFICE) is Decision.ALLOWED
+                calls[i] += 1
+        except keycard.InternalError as e:
+            outcomes[i] = str(e)
+        except Exception as e:  # noqa: BLE001 - reported below
+            outcomes[i] = repr(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    wait_for("every thread to decide", lambda: all(calls))
+    engine.close()
+    for t in threads:
+        t.join()
+    assert outcomes == ["engine is closed"] * 4, outcomes
+
+
 def test_the_gil_is_released_during_a_decision(engine):
     """With preemption off (a switch interval of 1000 s), another thread runs only when this one
     gives the GIL up: the decisions must, as ctypes.CDLL does around each call."""
