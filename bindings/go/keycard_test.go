@@ -14,6 +14,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -89,6 +90,14 @@ func open(t testing.TB, path string, flags Flags) *Engine {
 
 func policies() string { return filepath.Join(repo(), "policies") }
 
+// declarations is a header without its comments and blank space: what the compiler sees.
+func declarations(header []byte) string {
+	header = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`).ReplaceAll(header, nil)
+	return strings.Join(strings.Fields(string(header)), " ")
+}
+
+// The package's copy of keycard.h declares what the library's does (comments may differ: a
+// change to the library's documentation alone does not need a new copy).
 func TestHeaderIsTheLibrarys(t *testing.T) {
 	ours, err := os.ReadFile("keycard.h")
 	if err != nil {
@@ -98,8 +107,8 @@ func TestHeaderIsTheLibrarys(t *testing.T) {
 	if err != nil {
 		t.Skip("not in the keycard repository")
 	}
-	if !bytes.Equal(ours, theirs) {
-		t.Fatal("bindings/go/keycard.h differs from ffi/include/keycard.h: copy it")
+	if declarations(ours) != declarations(theirs) || !strings.Contains(declarations(ours), "keycard_authorize") {
+		t.Fatal("bindings/go/keycard.h declares other things than ffi/include/keycard.h: copy it")
 	}
 	if Version() == "" {
 		t.Fatal("no version")
