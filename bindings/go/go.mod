@@ -1,0 +1,3 @@
+module github.com/keycard/keycard/bindings/go
+
+go 1.19
