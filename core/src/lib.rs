@@ -31,10 +31,12 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod catalog;
 pub mod clock;
 mod decide;
 mod error;
 mod id;
+pub mod lint;
 pub mod live;
 mod policy;
 mod store;

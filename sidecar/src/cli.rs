@@ -136,6 +136,9 @@ pub(crate) fn validate(policies: Option<&Path>) -> ExitCode {
             for w in store.warnings() {
                 println!("{w}");
             }
+            for w in crate::lint_cmd::catalogue_warnings(policies) {
+                println!("{w}");
+            }
             let s = store.stats();
             println!(
                 "ok: {} files, {} principals, {} policies, {} statements (snapshot {})",

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod lint_cmd;
 mod serve;
 mod source;
 
@@ -83,6 +84,32 @@ enum Command {
         #[arg(long)]
         policies: Option<PathBuf>,
     },
+    /// Check policies for errors, security risks and mistakes (IAM Access Analyzer's, Parliament's
+    /// and Cloudsplaining's checks, offline). Exit 0 when no finding is at or above --fail-on,
+    /// 1 otherwise, 2 on error.
+    Lint {
+        /// A store directory (or file). Default, with no FILE either: the embedded example store.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Output: text, json or sarif (SARIF 2.1.0, for code scanning).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// The least severe finding that fails the run: error, security, warning or suggestion.
+        #[arg(long, default_value = "security", value_parser = ["error", "security", "warning", "suggestion"])]
+        fail_on: String,
+        /// Store documents or bare policy documents to lint.
+        files: Vec<PathBuf>,
+    },
+    /// Show what the embedded AWS service catalogue knows of actions: access level, resource
+    /// types with ARN formats, condition keys. PATTERN is `svc:Action` and may hold `*` and `?`.
+    Catalog {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Actions or wildcards (`s3:GetObject`, `'s3:Get*'`).
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,5 +145,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Validate { policies } => cli::validate(policies.as_deref()),
+        Command::Lint { policies, format, fail_on, files } => {
+            lint_cmd::lint(policies.as_deref(), &files, &format, &fail_on)
+        }
+        Command::Catalog { json, patterns } => lint_cmd::catalog_cmd(&patterns, json),
     }
 }
