@@ -85,7 +85,10 @@ def main():
             for k in a.get("conditionKeys", []):
                 ks.append(key(k))
             ks = sorted(set(ks))
-            level = LEVELS.get(a.get("accessLevel"), "W")
+            # Newer data writes "Permissions management, Write" / "Tagging, Write": the more
+            # specific level wins.
+            levels = [LEVELS[l.strip()] for l in a.get("accessLevel", "Write").split(",") if l.strip() in LEVELS]
+            level = next((l for l in "PTLR" if l in levels), "W")
             body.append(f"A\t{a['name']}\t{level}\t{','.join(res)}\t{','.join(map(str, ks))}")
 
     updated = meta.get("updatedAt", "")[:10]

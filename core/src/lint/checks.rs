@@ -294,6 +294,7 @@ pub(super) fn run(
     }
     for doc in docs {
         deny_never_matches_raw(&mut cx, doc);
+        allow_not_principal_raw(&mut cx, doc);
         if doc.aws_managed {
             continue;
         }
@@ -487,15 +488,6 @@ fn not_elements(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
             format!("{}/NotResource", s.ptr),
             "Allow with NotResource grants every resource not listed, including ones created later".to_owned(),
             "List the allowed resources in Resource instead, or pair NotResource with Deny.",
-        );
-    }
-    if s.ast.principal.as_ref().is_some_and(|p| p.not) {
-        cx.push(
-            "ALLOW_WITH_NOT_PRINCIPAL",
-            s.doc,
-            format!("{}/NotPrincipal", s.ptr),
-            "Allow with NotPrincipal grants every principal not listed, anonymous users included".to_owned(),
-            "Name the allowed principals in Principal instead, or pair NotPrincipal with Deny.",
         );
     }
 }
@@ -838,15 +830,34 @@ fn equivalent(a: &Stmt<'_>, b: &Stmt<'_>) -> bool {
 /// DENY_NEVER_MATCHES, on the JSON as written (a `Bool` against "yes" is also a grammar error,
 /// and then there is no AST): a `Bool` value other than true/false, or a key required absent
 /// (`Null: true`) and compared by an operator that needs it present.
-fn deny_never_matches_raw(cx: &mut Ctx<'_>, doc: &Doc) {
-    let list: Vec<(String, &Json)> = match doc.raw.get("Statement") {
+fn raw_statements(doc: &Doc) -> Vec<(String, &Json)> {
+    match doc.raw.get("Statement") {
         Some(Json::Array(items)) => {
             items.iter().enumerate().map(|(i, s)| (format!("{}/Statement/{i}", doc.pointer), s)).collect()
         }
         Some(one) => vec![(format!("{}/Statement", doc.pointer), one)],
         None => Vec::new(),
-    };
-    for (ptr, st) in list {
+    }
+}
+
+/// ALLOW_WITH_NOT_PRINCIPAL, on the JSON as written: IAM now refuses NotPrincipal with Allow
+/// (a grammar error too), and older documents still carry it.
+fn allow_not_principal_raw(cx: &mut Ctx<'_>, doc: &Doc) {
+    for (ptr, st) in raw_statements(doc) {
+        if st.get("Effect").and_then(Json::as_str) == Some("Allow") && st.get("NotPrincipal").is_some() {
+            cx.push(
+                "ALLOW_WITH_NOT_PRINCIPAL",
+                doc,
+                format!("{ptr}/NotPrincipal"),
+                "Allow with NotPrincipal grants every principal not listed, anonymous users included".to_owned(),
+                "Name the allowed principals in Principal instead, or pair NotPrincipal with Deny.",
+            );
+        }
+    }
+}
+
+fn deny_never_matches_raw(cx: &mut Ctx<'_>, doc: &Doc) {
+    for (ptr, st) in raw_statements(doc) {
         if st.get("Effect").and_then(Json::as_str) != Some("Deny") {
             continue;
         }

@@ -200,7 +200,7 @@ pub fn read_paths(paths: &[std::path::PathBuf]) -> Result<Vec<(String, String)>,
 
 fn collect(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), LintError> {
     let err = |e: std::io::Error| LintError { file: path.display().to_string(), message: format!("cannot read: {e}") };
-    if std::fs::metadata(path).map_err(err)?.is_file() {
+    if !std::fs::metadata(path).map_err(err)?.is_dir() {
         out.push(path.to_path_buf());
         return Ok(());
     }
