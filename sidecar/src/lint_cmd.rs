@@ -157,3 +157,118 @@ pub(crate) fn catalogue_warnings(policies: Option<&Path>) -> Vec<String> {
         .map(|f| format!("warning: {}: {}: {} ({})", f.file, f.pointer, f.message, f.check))
         .collect()
 }
+
+/// `keycard audit`: the best-practice checklist over the store and a credential report. Exit
+/// 0 when no finding is at or above `fail_on`, 1 otherwise, 2 on error (an unusable store or a
+/// malformed report: nothing partial is printed).
+pub(crate) fn audit(
+    policies: Option<&Path>,
+    report: Option<&Path>,
+    as_of: Option<&str>,
+    format: &str,
+    fail_on: &str,
+) -> ExitCode {
+    use keycard::audit::{audit, to_json, Source as Origin};
+    let Some(threshold) = LintSeverity::parse(fail_on) else {
+        eprintln!("keycard: --fail-on must be error, security, warning or suggestion");
+        return ExitCode::from(2);
+    };
+    let now = match as_of {
+        Some(d) => match keycard::audit::parse_date(d) {
+            Some(t) => t,
+            None => {
+                eprintln!("keycard: --as-of: expected an ISO 8601 date (2026-12-01), found {d:?}");
+                return ExitCode::from(2);
+            }
+        },
+        None => keycard::clock::unix_seconds(std::time::SystemTime::now()) as i64,
+    };
+    let docs = match documents(policies, &[]) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("keycard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report_text = match report.map(std::fs::read_to_string).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("keycard: cannot read the credential report: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let findings = match audit(&docs, report_text.as_deref(), now) {
+        Ok(f) => f,
+        Err(e) => {
+            let shown = report.map(|p| p.display().to_string()).unwrap_or_default();
+            match e {
+                keycard::audit::AuditError::Report(r) => eprintln!("keycard: {shown}: {r}"),
+                other => eprintln!("keycard: {other}"),
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let out = match format {
+        "json" => to_json(&findings).to_string() + "\n",
+        "sarif" => {
+            // Reuse lint's SARIF writer: each finding located in its store file or report line.
+            let mut docs = docs.clone();
+            let report_name = report.map(|p| p.display().to_string()).unwrap_or_default();
+            if let Some(t) = &report_text {
+                docs.push((report_name.clone(), t.clone()));
+            }
+            let as_lint: Vec<keycard::lint::Finding> = findings
+                .iter()
+                .map(|f| {
+                    let (file, pointer) = match &f.source {
+                        Some(Origin::Store { file, pointer }) => (file.clone(), pointer.clone()),
+                        Some(Origin::Report { line }) => (report_name.clone(), format!("line:{line}")),
+                        None => (String::new(), String::new()),
+                    };
+                    keycard::lint::Finding {
+                        check: f.check,
+                        severity: f.severity,
+                        file,
+                        pointer,
+                        message: format!("{}: {}", f.principal, f.message),
+                        fix: f.fix.clone(),
+                    }
+                })
+                .collect();
+            let sarif = render::sarif_with_rules(&as_lint, &docs, keycard::audit::AUDIT_CHECKS);
+            serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+        }
+        _ => {
+            let colour = std::io::stdout().is_terminal();
+            let mut s = String::new();
+            for f in &findings {
+                let sev = if colour {
+                    format!("\x1b[1m{}\x1b[0m", f.severity.as_str())
+                } else {
+                    f.severity.as_str().to_owned()
+                };
+                s.push_str(&format!("{sev} {} {}: {}\n    fix: {}\n", f.check, f.principal, f.message, f.fix));
+            }
+            let as_lint: Vec<keycard::lint::Finding> = findings
+                .iter()
+                .map(|f| keycard::lint::Finding {
+                    check: f.check,
+                    severity: f.severity,
+                    file: String::new(),
+                    pointer: String::new(),
+                    message: String::new(),
+                    fix: String::new(),
+                })
+                .collect();
+            s + &render::summary(&as_lint)
+        }
+    };
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return ExitCode::from(2);
+    }
+    if findings.iter().any(|f| f.severity <= threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

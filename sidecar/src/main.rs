@@ -100,6 +100,27 @@ enum Command {
         /// Store documents or bare policy documents to lint.
         files: Vec<PathBuf>,
     },
+    /// The IAM best-practice checklist over the store and an IAM credential report (root keys
+    /// and MFA, console MFA, key rotation and use, inline user policies, administrators, unused
+    /// roles, public trust). Exit 0 when no finding is at or above --fail-on, 1 otherwise, 2 on
+    /// error (a malformed report is an error, never a partial audit).
+    Audit {
+        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// The CSV `aws iam get-credential-report` returns, base64-decoded.
+        #[arg(long, value_name = "FILE")]
+        credential_report: Option<PathBuf>,
+        /// Judge ages as of this date (ISO 8601) instead of now.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Output: text, json or sarif.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// The least severe finding that fails the run: error, security, warning or suggestion.
+        #[arg(long, default_value = "security", value_parser = ["error", "security", "warning", "suggestion"])]
+        fail_on: String,
+    },
     /// Show what the embedded AWS service catalogue knows of actions: access level, resource
     /// types with ARN formats, condition keys. PATTERN is `svc:Action` and may hold `*` and `?`.
     Catalog {
@@ -147,6 +168,9 @@ fn main() -> ExitCode {
         Command::Validate { policies } => cli::validate(policies.as_deref()),
         Command::Lint { policies, format, fail_on, files } => {
             lint_cmd::lint(policies.as_deref(), &files, &format, &fail_on)
+        }
+        Command::Audit { policies, credential_report, as_of, format, fail_on } => {
+            lint_cmd::audit(policies.as_deref(), credential_report.as_deref(), as_of.as_deref(), &format, &fail_on)
         }
         Command::Catalog { json, patterns } => lint_cmd::catalog_cmd(&patterns, json),
     }

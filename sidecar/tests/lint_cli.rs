@@ -65,3 +65,29 @@ fn catalog_shows_actions_and_wildcards() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("s3:GetBucketPolicy"));
     assert_eq!(run(&["catalog", "s3:GetObjekt"]).status.code(), Some(1));
 }
+
+#[test]
+fn audit_reports_and_refuses_a_malformed_report() {
+    let dir = temp_dir("audit-cli");
+    let header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+    let root = "<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,N/A,not_supported,not_supported,false,true,2021-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A";
+    let report = dir.join("report.csv");
+    std::fs::write(&report, format!("{header}\n{root}\n")).unwrap();
+    let out =
+        run(&["audit", "--credential-report", report.to_str().unwrap(), "--as-of", "2026-12-01", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["check"].as_str().unwrap(), f["principal"].as_str().unwrap()))
+        .collect();
+    assert!(found.contains(&("ROOT_ACCESS_KEY", "arn:aws:iam::111122223333:root")), "{found:?}");
+    assert!(found.contains(&("ROOT_NO_MFA", "arn:aws:iam::111122223333:root")), "{found:?}");
+    std::fs::write(&report, format!("{header}\n{root}\n{}\n", root.replace("false,true", "false,maybe"))).unwrap();
+    let out = run(&["audit", "--credential-report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no partial audit on stdout");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&out.stderr));
+}

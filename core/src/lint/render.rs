@@ -86,8 +86,18 @@ fn level(s: LintSeverity) -> &'static str {
 /// A SARIF 2.1.0 log with one run; each result's location is the file (relative URI) and the
 /// line and column its pointer resolves to, and the pointer itself as a logical location.
 pub fn sarif(findings: &[Finding], documents: &[(String, String)]) -> Value {
+    sarif_with_rules(findings, documents, CHECKS)
+}
+
+/// [`sarif`] with another rule table (`keycard audit`'s). A pointer `line:N` stands for line N
+/// of a non-JSON file (the credential report); an empty file name gives no physical location.
+pub fn sarif_with_rules(
+    findings: &[Finding],
+    documents: &[(String, String)],
+    checks: &[(&str, LintSeverity, &str)],
+) -> Value {
     let pos = positions(findings, documents);
-    let rules: Vec<Value> = CHECKS
+    let rules: Vec<Value> = checks
         .iter()
         .map(|(id, sev, desc)| {
             json!({
@@ -102,20 +112,26 @@ pub fn sarif(findings: &[Finding], documents: &[(String, String)]) -> Value {
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let p = pos.get(&(f.file.clone(), f.pointer.clone())).copied().unwrap_or(Position { line: 1, column: 1 });
-            let rule_index = CHECKS.iter().position(|c| c.0 == f.check).unwrap_or(0);
+            let p = match f.pointer.strip_prefix("line:").and_then(|l| l.parse::<usize>().ok()) {
+                Some(line) => Position { line, column: 1 },
+                None => {
+                    pos.get(&(f.file.clone(), f.pointer.clone())).copied().unwrap_or(Position { line: 1, column: 1 })
+                }
+            };
+            let rule_index = checks.iter().position(|c| c.0 == f.check).unwrap_or(0);
+            let mut location = json!({"logicalLocations": [{"fullyQualifiedName": f.pointer, "kind": "member"}]});
+            if !f.file.is_empty() {
+                location["physicalLocation"] = json!({
+                    "artifactLocation": {"uri": uri(&f.file)},
+                    "region": {"startLine": p.line, "startColumn": p.column},
+                });
+            }
             json!({
                 "ruleId": f.check,
                 "ruleIndex": rule_index,
                 "level": level(f.severity),
                 "message": {"text": format!("{} Fix: {}", f.message, f.fix)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.file)},
-                        "region": {"startLine": p.line, "startColumn": p.column},
-                    },
-                    "logicalLocations": [{"fullyQualifiedName": f.pointer, "kind": "member"}],
-                }],
+                "locations": [location],
                 "properties": {"severity": f.severity.as_str(), "pointer": f.pointer, "fix": f.fix},
             })
         })
