@@ -161,6 +161,8 @@ struct ActionInfo {
 struct Cache {
     expansions: HashMap<String, Rc<Vec<(&'static Service, &'static crate::catalog::Action)>>>,
     infos: HashMap<String, Rc<ActionInfo>>,
+    /// Condition key (lowercase) → the catalogue's entry.
+    keys: HashMap<String, Option<&'static ConditionKey>>,
     fits: HashMap<(String, String), bool>,
 }
 
@@ -181,16 +183,18 @@ impl Cache {
         }
         let cat = catalog();
         let mut info = ActionInfo { known: false, types: Vec::new(), keys: Vec::new(), permissions: Vec::new() };
+        let mut seen_types = std::collections::HashSet::new();
+        let mut seen_keys = std::collections::HashSet::new();
         for t in &block.patterns {
             for (s, a) in self.expand(&t.raw).iter() {
                 info.known = true;
                 for (r, _) in s.resource_types(a) {
-                    if !info.types.iter().any(|x| std::ptr::eq(*x, r)) {
+                    if seen_types.insert(std::ptr::from_ref(r)) {
                         info.types.push(r);
                     }
                 }
                 for k in cat.action_keys(s, a) {
-                    if !info.keys.iter().any(|x| std::ptr::eq(*x, k)) {
+                    if seen_keys.insert(std::ptr::from_ref(k)) {
                         info.keys.push(k);
                     }
                 }
@@ -519,7 +523,8 @@ fn forallvalues(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
 fn qualifiers(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
     let cat = catalog();
     for c in &s.ast.conditions {
-        let Some(k) = cat.condition_key(&c.key) else { continue };
+        let k = *cx.cache.keys.entry(c.key_lc.clone()).or_insert_with(|| cat.condition_key(&c.key));
+        let Some(k) = k else { continue };
         match (c.op.qualifier, k.multivalued()) {
             (Qualifier::ForAnyValue | Qualifier::ForAllValues, false) => {
                 let q = if c.op.qualifier == Qualifier::ForAnyValue { "ForAnyValue" } else { "ForAllValues" };
@@ -690,10 +695,10 @@ fn pass_role(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
 /// CREDENTIALS_EXPOSURE, DATA_EXFILTRATION and RESOURCE_EXPOSURE: unconstrained by resource or
 /// condition.
 fn exposure(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
-    if !s.any_resource() || !s.unconditional() || s.ast.action.not {
+    if !s.any_resource() || !s.unconditional() {
         return;
     }
-    let ptr = format!("{}/Action", s.ptr);
+    let ptr = format!("{}/{}", s.ptr, s.action_key());
     for (check, list, what, fix) in [
         (
             "CREDENTIALS_EXPOSURE",
@@ -725,9 +730,21 @@ fn exposure(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
         );
         return;
     }
-    let info = cx.cache.info(&s.ast.action);
-    if !info.permissions.is_empty() {
-        let names: Vec<&str> = info.permissions.iter().map(String::as_str).collect();
+    let permissions: Vec<String> = if s.ast.action.not {
+        // NotAction: every permissions-management action of the catalogue it does not exclude.
+        catalog()
+            .services()
+            .iter()
+            .flat_map(|sv| sv.actions().iter().map(move |a| (sv, a)))
+            .filter(|(_, a)| a.level == AccessLevel::PermissionsManagement)
+            .map(|(sv, a)| format!("{}:{}", sv.prefix, a.name))
+            .filter(|name| s.covers_action(&name.to_ascii_lowercase()))
+            .collect()
+    } else {
+        cx.cache.info(&s.ast.action).permissions.clone()
+    };
+    if !permissions.is_empty() {
+        let names: Vec<&str> = permissions.iter().map(String::as_str).collect();
         cx.push(
             "RESOURCE_EXPOSURE",
             s.doc,
@@ -775,7 +792,17 @@ fn has_vars(t: &Template) -> bool {
 
 /// Whether pattern list `b` covers every value of list `a`.
 fn list_covers(b: &[Template], a: &[Template]) -> bool {
-    a.iter().all(|ta| b.iter().any(|tb| tb.raw == ta.raw || (!has_vars(tb) && contains(&toks(tb), &toks(ta)))))
+    a.iter().all(|ta| {
+        b.iter().any(|tb| {
+            tb.raw == ta.raw
+                || (ta.raw.starts_with(literal_prefix(&tb.raw)) && !has_vars(tb) && contains(&toks(tb), &toks(ta)))
+        })
+    })
+}
+
+/// The text before a pattern's first wildcard or variable: what every value it covers starts with.
+fn literal_prefix(raw: &str) -> &str {
+    raw.find(['*', '?', '$']).map_or(raw, |i| &raw[..i])
 }
 
 /// REDUNDANT_STATEMENT: an Allow whose every action and resource another Allow of the same
