@@ -4,10 +4,11 @@
 
 use super::{Doc, Finding, PolicySet, CHECKS};
 use crate::catalog::{catalog, template_tokens, AccessLevel, ConditionKey, ResourceType, Service};
-use crate::policy::ast::{ActionBlock, Effect, OpKind, PolicyKind, Qualifier, Statement};
+use crate::policy::ast::{ActionBlock, Effect, OpKind, Policy, PolicyKind, Qualifier, Statement};
 use crate::policy::glob::{glob_match, Piece, Template, Tok};
 use crate::policy::json::{pointer_token, Json};
-use std::collections::HashMap;
+use crate::policy::parse::parse_document;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 /// Actions that return credentials (Cloudsplaining's `ACTIONS_THAT_RETURN_CREDENTIALS`).
@@ -211,7 +212,7 @@ impl Cache {
 
 /// One statement: the AST, the JSON as written, and where it is.
 struct Stmt<'a> {
-    doc: &'a Doc,
+    doc: &'a Doc<'a>,
     ast: &'a Statement,
     raw: &'a Json,
     /// The statement's pointer in its file.
@@ -257,15 +258,14 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn push(&mut self, check: &'static str, doc: &Doc, pointer: String, message: String, fix: &str) {
+    fn push(&mut self, check: &'static str, doc: &Doc<'_>, pointer: String, message: String, fix: &str) {
         let severity = CHECKS.iter().find(|c| c.0 == check).map_or(super::LintSeverity::Warning, |c| c.1);
         let file = self.names.get(doc.file_index).copied().unwrap_or("").to_owned();
         self.out.push(Finding { check, severity, file, pointer, message, fix: fix.to_owned() });
     }
 }
 
-fn statements<'a>(doc: &'a Doc) -> Vec<Stmt<'a>> {
-    let Some(policy) = &doc.policy else { return Vec::new() };
+fn statements<'a>(doc: &'a Doc<'a>, policy: &'a Policy) -> Vec<Stmt<'a>> {
     let raws: Vec<(String, &Json)> = match doc.raw.get("Statement") {
         Some(Json::Array(items)) => {
             items.iter().enumerate().map(|(i, s)| (format!("{}/Statement/{i}", doc.pointer), s)).collect()
@@ -277,38 +277,39 @@ fn statements<'a>(doc: &'a Doc) -> Vec<Stmt<'a>> {
 }
 
 /// Runs every check.
-pub(super) fn run(
-    names: &[&str],
-    docs: &[Doc],
-    sets: &[PolicySet],
-    syntax: &[(usize, String, String)],
-    out: &mut Vec<Finding>,
-) {
+pub(super) fn run(names: &[&str], docs: &[Doc<'_>], sets: &[PolicySet], out: &mut Vec<Finding>) {
     let mut cx = Ctx { names, out, cache: Cache::default() };
-    for (file, pointer, message) in syntax {
-        let severity = super::LintSeverity::Error;
-        cx.out.push(Finding {
-            check: "POLICY_SYNTAX",
-            severity,
-            file: names.get(*file).copied().unwrap_or("").to_owned(),
-            pointer: pointer.clone(),
-            message: message.clone(),
-            fix: "Fix the policy so that it follows IAM's policy grammar.".to_owned(),
-        });
-    }
+    let mut per_doc = Vec::with_capacity(docs.len());
     for doc in docs {
+        let mut errors = Vec::new();
+        let policy = parse_document(doc.node, doc.kind, &doc.pointer, &mut errors);
+        for e in errors {
+            cx.out.push(Finding {
+                check: "POLICY_SYNTAX",
+                severity: super::LintSeverity::Error,
+                file: names.get(doc.file_index).copied().unwrap_or("").to_owned(),
+                pointer: e.pointer().to_owned(),
+                message: e.message().to_owned(),
+                fix: "Fix the policy so that it follows IAM's policy grammar.".to_owned(),
+            });
+        }
         deny_never_matches_raw(&mut cx, doc);
         allow_not_principal_raw(&mut cx, doc);
+        let Some(policy) = policy else {
+            per_doc.push(Masks::default());
+            continue;
+        };
+        let stmts = statements(doc, &policy);
+        per_doc.push(masks(&stmts));
         if doc.aws_managed {
             continue;
         }
-        let stmts = statements(doc);
         for s in &stmts {
             statement_checks(&mut cx, s);
         }
         redundant(&mut cx, &stmts);
     }
-    escalation(&mut cx, docs, sets);
+    escalation(&mut cx, docs, sets, &per_doc);
 }
 
 fn statement_checks(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
@@ -857,7 +858,7 @@ fn equivalent(a: &Stmt<'_>, b: &Stmt<'_>) -> bool {
 /// DENY_NEVER_MATCHES, on the JSON as written (a `Bool` against "yes" is also a grammar error,
 /// and then there is no AST): a `Bool` value other than true/false, or a key required absent
 /// (`Null: true`) and compared by an operator that needs it present.
-fn raw_statements(doc: &Doc) -> Vec<(String, &Json)> {
+fn raw_statements<'a>(doc: &'a Doc<'_>) -> Vec<(String, &'a Json)> {
     match doc.raw.get("Statement") {
         Some(Json::Array(items)) => {
             items.iter().enumerate().map(|(i, s)| (format!("{}/Statement/{i}", doc.pointer), s)).collect()
@@ -869,7 +870,7 @@ fn raw_statements(doc: &Doc) -> Vec<(String, &Json)> {
 
 /// ALLOW_WITH_NOT_PRINCIPAL, on the JSON as written: IAM now refuses NotPrincipal with Allow
 /// (a grammar error too), and older documents still carry it.
-fn allow_not_principal_raw(cx: &mut Ctx<'_>, doc: &Doc) {
+fn allow_not_principal_raw(cx: &mut Ctx<'_>, doc: &Doc<'_>) {
     for (ptr, st) in raw_statements(doc) {
         if st.get("Effect").and_then(Json::as_str) == Some("Allow") && st.get("NotPrincipal").is_some() {
             cx.push(
@@ -883,7 +884,7 @@ fn allow_not_principal_raw(cx: &mut Ctx<'_>, doc: &Doc) {
     }
 }
 
-fn deny_never_matches_raw(cx: &mut Ctx<'_>, doc: &Doc) {
+fn deny_never_matches_raw(cx: &mut Ctx<'_>, doc: &Doc<'_>) {
     for (ptr, st) in raw_statements(doc) {
         if st.get("Effect").and_then(Json::as_str) != Some("Deny") {
             continue;
@@ -959,15 +960,21 @@ fn is_negated(op: &str) -> bool {
 }
 
 /// PRIVILEGE_ESCALATION over each principal's set of identity policies (and each bare policy).
-fn escalation(cx: &mut Ctx<'_>, docs: &[Doc], sets: &[PolicySet]) {
-    // Per document: the escalation actions it allows, denies (unconditionally, on any
-    // resource), and the first statement allowing each.
-    let mut per_doc: Vec<(u32, u32, Vec<Option<String>>)> = Vec::with_capacity(docs.len());
-    for doc in docs {
-        let mut allow = 0u32;
-        let mut deny = 0u32;
-        let mut first = vec![None; ESCALATION_ACTIONS.len()];
-        for s in statements(doc) {
+/// Per document: the escalation actions it allows, denies (unconditionally, on any resource),
+/// and the first statement allowing each.
+#[derive(Default)]
+struct Masks {
+    allow: u32,
+    deny: u32,
+    first: Vec<Option<String>>,
+}
+
+fn masks(stmts: &[Stmt<'_>]) -> Masks {
+    let mut allow = 0u32;
+    let mut deny = 0u32;
+    let mut first = vec![None; ESCALATION_ACTIONS.len()];
+    {
+        for s in stmts {
             for (bit, action) in ESCALATION_ACTIONS.iter().enumerate() {
                 if !s.covers_action(action) {
                     continue;
@@ -993,8 +1000,11 @@ fn escalation(cx: &mut Ctx<'_>, docs: &[Doc], sets: &[PolicySet]) {
                 }
             }
         }
-        per_doc.push((allow, deny, first));
     }
+    Masks { allow, deny, first }
+}
+
+fn escalation(cx: &mut Ctx<'_>, docs: &[Doc<'_>], sets: &[PolicySet], per_doc: &[Masks]) {
     // (doc, pointer, principal) → combos; then principals with the same combos at the same
     // place share one finding.
     let mut per_place: Vec<((usize, String, String), Vec<usize>)> = Vec::new();
@@ -1002,23 +1012,24 @@ fn escalation(cx: &mut Ctx<'_>, docs: &[Doc], sets: &[PolicySet]) {
         let mut allow = 0u32;
         let mut deny = 0u32;
         for &d in &set.docs {
-            if let Some((a, n, _)) = per_doc.get(d) {
-                allow |= a;
-                deny |= n;
+            if let Some(m) = per_doc.get(d) {
+                allow |= m.allow;
+                deny |= m.deny;
             }
         }
         let mut granted = allow & !deny;
-        if let Some((a, n, _)) = set.boundary.and_then(|b| per_doc.get(b)) {
-            granted &= a & !n;
+        if let Some(m) = set.boundary.and_then(|b| per_doc.get(b)) {
+            granted &= m.allow & !m.deny;
         }
         for (ci, combo) in ESCALATIONS.iter().enumerate() {
             if !combo.iter().all(|&b| granted & (1 << b) != 0) {
                 continue;
             }
             let Some(&lead) = combo.first() else { continue };
-            let at = set.docs.iter().find_map(|&d| {
-                per_doc.get(d).and_then(|(_, _, first)| first.get(lead).cloned().flatten().map(|p| (d, p)))
-            });
+            let at = set
+                .docs
+                .iter()
+                .find_map(|&d| per_doc.get(d).and_then(|m| m.first.get(lead).cloned().flatten().map(|p| (d, p))));
             let Some((d, p)) = at else { continue };
             let key = (d, p, set.arn.clone());
             match per_place.iter_mut().find(|(k, _)| *k == key) {

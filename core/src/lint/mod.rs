@@ -13,9 +13,8 @@ mod checks;
 pub mod locate;
 pub mod render;
 
-use crate::policy::ast::{Policy, PolicyKind};
+use crate::policy::ast::PolicyKind;
 use crate::policy::json::Json;
-use crate::policy::parse::parse_document;
 use std::fmt;
 
 /// How serious a finding is, most serious first (the order of `--fail-on`).
@@ -131,14 +130,17 @@ pub struct LintError {
 }
 
 /// One policy document found in a file.
-pub(crate) struct Doc {
+pub(crate) struct Doc<'j> {
     pub file_index: usize,
     /// Where the document is in its file.
     pub pointer: String,
     pub kind: PolicyKind,
     /// The document (decoded when the file held it as a string).
-    pub raw: Json,
-    pub policy: Option<Policy>,
+    pub raw: std::borrow::Cow<'j, Json>,
+    /// The document as the file holds it (an object, or a JSON string), for the parser: each
+    /// document is parsed, checked and dropped in turn, so a large store is never held parsed
+    /// all at once.
+    pub node: &'j Json,
     /// The account that owns the document, when the file says.
     pub account: Option<String>,
     /// Written by AWS: checked only as part of a principal's set, never reported itself.
@@ -161,16 +163,20 @@ pub(crate) struct PolicySet {
 /// # Errors
 /// A [`LintError`] when a file is not JSON.
 pub fn lint_documents(documents: &[(String, String)]) -> Result<Vec<Finding>, LintError> {
+    let jsons = documents
+        .iter()
+        .map(|(name, text)| {
+            Json::parse(text).map_err(|e| LintError { file: name.clone(), message: format!("invalid JSON: {e}") })
+        })
+        .collect::<Result<Vec<Json>, LintError>>()?;
     let mut w = Walker::default();
-    for (i, (name, text)) in documents.iter().enumerate() {
-        let json =
-            Json::parse(text).map_err(|e| LintError { file: name.clone(), message: format!("invalid JSON: {e}") })?;
-        w.file(i, &json);
+    for (i, json) in jsons.iter().enumerate() {
+        w.file(i, json);
     }
     let sets = w.sets();
     let mut findings = Vec::new();
     let names: Vec<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
-    checks::run(&names, &w.docs, &sets, &w.syntax, &mut findings);
+    checks::run(&names, &w.docs, &sets, &mut findings);
     findings.sort_by(|a, b| {
         (a.file.as_str(), a.pointer.as_str(), a.check).cmp(&(b.file.as_str(), b.pointer.as_str(), b.check))
     });
@@ -231,10 +237,8 @@ struct Entity {
 }
 
 #[derive(Default)]
-struct Walker {
-    docs: Vec<Doc>,
-    /// Grammar problems: (file index, pointer, message).
-    syntax: Vec<(usize, String, String)>,
+struct Walker<'j> {
+    docs: Vec<Doc<'j>>,
     managed: std::collections::HashMap<String, usize>,
     /// Group (account, lowercase name) → (inline docs, attached ARNs).
     groups: std::collections::HashMap<(String, String), (Vec<usize>, Vec<String>)>,
@@ -256,8 +260,8 @@ fn text(node: &Json, key: &str) -> Option<String> {
     node.get(key).and_then(Json::as_str).map(str::to_owned)
 }
 
-impl Walker {
-    fn add(&mut self, file: usize, pointer: String, node: &Json, kind: PolicyKind, account: Option<&str>) -> usize {
+impl<'j> Walker<'j> {
+    fn add(&mut self, file: usize, pointer: String, node: &'j Json, kind: PolicyKind, account: Option<&str>) -> usize {
         let raw = match node {
             Json::String(s) => {
                 let decoded = if s.trim_start().starts_with('{') {
@@ -265,19 +269,16 @@ impl Walker {
                 } else {
                     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
                 };
-                Json::parse(&decoded).unwrap_or_else(|_| node.clone())
+                std::borrow::Cow::Owned(Json::parse(&decoded).unwrap_or_else(|_| node.clone()))
             }
-            other => other.clone(),
+            other => std::borrow::Cow::Borrowed(other),
         };
-        let mut errors = Vec::new();
-        let policy = parse_document(node, kind, &pointer, &mut errors);
-        self.syntax.extend(errors.into_iter().map(|e| (file, e.pointer().to_owned(), e.message().to_owned())));
         self.docs.push(Doc {
             file_index: file,
             pointer,
             kind,
             raw,
-            policy,
+            node,
             account: account.map(str::to_owned),
             aws_managed: kind == PolicyKind::AwsManaged,
             boundary_only: false,
@@ -285,7 +286,7 @@ impl Walker {
         self.docs.len() - 1
     }
 
-    fn file(&mut self, file: usize, json: &Json) {
+    fn file(&mut self, file: usize, json: &'j Json) {
         if json.get("Statement").is_some() {
             let kind = bare_kind(json);
             let d = self.add(file, String::new(), json, kind, None);
