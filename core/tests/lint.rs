@@ -281,3 +281,18 @@ fn invalid_json_is_an_error_not_a_finding() {
     let err = lint_documents(&[("bad.json".to_owned(), "{\"Statement\": [".to_owned())]).unwrap_err();
     assert_eq!(err.file, "bad.json");
 }
+
+#[test]
+fn many_documents_are_checked_in_parallel_with_the_same_findings() {
+    let docs: Vec<(String, String)> = (0..300)
+        .map(|i| {
+            let action = if i == 299 { "iam:CreatePolicyVersion" } else { "s3:GetObjekt" };
+            (format!("p{i:03}.json"), identity(json!([{"Effect": "Allow", "Action": action, "Resource": "*"}])))
+        })
+        .collect();
+    let findings = lint_documents(&docs).unwrap();
+    assert_eq!(findings.iter().filter(|f| f.check == "UNKNOWN_ACTION").count(), 299);
+    let esc: Vec<&Finding> = findings.iter().filter(|f| f.check == "PRIVILEGE_ESCALATION").collect();
+    assert_eq!(esc.len(), 1);
+    assert_eq!(esc[0].file, "p299.json");
+}

@@ -276,8 +276,45 @@ fn statements<'a>(doc: &'a Doc<'a>, policy: &'a Policy) -> Vec<Stmt<'a>> {
     raws.into_iter().zip(&policy.statements).map(|((ptr, raw), ast)| Stmt { doc, ast, raw, ptr }).collect()
 }
 
-/// Runs every check.
+/// Runs every check. Documents are independent until the escalation check, so large inputs
+/// are split across the available cores (each thread with its own catalogue cache).
 pub(super) fn run(names: &[&str], docs: &[Doc<'_>], sets: &[PolicySet], out: &mut Vec<Finding>) {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+    let per_doc = if threads > 1 && docs.len() >= 256 {
+        let chunk = docs.len().div_ceil(threads);
+        let parts: Vec<Option<(Vec<Finding>, Vec<Masks>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = docs
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut found = Vec::new();
+                        let masks = check_documents(names, part, &mut found);
+                        (found, masks)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().ok()).collect()
+        });
+        if parts.iter().any(Option::is_none) {
+            // A thread failed: check again on this one rather than report a partial lint.
+            check_documents(names, docs, out)
+        } else {
+            let mut per_doc = Vec::with_capacity(docs.len());
+            for (found, masks) in parts.into_iter().flatten() {
+                out.extend(found);
+                per_doc.extend(masks);
+            }
+            per_doc
+        }
+    } else {
+        check_documents(names, docs, out)
+    };
+    let mut cx = Ctx { names, out, cache: Cache::default() };
+    escalation(&mut cx, docs, sets, &per_doc);
+}
+
+/// The per-document checks; returns each document's escalation masks, in order.
+fn check_documents(names: &[&str], docs: &[Doc<'_>], out: &mut Vec<Finding>) -> Vec<Masks> {
     let mut cx = Ctx { names, out, cache: Cache::default() };
     let mut per_doc = Vec::with_capacity(docs.len());
     for doc in docs {
@@ -309,7 +346,7 @@ pub(super) fn run(names: &[&str], docs: &[Doc<'_>], sets: &[PolicySet], out: &mu
         }
         redundant(&mut cx, &stmts);
     }
-    escalation(&mut cx, docs, sets, &per_doc);
+    per_doc
 }
 
 fn statement_checks(cx: &mut Ctx<'_>, s: &Stmt<'_>) {
