@@ -30,12 +30,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod bundle;
+pub mod catalog;
 pub mod clock;
 mod decide;
 mod error;
 mod id;
+pub mod lint;
 pub mod live;
 mod policy;
 mod store;

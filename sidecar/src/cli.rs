@@ -154,6 +154,9 @@ pub(crate) fn validate(policies: Option<&Path>, trust: &TrustArgs) -> ExitCode {
             for w in store.warnings() {
                 println!("{w}");
             }
+            for w in crate::lint_cmd::catalogue_warnings(policies, trust) {
+                println!("{w}");
+            }
             let s = store.stats();
             println!(
                 "ok: {} files, {} principals, {} policies, {} statements (snapshot {})",

@@ -7,6 +7,7 @@
 
 mod bundle_cmd;
 mod cli;
+mod lint_cmd;
 mod serve;
 mod source;
 
@@ -107,6 +108,57 @@ enum Command {
         #[command(subcommand)]
         command: bundle_cmd::BundleCommand,
     },
+    /// Check policies for errors, security risks and mistakes (IAM Access Analyzer's, Parliament's
+    /// and Cloudsplaining's checks, offline). Exit 0 when no finding is at or above --fail-on,
+    /// 1 otherwise, 2 on error.
+    Lint {
+        /// A store directory (or file). Default, with no FILE either: the embedded example store.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Output: text, json or sarif (SARIF 2.1.0, for code scanning).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// The least severe finding that fails the run: error, security, warning or suggestion.
+        #[arg(long, default_value = "security", value_parser = ["error", "security", "warning", "suggestion"])]
+        fail_on: String,
+        /// Store documents, bare policy documents or bundles to lint.
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        bundle: bundle_cmd::TrustArgs,
+    },
+    /// The IAM best-practice checklist over the store and an IAM credential report (root keys
+    /// and MFA, console MFA, key rotation and use, inline user policies, administrators, unused
+    /// roles, public trust). Exit 0 when no finding is at or above --fail-on, 1 otherwise, 2 on
+    /// error (a malformed report is an error, never a partial audit).
+    Audit {
+        /// The store: a directory of *.json files or one file. Default: the embedded example store.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// The CSV `aws iam get-credential-report` returns, base64-decoded.
+        #[arg(long, value_name = "FILE")]
+        credential_report: Option<PathBuf>,
+        /// Judge ages as of this date (ISO 8601) instead of now.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Output: text, json or sarif.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// The least severe finding that fails the run: error, security, warning or suggestion.
+        #[arg(long, default_value = "security", value_parser = ["error", "security", "warning", "suggestion"])]
+        fail_on: String,
+        #[command(flatten)]
+        bundle: bundle_cmd::TrustArgs,
+    },
+    /// Show what the embedded AWS service catalogue knows of actions: access level, resource
+    /// types with ARN formats, condition keys. PATTERN is `svc:Action` and may hold `*` and `?`.
+    Catalog {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Actions or wildcards (`s3:GetObject`, `'s3:Get*'`).
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -149,5 +201,17 @@ fn main() -> ExitCode {
         }
         Command::Validate { policies, bundle } => cli::validate(policies.as_deref(), &bundle),
         Command::Bundle { command } => bundle_cmd::run(command),
+        Command::Lint { policies, format, fail_on, files, bundle } => {
+            lint_cmd::lint(policies.as_deref(), &files, &bundle, &format, &fail_on)
+        }
+        Command::Audit { policies, credential_report, as_of, format, fail_on, bundle } => lint_cmd::audit(
+            policies.as_deref(),
+            &bundle,
+            credential_report.as_deref(),
+            as_of.as_deref(),
+            &format,
+            &fail_on,
+        ),
+        Command::Catalog { json, patterns } => lint_cmd::catalog_cmd(&patterns, json),
     }
 }
