@@ -97,7 +97,7 @@ pub fn generate(model: &Model, len: usize, seed: u64) -> Vec<Probe> {
                 rng.pick(&actions).clone()
             } else {
                 let a = rng.pick(&s.actions).clone();
-                instantiate(&mut rng, &a, &["Object", "Item", "Instances", "X", ""])
+                instantiate(&mut rng, &a, &["Object", "Item", "Instances", "X"])
             };
             let r = rng.pick(&s.resources).clone();
             let who = if rng.pct(80) { name.clone() } else { model.users[rng.below(model.users.len())].name.clone() };
