@@ -263,3 +263,32 @@ fn decisions_of_a_stream_do_not_allocate() {
         assert!(tally.get(&d).copied().unwrap_or(0) > 100, "too few {d:?} in {tally:?}: the stream lost its power");
     }
 }
+
+/// `Request::refill` (the C ABI's allocation-free path) gives exactly what `Request::new` gives,
+/// whatever the request held before, and leaves it as it was on a malformed field.
+#[test]
+fn a_refilled_request_is_a_new_request() {
+    let mut req = Request::from_json(
+        r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "S3:GetObject", "resource": "arn:aws:s3:::b/k",
+            "context": {"aws:SourceIp": "10.1.2.3"}, "resourceAccount": "444455556666", "explain": true}"#,
+    )
+    .unwrap();
+    for (p, a, r) in [
+        ("arn:aws:iam::111122223333:user/bob", "SQS:SendMessage", "arn:aws:sqs:us-east-1:111122223333:q"),
+        ("111122223333", "s3:ListBucket", "*"),
+        ("*", "s3:GetObject", "arn:aws:s3:::public/x"),
+        (
+            "arn:aws:sts::111122223333:assumed-role/app/s",
+            "dynamodb:GetItem",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/t",
+        ),
+    ] {
+        req.refill(p, a, r).unwrap();
+        assert_eq!(format!("{req:?}"), format!("{:?}", Request::new(p, a, r).unwrap()));
+    }
+    let before = format!("{req:?}");
+    assert!(req.refill("arn:aws:iam::111122223333:user/bob", "no-colon", "*").is_err());
+    assert!(req.refill("arn:aws:iam::111122223333:user/bob", "s3:GetObject", "bucket").is_err());
+    assert!(req.refill("bob", "s3:GetObject", "*").is_err());
+    assert_eq!(format!("{req:?}"), before);
+}
