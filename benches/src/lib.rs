@@ -21,6 +21,7 @@ pub mod cedar;
 pub mod fixture;
 pub mod gen;
 pub mod stats;
+pub mod stream;
 
 pub use fixture::{Engine, Fixture, Kind};
 pub use gen::{Model, Shape};

@@ -115,6 +115,12 @@ fn guarded<T>(on_error: impl FnOnce(c_int) -> T, body: impl FnOnce() -> Result<T
     }
 }
 
+thread_local! {
+    /// The request `keycard_authorize` refills for each context-free call on this thread, so
+    /// that such a call allocates nothing once the buffers have grown to the requests' sizes.
+    static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
+}
+
 /// Reads a `const char *` argument as UTF-8 text.
 ///
 /// # Safety
@@ -303,7 +309,8 @@ pub unsafe extern "C" fn keycard_engine_free(engine: *mut keycard_engine) {
 /// Returns `KEYCARD_ALLOWED` (1), `KEYCARD_IMPLICIT_DENY` (0), `KEYCARD_EXPLICIT_DENY` (2), or a
 /// negative `KEYCARD_ERR_*` with `keycard_last_error` set. Anything but 1 means deny.
 ///
-/// All arguments stay the caller's; nothing is allocated for the caller. Thread-safe.
+/// All arguments stay the caller's; nothing is allocated for the caller. Thread-safe. A call
+/// with a `NULL` context allocates nothing at all (each thread reuses one request's buffers).
 ///
 /// # Safety
 /// `engine` is `NULL` or a live handle; each string is `NULL` or NUL-terminated.
@@ -319,12 +326,33 @@ pub unsafe extern "C" fn keycard_authorize(
         |code| code,
         || {
             // SAFETY: forwarded from the caller's promise.
-            let (engine, request) =
-                unsafe { (engine_ref(engine)?, request(principal, action, resource, context_json)?) };
-            with_snapshot(engine, |s| match s.decide(&request) {
+            let engine = unsafe { engine_ref(engine)? };
+            let code = |d: Decision| match d {
                 Decision::Allowed => KEYCARD_ALLOWED,
                 Decision::ImplicitDeny => KEYCARD_IMPLICIT_DENY,
                 Decision::ExplicitDeny => KEYCARD_EXPLICIT_DENY,
+            };
+            if !context_json.is_null() {
+                // SAFETY: forwarded from the caller's promise.
+                let request = unsafe { request(principal, action, resource, context_json)? };
+                return with_snapshot(engine, |s| code(s.decide(&request)));
+            }
+            // Without a context: this thread's request, refilled in place (no allocation).
+            // SAFETY: forwarded from the caller's promise.
+            let (p, a, r) =
+                unsafe { (text(principal, "principal")?, text(action, "action")?, text(resource, "resource")?) };
+            REQUEST.with(|cell| {
+                let mut slot = cell
+                    .try_borrow_mut()
+                    .map_err(|_| Failure::new(KEYCARD_ERR_INTERNAL, "keycard_authorize re-entered on one thread"))?;
+                let request = match slot.as_mut() {
+                    Some(request) => {
+                        request.refill(p, a, r)?;
+                        request
+                    }
+                    None => slot.insert(Request::new(p, a, r)?),
+                };
+                with_snapshot(engine, |s| code(s.decide(request)))
             })
         },
     )

@@ -199,7 +199,7 @@ impl<'a> Evaluator<'_, 'a> {
     /// and each effect stops at the first statement that applies.
     fn scan(&self, t: TableId, key: &ActionKey<'_>) -> Verdict {
         let (store, index) = (self.store, self.index);
-        let q = index.query(t, key);
+        let q = index.query(t, key, &self.req.resource);
         let deny = index.visit(store, &q, Effect::Deny, |c| self.applies(c));
         let allow = index.visit(store, &q, Effect::Allow, |c| self.applies(c));
         Verdict { deny, allow }
@@ -229,7 +229,7 @@ impl<'a> Evaluator<'_, 'a> {
     fn scan_resource(&self, id: PolicyId, key: &ActionKey<'_>) -> (bool, Option<Level>) {
         let (store, index) = (self.store, self.index);
         let Some(t) = index.policy_table(id) else { return (false, None) };
-        let q = index.query(t, key);
+        let q = index.query(t, key, &self.req.resource);
         let mut level = None;
         // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
         // resource policies.
@@ -269,9 +269,7 @@ impl<'a> Evaluator<'_, 'a> {
     fn applies(&self, c: &CStatement) -> bool {
         let resource = self.req.resource.as_str();
         let ast = || self.index.statement(self.store, c);
-        if !c.probe.admits(resource) {
-            return false;
-        }
+        // The candidate's probe (see `Index::visit`) has been checked.
         if let CResource::Block { not, patterns } = &c.resource {
             let mut hit = false;
             for p in patterns.iter() {

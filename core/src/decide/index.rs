@@ -76,22 +76,22 @@ pub(crate) struct CStatement {
     /// Position in its policy.
     pub pos: u32,
     pub resource: CResource,
-    /// A necessary condition on the request's resource, checked before the patterns.
-    pub probe: ResourceProbe,
     /// The interned actions a pattern matches, sorted: for [`ActionSet::Wild`] the ones it
     /// matches, for [`ActionSet::AllBut`] the ones it excludes; empty otherwise.
     acts: Box<[ActionId]>,
 }
 
-/// 8 bytes that the request's resource must hold at a fixed offset for a statement's `Resource`
-/// to match: the last 8 bytes of the literal prefix its patterns share (ARNs of one service share
-/// their beginning and differ after it), compared as one `u64`. Checked without leaving the
-/// statement. No probe when the shared prefix is shorter than 8 bytes.
-#[derive(Debug, Clone, Copy, Default)]
+/// 4 bytes that the request's resource must hold at a fixed offset for a statement's `Resource`
+/// to match: the last 4 bytes of the literal prefix its patterns share (ARNs of one service share
+/// their beginning and differ at its end: `data-17/`), compared as one `u32`. Copied into every
+/// candidate entry ([`Cand`]), so that a candidate whose resource cannot match is rejected while
+/// the decision walks its contiguous candidate run, without reading the statement. No probe when
+/// the shared prefix is shorter than 4 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct ResourceProbe {
     /// Offset + 1 (0: no probe).
     at: u32,
-    word: u64,
+    word: u32,
 }
 
 impl ResourceProbe {
@@ -103,7 +103,7 @@ impl ResourceProbe {
             let n = common.iter().zip(p.as_bytes()).take_while(|(a, b)| a == b).count();
             common = common.get(..n).unwrap_or_default();
         }
-        let Some(at) = common.len().checked_sub(8) else { return ResourceProbe::default() };
+        let Some(at) = common.len().checked_sub(4) else { return ResourceProbe::default() };
         match (u32::try_from(at + 1), word(common, at)) {
             (Ok(at), Some(word)) => ResourceProbe { at, word },
             _ => ResourceProbe::default(),
@@ -120,11 +120,19 @@ impl ResourceProbe {
     }
 }
 
-/// The 8 bytes of `bytes` at `at`, as one word.
+/// The 4 bytes of `bytes` at `at`, as one word.
 #[inline]
-fn word(bytes: &[u8], at: usize) -> Option<u64> {
-    let w: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
-    Some(u64::from_ne_bytes(w))
+fn word(bytes: &[u8], at: usize) -> Option<u32> {
+    let w: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_ne_bytes(w))
+}
+
+/// A candidate entry: a statement and the probe its resource must pass (12 bytes; a table's
+/// candidates for one action are one contiguous run of these).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Cand {
+    stmt: StmtRef,
+    probe: ResourceProbe,
 }
 
 /// A statement's `Resource`/`NotResource`, classified for fast matching.
@@ -160,23 +168,21 @@ struct Span {
     end: u32,
 }
 
-/// A candidate run under a key (an interned action or service).
-#[derive(Debug, Clone, Copy)]
-struct Keyed {
-    key: u32,
-    span: Span,
+/// The key of a table's keyed run in [`Index::keyed`]: the table, and an interned action or (with
+/// [`SERVICE_BIT`]) an interned service.
+fn keyed(table: TableId, key: u32) -> u64 {
+    (u64::from(table) << 32) | u64::from(key)
 }
 
-/// The candidate table of one policy list.
+/// Marks a service id in a [`keyed`] key.
+const SERVICE_BIT: u32 = 1 << 31;
+
+/// The candidate table of one policy list. Its keyed runs live in [`Index::keyed`]: under each
+/// interned action, the `Listed` statements matching it and the `Wild` ones with a literal
+/// pattern for it outside their wildcard services; under each service (with [`SERVICE_BIT`]), the
+/// `Wild` statements with a wildcard pattern in it.
 #[derive(Debug, Clone, Copy, Default)]
 struct Table {
-    /// `start..end` in [`Index::keyed`], sorted by action: the `Listed` statements matching each
-    /// interned action, and the `Wild` ones with a literal pattern for it outside their wildcard
-    /// services.
-    actions: (u32, u32),
-    /// `start..end` in [`Index::keyed`], sorted by service: the `Wild` statements with a
-    /// wildcard pattern in the service.
-    services: (u32, u32),
     /// `Wild` statements with a pattern whose service part is not literal.
     global: Span,
     /// `All` and `AllBut` statements.
@@ -192,10 +198,11 @@ pub(crate) struct ActionKey<'r> {
     service: Option<ServiceId>,
 }
 
-/// The candidates of one table for one action.
+/// The candidates of one table for one action, on one resource.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Query<'r> {
     key: ActionKey<'r>,
+    resource: &'r str,
     spans: [Span; 4],
 }
 
@@ -205,9 +212,10 @@ pub(crate) struct Index {
     /// Every statement of every policy, policy by policy.
     stmts: Vec<CStatement>,
     /// Candidate lists (runs referred to by [`Span`]s).
-    cands: Vec<StmtRef>,
-    /// Keyed runs of the tables.
-    keyed: Vec<Keyed>,
+    cands: Vec<Cand>,
+    /// Keyed runs of the tables, by [`keyed`] key: one hash probe finds a table's run for an
+    /// action (or service).
+    keyed: FxHashMap<u64, Span>,
     tables: Vec<Table>,
     /// The identity table of each user (by position in `Store::users`).
     user_tables: Vec<TableId>,
@@ -260,30 +268,19 @@ impl Index {
         self.policy_tables.get(id.index()).copied().filter(|&t| t != NO_TABLE)
     }
 
-    /// The candidates of table `t` for the action: two binary searches (action, service) when
-    /// the action is interned, one (service) when it is not.
-    pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>) -> Query<'r> {
+    /// The candidates of table `t` for the action on `resource`: two hash probes (action,
+    /// service) when the action is interned, one (service) when it is not.
+    pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>, resource: &'r str) -> Query<'r> {
         let mut spans = [Span::default(); 4];
-        if let Some(t) = self.tables.get(t as usize) {
-            let keyed = |(start, end): (u32, u32), k: u32| {
-                let run = self.keyed.get(start as usize..end as usize).unwrap_or_default();
-                run.binary_search_by_key(&k, |e| e.key).ok().and_then(|i| run.get(i)).map(|e| e.span)
-            };
-            match (key.action, key.service) {
-                (Some(a), service) => {
-                    spans[0] = keyed(t.actions, a).unwrap_or_default();
-                    spans[1] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
-                    spans[2] = t.global;
-                    spans[3] = t.universal;
-                }
-                (None, service) => {
-                    spans[0] = service.and_then(|s| keyed(t.services, s)).unwrap_or_default();
-                    spans[1] = t.global;
-                    spans[2] = t.universal;
-                }
+        if let Some(table) = self.tables.get(t as usize) {
+            let run = |k: u32| self.keyed.get(&keyed(t, k)).copied().unwrap_or_default();
+            let service = key.service.map(|s| run(s | SERVICE_BIT)).unwrap_or_default();
+            match key.action {
+                Some(a) => spans = [run(a), service, table.global, table.universal],
+                None => spans = [service, table.global, table.universal, Span::default()],
             }
         }
-        Query { key: *key, spans }
+        Query { key: *key, resource, spans }
     }
 
     /// Calls `f` on each candidate of `q` with effect `effect` whose Action/NotAction matches the
@@ -300,8 +297,12 @@ impl Index {
                 Effect::Deny => (span.start, span.mid),
                 Effect::Allow => (span.mid, span.end),
             };
-            for &i in self.cands.get(start as usize..end as usize).unwrap_or_default() {
-                let Some(c) = self.stmts.get(i as usize) else { continue };
+            for cand in self.cands.get(start as usize..end as usize).unwrap_or_default() {
+                // Most candidates fail here, without the statement being read.
+                if !cand.probe.admits(q.resource) {
+                    continue;
+                }
+                let Some(c) = self.stmts.get(cand.stmt as usize) else { continue };
                 let matched = match (c.actions, q.key.action) {
                     (ActionSet::All, _) => true,
                     (ActionSet::Nothing, _) => false,
@@ -393,6 +394,8 @@ struct Compiler {
     /// First statement of each policy in `index.stmts` (one more entry than policies).
     first: Vec<u32>,
     infos: Vec<StmtInfo>,
+    /// The resource probe of each statement, copied into its candidate entries.
+    probes: Vec<ResourceProbe>,
     acts: Vec<ActionId>,
     /// Candidate entries each policy adds to a table that holds it.
     weights: Vec<usize>,
@@ -571,9 +574,9 @@ impl Compiler {
                     policy: PolicyId(to_u32(p)),
                     pos: to_u32(pos),
                     resource,
-                    probe,
                     acts,
                 });
+                self.probes.push(probe);
                 self.infos.push(info);
             }
             let extra: usize = self
@@ -653,13 +656,13 @@ impl Compiler {
             buf.sort();
         }
         let [keyed, services, global, universal] = &scratch;
-        let actions = self.keyed_runs(keyed);
-        let services = self.keyed_runs(services);
+        let id = to_u32(self.index.tables.len());
+        self.keyed_runs(id, keyed, 0);
+        self.keyed_runs(id, services, SERVICE_BIT);
         let global = self.run(global);
         let universal = self.run(universal);
         self.scratch = scratch;
-        let id = to_u32(self.index.tables.len());
-        self.index.tables.push(Table { actions, services, global, universal });
+        self.index.tables.push(Table { global, universal });
         id
     }
 
@@ -671,33 +674,26 @@ impl Compiler {
             if p & (1 << 31) != 0 && mid.is_none() {
                 mid = Some(to_u32(self.index.cands.len()));
             }
-            self.index.cands.push((p & 0x7fff_ffff) as u32);
+            let stmt = (p & 0x7fff_ffff) as u32;
+            let probe = self.probes.get(stmt as usize).copied().unwrap_or_default();
+            self.index.cands.push(Cand { stmt, probe });
         }
         let end = to_u32(self.index.cands.len());
         Span { start, mid: mid.unwrap_or(end), end }
     }
 
-    /// Appends sorted `pairs` as one run per key; returns the range of their [`Keyed`] entries.
-    fn keyed_runs(&mut self, pairs: &[u64]) -> (u32, u32) {
-        let first = to_u32(self.index.keyed.len());
+    /// Appends sorted `pairs` as one run per key, each found in [`Index::keyed`] under table `t`
+    /// and its key (with `kind`: 0 for actions, [`SERVICE_BIT`] for services).
+    fn keyed_runs(&mut self, t: TableId, pairs: &[u64], kind: u32) {
         let mut rest: &[u64] = pairs;
         while let Some(&head) = rest.first() {
             let key = (head >> 32) as u32;
             let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
             let (run, tail) = rest.split_at(n);
-            let start = to_u32(self.index.cands.len());
-            let mut mid = None;
-            for &p in run {
-                if p & (1 << 31) != 0 && mid.is_none() {
-                    mid = Some(to_u32(self.index.cands.len()));
-                }
-                self.index.cands.push((p & 0x7fff_ffff) as u32);
-            }
-            let end = to_u32(self.index.cands.len());
-            self.index.keyed.push(Keyed { key, span: Span { start, mid: mid.unwrap_or(end), end } });
+            let span = self.run(run);
+            self.index.keyed.insert(keyed(t, key | kind), span);
             rest = tail;
         }
-        (first, to_u32(self.index.keyed.len()))
     }
 
     fn policy_table(&mut self, id: PolicyId) {
@@ -821,9 +817,10 @@ mod tests {
         assert!(probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:s3:::bob/x"));
         assert!(!probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:sqs:::bob/x"));
         assert!(probe(&["arn:aws:s3:::a${*}b"]).admits("arn:aws:s3:::a*b"));
-        // A shared prefix shorter than 8 bytes gives no probe.
-        assert!(probe(&["arn:*", "arn:aws:s3:::x"]).admits("arn:aws:sqs:x"));
-        // Multibyte text: bytes compare, wherever the 8-byte window starts.
+        // A shared prefix shorter than 4 bytes gives no probe.
+        assert!(probe(&["ar*", "arn:aws:s3:::x"]).admits("xyz:aws:sqs:x"));
+        assert!(!probe(&["arn:*", "arn:aws:s3:::x"]).admits("xyz:aws:sqs:x"));
+        // Multibyte text: bytes compare, wherever the 4-byte window starts.
         let p = probe(&["arn:aws:s3:::ééé/*"]);
         assert!(p.admits("arn:aws:s3:::ééé/k"));
         assert!(!p.admits("arn:aws:s3:::éé/k"));

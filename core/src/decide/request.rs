@@ -120,6 +120,39 @@ impl Request {
         })
     }
 
+    /// Makes this request what [`Request::new`] builds for `principal`, `action` and `resource`
+    /// (empty context, nothing else set), reusing its buffers: a caller that decides one request
+    /// after another (the C ABI) allocates nothing once the buffers are large enough.
+    ///
+    /// # Errors
+    /// As [`Request::new`]; the request is then left as it was.
+    pub fn refill(&mut self, principal: &str, action: &str, resource: &str) -> Result<(), RequestError> {
+        check_action(action)?;
+        check_resource(resource)?;
+        // An ARN as `principal_from_str` accepts it, copied into the old one's buffer.
+        match &mut self.principal {
+            PrincipalRef::Arn(arn) if principal.starts_with("arn:") && principal.split(':').count() >= 6 => {
+                arn.clear();
+                arn.push_str(principal);
+            }
+            slot => *slot = principal_from_str(principal, "/principal")?,
+        }
+        for (buf, text) in [(&mut self.action, action), (&mut self.action_lc, action), (&mut self.resource, resource)] {
+            buf.clear();
+            buf.push_str(text);
+        }
+        self.action_lc.make_ascii_lowercase();
+        self.resource_account = None;
+        self.context = Context::default();
+        self.session_policy = None;
+        self.resource_policy = None;
+        self.explain = false;
+        self.federating_user = None;
+        self.unverified = None;
+        self.session = None;
+        Ok(())
+    }
+
     /// Parses a request from JSON text (contract §3).
     ///
     /// # Errors
