@@ -121,6 +121,18 @@ pub(crate) fn is_principal_key(key: &str) -> bool {
         || PRINCIPAL_KEYS.iter().any(|(lc, _)| lc.eq_ignore_ascii_case(key))
 }
 
+/// The principal keys a request that names one is refused for (docs/http-api.md#a-request): the
+/// identity itself and its tags. The rest of [`PRINCIPAL_KEYS`] (whether the caller is an AWS
+/// service, and which) are the store's alone too, but a request that states them is not an
+/// error: its values are dropped ([`is_principal_key`]), and the decision reads the caller's,
+/// or nothing, as for any request.
+pub(crate) fn is_refused_principal_key(key: &str) -> bool {
+    const REFUSED: [&str; 5] =
+        ["aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+    key.get(..PRINCIPAL_TAG_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PRINCIPAL_TAG_PREFIX))
+        || REFUSED.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
 /// The resolved caller, borrowed from the store and the request.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller<'a> {

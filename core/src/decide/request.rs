@@ -220,11 +220,11 @@ impl Request {
             Some(Json::String(a)) if is_account_id(a) => Some(a.clone()),
             Some(_) => return Err(RequestError::new("/resourceAccount", "expected a 12-digit account ID string")),
         };
-        let context = match map.get("context") {
+        let mut context = match map.get("context") {
             None | Some(Json::Null) => Context::default(),
             Some(c) => Context::from_json(c, "/context")?,
         };
-        reject_principal_keys(&context)?;
+        reject_principal_keys(&mut context)?;
         if unverified.is_some() {
             reject_credential_keys(&context)?;
         }
@@ -380,8 +380,8 @@ impl Request {
     }
 
     fn with_context_tree(mut self, context: &Json) -> Result<Request, RequestError> {
-        let ctx = Context::from_json(context, "/context")?;
-        reject_principal_keys(&ctx)?;
+        let mut ctx = Context::from_json(context, "/context")?;
+        reject_principal_keys(&mut ctx)?;
         self.context = ctx;
         Ok(self)
     }
@@ -588,15 +588,25 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
     Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
 }
 
-/// Context keys that describe the principal come from the store; a request may not supply them.
-fn reject_principal_keys(context: &Context) -> Result<(), RequestError> {
+/// Context keys that describe the principal come from the store: a request naming the identity
+/// or its tags is refused; any other principal key it states is dropped, so that the decision
+/// reads the caller's value or none (an IAM user has no `aws:PrincipalServiceName`).
+fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
+    use crate::decide::principal::{is_principal_key, is_refused_principal_key};
+    let mut dropped = Vec::new();
     for (key, _) in context.iter() {
-        if crate::decide::principal::is_principal_key(key) {
+        if is_refused_principal_key(key) {
             return Err(RequestError::new(
                 format!("/context/{}", pointer_token(key)),
                 format!("{key} describes the principal and comes from the store; a request may not supply it"),
             ));
         }
+        if is_principal_key(key) {
+            dropped.push(key.to_owned());
+        }
+    }
+    for key in dropped {
+        context.remove(&key);
     }
     Ok(())
 }
