@@ -145,7 +145,7 @@ pub struct Store {
     pub(crate) managed_by_arn: HashMap<String, PolicyId>,
     /// Access keys, MFA devices and OIDC providers.
     pub(crate) auth: Directory,
-    /// The gateway's `Routes` (contract §8), in store order.
+    /// The gateway's `Routes` (`docs/store.md#routes`), in store order.
     pub(crate) gateway: crate::store::routes::Gateway,
 }
 

@@ -1,6 +1,6 @@
-//! The store's sign-in material (contract §2.2): access keys, MFA devices and OpenID Connect
-//! providers, read from store documents beside the policies and checked like them (every problem
-//! names its file and JSON pointer).
+//! The store's sign-in material (`docs/store.md#credentials`): access keys, MFA devices and OpenID
+//! Connect providers, read from store documents beside the policies and checked like them (every
+//! problem names its file and JSON pointer).
 //!
 //! These are secrets: nothing here implements `Display`, and `Debug` prints key ids, never secrets.
 
@@ -51,7 +51,8 @@ pub(crate) struct OidcProvider {
     pub key_prefix: String,
     pub client_ids: Vec<String>,
     pub jwks: Jwks,
-    /// The role the gateway evaluates bearer tokens of this provider as (contract §8).
+    /// The role the gateway evaluates bearer tokens of this provider as
+    /// (`docs/gateway.md#identity`).
     pub gateway_role_arn: Option<String>,
 }
 

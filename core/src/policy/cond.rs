@@ -1,12 +1,12 @@
 //! Condition operators: value types parsed at load time and the per-request comparison.
 //!
-//! Follows iam-semantics.md §3 step by step: operators AND, keys AND, values OR (negated
-//! operators NOR); a missing key makes positive operators false and negated ones true; `IfExists`
-//! makes a missing key true; `ForAllValues` is vacuously true and `ForAnyValue` false on a
-//! missing key; an unqualified operator on a key with two or more values does not match
-//! (negated: matches). A request value that cannot be parsed for the family is false for both
-//! positive and negated operators. An unresolvable policy variable makes its value match nothing,
-//! except under a negated operator, where the whole statement is dropped ([`CondResult::Invalid`]).
+//! Follows `docs/semantics.md#condition-operators` step by step: operators AND, keys AND, values OR
+//! (negated operators NOR); a missing key makes positive operators false and negated ones true;
+//! `IfExists` makes a missing key true; `ForAllValues` is vacuously true and `ForAnyValue` false on
+//! a missing key; an unqualified operator on a key with two or more values does not match (negated:
+//! matches). A request value that cannot be parsed for the family is false for both positive and
+//! negated operators. An unresolvable policy variable makes its value match nothing, except under a
+//! negated operator, where the whole statement is dropped ([`CondResult::Invalid`]).
 
 use crate::policy::ast::{CondValue, Condition, Family, OpKind, Qualifier};
 use crate::policy::context::{Lookup, Val};

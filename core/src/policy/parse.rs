@@ -1,7 +1,7 @@
 //! Policy documents: JSON → [`Policy`], with every problem reported by JSON pointer.
 //!
-//! Implements the grammar and the per-kind rules of iam-semantics.md §1: case-sensitive element
-//! names, no duplicate keys, only TAB/LF/CR/U+0020–U+00FF characters, exactly one of
+//! Implements the grammar and the per-kind rules of `docs/semantics.md#grammar`: case-sensitive
+//! element names, no duplicate keys, only TAB/LF/CR/U+0020–U+00FF characters, exactly one of
 //! `Action`/`NotAction`, `Resource` where required and forbidden in trust policies, `Principal`
 //! where required or forbidden, known condition operators only, values parsed for their operator
 //! family, policy variables only where allowed. Parsing never stops at the first problem: all of

@@ -1,4 +1,4 @@
-//! The gateway endpoints (contract §8): keycard as the decision point of a proxy.
+//! The gateway endpoints (`docs/gateway.md`): keycard as the decision point of a proxy.
 //!
 //! `/v1/gate` speaks nginx `auth_request` (the original method and URI arrive in
 //! `X-Original-Method` / `X-Original-URI`, because nginx sends every subrequest as `GET`) and the
@@ -11,7 +11,7 @@
 //! `x-keycard-principal`, and never anything else: nginx turns any other status into a 500 for
 //! the client.
 //!
-//! The order of the checks is the contract's: the proxy protocol (`X-Original-*` or
+//! The order of the checks (`docs/gateway.md#answers`): the proxy protocol (`X-Original-*` or
 //! `X-Forwarded-*`; any `X-Forwarded-*` header from a peer that is not a trusted proxy is
 //! refused), a loaded snapshot (none yet: 403, fail closed), **identity before routes** (no
 //! identity is 401 even on an unknown path), then the route (`keycard::Gateway`), then the
@@ -419,10 +419,10 @@ enum Found {
     Refused(GateDecision, String),
 }
 
-/// Where an identity can come from, in the contract's order of trust.
+/// Where an identity can come from, in order of trust (`docs/gateway.md#identity`).
 #[derive(Debug, Clone, Copy)]
 enum IdentitySource {
-    /// A SigV4 `Authorization` header (contract §7).
+    /// A SigV4 `Authorization` header (`docs/http-api.md#signed-requests`).
     SigV4,
     /// `Authorization: Bearer <JWT>` from an OIDC provider with a `GatewayRoleArn`.
     Bearer,

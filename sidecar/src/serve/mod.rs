@@ -1,4 +1,4 @@
-//! `keycard serve`: the HTTP sidecar (contract §5) on hyper 1.x and tokio.
+//! `keycard serve`: the HTTP sidecar (`docs/http-api.md`) on hyper 1.x and tokio.
 //!
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
 //! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
