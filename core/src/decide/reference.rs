@@ -24,8 +24,8 @@ use crate::decide::rules::{
     resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
 use crate::policy::ast::{Effect, Statement};
-use crate::policy::cond::Instant;
 use crate::policy::context::{Context, Lookup, Scalar};
+use crate::policy::value::Instant;
 use crate::store::{OrgPolicy, Organization, Store};
 
 /// Decides `request` against `store` by the book.

@@ -12,9 +12,9 @@ use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
-use crate::policy::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 use crate::policy::glob::{Template, Vars};
 use crate::policy::json::{pointer_token, repeated_keys, Json};
+use crate::policy::value::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
