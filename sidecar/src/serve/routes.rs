@@ -7,7 +7,8 @@
 //! policies, STS calls with a `Policy`) are parsed and decided on the bounded pool of
 //! [`super::offload`], never on an async worker; when that pool stays full they are 503.
 
-use super::gate::{self, Peer};
+use super::gate;
+use super::gate_types::Peer;
 use super::metrics::{Endpoint, Tally};
 use super::offload::{is_heavy, Refused, REQUEST_POLICIES, STS_POLICIES};
 use super::state::State;
