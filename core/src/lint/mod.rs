@@ -4,7 +4,7 @@
 //! Input is the text of each file: a store document (what `aws iam
 //! get-account-authorization-details` prints, plus keycard's extensions) or a bare policy
 //! document. Every policy in it is parsed with the same parser as the store (grammar problems
-//! become `POLICY_SYNTAX` findings) and then checked statement by statement ([`checks`]); the
+//! become `POLICY_SYNTAX` findings) and then checked statement by statement (`checks`); the
 //! privilege-escalation check also looks at each principal's whole set of policies. Findings
 //! carry a stable check ID, a severity, the file and a JSON pointer; [`render`] prints them as
 //! text, JSON or SARIF 2.1.0 with the pointer resolved to a line and column ([`locate`]).

@@ -723,7 +723,7 @@ impl Sts {
     /// `AssumeRoleWithWebIdentity` (unsigned): a token from an OIDC provider in the store.
     ///
     /// # Errors
-    /// As [`Sts::web_identity_session`], plus parameter validation.
+    /// As `Sts::web_identity_session`, plus parameter validation.
     pub fn assume_role_with_web_identity(
         &self,
         snapshot: &Snapshot,
