@@ -109,7 +109,7 @@ impl Probe {
         ]
     }
 
-    /// The request JSON of keycard's contract.
+    /// The request JSON of `docs/http-api.md#a-request`.
     pub fn to_json(&self) -> serde_json::Value {
         let context: serde_json::Map<String, serde_json::Value> = self
             .context

@@ -25,7 +25,7 @@
 //! The pipeline, one module per stage: [`Store::load`] walks the store and reads AWS's dump
 //! shapes (`store`), each policy document is parsed and validated with a JSON pointer on every
 //! problem (`parse`, into the plain data of `ast`), and [`Snapshot::authorize`] decides. The
-//! [`mod@reference`] evaluator is the executable specification of iam-semantics.md.
+//! [`mod@reference`] evaluator is the executable specification of `docs/semantics.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

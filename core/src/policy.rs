@@ -11,3 +11,4 @@ pub(crate) mod context;
 pub(crate) mod glob;
 pub(crate) mod json;
 pub(crate) mod parse;
+pub(crate) mod value;

@@ -6,14 +6,15 @@
 //! document parses and every reference (group, managed policy, boundary) resolves, or
 //! [`Store::load`] returns a [`LoadError`] listing every problem with its file and JSON pointer.
 
+pub(crate) mod credentials;
 pub(crate) mod routes;
 
-use crate::auth::{Directory, DirectoryBuilder};
 use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::json::{pointer_token, Json};
 use crate::policy::parse::{compact_len, parse_document, suggest};
+use credentials::{Directory, DirectoryBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -145,7 +146,7 @@ pub struct Store {
     pub(crate) managed_by_arn: HashMap<String, PolicyId>,
     /// Access keys, MFA devices and OIDC providers.
     pub(crate) auth: Directory,
-    /// The gateway's `Routes` (contract §8), in store order.
+    /// The gateway's `Routes` (`docs/store.md#routes`), in store order.
     pub(crate) gateway: crate::store::routes::Gateway,
 }
 

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! Differential test: the compiled decision index against the reference evaluator (issue 3).
 //!
-//! proptest generates random but valid stores (contract §2: `get-account-authorization-details`
-//! documents for one or two accounts, keycard's `ResourcePolicies` and sometimes an
-//! `Organization` with SCPs and RCPs) and, for each store, several requests (contract §3) whose
+//! proptest generates random but valid stores (`docs/store.md`: `get-account-authorization-details`
+//! documents for one or two accounts, keycard's `ResourcePolicies` and sometimes an `Organization`
+//! with SCPs and RCPs) and, for each store, several requests (`docs/http-api.md#a-request`) whose
 //! principals, actions, resources and context keys are drawn from the same small vocabularies as
 //! the policies, so that patterns, variables and conditions collide often. For every request
 //! `Snapshot::decide` and `Snapshot::authorize` (with and without `explain`) must give the
@@ -449,7 +449,8 @@ fn condition_block() -> impl Strategy<Value = Value> {
 // Policies
 // ---------------------------------------------------------------------------------------------
 
-/// Which kind of policy a generator writes; each has its own rules (iam-semantics.md §1.4).
+/// Which kind of policy a generator writes; each has its own rules
+/// (`docs/semantics.md#elements-per-policy-type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Identity,

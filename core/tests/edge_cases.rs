@@ -1,11 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
-//! One test per numbered edge case of `iam-semantics.md` §9 ("Edge cases (setup → expected)").
+//! One test per numbered edge case of `docs/semantics.md#edge-cases`.
 //!
-//! Every test builds a minimal store (contract §2) with the small builder below, sends the
-//! requests the case describes (contract §3) and asserts the exact decision. Each request is
-//! answered by the compiled snapshot and by the reference evaluator, which must agree.
-//! Where a case names one outcome only, a control request with the opposite outcome shows that
-//! the policy under test is really in force.
+//! Every test builds a minimal store (`docs/store.md`) with the small builder below, sends the
+//! requests the case describes (`docs/http-api.md#a-request`) and asserts the exact decision. Each
+//! request is answered by the compiled snapshot and by the reference evaluator, which must agree.
+//! Where a case names one outcome only, a control request with the opposite outcome shows that the
+//! policy under test is really in force.
 
 use keycard::{Decision, Request, Snapshot, Store};
 use serde_json::{json, Value};

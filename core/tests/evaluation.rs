@@ -2,7 +2,8 @@
 //! Evaluation behaviour beyond the numbered edge cases: the context keys the store supplies,
 //! the defaults the engine fills in, credential restrictions, special principals, SCP and RCP
 //! subtleties, `NotPrincipal` with role sessions, resource policies covering children and
-//! cross-account role chaining (contract §2-§3, iam-semantics.md §2.3, §2.4, §5, §6, §7).
+//! cross-account role chaining (`docs/store.md`, `docs/http-api.md`,
+//! and `docs/semantics.md`: principals, not-elements, evaluation, roles and STS, global keys).
 //!
 //! Every test builds minimal store documents with the builder below, sends requests and asserts
 //! the exact decision. Each request is answered by the snapshot and by the reference evaluator,
@@ -1262,7 +1263,7 @@ fn role_used_directly_escapes_not_principal_listing_it() {
         .resource_policy("arn:aws:s3:::b", bucket)]);
     w.expect(req(role, "s3:GetObject", "arn:aws:s3:::b/k"), Decision::Allowed);
     w.expect(req("arn:aws:iam::111122223333:user/u", "s3:GetObject", "arn:aws:s3:::b/k"), Decision::ExplicitDeny);
-    // The session is not listed itself, so it does not escape (iam-semantics.md §2.4).
+    // The session is not listed itself, so it does not escape (`docs/semantics.md#not-elements`).
     w.expect(
         req("arn:aws:sts::111122223333:assumed-role/app/s1", "s3:GetObject", "arn:aws:s3:::b/k"),
         Decision::ExplicitDeny,

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
-//! One test per load-time rule of `iam-semantics.md` §1 (grammar, "Reject at load", principal
-//! forms, elements per policy type) and §4 (where policy variables are allowed), through the
-//! public store API of `contract.md` §2.
+//! One test per load-time rule of `docs/semantics.md#grammar` (documents, statements, principal
+//! forms, elements per policy type) and `#policy-variables` (where they are allowed), through the
+//! public store API (`docs/store.md`).
 //!
 //! Every rejection test embeds one policy document in a minimal store document (as a user inline
 //! policy, a role trust policy, a resource policy, an SCP, an RCP or a managed policy) and asserts
@@ -512,7 +512,8 @@ fn unknown_version_value() {
 
 #[test]
 fn id_is_accepted_in_identity_policy() {
-    // UNCERTAIN in AWS; keycard accepts it (iam-semantics.md §1.1).
+    // AWS is silent; keycard accepts it
+    // (`docs/semantics.md#choices-where-aws-is-ambiguous-or-silent`).
     let policy = format!(r#"{{"Version": "2012-10-17", "Id": "p1", "Statement": [{ID_STMT}]}}"#);
     assert_loads_clean(&user(&policy));
 }
@@ -672,7 +673,7 @@ fn unknown_condition_operator_with_suggestion() {
     let stmt = r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
         "Condition": {"StringLik": {"aws:username": "a*"}}}"#;
     assert_only_error(&user(&doc(stmt)), &format!("{USER}/Statement/0/Condition/StringLik"), "did you mean StringLike");
-    // Operator names are case-sensitive (iam-semantics.md §1.5).
+    // Operator names are case-sensitive (`docs/semantics.md#documents`).
     let stmt = r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
         "Condition": {"stringequals": {"aws:username": "a"}}}"#;
     assert_only_error(
@@ -723,7 +724,7 @@ fn unparsable_condition_values_per_family() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policy variables (§4)
+// Policy variables (`docs/semantics.md#policy-variables`)
 // ---------------------------------------------------------------------------------------------
 
 #[test]

@@ -1,8 +1,8 @@
 //! keycard's STS end to end through the public API: credentials issued by `Sts`, requests signed
-//! with them and authenticated, and decisions made as the session (iam-semantics.md §6): session
-//! tags, session policies, `aws:TokenIssueTime` revocation, MFA, GetSessionToken's restrictions,
-//! role chaining, sealed tokens (tampering, expiry, key rotation), and web identities (RS256 and
-//! ES256 tokens against the store's key set).
+//! with them and authenticated, and decisions made as the session
+//! (`docs/semantics.md#roles-and-sts`): session tags, session policies, `aws:TokenIssueTime`
+//! revocation, MFA, GetSessionToken's restrictions, role chaining, sealed tokens (tampering,
+//! expiry, key rotation), and web identities (RS256 and ES256 tokens against the store's key set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -194,7 +194,8 @@ fn revoking_older_sessions_by_token_issue_time() {
     };
     assert_eq!(decide(&snap, &revoked(T), "s3:GetObject", "arn:aws:s3:::b/k", T + 60), Decision::ExplicitDeny);
     assert_eq!(decide(&snap, &revoked(T + 10), "s3:GetObject", "arn:aws:s3:::b/k", T + 60), Decision::Allowed);
-    // Long-term keys carry no aws:TokenIssueTime: the deny does not touch them (semantics §6.5).
+    // Long-term keys carry no aws:TokenIssueTime: the deny does not touch them
+    // (`docs/semantics.md#revocation`).
     let user = alice(&snap, T);
     assert_eq!(decide(&snap, &user, "s3:ListBucket", "arn:aws:s3:::b", T), Decision::Allowed);
 }
@@ -410,7 +411,7 @@ fn session_tags_and_source_identity_are_validated_as_aws_does() {
     let (snap, sts) = (snapshot(), sts());
     let who = alice(&snap, T);
     let code = |extra: &[(&str, &str)]| assume(&sts, &snap, &who, extra, T).map(|_| ()).unwrap_err();
-    // Tag keys are case-insensitive (iam-semantics.md §6.4).
+    // Tag keys are case-insensitive (`docs/semantics.md#session-tags`).
     let dup = [
         ("Tags.member.1.Key", "team"),
         ("Tags.member.1.Value", "a"),

@@ -143,7 +143,7 @@ class Engine:
         return result
 
     def authorize_json(self, request):
-        """A contract request (dict or JSON text) in, the answer dict out; a malformed request
+        """A request (dict or JSON text, docs/http-api.md#a-request) in, the answer dict out; a malformed request
         answers {"error": ..., "field": ...} (as the sidecar's 400 body)."""
         text = request if isinstance(request, (str, bytes)) else json.dumps(request)
         return json.loads(_take_string(lib().keycard_authorize_json(self._handle, _text(text))))

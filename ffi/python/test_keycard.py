@@ -145,7 +145,7 @@ def test_threads_share_an_engine():
 
 
 def test_signed_requests_name_their_signer():
-    """A `signedRequest` (contract section 7) signed by botocore with the embedded store's example
+    """A `signedRequest` (docs/http-api.md#signed-requests) signed by botocore with the embedded store's example
     key is authenticated and decided as its signer; a wrong secret answers AWS's error code."""
     try:
         from botocore.auth import SigV4Auth

@@ -1,4 +1,4 @@
-//! libkeycard: keycard's C ABI (contract section 6). `include/keycard.h` is generated from this
+//! libkeycard: keycard's C ABI (`docs/c-api.md`). `include/keycard.h` is generated from this
 //! file by cbindgen (`tests/header.rs` fails when the checked-in header differs; run it with
 //! `KEYCARD_BLESS_HEADER=1` to rewrite it).
 //!
@@ -184,8 +184,9 @@ fn with_snapshot<T>(engine: &keycard_engine, f: impl FnOnce(&kc::Snapshot) -> T)
     Ok(f(&loaded.snapshot))
 }
 
-/// Authenticates a `signedRequest` (contract §7) and decides as the signer: the answer with
-/// `"principal"`, or `{"error", "code"}` with AWS's code when the signature does not verify.
+/// Authenticates a `signedRequest` (`docs/http-api.md#signed-requests`) and decides as the signer:
+/// the answer with `"principal"`, or `{"error", "code"}` with AWS's code when the signature does
+/// not verify.
 fn signed_answer(engine: &keycard_engine, mut request: Request) -> Result<serde_json::Value, Failure> {
     let now = kc::clock::unix_seconds(std::time::SystemTime::now());
     with_snapshot(engine, |s| match request.authenticate(s.store(), engine.sts_keys.as_ref(), now) {
@@ -358,7 +359,7 @@ pub unsafe extern "C" fn keycard_authorize(
     )
 }
 
-/// Decides one request given as contract JSON, the body of `POST /v1/authorize`:
+/// Decides one request given as request JSON, the body of `POST /v1/authorize`:
 /// `{"principal": ..., "action": ..., "resource": ..., "context": {...}, "explain": false}`.
 ///
 /// Returns the answer JSON, as the sidecar answers it: `{"decision":"allowed","snapshot":"9c9c43b1"}`
@@ -370,12 +371,13 @@ pub unsafe extern "C" fn keycard_authorize(
 /// `NULL`, `request_json` is not UTF-8, or on an internal error (last error set).
 ///
 /// A `"signedRequest": {"method", "path", "query", "headers", "bodySha256"}` in place of
-/// `"principal"` is authenticated first (SigV4, contract §7) and the answer names the signer in
-/// `"principal"`; a signature that fails answers `{"error":"...","code":"SignatureDoesNotMatch"}`
-/// (AWS's code) with `keycard_last_error` set. Session tokens from `keycard serve`'s STS open
-/// when `KEYCARD_STS_KEY_FILE` names its `--sts-key-file` at `keycard_engine_open`.
-/// `bodySha256` is the SHA-256 of the body the caller received (missing: the empty body); an
-/// `x-amz-content-sha256` header must equal it, else `"code":"XAmzContentSHA256Mismatch"`.
+/// `"principal"` is authenticated first (SigV4, `docs/http-api.md#signed-requests`) and the answer
+/// names the signer in `"principal"`; a signature that fails answers
+/// `{"error":"...","code":"SignatureDoesNotMatch"}` (AWS's code) with `keycard_last_error` set.
+/// Session tokens from `keycard serve`'s STS open when `KEYCARD_STS_KEY_FILE` names its
+/// `--sts-key-file` at `keycard_engine_open`. `bodySha256` is the SHA-256 of the body the caller
+/// received (missing: the empty body); an `x-amz-content-sha256` header must equal it, else
+/// `"code":"XAmzContentSHA256Mismatch"`.
 ///
 /// The returned string is the caller's: free it with `keycard_string_free`. `request_json` stays
 /// the caller's. Thread-safe.

@@ -38,8 +38,9 @@ fn answer_line(answer: &Answer) -> String {
     serde_json::to_string(answer).unwrap_or_else(|_| error_line("cannot serialize the answer"))
 }
 
-/// Authenticates a `signedRequest` (contract §7) against the store's long-term keys: the request
-/// as its signer and the signer's ARN, or the error line `{"error", "code"}`.
+/// Authenticates a `signedRequest` (`docs/http-api.md#signed-requests`) against the store's
+/// long-term keys: the request as its signer and the signer's ARN, or the error line `{"error",
+/// "code"}`.
 fn signed_by(
     snapshot: &keycard::Snapshot,
     mut request: Request,

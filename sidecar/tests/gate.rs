@@ -1,9 +1,10 @@
-//! The gateway over real HTTP (contract §8): `/v1/gate` as nginx `auth_request` and Caddy's and
-//! Traefik's forward auth call it and `/v1/envoy/...` as Envoy's `ext_authz` does, against the
-//! real binary. Every hard rule of §8 has a test here: the `X-Original-*` and `X-Forwarded-*`
-//! protocols (the latter from trusted proxies only), identity before routes, path attacks, `HEAD`,
-//! repeated query keys, the `X-Forwarded-For` walk, the trusted principal header, unknown
-//! principals, unmatched routes, allow and deny with their headers, and a hot swap of routes.
+//! The gateway over real HTTP (`docs/gateway.md`): `/v1/gate` as nginx `auth_request` and Caddy's
+//! and Traefik's forward auth call it and `/v1/envoy/...` as Envoy's `ext_authz` does, against the
+//! real binary. Every hard rule of `docs/gateway.md` has a test here: the `X-Original-*` and
+//! `X-Forwarded-*` protocols (the latter from trusted proxies only), identity before routes, path
+//! attacks, `HEAD`, repeated query keys, the `X-Forwarded-For` walk, the trusted principal header,
+//! unknown principals, unmatched routes, allow and deny with their headers, and a hot swap of
+//! routes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

@@ -1,7 +1,7 @@
-//! The gateway's verified identities (contract §8, first two sources): a SigV4-signed original
-//! request is its signer; `Authorization: Bearer <JWT>` from an OIDC provider naming a
-//! `GatewayRoleArn` is that role's web-identity session. Signatures and tokens that do not verify
-//! establish no identity (401); a verified token whose role's trust refuses it is 403.
+//! The gateway's verified identities (`docs/gateway.md#identity`, first two sources): a
+//! SigV4-signed original request is its signer; `Authorization: Bearer <JWT>` from an OIDC provider
+//! naming a `GatewayRoleArn` is that role's web-identity session. Signatures and tokens that do not
+//! verify establish no identity (401); a verified token whose role's trust refuses it is 403.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

@@ -1,5 +1,5 @@
-//! `keycard serve` over real HTTP: every endpoint of contract §5, every refusal, signals, the
-//! decision log and the Unix socket listener.
+//! `keycard serve` over real HTTP: every endpoint of `docs/http-api.md`, every refusal, signals,
+//! the decision log and the Unix socket listener.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

@@ -13,8 +13,8 @@ pub mod credential_report;
 use crate::decide::request::Request;
 use crate::decide::snapshot::Snapshot;
 use crate::lint::LintSeverity;
-use crate::policy::cond::Instant;
 use crate::policy::json::Json;
+use crate::policy::value::Instant;
 use crate::store::Store;
 use credential_report::{CredentialReport, Row};
 

@@ -8,94 +8,11 @@
 
 use super::{AuthCode, AuthError};
 use crate::policy::json::Json;
+use crate::store::credentials::{Jwk, Jwks};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde_json::Value;
-
-/// One verification key of a JSON Web Key Set.
-#[derive(Debug, Clone)]
-pub(crate) enum Jwk {
-    Rsa {
-        kid: Option<String>,
-        n: Vec<u8>,
-        e: Vec<u8>,
-    },
-    /// P-256, as the uncompressed point `04 || x || y`.
-    P256 {
-        kid: Option<String>,
-        point: Vec<u8>,
-    },
-}
-
-impl Jwk {
-    fn kid(&self) -> Option<&str> {
-        match self {
-            Jwk::Rsa { kid, .. } | Jwk::P256 { kid, .. } => kid.as_deref(),
-        }
-    }
-}
-
-/// A JSON Web Key Set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Jwks {
-    pub keys: Vec<Jwk>,
-}
-
-impl Jwks {
-    /// Reads `{"keys": [...]}`; problems are `(pointer, message)`.
-    pub(crate) fn read(set: &Json, pointer: &str, problems: &mut Vec<(String, String)>) -> Jwks {
-        let Some(Json::Array(keys)) = set.get("keys") else {
-            problems.push((pointer.to_owned(), "expected a JSON Web Key Set: {\"keys\": [...]}".to_owned()));
-            return Jwks::default();
-        };
-        let mut out = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let p = format!("{pointer}/keys/{i}");
-            let field = |name: &str| key.get(name).and_then(Json::as_str);
-            let bytes = |name: &str, problems: &mut Vec<(String, String)>| {
-                let decoded = field(name).and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok());
-                if decoded.is_none() {
-                    problems.push((format!("{p}/{name}"), format!("expected base64url {name}")));
-                }
-                decoded
-            };
-            let kid = field("kid").map(str::to_owned);
-            if field("use").is_some_and(|u| u != "sig") {
-                continue;
-            }
-            match field("kty") {
-                Some("RSA") => {
-                    if let (Some(n), Some(e)) = (bytes("n", problems), bytes("e", problems)) {
-                        out.push(Jwk::Rsa { kid, n, e });
-                    }
-                }
-                Some("EC") => {
-                    if field("crv") != Some("P-256") {
-                        problems.push((format!("{p}/crv"), "only P-256 EC keys are supported (ES256)".to_owned()));
-                        continue;
-                    }
-                    if let (Some(x), Some(y)) = (bytes("x", problems), bytes("y", problems)) {
-                        if x.len() != 32 || y.len() != 32 {
-                            problems.push((p.clone(), "P-256 coordinates must be 32 bytes".to_owned()));
-                            continue;
-                        }
-                        let mut point = Vec::with_capacity(65);
-                        point.push(4);
-                        point.extend_from_slice(&x);
-                        point.extend_from_slice(&y);
-                        out.push(Jwk::P256 { kid, point });
-                    }
-                }
-                other => problems.push((
-                    format!("{p}/kty"),
-                    format!("unsupported key type {:?} (RSA and EC P-256 are)", other.unwrap_or("")),
-                )),
-            }
-        }
-        Jwks { keys: out }
-    }
-}
 
 /// A verified token's claims.
 #[derive(Debug, Clone)]

@@ -5,7 +5,6 @@
 //! [`authenticate`] is the one entry point: a [`SignedRequest`] in, an [`Identity`] or an
 //! [`AuthError`] carrying the AWS error code a real client expects out.
 
-mod directory;
 pub mod jwt;
 pub(crate) mod session;
 pub mod sigv4;
@@ -13,12 +12,12 @@ pub mod throttle;
 pub mod token;
 pub mod totp;
 
-pub(crate) use directory::{AccessKey, Directory, DirectoryBuilder};
 pub(crate) use session::Session;
 pub use session::SessionKind;
 pub use sigv4::{Signature, SignedRequest};
 pub use token::{KeyFileError, SealKeys};
 
+use crate::store::credentials::AccessKey;
 use crate::store::Store;
 
 /// An AWS authentication error code.

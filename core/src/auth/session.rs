@@ -1,7 +1,8 @@
 //! A temporary credential's session: what `AssumeRole*` and `GetSessionToken` issued, carried
 //! inside the session token ([`super::token`]) and applied to every request signed with it: the
 //! principal, session policies intersected with the role's, session tags as `aws:PrincipalTag`,
-//! `aws:TokenIssueTime`, MFA keys and the source identity (iam-semantics.md §6, §7).
+//! `aws:TokenIssueTime`, MFA keys and the source identity (`docs/semantics.md#roles-and-sts`,
+//! `#global-context-keys`).
 
 use serde::{Deserialize, Serialize};
 

@@ -23,7 +23,8 @@ pub const MAX_SKEW_SECS: u64 = 15 * 60;
 /// The longest a presigned URL may live (AWS: 7 days).
 pub const MAX_PRESIGNED_SECS: u64 = 7 * 24 * 3600;
 
-/// An HTTP request as it arrived, for signature verification (contract §7 `signedRequest`).
+/// An HTTP request as it arrived, for signature verification (`signedRequest`,
+/// `docs/http-api.md#signed-requests`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// `GET`, `POST` ...

@@ -9,26 +9,6 @@ use std::sync::Mutex;
 /// Seconds per step.
 pub const STEP_SECS: u64 = 30;
 
-/// Decodes RFC 4648 base32 (upper or lower case, `=` padding and spaces ignored).
-pub(crate) fn decode_base32(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 5 / 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in s.bytes().filter(|c| !matches!(c, b'=' | b' ' | b'-')) {
-        let v = match c.to_ascii_uppercase() {
-            c @ b'A'..=b'Z' => c - b'A',
-            c @ b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((buffer >> bits) & 0xff) as u8);
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 /// The 6-digit code of `seed` for time step `step`.
 pub fn code(seed: &[u8], step: u64) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, seed);
@@ -101,6 +81,7 @@ mod tests {
 
     #[test]
     fn base32_decodes_rfc4648_vectors() {
+        use crate::store::credentials::decode_base32;
         assert_eq!(decode_base32("MZXW6YTBOI======").as_deref(), Some(&b"foobar"[..]));
         assert_eq!(decode_base32("mzxw6ytboi").as_deref(), Some(&b"foobar"[..]));
         assert_eq!(decode_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").as_deref(), Some(&b"12345678901234567890"[..]));

@@ -1,6 +1,6 @@
 //! What a decision returns: the decision itself, the snapshot it came from, and (with
 //! `explain`) the statements that decided it, the context keys conditions wanted but did not
-//! get, and notes. Serializes to the JSON of contract §3.
+//! get, and notes. Serializes to the JSON of `docs/http-api.md#a-request`.
 
 use serde::Serialize;
 
@@ -22,7 +22,7 @@ impl Decision {
         self == Decision::Allowed
     }
 
-    /// The contract's spelling: `allowed`, `explicitDeny`, `implicitDeny`.
+    /// The wire spelling (`docs/http-api.md#a-request`): `allowed`, `explicitDeny`, `implicitDeny`.
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Allowed => "allowed",

@@ -16,9 +16,9 @@ use crate::decide::rules::{
 };
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
-use crate::policy::cond::Instant;
 use crate::policy::context::{Lookup, Val, Values};
 use crate::policy::glob::match_parts;
+use crate::policy::value::Instant;
 use crate::store::Store;
 use smallvec::SmallVec;
 use std::cell::OnceCell;

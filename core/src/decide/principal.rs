@@ -1,11 +1,12 @@
 //! Who the caller is: a request's principal resolved against the store.
 //!
-//! Resolution gives everything evaluation needs about the caller (iam-semantics.md §2.3, §5.1,
-//! §7): the identities a resource policy may name at each level (direct, parent, account), the
-//! identity policies and boundary in force, and the context keys that describe the principal
-//! (`aws:username`, `aws:userid`, `aws:PrincipalArn`, `aws:PrincipalTag/*` ...), which only the
-//! store may supply. A [`Caller`] borrows from the store and the request: resolving one allocates
-//! nothing, so both the reference evaluator and the compiled index use it.
+//! Resolution gives everything evaluation needs about the caller (`docs/semantics.md#principals`,
+//! `#evaluation-algorithm`, `#global-context-keys`): the identities a resource policy may name at
+//! each level (direct, parent, account), the identity policies and boundary in force, and the
+//! context keys that describe the principal (`aws:username`, `aws:userid`, `aws:PrincipalArn`,
+//! `aws:PrincipalTag/*` ...), which only the store may supply. A [`Caller`] borrows from the store
+//! and the request: resolving one allocates nothing, so both the reference evaluator and the
+//! compiled index use it.
 
 use crate::decide::request::{PrincipalRef, Request};
 use crate::id::PolicyId;
@@ -44,7 +45,8 @@ pub(crate) enum CallerKind {
 }
 
 impl CallerKind {
-    /// Principals that only a resource policy naming them can grant (iam-semantics.md §5.5).
+    /// Principals that only a resource policy naming them can grant
+    /// (`docs/semantics.md#special-principals`).
     pub(crate) fn resource_policy_only(self) -> bool {
         matches!(
             self,
@@ -224,7 +226,7 @@ impl<'a> Caller<'a> {
     }
 
     /// Whether a `NotPrincipal` block lets this caller escape: its direct identity, its parent (if
-    /// any) and its account (if any) must all be listed (iam-semantics.md §2.4).
+    /// any) and its account (if any) must all be listed (`docs/semantics.md#not-elements`).
     pub(crate) fn escapes_not_principal(&self, block: &PrincipalBlock) -> bool {
         if block.any {
             return true;

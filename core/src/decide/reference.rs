@@ -1,8 +1,9 @@
 //! The reference evaluator: plain, step-by-step IAM evaluation, the executable specification.
 //!
-//! This code follows iam-semantics.md §5.2 literally and favours being obviously right over being
-//! fast: it walks every applicable statement of every applicable policy for each request. It stays
-//! in the crate for good as the oracle that faster evaluators are checked against.
+//! This code follows `docs/semantics.md#evaluation-algorithm` literally and favours being obviously
+//! right over being fast: it walks every applicable statement of every applicable policy for each
+//! request. It stays in the crate for good as the oracle that faster evaluators are checked
+//! against.
 //!
 //! The algorithm, for one action (AssumeRole with session tags or a source identity also needs
 //! `sts:TagSession` / `sts:SetSourceIdentity`, each decided the same way and combined):
@@ -12,7 +13,8 @@
 //! 4. `rbp` = the strongest level at which a matching resource-policy `Allow` names the caller;
 //!    `id` = an identity `Allow` (root: always); `pb` = no boundary or it allows; `sp` = session policy;
 //! 5. cross-account: `rbp ≠ none ∧ id ∧ pb ∧ sp`;
-//! 6. same account: resource-policy grants per §5.3, else `id ∧ pb ∧ sp`.
+//! 6. same account: resource-policy grants per `#same-account-resource-policy-rule`,
+//!    else `id ∧ pb ∧ sp`.
 
 use crate::decide::answer::{Answer, Decision, Explanation, Matched, StatementKind};
 use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PolicyRef};
@@ -22,8 +24,8 @@ use crate::decide::rules::{
     resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
 };
 use crate::policy::ast::{Effect, Statement};
-use crate::policy::cond::Instant;
 use crate::policy::context::{Context, Lookup, Scalar};
+use crate::policy::value::Instant;
 use crate::store::{OrgPolicy, Organization, Store};
 
 /// Decides `request` against `store` by the book.

@@ -1,4 +1,4 @@
-//! A request: who, what action, on which resource, in what context (contract §3).
+//! A request: who, what action, on which resource, in what context (`docs/http-api.md#a-request`).
 //!
 //! Parsing is strict, because a malformed request must never be answered `allowed`: unknown
 //! fields, wrong types, malformed actions and resources, and context keys that describe the
@@ -153,7 +153,7 @@ impl Request {
         Ok(())
     }
 
-    /// Parses a request from JSON text (contract §3).
+    /// Parses a request from JSON text (`docs/http-api.md#a-request`).
     ///
     /// # Errors
     /// A [`RequestError`] for invalid JSON or a malformed field.
@@ -162,8 +162,9 @@ impl Request {
         Request::from_tree(&value)
     }
 
-    /// Reads a request from a parsed JSON value (contract §3). A `serde_json::Value` has already
-    /// lost any repeated key and the literal text of its numbers: prefer [`Request::from_json`].
+    /// Reads a request from a parsed JSON value (`docs/http-api.md#a-request`). A
+    /// `serde_json::Value` has already lost any repeated key and the literal text of its numbers:
+    /// prefer [`Request::from_json`].
     ///
     /// # Errors
     /// A [`RequestError`] naming the malformed field.
@@ -273,7 +274,7 @@ impl Request {
     }
 
     /// Authenticates the request's `signedRequest` at `now` (seconds since the epoch) and makes
-    /// its signer the principal (contract §7).
+    /// its signer the principal (`docs/http-api.md#signed-requests`).
     ///
     /// # Errors
     /// The [`AuthError`] of [`crate::auth::authenticate`]; the request then stays unauthenticated
@@ -416,8 +417,9 @@ impl Request {
         &self.resource
     }
 
-    /// The principal as the request named it, in contract form: an ARN (an account ID becomes its
-    /// `:root` ARN), `"*"`, or `{"Service": ...}` / `{"Federated": ...}` / `{"CanonicalUser": ...}`.
+    /// The principal as the request named it, in wire form (`docs/http-api.md#a-request`): an ARN
+    /// (an account ID becomes its `:root` ARN), `"*"`, or `{"Service": ...}` / `{"Federated": ...}`
+    /// / `{"CanonicalUser": ...}`.
     pub fn principal_json(&self) -> Value {
         match &self.principal {
             PrincipalRef::Anonymous => Value::from("*"),
@@ -429,9 +431,9 @@ impl Request {
     }
 }
 
-/// Parses a batch, `{"requests": [...]}` (contract §5), into one result per request, in order:
-/// one malformed request does not spoil the others, and its error's field points into the batch
-/// (`/requests/3/action`).
+/// Parses a batch, `{"requests": [...]}` (`docs/http-api.md#post-v1authorizebatch`), into one
+/// result per request, in order: one malformed request does not spoil the others, and its error's
+/// field points into the batch (`/requests/3/action`).
 ///
 /// # Errors
 /// A [`RequestError`] when the body is not JSON, not an object, has other fields, or `requests`

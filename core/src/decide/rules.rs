@@ -1,6 +1,7 @@
 //! IAM rules that every evaluator applies the same way: which actions are trust actions, which
 //! calls a kind of credentials can never make, who owns a resource, and how the pieces of an
-//! allow (iam-semantics.md §5.2 steps 5–6, §5.3, §6.1) combine into a decision.
+//! allow (`docs/semantics.md#evaluation-algorithm` steps 5–6,
+//! `#same-account-resource-policy-rule`, `#assuming-roles`) combine into a decision.
 //!
 //! The evaluators differ in how they find the statements that match (the reference walks every
 //! statement, the compiled index looks candidates up); once they know the facts, this module
@@ -31,7 +32,8 @@ pub(crate) const RCP_SERVICES: [&str; 10] =
     ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
 
 /// Calls that the caller's kind of credentials can never make, whatever the policies say
-/// (iam-semantics.md §5.5, §6.3): AWS refuses them before evaluating policies.
+/// (`docs/semantics.md#special-principals`, `#credential-restrictions`): AWS refuses them before
+/// evaluating policies.
 pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &str) -> Option<&'static str> {
     let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
     let user_session = req.session.as_ref().filter(|s| s.user_session);
@@ -95,9 +97,9 @@ pub(crate) fn resource_account<'a>(
 }
 
 /// Whether RCPs govern `action` on `resource` in an organization whose management account is
-/// `management` (iam-semantics.md §5.1): supported services, resources (not `*`) outside the
-/// management account, callers other than service-linked roles. AWS service principals are bound
-/// too (AWS's own `EnforceConfusedDeputyProtection` RCP targets them).
+/// `management` (`docs/semantics.md#evaluation-algorithm`): supported services, resources (not `*`)
+/// outside the management account, callers other than service-linked roles. AWS service principals
+/// are bound too (AWS's own `EnforceConfusedDeputyProtection` RCP targets them).
 pub(crate) fn rcps_apply(action: &str, resource: &str, owner: &str, management: &str, service_linked: bool) -> bool {
     let service = action.split(':').next().unwrap_or("");
     resource != "*" && !service_linked && owner != management && RCP_SERVICES.contains(&service)
@@ -169,7 +171,8 @@ pub(crate) struct Facts {
     pub sp: bool,
 }
 
-/// iam-semantics.md §5.2 steps 5–6 with §5.3 and §6.1: the decision from the facts, with notes.
+/// `docs/semantics.md#evaluation-algorithm` steps 5–6 with `#same-account-resource-policy-rule` and
+/// `#assuming-roles`: the decision from the facts, with notes.
 pub(crate) fn allow_decision(f: &Facts, note: &mut impl FnMut(&'static str)) -> Decision {
     let verdict = |allowed: bool| if allowed { Decision::Allowed } else { Decision::ImplicitDeny };
     if !f.pb {
@@ -207,7 +210,8 @@ pub(crate) fn allow_decision(f: &Facts, note: &mut impl FnMut(&'static str)) -> 
         return Decision::ImplicitDeny;
     }
     if f.trust_action && f.requires_grant {
-        // A caller named in a trust policy is still limited by its boundary (iam-semantics.md §6.1).
+        // A caller named in a trust policy is still limited by its boundary
+        // (`docs/semantics.md#assuming-roles`).
         let allowed = match f.rbp {
             Some(Level::Direct | Level::Parent) => f.pb && f.sp,
             Some(Level::Account) => {

@@ -34,8 +34,8 @@ impl Snapshot {
         &self.store
     }
 
-    /// The gateway's routes (contract §8): they map a proxied HTTP request to an action and a
-    /// resource, and swap with the snapshot.
+    /// The gateway's routes (`docs/store.md#routes`): they map a proxied HTTP request to an action
+    /// and a resource, and swap with the snapshot.
     pub fn gateway(&self) -> &crate::store::routes::Gateway {
         &self.store.gateway
     }
@@ -47,8 +47,9 @@ impl Snapshot {
         crate::decide::eval::decide(&self.store, &self.index, request)
     }
 
-    /// Decides one request and answers it as contract §3 describes; with `explain`, the matched
-    /// statements, missing context keys and notes come from the reference evaluator.
+    /// Decides one request and answers it as `docs/http-api.md#a-request` describes; with
+    /// `explain`, the matched statements, missing context keys and notes come from the reference
+    /// evaluator.
     pub fn authorize(&self, request: &Request) -> Answer {
         if request.explain {
             return crate::decide::reference::authorize(&self.store, request);

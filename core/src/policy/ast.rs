@@ -4,8 +4,8 @@
 //! these types. Every value that the evaluator would otherwise parse per request (CIDRs, numbers,
 //! dates, base64, wildcard patterns, policy-variable templates) is parsed once, at load time.
 
-use crate::policy::cond::{Cidr, Decimal, Instant};
 use crate::policy::glob::Template;
+use crate::policy::value::{Cidr, Decimal, Instant};
 
 /// The policy language version: only 2012-10-17 knows policy variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +14,8 @@ pub(crate) enum Version {
     V2012,
 }
 
-/// Which kind of policy a document is; the rules of iam-semantics.md §1.4 differ per kind.
+/// Which kind of policy a document is; the rules differ per kind
+/// (`docs/semantics.md#elements-per-policy-type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PolicyKind {
     /// User, group or role policy (inline or managed), also used as a permissions boundary.
@@ -95,7 +96,7 @@ pub(crate) struct PrincipalBlock {
     pub canonical_user: Vec<String>,
 }
 
-/// The comparison an operator makes (iam-semantics.md §3.1).
+/// The comparison an operator makes (`docs/semantics.md#condition-operators`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub(crate) enum OpKind {

@@ -33,7 +33,8 @@ pub(crate) enum Vars {
     Forbidden,
 }
 
-/// Multivalued global keys, which may not be used as policy variables (iam-semantics.md §3.3, §4).
+/// Multivalued global keys, which may not be used as policy variables
+/// (`docs/semantics.md#set-qualifiers-and-multivalued-keys`, `#policy-variables`).
 pub(crate) const MULTIVALUED_KEYS: [&str; 7] = [
     "aws:tagkeys",
     "aws:calledvia",

@@ -1,7 +1,7 @@
 //! Policy documents: JSON → [`Policy`], with every problem reported by JSON pointer.
 //!
-//! Implements the grammar and the per-kind rules of iam-semantics.md §1: case-sensitive element
-//! names, no duplicate keys, only TAB/LF/CR/U+0020–U+00FF characters, exactly one of
+//! Implements the grammar and the per-kind rules of `docs/semantics.md#grammar`: case-sensitive
+//! element names, no duplicate keys, only TAB/LF/CR/U+0020–U+00FF characters, exactly one of
 //! `Action`/`NotAction`, `Resource` where required and forbidden in trust policies, `Principal`
 //! where required or forbidden, known condition operators only, values parsed for their operator
 //! family, policy variables only where allowed. Parsing never stops at the first problem: all of
@@ -12,9 +12,9 @@ use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
-use crate::policy::cond::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 use crate::policy::glob::{Template, Vars};
 use crate::policy::json::{pointer_token, repeated_keys, Json};
+use crate::policy::value::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];

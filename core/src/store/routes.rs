@@ -1,5 +1,6 @@
-//! Gateway routes (contract §8): how an HTTP request that a proxy forwards (nginx
-//! `auth_request`, Envoy `ext_authz`) becomes an IAM action on a resource, with context.
+//! Gateway routes (`docs/store.md#routes`, `docs/gateway.md`): how an HTTP request that a proxy
+//! forwards (nginx `auth_request`, Envoy `ext_authz`) becomes an IAM action on a resource, with
+//! context.
 //!
 //! Why it exists: services rarely ask for decisions themselves; a proxy asks before it forwards,
 //! and it only knows a method and a URI. The store's `Routes` map those to what IAM decides on.
@@ -409,8 +410,8 @@ fn reserved_context_key(key: &str) -> bool {
     key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
 }
 
-/// Reads a store document's `Routes` (contract §8), appending every problem to `problems` with
-/// the file and JSON pointer, and every valid route to `routes`.
+/// Reads a store document's `Routes` (`docs/store.md#routes`), appending every problem to
+/// `problems` with the file and JSON pointer, and every valid route to `routes`.
 pub(crate) fn parse_routes(file: &str, doc: &Json, problems: &mut Vec<Problem>, routes: &mut Vec<Route>) {
     let items = match doc.get("Routes") {
         None | Some(Json::Null) => return,

@@ -1,6 +1,6 @@
 //! keycard's STS: the operations of AWS's Security Token Service that issue and describe
 //! temporary credentials ([`Sts`], in `service`), and the rules that are validation, not policy,
-//! such as session durations (iam-semantics.md §6.2): AWS rejects an out-of-range
+//! such as session durations (`docs/semantics.md#durations`): AWS rejects an out-of-range
 //! `DurationSeconds` with a `ValidationError` before any policy is evaluated, and so does keycard.
 //!
 //! The wire protocol (AWS's Query protocol, XML) is the sidecar's; this module takes decoded

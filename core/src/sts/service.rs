@@ -1,6 +1,6 @@
-//! The STS operations (iam-semantics.md §6): `GetCallerIdentity`, `AssumeRole`,
-//! `GetSessionToken` and `AssumeRoleWithWebIdentity`, decided against a snapshot and answered
-//! with temporary credentials sealed by [`SealKeys`].
+//! The STS operations (`docs/semantics.md#roles-and-sts`, `docs/sts.md`): `GetCallerIdentity`,
+//! `AssumeRole`, `GetSessionToken` and `AssumeRoleWithWebIdentity`, decided against a snapshot and
+//! answered with temporary credentials sealed by [`SealKeys`].
 //!
 //! Every call is validated first (durations, session names, tags, MFA codes), as AWS does, then
 //! decided by the same evaluator as any request: `sts:AssumeRole` on the role ARN, which checks
@@ -686,8 +686,9 @@ impl Sts {
         Ok((session, (claims.subject, claims.audience, provider.key_prefix.clone())))
     }
 
-    /// A bearer token at the gateway (contract §8): evaluated as `AssumeRoleWithWebIdentity`
-    /// into the `GatewayRoleArn` of the provider that issued it, giving that role session.
+    /// A bearer token at the gateway (`docs/gateway.md#identity`): evaluated as
+    /// `AssumeRoleWithWebIdentity` into the `GatewayRoleArn` of the provider that issued it, giving
+    /// that role session.
     ///
     /// # Errors
     /// `InvalidIdentityToken` (no provider, no `GatewayRoleArn`, a bad token),

@@ -18,6 +18,7 @@
 //! The HTTP client is hyper's one-connection client over TCP, or TLS through rustls (ring) with
 //! the platform's roots or `--bundle-ca-file`'s. Redirects are not followed.
 
+use super::poller::Poller;
 use super::state::State;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -25,13 +26,11 @@ use hyper::header::{ETAG, HOST, IF_NONE_MATCH, USER_AGENT};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use keycard::bundle::{self, BundleInfo, Limits, Trust};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 /// How long one poll (connect, TLS, request, whole body) may take.
 const POLL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -168,49 +167,6 @@ fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, S
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// The poller's counters (`/metrics`), and the way to wake it (`SIGHUP`).
-pub(crate) struct Poller {
-    updated: AtomicU64,
-    unchanged: AtomicU64,
-    not_modified: AtomicU64,
-    failed: AtomicU64,
-    wake: Notify,
-}
-
-impl Poller {
-    pub(crate) fn new() -> Poller {
-        Poller {
-            updated: AtomicU64::new(0),
-            unchanged: AtomicU64::new(0),
-            not_modified: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            wake: Notify::new(),
-        }
-    }
-
-    /// Polls now instead of at the next tick.
-    pub(crate) fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// The poll counters in the Prometheus text format.
-    pub(crate) fn render(&self, out: &mut String) {
-        out.push_str(
-            "# HELP keycard_bundle_polls_total Polls of --bundle-url, by result: updated (a new bundle \
-             published), notModified (304), unchanged (200, the same bytes), failed (last good kept).\n",
-        );
-        out.push_str("# TYPE keycard_bundle_polls_total counter\n");
-        for (label, n) in [
-            ("updated", &self.updated),
-            ("notModified", &self.not_modified),
-            ("unchanged", &self.unchanged),
-            ("failed", &self.failed),
-        ] {
-            let _ = writeln!(out, "keycard_bundle_polls_total{{result=\"{label}\"}} {}", n.load(Relaxed));
-        }
-    }
 }
 
 /// What the poller remembers between polls.

@@ -22,7 +22,8 @@
 //! walk meets it twice, which changes nothing.) From an untrusted peer, `source.address` is
 //! ignored and `aws:SourceIp` is the peer's own address.
 
-use super::gate::{self, Asked, GateDecision, Outcome, Peer};
+use super::gate::{self, Asked, Outcome};
+use super::gate_types::{GateDecision, Peer};
 use super::metrics::Endpoint;
 use super::routes::MAX_BODY;
 use super::state::State;

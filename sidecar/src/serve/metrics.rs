@@ -4,7 +4,7 @@
 //! The decision latency histogram has sub-microsecond to millisecond buckets: a decision takes
 //! well under a microsecond, and a latency histogram whose first bucket is 5 ms says nothing.
 
-use super::gate::GateDecision;
+use super::gate_types::GateDecision;
 use keycard::Decision;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

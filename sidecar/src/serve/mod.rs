@@ -1,4 +1,4 @@
-//! `keycard serve`: the HTTP sidecar (contract §5) on hyper 1.x and tokio.
+//! `keycard serve`: the HTTP sidecar (`docs/http-api.md`) on hyper 1.x and tokio.
 //!
 //! The moving parts, one module each: [`routes`] answers requests from the snapshot in
 //! [`state`], which `keycard::live` keeps up to date (watching the store and swapping snapshots;
@@ -12,15 +12,17 @@
 pub(crate) mod bundle;
 mod decision_log;
 mod gate;
+mod gate_types;
 mod grpc;
 mod metrics;
 mod offload;
+mod poller;
 mod routes;
 mod state;
 mod sts;
 
 use decision_log::DecisionLog;
-use gate::Peer;
+use gate_types::Peer;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -127,7 +129,7 @@ async fn serve(options: Options) -> Result<(), String> {
         (None, None) => crate::source::source(None),
     };
     let described = crate::source::describe(&source);
-    let gate = gate::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
+    let gate = gate_types::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
     let metrics = Arc::new(Metrics::new());
     let log = match &options.decision_log {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
@@ -156,7 +158,7 @@ async fn serve(options: Options) -> Result<(), String> {
         clock_offset_secs: test_clock_offset(),
         gate,
         offload: offload::Offload::new(),
-        bundle: poll.as_ref().map(|_| Arc::new(bundle::Poller::new())),
+        bundle: poll.as_ref().map(|_| Arc::new(poller::Poller::new())),
     });
     if let (Some(config), Some(poller)) = (poll, &state.bundle) {
         bundle::spawn(Arc::clone(&state), config, Arc::clone(poller));

@@ -1,4 +1,4 @@
-//! The HTTP endpoints of contract §5: routing, body limits, and the JSON in and out.
+//! The HTTP endpoints of `docs/http-api.md`: routing, body limits, and the JSON in and out.
 //!
 //! Every error is an answer, never a crash: a malformed request is 400 with `{"error"}` naming
 //! the field, an oversized body or batch is 413, a body that trickles in too slowly is 408,
@@ -7,7 +7,8 @@
 //! policies, STS calls with a `Policy`) are parsed and decided on the bounded pool of
 //! [`super::offload`], never on an async worker; when that pool stays full they are 503.
 
-use super::gate::{self, Peer};
+use super::gate;
+use super::gate_types::Peer;
 use super::metrics::{Endpoint, Tally};
 use super::offload::{is_heavy, Refused, REQUEST_POLICIES, STS_POLICIES};
 use super::state::State;
@@ -25,7 +26,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The largest request body accepted (contract: 1 MiB).
+/// The largest request body accepted (1 MiB, `docs/http-api.md#errors-and-limits`).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// The most requests in one batch.
 pub(crate) const MAX_BATCH: usize = 10_000;
@@ -212,7 +213,8 @@ fn authorize(body: &[u8], state: &State) -> Reply {
     }
 }
 
-/// Authenticates a request's `signedRequest` (contract §7): the signer's ARN.
+/// Authenticates a request's `signedRequest` (`docs/http-api.md#signed-requests`): the signer's
+/// ARN.
 fn authenticate(
     request: &mut keycard::Request,
     snapshot: &keycard::Snapshot,

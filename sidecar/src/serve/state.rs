@@ -24,11 +24,11 @@ pub(crate) struct State {
     /// only by debug builds, so tests can present a session after its expiry. Always 0 in release.
     pub(crate) clock_offset_secs: i64,
     /// The gateway's trusted proxies and principal header.
-    pub(crate) gate: super::gate::Config,
+    pub(crate) gate: super::gate_types::Config,
     /// The bounded pool that runs CPU-heavy requests off the async workers.
     pub(crate) offload: super::offload::Offload,
     /// The `--bundle-url` poller's counters and wake-up, when serving from a bundle server.
-    pub(crate) bundle: Option<Arc<super::bundle::Poller>>,
+    pub(crate) bundle: Option<Arc<super::poller::Poller>>,
 }
 
 impl State {

@@ -1,4 +1,4 @@
-//! AWS STS's Query protocol at `POST /` (contract §7): form-encoded parameters in, XML out, AWS's
+//! AWS STS's Query protocol at `POST /` (`docs/sts.md`): form-encoded parameters in, XML out, AWS's
 //! error XML and codes, so the AWS CLI and SDKs work against `keycard serve` with
 //! `--endpoint-url` and no patches. Calls are authenticated with SigV4 (`keycard::auth`) except
 //! `AssumeRoleWithWebIdentity`, whose token is the credential; the operations themselves are

@@ -1,5 +1,5 @@
 """keycard's STS driven by the real AWS clients: the AWS CLI and boto3, unchanged, pointed at
-`keycard serve` with --endpoint-url (contract section 7).
+`keycard serve` with --endpoint-url (docs/sts.md).
 
 Run by `cargo test -p keycard-sidecar --test aws_clients`, which passes the binary in KEYCARD_BIN.
 """
@@ -276,7 +276,7 @@ def test_a_replica_with_another_key_refuses_the_token(server):
 
 
 def test_signed_requests_through_v1_authorize(server):
-    """A request signed by boto3's own signer, presented to /v1/authorize (contract section 7)."""
+    """A request signed by boto3's own signer, presented to /v1/authorize (docs/http-api.md#signed-requests)."""
     import urllib.request
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest

@@ -1,4 +1,5 @@
-//! Unit tests of every condition operator (iam-semantics.md §3, policy variables §4).
+//! Unit tests of every condition operator (`docs/semantics.md#condition-operators`,
+//! `#policy-variables`).
 //!
 //! Each test loads a one-statement Version 2012-10-17 identity policy through the real parser and
 //! evaluates its single condition entry against a request context given as JSON, so the value
@@ -183,7 +184,8 @@ fn string_operators_compare_numbers_and_booleans_as_text() {
 
 #[test]
 fn string_operators_compare_policy_numbers_by_their_literal_text() {
-    // §1.5: numbers compare "by literal text", also when the policy is read from JSON text.
+    // `docs/semantics.md#documents`: numbers compare "by literal text", also when the policy is
+    // read from JSON text.
     let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
         "Condition":{"StringEquals":{"k":[10.0, 1.50]}}}}"#;
     let mut errors = Vec::new();
@@ -198,7 +200,8 @@ fn string_operators_compare_policy_numbers_by_their_literal_text() {
 
 #[test]
 fn string_family_missing_key() {
-    // §3.2: positive false, negated true, IfExists true (edge cases 11, 12, 13).
+    // `docs/semantics.md#missing-keys`: positive false, negated true, IfExists true (edge cases 11,
+    // 12, 13).
     for op in ["StringEquals", "StringEqualsIgnoreCase", "StringLike"] {
         assert_eq!(eval_missing(op, "aws:PrincipalTag/team", json!("red")), False, "{op}");
     }
@@ -304,7 +307,8 @@ fn numeric_greater_than_equals() {
 
 #[test]
 fn numeric_unparsable_request_value_is_false_even_for_not_equals() {
-    // §3.1: an unparsable request value makes the operator false, negated operators too.
+    // `docs/semantics.md#condition-operators`: an unparsable request value makes the operator
+    // false, negated operators too.
     let k = "s3:max-keys";
     for op in [
         "NumericEquals",
@@ -394,7 +398,7 @@ fn date_not_equals_values_combine_as_nor() {
 
 #[test]
 fn date_less_than() {
-    // The "revoke active sessions" shape (§6.5).
+    // The "revoke active sessions" shape (`docs/semantics.md#revocation`).
     let k = "aws:TokenIssueTime";
     assert_eq!(eval1("DateLessThan", k, json!("2026-01-01T10:00Z"), json!("2026-01-01T09:59:59Z")), True);
     assert_eq!(eval1("DateLessThan", k, json!("2026-01-01T10:00Z"), json!("2026-01-01T10:00:00Z")), False);
@@ -493,7 +497,8 @@ fn bool_missing_key() {
 
 #[test]
 fn bool_value_may_be_a_policy_variable() {
-    // §3.1: variables in Bool values are UNCERTAIN; keycard allows them.
+    // Variables in Bool values: AWS is silent; keycard allows them
+    // (`docs/semantics.md#choices-where-aws-is-ambiguous-or-silent`).
     let ctx = json!({"aws:SecureTransport": true, "my:want": "true"});
     assert_eq!(eval("Bool", "aws:SecureTransport", json!("${my:want}"), ctx), True);
     let ctx = json!({"aws:SecureTransport": true, "my:want": "false"});
@@ -619,7 +624,7 @@ fn arn_equals_matches_exactly_and_case_sensitively() {
 
 #[test]
 fn arn_equals_takes_wildcards_like_arn_like() {
-    // §3.1: Equals ≡ Like.
+    // `docs/semantics.md#condition-operators`: Equals ≡ Like.
     let k = "aws:SourceArn";
     assert_eq!(eval1("ArnEquals", k, json!("arn:aws:s3:::b/*"), json!("arn:aws:s3:::b/x")), True);
     assert_eq!(eval1("ArnEquals", k, json!("arn:aws:s3:::b?"), json!("arn:aws:s3:::bc")), True);
@@ -650,7 +655,7 @@ fn arn_like_sixth_field_keeps_later_colons() {
 
 #[test]
 fn arn_like_star_does_not_cross_colons_unlike_string_like() {
-    // The §3.1 example.
+    // The example of `docs/semantics.md#condition-operators`.
     let pattern = json!("arn:aws:svc:*:111122223333:finance/*");
     let value = json!("arn:aws:svc:us-east-2:999999999999:store/abc:111122223333:finance/doc.txt");
     assert_eq!(eval1("StringLike", "aws:SourceArn", pattern.clone(), value.clone()), True);
@@ -732,14 +737,16 @@ fn null_true_means_absent_and_false_means_present() {
 
 #[test]
 fn null_treats_an_empty_string_as_present() {
-    // §10: Null on "" (keycard: present).
+    // Null on "" (keycard: present;
+    // `docs/semantics.md#choices-where-aws-is-ambiguous-or-silent`).
     assert_eq!(eval1("Null", "s3:prefix", json!("false"), json!("")), True);
     assert_eq!(eval1("Null", "s3:prefix", json!("true"), json!("")), False);
 }
 
 #[test]
 fn null_treats_an_empty_list_as_absent() {
-    // The §3.3 guard `"Null": {"aws:TagKeys": "false"}` must fail when no tags are passed.
+    // The `docs/semantics.md#set-qualifiers-and-multivalued-keys` guard `"Null": {"aws:TagKeys":
+    // "false"}` must fail when no tags are passed.
     assert_eq!(eval1("Null", "aws:TagKeys", json!("false"), json!([])), False);
     assert_eq!(eval1("Null", "aws:TagKeys", json!("true"), json!([])), True);
     assert_eq!(eval1("Null", "aws:TagKeys", json!("false"), json!(["a", "b"])), True);
@@ -866,7 +873,7 @@ fn unqualified_operator_on_a_one_element_list_compares_normally() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policy variables (§4)
+// Policy variables (`docs/semantics.md#policy-variables`)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -949,7 +956,7 @@ fn variable_in_arn_values() {
 
 #[test]
 fn unresolvable_variable_matches_nothing_under_positive_operators() {
-    // §4: no value and no default → the entry matches nothing.
+    // `docs/semantics.md#policy-variables`: no value and no default → the entry matches nothing.
     let no_user = json!({"s3:prefix": "home/"});
     assert_eq!(eval("StringEquals", "s3:prefix", json!("home/${aws:username}"), no_user.clone()), False);
     assert_eq!(eval("StringLike", "s3:prefix", json!("home/${aws:username}*"), no_user.clone()), False);
@@ -973,7 +980,7 @@ fn unresolvable_variable_matches_nothing_under_positive_operators() {
 
 #[test]
 fn unresolvable_variable_under_a_negated_operator_is_invalid() {
-    // §4: the whole statement is dropped.
+    // `docs/semantics.md#policy-variables`: the whole statement is dropped.
     let no_user = json!({"s3:prefix": "home/"});
     assert_eq!(eval("StringNotEquals", "s3:prefix", json!("home/${aws:username}"), no_user.clone()), Invalid);
     assert_eq!(eval("StringNotLike", "s3:prefix", json!(["x", "${aws:PrincipalTag/team}"]), no_user.clone()), Invalid);
@@ -1073,7 +1080,7 @@ fn unknown_operator_is_rejected_with_a_suggestion() {
 
 #[test]
 fn operator_names_are_case_sensitive() {
-    // §1.5: keycard requires exact case.
+    // `docs/semantics.md#grammar`: keycard requires exact case.
     assert_rejected("stringequals", "k", json!("x"), "stringequals", "did you mean StringEquals?");
     assert_rejected("Stringlike", "k", json!("x"), "Stringlike", "did you mean StringLike?");
     assert_rejected(

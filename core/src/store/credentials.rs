@@ -1,12 +1,16 @@
-//! The store's sign-in material (contract §2.2): access keys, MFA devices and OpenID Connect
-//! providers, read from store documents beside the policies and checked like them (every problem
-//! names its file and JSON pointer).
+//! The store's sign-in material (`docs/store.md#credentials`): access keys, MFA devices and OpenID
+//! Connect providers, read from store documents beside the policies and checked like them (every
+//! problem names its file and JSON pointer).
+//!
+//! Also the data types they are read into, [`Jwks`] and base32 MFA seeds, so that `auth` reads
+//! them from the store and the store imports nothing of `auth`.
 //!
 //! These are secrets: nothing here implements `Display`, and `Debug` prints key ids, never secrets.
 
-use super::jwt::Jwks;
 use crate::error::Problem;
 use crate::policy::json::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
@@ -51,7 +55,8 @@ pub(crate) struct OidcProvider {
     pub key_prefix: String,
     pub client_ids: Vec<String>,
     pub jwks: Jwks,
-    /// The role the gateway evaluates bearer tokens of this provider as (contract §8).
+    /// The role the gateway evaluates bearer tokens of this provider as
+    /// (`docs/gateway.md#identity`).
     pub gateway_role_arn: Option<String>,
 }
 
@@ -158,7 +163,7 @@ impl DirectoryBuilder {
             }
         };
         if let Some(Json::String(date)) = entry.get("CreateDate") {
-            if crate::policy::cond::Instant::parse(date).is_none() {
+            if crate::policy::value::Instant::parse(date).is_none() {
                 self.err(file, format!("{pointer}/CreateDate"), format!("expected an ISO 8601 date, found {date:?}"));
             }
         }
@@ -185,7 +190,7 @@ impl DirectoryBuilder {
         let serial = self.string(file, entry, pointer, "SerialNumber");
         let seed = self.string(file, entry, pointer, "Seed");
         let user = self.user_ref(file, pointer, entry, doc_account);
-        let seed = seed.and_then(|s| match super::totp::decode_base32(&s) {
+        let seed = seed.and_then(|s| match decode_base32(&s) {
             Some(bytes) if bytes.len() >= 10 => Some(bytes),
             _ => {
                 self.err(file, format!("{pointer}/Seed"), "expected a base32 TOTP seed of at least 80 bits");
@@ -407,4 +412,108 @@ fn describe(v: &Json) -> String {
         Json::String(s) => format!("{s:?}"),
         other => other.type_name().to_owned(),
     }
+}
+
+/// One verification key of a JSON Web Key Set.
+#[derive(Debug, Clone)]
+pub(crate) enum Jwk {
+    Rsa {
+        kid: Option<String>,
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// P-256, as the uncompressed point `04 || x || y`.
+    P256 {
+        kid: Option<String>,
+        point: Vec<u8>,
+    },
+}
+
+impl Jwk {
+    pub(crate) fn kid(&self) -> Option<&str> {
+        match self {
+            Jwk::Rsa { kid, .. } | Jwk::P256 { kid, .. } => kid.as_deref(),
+        }
+    }
+}
+
+/// A JSON Web Key Set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+impl Jwks {
+    /// Reads `{"keys": [...]}`; problems are `(pointer, message)`.
+    pub(crate) fn read(set: &Json, pointer: &str, problems: &mut Vec<(String, String)>) -> Jwks {
+        let Some(Json::Array(keys)) = set.get("keys") else {
+            problems.push((pointer.to_owned(), "expected a JSON Web Key Set: {\"keys\": [...]}".to_owned()));
+            return Jwks::default();
+        };
+        let mut out = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let p = format!("{pointer}/keys/{i}");
+            let field = |name: &str| key.get(name).and_then(Json::as_str);
+            let bytes = |name: &str, problems: &mut Vec<(String, String)>| {
+                let decoded = field(name).and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok());
+                if decoded.is_none() {
+                    problems.push((format!("{p}/{name}"), format!("expected base64url {name}")));
+                }
+                decoded
+            };
+            let kid = field("kid").map(str::to_owned);
+            if field("use").is_some_and(|u| u != "sig") {
+                continue;
+            }
+            match field("kty") {
+                Some("RSA") => {
+                    if let (Some(n), Some(e)) = (bytes("n", problems), bytes("e", problems)) {
+                        out.push(Jwk::Rsa { kid, n, e });
+                    }
+                }
+                Some("EC") => {
+                    if field("crv") != Some("P-256") {
+                        problems.push((format!("{p}/crv"), "only P-256 EC keys are supported (ES256)".to_owned()));
+                        continue;
+                    }
+                    if let (Some(x), Some(y)) = (bytes("x", problems), bytes("y", problems)) {
+                        if x.len() != 32 || y.len() != 32 {
+                            problems.push((p.clone(), "P-256 coordinates must be 32 bytes".to_owned()));
+                            continue;
+                        }
+                        let mut point = Vec::with_capacity(65);
+                        point.push(4);
+                        point.extend_from_slice(&x);
+                        point.extend_from_slice(&y);
+                        out.push(Jwk::P256 { kid, point });
+                    }
+                }
+                other => problems.push((
+                    format!("{p}/kty"),
+                    format!("unsupported key type {:?} (RSA and EC P-256 are)", other.unwrap_or("")),
+                )),
+            }
+        }
+        Jwks { keys: out }
+    }
+}
+
+/// Decodes RFC 4648 base32 (upper or lower case, `=` padding and spaces ignored).
+pub(crate) fn decode_base32(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|c| !matches!(c, b'=' | b' ' | b'-')) {
+        let v = match c.to_ascii_uppercase() {
+            c @ b'A'..=b'Z' => c - b'A',
+            c @ b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
