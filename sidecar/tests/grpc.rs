@@ -485,10 +485,14 @@ fn a_unix_socket_peer_is_trusted_like_loopback() {
         })))
         .unwrap();
     let g = Grpc { runtime, channel, addr: shown };
-    expect(&get(&g, "/reports/2026/q1", &as_alice(&[])), 200, "allowed", Some(ALICE));
-    // No address of its own: with no source either, aws:SourceIp is absent.
-    assert_eq!(get(&g, "/net", &as_alice(&[])).decision, "implicitDeny");
+    // Trusted like loopback: the principal header and `source.address` are believed.
+    let answer = g.check(ask("GET", "/reports/2026/q1", &as_alice(&[]), Some("203.0.113.7")));
+    expect(&answer, 200, "allowed", Some(ALICE));
     assert_eq!(g.check(ask("GET", "/net", &as_alice(&[]), Some("203.0.113.7"))).decision, "allowed");
+    // No address of its own and no source either: aws:SourceIp cannot be determined, so the
+    // request is refused, never decided without it (docs/gateway.md#request-facts).
+    expect(&get(&g, "/reports/2026/q1", &as_alice(&[])), 403, "invalidRequest", None);
+    expect(&get(&g, "/net", &as_alice(&[])), 403, "invalidRequest", None);
     // SIGTERM drains (the client goes away: h2's graceful shutdown waits for its PING ack) and
     // removes the socket.
     drop(g);
