@@ -88,3 +88,30 @@ JSON
 ]}
 JSON
 }
+
+# Hot swap: adds a /new/{name} route to the store in $1 and waits up to 2 s for $2 (the proxy's
+# URL of /new/thing, asked as $3 in x-user) to answer 200; counts the result in PASSED/FAILED.
+swap_in_new_route() {
+  local store=$1 url=$2 user=$3
+  cat > "$store/routes.json.tmp" <<'JSON'
+{"Routes": [
+  {"Method": "GET", "Path": "/reports/{year}/{file}", "Action": "reports:GetReport",
+   "Resource": "arn:aws:reports:::report/{year}/{file}"},
+  {"Method": "GET", "Path": "/new/{name}", "Action": "reports:NewThing", "Resource": "arn:aws:reports:::new/{name}"}
+]}
+JSON
+  mv "$store/routes.json.tmp" "$store/routes.json"
+  local start swapped=""
+  start=$(date +%s%N)
+  while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ]; do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "x-user: $user" "$url")" = 200 ]; then
+      swapped=$(( ($(date +%s%N) - start) / 1000000 )); break
+    fi
+    sleep 0.02
+  done
+  if [ -n "$swapped" ]; then
+    PASSED=$((PASSED + 1)); echo "ok   the hot-swapped route answers after ${swapped} ms"
+  else
+    FAILED=$((FAILED + 1)); echo "FAIL the hot-swapped route did not answer within 2 s"
+  fi
+}
