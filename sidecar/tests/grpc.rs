@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+mod gate_store;
 
 use common::{temp_dir, Server, KEYCARD};
 use envoy_types::pb::envoy::config::core::v3::{address, Address, HeaderMap, HeaderValue, SocketAddress};
@@ -18,6 +19,7 @@ use envoy_types::pb::envoy::service::auth::v3::attribute_context::{HttpRequest, 
 use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
 use envoy_types::pb::envoy::service::auth::v3::check_response::HttpResponse;
 use envoy_types::pb::envoy::service::auth::v3::{AttributeContext, CheckRequest, CheckResponse};
+use gate_store::{account, ROUTES};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -31,42 +33,6 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
-
-fn policy(sid: &str, effect: &str, action: &str, resource: &str, condition: &str) -> String {
-    let condition = if condition.is_empty() { String::new() } else { format!(r#", "Condition": {condition}"#) };
-    format!(r#"{{"Sid": "{sid}", "Effect": "{effect}", "Action": "{action}", "Resource": "{resource}"{condition}}}"#)
-}
-
-/// alice's account, as in `gate.rs`.
-fn account() -> String {
-    let statements = [
-        policy("Reports", "Allow", "reports:GetReport", "arn:aws:reports:::report/*", ""),
-        policy("NoSecrets", "Deny", "reports:GetReport", "arn:aws:reports:::report/secret/*", ""),
-        policy("Csv", "Allow", "reports:Download", "*", r#"{"StringEquals": {"reports:Format": "csv"}}"#),
-        policy("Net", "Allow", "net:Call", "*", r#"{"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}"#),
-        policy("Tls", "Allow", "tls:Call", "*", r#"{"Bool": {"aws:SecureTransport": "true"}}"#),
-        policy("Hdr", "Allow", "hdr:Call", "*", r#"{"StringEquals": {"hdr:Client": "cli"}}"#),
-        policy("Admin", "Allow", "admin:Call", "*", ""),
-        policy("New", "Allow", "new:Call", "*", ""),
-    ];
-    format!(
-        r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "alice", "Path": "/",
-          "UserPolicyList": [{{"PolicyName": "P", "PolicyDocument": {{"Version": "2012-10-17",
-          "Statement": [{}]}}}}]}}]}}"#,
-        statements.join(",")
-    )
-}
-
-const ROUTES: &str = r#"{"Routes": [
-  {"Method": "GET", "Path": "/reports/{year}/{file}", "Action": "reports:GetReport",
-   "Resource": "arn:aws:reports:::report/{year}/{file}"},
-  {"Method": "GET", "Path": "/downloads/{file}", "Action": "reports:Download",
-   "Resource": "arn:aws:reports:::download/{file}", "Context": {"reports:Format": "query:format"}},
-  {"Method": "GET", "Path": "/net", "Action": "net:Call", "Resource": "*"},
-  {"Method": "GET", "Path": "/tls", "Action": "tls:Call", "Resource": "*"},
-  {"Method": "GET", "Path": "/hdr", "Action": "hdr:Call", "Resource": "*", "Context": {"hdr:Client": "header:x-client"}},
-  {"Method": "*", "Path": "/admin/{rest+}", "Action": "admin:Call", "Resource": "arn:aws:admin:::{rest}"}
-]}"#;
 
 /// [`ROUTES`] with `/new` first.
 fn routes_with_new() -> String {
