@@ -92,7 +92,7 @@ pub(crate) fn record(outcome: &Outcome, state: &State) {
 /// Step 1 for the HTTP endpoints, the proxy protocol; then [`decide`].
 fn decide_http<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &State) -> Outcome {
     let headers = req.headers();
-    if let Some(reason) = untrusted_forwarding(headers, state.gate.trusts_peer(peer)) {
+    if let Some(reason) = untrusted_forwarding(headers, state.gate.trusts_peer(peer), false) {
         return Outcome::refuse(GateDecision::InvalidRequest, None, reason);
     }
     let named = match original_request(req, endpoint) {
@@ -103,15 +103,20 @@ fn decide_http<B>(req: &Request<B>, endpoint: Endpoint, peer: Peer, state: &Stat
     decide(&asked, peer, state)
 }
 
-/// Why a request must be refused when its peer is not a trusted proxy and it carries any
-/// `X-Forwarded-*` header: from such a peer these are the client's own word, which must choose
-/// neither the request that gets decided (`X-Forwarded-Uri`) nor its facts (`X-Forwarded-For`);
-/// a proxy that sends them belongs in `--trusted-proxy`.
-pub(crate) fn untrusted_forwarding(headers: &HeaderMap, trusted_peer: bool) -> Option<String> {
+/// Why a request must be refused when its peer is not a trusted proxy and it carries an
+/// `X-Forwarded-*` header that would name the request or its facts: from such a peer these are
+/// the client's own word, which must choose neither the request that gets decided
+/// (`X-Forwarded-Uri`) nor its facts (`X-Forwarded-Proto`); a proxy that sends them belongs in
+/// `--trusted-proxy`. Over HTTP, `X-Forwarded-For` from such a peer is not refused but ignored:
+/// `aws:SourceIp` is then the peer's own address (docs/gateway.md#request-facts), which the
+/// client cannot choose. `with_for` refuses it too (gRPC, where Envoy is always the peer).
+pub(crate) fn untrusted_forwarding(headers: &HeaderMap, trusted_peer: bool, with_for: bool) -> Option<String> {
     if trusted_peer {
         return None;
     }
-    let name = headers.keys().find(|n| n.as_str().starts_with("x-forwarded-"))?;
+    let name = headers
+        .keys()
+        .find(|n| n.as_str().starts_with("x-forwarded-") && (with_for || n.as_str() != "x-forwarded-for"))?;
     Some(format!("{name} from a peer that is not a trusted proxy (--trusted-proxy)"))
 }
 

@@ -221,7 +221,7 @@ fn check(request: &CheckRequest, peer: Peer, state: &State) -> Outcome {
         Err(reason) => return invalid(reason),
     };
     let trusted_peer = state.gate.trusts_peer(peer);
-    if let Some(reason) = gate::untrusted_forwarding(&headers, trusted_peer) {
+    if let Some(reason) = gate::untrusted_forwarding(&headers, trusted_peer, true) {
         return invalid(reason);
     }
     let source = match source_address(request) {
