@@ -1,4 +1,4 @@
-# Shared by the load scripts (run.sh, gateway.sh): wrk from Debian when missing, and the release
+# Shared by the load scripts (run.sh, gateway.sh, floor.sh): wrk from Debian when missing, and the release
 # `keycard` binary built once. Expects ROOT (the repository) to be set; sets BIN.
 
 ensure_wrk() {
