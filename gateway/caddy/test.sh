@@ -66,23 +66,6 @@ ALICE="arn:aws:iam::111122223333:user/alice"
 PASSED=0
 FAILED=0
 
-# check NAME STATUS DECISION [BODY_SUBSTRING] -- CURL_ARGS...
-check() {
-  local name=$1 want_status=$2 want_decision=$3 want_body=$4
-  shift 5
-  local status decision
-  status="$(curl -s -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")" || true
-  decision="$(tr -d '\r' < "$WORK/headers" | sed -n 's/^[Xx]-[Kk]eycard-[Dd]ecision: //p' | head -1)"
-  if [ "$status" = "$want_status" ] && [ "$decision" = "$want_decision" ] \
-     && { [ -z "$want_body" ] || grep -qF -- "$want_body" "$WORK/body"; }; then
-    PASSED=$((PASSED + 1)); echo "ok   $name ($status $decision)"
-  else
-    FAILED=$((FAILED + 1))
-    echo "FAIL $name: got $status '$decision', want $want_status '$want_decision' ${want_body:+and body with '$want_body'}"
-    sed 's/^/     /' "$WORK/body"
-  fi
-}
-
 URL="http://127.0.0.1:$PORT"
 check "allow: the upstream answers, with the principal" 200 allowed "upstream saw GET /reports/2026/q1.csv as $ALICE" \
   -- -H "x-user: $ALICE" "$URL/reports/2026/q1.csv"
