@@ -12,7 +12,7 @@ mod common;
 mod gate_store;
 
 use common::{temp_dir, Response, Server};
-use gate_store::{account, ROUTES};
+use gate_store::{account, PATH_ATTACKS, ROUTES};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -126,21 +126,7 @@ fn the_principal_header_counts_only_from_trusted_proxies() {
 #[test]
 fn path_attacks_are_invalid_requests() {
     let (s, _dir) = serve("gate-paths", &[]);
-    for uri in [
-        "//reports/2026/q1",
-        "/reports//q1",
-        "/reports/./q1",
-        "/reports/2026/.",
-        "/reports/../admin/x",
-        "/admin/a/../../reports/2026/q1",
-        "/reports/%2e%2e/q1",
-        "/reports/2026%2Fq1/x",
-        "/reports/2026%2fq1/x",
-        "/reports/2026%5Cq1/x",
-        "/reports/2026\\q1/x",
-        "/reports/2026%00/x",
-        "/reports/%zz/x",
-    ] {
+    for uri in PATH_ATTACKS {
         expect(&gate(&s, "GET", uri, &as_alice(&[])), 403, "invalidRequest", Some(ALICE));
     }
     // Percent-decoding happens before matching.

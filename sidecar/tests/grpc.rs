@@ -19,7 +19,7 @@ use envoy_types::pb::envoy::service::auth::v3::attribute_context::{HttpRequest, 
 use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
 use envoy_types::pb::envoy::service::auth::v3::check_response::HttpResponse;
 use envoy_types::pb::envoy::service::auth::v3::{AttributeContext, CheckRequest, CheckResponse};
-use gate_store::{account, ROUTES};
+use gate_store::{account, PATH_ATTACKS, ROUTES};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -331,21 +331,7 @@ fn an_untrusted_envoy_is_believed_nothing() {
 #[test]
 fn path_attacks_are_invalid_requests() {
     let (_s, g, _dir) = serve("grpc-paths", &[]);
-    for uri in [
-        "//reports/2026/q1",
-        "/reports//q1",
-        "/reports/./q1",
-        "/reports/2026/.",
-        "/reports/../admin/x",
-        "/admin/a/../../reports/2026/q1",
-        "/reports/%2e%2e/q1",
-        "/reports/2026%2Fq1/x",
-        "/reports/2026%2fq1/x",
-        "/reports/2026%5Cq1/x",
-        "/reports/2026\\q1/x",
-        "/reports/2026%00/x",
-        "/reports/%zz/x",
-    ] {
+    for uri in PATH_ATTACKS {
         let a = get(&g, uri, &as_alice(&[]));
         assert_eq!((a.status, a.decision.as_str()), (403, "invalidRequest"), "{uri}");
     }

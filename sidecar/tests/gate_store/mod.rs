@@ -38,3 +38,20 @@ pub const ROUTES: &str = r#"{"Routes": [
   {"Method": "GET", "Path": "/hdr", "Action": "hdr:Call", "Resource": "*", "Context": {"hdr:Client": "header:x-client"}},
   {"Method": "*", "Path": "/admin/{rest+}", "Action": "admin:Call", "Resource": "arn:aws:admin:::{rest}"}
 ]}"#;
+
+/// Paths that two parsers could read differently: every one is `invalidRequest` on every protocol.
+pub const PATH_ATTACKS: [&str; 13] = [
+    "//reports/2026/q1",
+    "/reports//q1",
+    "/reports/./q1",
+    "/reports/2026/.",
+    "/reports/../admin/x",
+    "/admin/a/../../reports/2026/q1",
+    "/reports/%2e%2e/q1",
+    "/reports/2026%2Fq1/x",
+    "/reports/2026%2fq1/x",
+    "/reports/2026%5Cq1/x",
+    "/reports/2026\\q1/x",
+    "/reports/2026%00/x",
+    "/reports/%zz/x",
+];
