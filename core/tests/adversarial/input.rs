@@ -286,6 +286,21 @@ fn duplicate_detection_is_linear_in_the_number_of_keys() {
     assert!(err.contains("duplicate key \"k7\""), "{}", &err[..err.len().min(500)]);
 }
 
+/// bob's request for `s3:GetObject` on `b/k` carrying `bucket` as its resource policy and a
+/// 60,000-character `aws:UserAgent`, decided `times` times (a hostile client repeats it), within
+/// [`GENEROUS`].
+fn decide_hostile_bucket_request(bucket: Value, times: usize) -> Vec<Decision> {
+    let text = json!({"principal": format!("arn:aws:iam::{A}:user/bob"), "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::b/k", "resourcePolicy": bucket,
+        "context": {"aws:UserAgent": "a".repeat(60_000)}})
+    .to_string();
+    let snap = Snapshot::new(store());
+    finishes_within(GENEROUS, move || {
+        let request = Request::from_json(&text).unwrap();
+        (0..times).map(|_| snap.decide(&request)).collect::<Vec<_>>()
+    })
+}
+
 #[test]
 fn crafted_wildcards_in_a_request_finish() {
     // A bucket policy of a request whose StringLike patterns make a backtracking matcher walk
@@ -295,16 +310,7 @@ fn crafted_wildcards_in_a_request_finish() {
     let bucket = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
         "Condition": {"StringLike": {"aws:UserAgent": [star, question]}}}]});
-    let text = json!({"principal": format!("arn:aws:iam::{A}:user/bob"), "action": "s3:GetObject",
-        "resource": "arn:aws:s3:::b/k", "resourcePolicy": bucket,
-        "context": {"aws:UserAgent": "a".repeat(60_000)}})
-    .to_string();
-    let snap = Snapshot::new(store());
-    let decisions = finishes_within(GENEROUS, move || {
-        let request = Request::from_json(&text).unwrap();
-        // A hostile client sends it again and again.
-        (0..3).map(|_| snap.decide(&request)).collect::<Vec<_>>()
-    });
+    let decisions = decide_hostile_bucket_request(bucket, 3);
     assert!(decisions.iter().all(|d| *d == Decision::ImplicitDeny), "{decisions:?}");
 }
 
@@ -328,16 +334,7 @@ fn a_variable_repeated_over_a_long_request_value_is_not_expanded() {
     let bucket = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
         "Condition": {"StringNotLike": {"aws:UserAgent": values}}}]});
-    let text = json!({"principal": format!("arn:aws:iam::{A}:user/bob"), "action": "s3:GetObject",
-        "resource": "arn:aws:s3:::b/k", "resourcePolicy": bucket,
-        "context": {"aws:UserAgent": "a".repeat(60_000)}})
-    .to_string();
-    let snap = Snapshot::new(store());
-    let decisions = finishes_within(GENEROUS, move || {
-        let request = Request::from_json(&text).unwrap();
-        // A hostile client sends it again and again.
-        (0..10).map(|_| snap.decide(&request)).collect::<Vec<_>>()
-    });
+    let decisions = decide_hostile_bucket_request(bucket, 10);
     // Each value is the user agent itself: StringNotLike is false, nothing allows.
     assert!(decisions.iter().all(|d| *d == Decision::ImplicitDeny), "{decisions:?}");
 }
