@@ -131,9 +131,9 @@ pub(crate) fn lint(
     format: &str,
     fail_on: &str,
 ) -> ExitCode {
-    let Some(threshold) = LintSeverity::parse(fail_on) else {
-        eprintln!("keycard: --fail-on must be error, security, warning or suggestion");
-        return ExitCode::from(2);
+    let threshold = match fail_on_threshold(fail_on) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let docs = match documents(policies, files, trust) {
         Ok(d) => d,
@@ -154,15 +154,7 @@ pub(crate) fn lint(
         "sarif" => serde_json::to_string_pretty(&render::sarif(&findings, &docs)).unwrap_or_default() + "\n",
         _ => render::text(&findings, &docs, std::io::stdout().is_terminal()),
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).is_err() {
-        return ExitCode::from(2);
-    }
-    if findings.iter().any(|f| f.severity <= threshold) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    print_and_exit(&out, findings.iter().map(|f| f.severity), threshold)
 }
 
 /// The catalogue's warnings for `keycard validate` (unknown actions, wildcards matching nothing,
@@ -189,9 +181,9 @@ pub(crate) fn audit(
     fail_on: &str,
 ) -> ExitCode {
     use keycard::audit::{audit, to_json, Source as Origin};
-    let Some(threshold) = LintSeverity::parse(fail_on) else {
-        eprintln!("keycard: --fail-on must be error, security, warning or suggestion");
-        return ExitCode::from(2);
+    let threshold = match fail_on_threshold(fail_on) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let now = match as_of {
         Some(d) => match keycard::audit::parse_date(d) {
@@ -283,10 +275,24 @@ pub(crate) fn audit(
             s + &render::summary(&as_lint)
         }
     };
+    print_and_exit(&out, findings.iter().map(|f| f.severity), threshold)
+}
+
+/// `--fail-on`, parsed; exit 2 (with the message) when it names no severity.
+fn fail_on_threshold(fail_on: &str) -> Result<LintSeverity, ExitCode> {
+    LintSeverity::parse(fail_on).ok_or_else(|| {
+        eprintln!("keycard: --fail-on must be error, security, warning or suggestion");
+        ExitCode::from(2)
+    })
+}
+
+/// Prints a lint's or an audit's output; exit 0 when no finding is at or above `threshold`, 1
+/// otherwise, 2 when stdout cannot be written.
+fn print_and_exit(out: &str, mut severities: impl Iterator<Item = LintSeverity>, threshold: LintSeverity) -> ExitCode {
     if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
         return ExitCode::from(2);
     }
-    if findings.iter().any(|f| f.severity <= threshold) {
+    if severities.any(|s| s <= threshold) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
