@@ -12,8 +12,9 @@ pub(crate) mod routes;
 use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
+use crate::policy::glob::Interner;
 use crate::policy::json::{pointer_token, Json};
-use crate::policy::parse::{compact_len, parse_document, suggest};
+use crate::policy::parse::{compact_len, parse_document_in, suggest};
 use credentials::{Directory, DirectoryBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
@@ -336,6 +337,8 @@ struct Builder {
     auth: DirectoryBuilder,
     /// Combined inline-policy sizes per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
+    /// Shares identical templates across every document of the store.
+    interner: Interner,
 }
 
 fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Store, LoadError> {
@@ -518,7 +521,7 @@ impl Builder {
 
     fn policy(&mut self, file: &str, doc: &Json, pointer: &str, kind: PolicyKind) -> Option<Policy> {
         let mut errors = Vec::new();
-        let policy = parse_document(doc, kind, pointer, &mut errors);
+        let policy = parse_document_in(doc, kind, pointer, &mut errors, &mut self.interner);
         self.problems.extend(errors.into_iter().map(|e| Problem::from_policy(file, e)));
         policy
     }

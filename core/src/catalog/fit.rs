@@ -22,14 +22,10 @@ pub(crate) fn format_tokens(format: &str) -> Vec<Tok> {
     out
 }
 
-/// A policy resource template as tokens; a policy variable counts as `*`. Borrows the
-/// template's own tokens when it has no variable.
+/// A policy resource template as tokens; a policy variable counts as `*`.
 pub(crate) fn template_tokens(t: &Template) -> Cow<'_, [Tok]> {
-    if !t.has_variables() {
-        return Cow::Borrowed(t.tokens());
-    }
     let mut out = Vec::new();
-    for p in &t.pieces {
+    for p in t.pieces() {
         match p {
             Piece::Text(s) => out.extend(s.chars().map(Tok::Lit)),
             Piece::Star | Piece::Var { .. } => out.push(Tok::Star),

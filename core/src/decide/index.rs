@@ -333,11 +333,11 @@ fn classify_resource(t: &Template, at: u32) -> CPattern {
         return CPattern::Template(at);
     }
     // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
-    match t.pieces.as_slice() {
+    match t.pieces().as_slice() {
         [Piece::Star] => CPattern::Any,
         [] => CPattern::Exact("".into()),
-        [Piece::Text(lit)] => CPattern::Exact(lit.as_str().into()),
-        [Piece::Text(head), Piece::Star] => CPattern::Prefix(head.as_str().into()),
+        [Piece::Text(lit)] => CPattern::Exact((*lit).into()),
+        [Piece::Text(head), Piece::Star] => CPattern::Prefix((*head).into()),
         _ => CPattern::Glob(owned_parts(t.tokens()).into_boxed_slice()),
     }
 }
@@ -358,12 +358,12 @@ enum ActionPattern<'t> {
 /// parser merges adjacent text): the service part is literal iff the first colon is in the first
 /// piece, and the pattern is literal iff that piece is all of it.
 fn classify_action(t: &Template) -> ActionPattern<'_> {
-    if !t.pieces.is_empty() && t.pieces.iter().all(|p| *p == Piece::Star) {
+    if !t.pieces().is_empty() && t.pieces().iter().all(|p| *p == Piece::Star) {
         return ActionPattern::All;
     }
-    match t.pieces.first() {
+    match t.pieces().first() {
         Some(Piece::Text(first)) => match first.split_once(':') {
-            Some((service, _)) if t.pieces.len() == 1 => ActionPattern::Exact { service, action: first },
+            Some((service, _)) if t.pieces().len() == 1 => ActionPattern::Exact { service, action: first },
             Some((service, _)) => ActionPattern::InService(service),
             None => ActionPattern::Global,
         },
@@ -548,8 +548,8 @@ impl Compiler {
                 info.acts = (start, to_u32(self.acts.len()));
                 let probe = match &s.resource {
                     Some(block) if !block.not => {
-                        ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces.first() {
-                            Some(crate::policy::glob::Piece::Text(text)) => text.as_str(),
+                        ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces().first() {
+                            Some(crate::policy::glob::Piece::Text(text)) => *text,
                             _ => "",
                         }))
                     }
@@ -803,8 +803,8 @@ mod tests {
     fn resource_probes_need_the_shared_literal_prefix() {
         let probe = |patterns: &[&str]| {
             let t: Vec<Template> = patterns.iter().map(|p| Template::parse(p, true, Vars::Allowed).unwrap()).collect();
-            ResourceProbe::of(t.iter().map(|t| match t.pieces.first() {
-                Some(crate::policy::glob::Piece::Text(text)) => text.as_str(),
+            ResourceProbe::of(t.iter().map(|t| match t.pieces().first() {
+                Some(crate::policy::glob::Piece::Text(text)) => *text,
                 _ => "",
             }))
         };

@@ -5,7 +5,7 @@
 use super::{Doc, Finding, PolicySet, CHECKS};
 use crate::catalog::{catalog, template_tokens, AccessLevel, ConditionKey, ResourceType, Service};
 use crate::policy::ast::{ActionBlock, Effect, OpKind, Policy, PolicyKind, Qualifier, Statement};
-use crate::policy::glob::{glob_match, Piece, Template, Tok};
+use crate::policy::glob::{glob_match, Template, Tok};
 use crate::policy::json::{pointer_token, Json};
 use crate::policy::parse::parse_document;
 use rustc_hash::FxHashMap as HashMap;
@@ -825,7 +825,7 @@ fn contains(b: &[Tok], a: &[Tok]) -> bool {
 }
 
 fn has_vars(t: &Template) -> bool {
-    t.pieces.iter().any(|p| matches!(p, Piece::Var { .. }))
+    t.has_variables()
 }
 
 /// Whether pattern list `b` covers every value of list `a`.

@@ -11,10 +11,9 @@
 
 use crate::policy::ast::{CondValue, Condition, Family, OpKind, Qualifier};
 use crate::policy::context::{Lookup, Val};
-use crate::policy::glob::{glob_match, match_parts, token_chars, Part, Template, Tok};
+use crate::policy::glob::{match_parts, Part, Template};
 use crate::policy::value::{decode_base64, parse_bool, parse_request_ip, Instant};
 use smallvec::SmallVec;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -37,29 +36,25 @@ impl From<bool> for CondResult {
     }
 }
 
-/// A policy value with its variables substituted for this request.
+/// A policy value, ready to compare with request values.
 enum Resolved<'p> {
-    Toks(Cow<'p, [Tok]>),
+    /// A text value without variables: its parts are read from the template when compared.
+    Fixed(&'p Template),
     Other(&'p CondValue),
-    /// A text value with variables, built for each request value it is compared with (so that at
-    /// most one is built at a time) unless it would be too long to match that value: `bytes`,
-    /// its literal bytes once substituted; `arn_fields`, whether it then has the five colons of
-    /// an ARN pattern.
+    /// A text value with variables, substituted (borrowed) for each request value it is compared
+    /// with unless it would be too long to match that value: `bytes`, its literal bytes once
+    /// substituted; `arn_fields`, whether it then has the five colons of an ARN pattern.
     Vars {
         template: &'p Template,
         bytes: usize,
         arn_fields: bool,
     },
-    /// A text value whose substituted variables make it longer than the request value it is
-    /// compared with could match (see [`evaluate`]): never built.
-    TooLong {
-        arn_fields: bool,
-    },
 }
 
 /// Evaluates one condition entry against the request's condition keys. Allocates nothing unless
-/// a policy variable is substituted, a condition lists more than eight values, or a request
-/// number carries an exponent (or the operator is `BinaryEquals`).
+/// a condition lists more than eight values, a value has more than sixteen parts (eight once
+/// its variables are substituted), or a request number carries an exponent (or the operator is
+/// `BinaryEquals`).
 pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
     let kind = cond.op.kind;
     let present = ctx.values(&cond.key_lc);
@@ -80,11 +75,7 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
                 None if negated => return CondResult::Invalid,
                 None => {}
             },
-            CondValue::Text(t) => match t.resolve(|k| ctx.single_text(k)) {
-                Some(toks) => resolved.push(Resolved::Toks(toks)),
-                None if negated => return CondResult::Invalid,
-                None => {}
-            },
+            CondValue::Text(t) => resolved.push(Resolved::Fixed(t)),
             other => resolved.push(Resolved::Other(other)),
         }
     }
@@ -93,45 +84,27 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
         // An IP operator reads the request value once, not once per policy value.
         let ip = if kind.family() == Family::Ip { parse_request_ip(value.text()) } else { None };
         for p in &resolved {
-            let built;
-            let p = match p {
+            let m = match p {
                 // A value resolving to more literal bytes than this matches nothing in `value`: a
                 // character is at most 4 bytes and case folding at most triples a text's
-                // characters. It is then not built (a policy can repeat a variable holding a long
-                // request value, in many values).
+                // characters. It is then not compared (a policy can repeat a variable holding a
+                // long request value, in many values).
                 Resolved::Vars { bytes, arn_fields, .. }
                     if *bytes > value.text().len().saturating_mul(12).saturating_add(64) =>
                 {
-                    built = Resolved::TooLong { arn_fields: *arn_fields };
-                    &built
+                    too_long(kind, *arn_fields, value)
                 }
-                // String operators compare borrowed parts: nothing is built.
-                Resolved::Vars { template, .. } if kind.family() == Family::String => {
+                Resolved::Vars { template, .. } => {
                     let mut parts = SmallVec::new();
                     if !template.resolve_parts(|k| ctx.single_text(k), &mut parts) {
                         continue; // resolvable above; the context has not changed
                     }
-                    let text = value.text();
-                    let positive = match kind {
-                        OpKind::StringLike | OpKind::StringNotLike => match_parts(&parts, text),
-                        OpKind::StringEqualsIgnoreCase | OpKind::StringNotEqualsIgnoreCase => part_chars(&parts)
-                            .flat_map(char::to_lowercase)
-                            .eq(text.chars().flat_map(char::to_lowercase)),
-                        _ => parts_equal(&parts, text),
-                    };
-                    any |= positive;
-                    continue;
+                    text_match(kind, &parts, value)
                 }
-                Resolved::Vars { template, .. } => match template.resolve(|k| ctx.single_text(k)) {
-                    Some(toks) => {
-                        built = Resolved::Toks(toks);
-                        &built
-                    }
-                    None => continue, // resolvable above; the context has not changed
-                },
-                other => other,
+                Resolved::Fixed(t) => text_match(kind, &t.tokens().parts(), value),
+                Resolved::Other(v) => other_match(kind, v, value, ip),
             };
-            match base_match(kind, p, value, ip) {
+            match m {
                 None => return false,
                 Some(true) => any = true,
                 Some(false) => {}
@@ -152,24 +125,23 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
     result.into()
 }
 
-/// The positive comparison of one policy value with one request value; `None` when the request
-/// value cannot be read for the operator's family. `ip`: the request value read as an address
-/// (`parse_request_ip`), for the IP operators.
-fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<IpAddr>) -> Option<bool> {
+/// The positive comparison of a text policy value (its parts, variables substituted) with one
+/// request value; `None` when the request value cannot be read for the operator's family.
+fn text_match(kind: OpKind, parts: &[Part<'_>], value: Val<'_>) -> Option<bool> {
     use OpKind::*;
-    match (kind.family(), policy) {
-        (Family::String, Resolved::Toks(toks)) => {
+    match kind.family() {
+        Family::String => {
             let text = value.text();
             Some(match kind {
-                StringLike | StringNotLike => glob_match(toks, text),
+                StringLike | StringNotLike => match_parts(parts, text),
                 StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-                    token_chars(toks).flat_map(char::to_lowercase).eq(text.chars().flat_map(char::to_lowercase))
+                    part_chars(parts).flat_map(char::to_lowercase).eq(text.chars().flat_map(char::to_lowercase))
                 }
-                _ => token_chars(toks).eq(text.chars()),
+                _ => parts_equal(parts, text),
             })
         }
-        (Family::Bool, Resolved::Toks(toks)) => {
-            let want = bool_tokens(toks);
+        Family::Bool => {
+            let want = bool_parts(parts);
             let have = match value {
                 Val::Bool(b) => Some(b),
                 Val::Str(s) => parse_bool(s),
@@ -177,7 +149,7 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
             }?;
             Some(want == Some(have))
         }
-        (Family::Arn, Resolved::Toks(toks)) => {
+        Family::Arn => {
             let mut fields = [""; 6];
             let mut n = 0;
             for (slot, f) in fields.iter_mut().zip(value.text().splitn(6, ':')) {
@@ -187,33 +159,45 @@ fn base_match(kind: OpKind, policy: &Resolved<'_>, value: Val<'_>, ip: Option<Ip
             if n < 6 {
                 return None;
             }
-            let pfields = split_arn_tokens(toks)?;
-            Some(pfields.iter().zip(&fields).all(|(p, f)| glob_match(p, f)))
+            let pfields = split_arn_parts(parts)?;
+            Some(pfields.iter().zip(&fields).all(|(p, f)| match_parts(p, f)))
         }
-        // As the arms above decide a value too long to match: readable request values compare
-        // false, unreadable ones (and an ARN pattern without six fields) give `None`.
-        (Family::String, Resolved::TooLong { .. }) => Some(false),
-        (Family::Bool, Resolved::TooLong { .. }) => match value {
+        _ => Some(false),
+    }
+}
+
+/// As [`text_match`] for a value too long to match: readable request values compare false,
+/// unreadable ones (and an ARN pattern without six fields) give `None`.
+fn too_long(kind: OpKind, arn_fields: bool, value: Val<'_>) -> Option<bool> {
+    match kind.family() {
+        Family::Bool => match value {
             Val::Bool(_) => Some(false),
             Val::Str(s) => parse_bool(s).map(|_| false),
             Val::Num(_) => None,
         },
-        (Family::Arn, Resolved::TooLong { arn_fields }) => {
-            (value.text().splitn(6, ':').count() == 6 && *arn_fields).then_some(false)
-        }
-        (Family::Numeric, Resolved::Other(CondValue::Number(p))) => {
+        Family::Arn => (value.text().splitn(6, ':').count() == 6 && arn_fields).then_some(false),
+        _ => Some(false),
+    }
+}
+
+/// The positive comparison of a number, date, binary or CIDR policy value with one request
+/// value; `None` when the request value cannot be read for the operator's family. `ip`: the
+/// request value read as an address (`parse_request_ip`), for the IP operators.
+fn other_match(kind: OpKind, policy: &CondValue, value: Val<'_>, ip: Option<IpAddr>) -> Option<bool> {
+    match (kind.family(), policy) {
+        (Family::Numeric, CondValue::Number(p)) => {
             let ord = p.cmp_request(value.text())?;
             Some(compare(kind, ord))
         }
-        (Family::Date, Resolved::Other(CondValue::Date(p))) => {
+        (Family::Date, CondValue::Date(p)) => {
             let v = Instant::parse(value.text())?;
             Some(compare(kind, v.cmp(p)))
         }
-        (Family::Binary, Resolved::Other(CondValue::Binary(p))) => {
+        (Family::Binary, CondValue::Binary(p)) => {
             let v = decode_base64(value.text())?;
             Some(&v == p)
         }
-        (Family::Ip, Resolved::Other(CondValue::Cidr(c))) => Some(c.contains(ip?)),
+        (Family::Ip, CondValue::Cidr(c)) => Some(c.contains(ip?)),
         _ => Some(false),
     }
 }
@@ -247,9 +231,9 @@ fn parts_equal(parts: &[Part<'_>], text: &str) -> bool {
     rest.is_empty()
 }
 
-/// `true`/`false` (any case) spelled by literal tokens.
-fn bool_tokens(toks: &[Tok]) -> Option<bool> {
-    let is = |word: &str| token_chars(toks).map(|c| c.to_ascii_lowercase()).eq(word.chars());
+/// `true`/`false` (any case) spelled by the parts.
+fn bool_parts(parts: &[Part<'_>]) -> Option<bool> {
+    let is = |word: &str| part_chars(parts).map(|c| c.to_ascii_lowercase()).eq(word.chars());
     if is("true") {
         Some(true)
     } else if is("false") {
@@ -272,27 +256,30 @@ fn compare(kind: OpKind, ord: Ordering) -> bool {
     }
 }
 
-/// Splits pattern tokens into the six ARN fields at the first five literal colons; `None` when
-/// the pattern has fewer than six fields (it then matches no ARN).
-fn split_arn_tokens(toks: &[Tok]) -> Option<[&[Tok]; 6]> {
-    let mut fields: [&[Tok]; 6] = [&[]; 6];
-    let mut start = 0;
+/// Splits pattern parts into the six ARN fields at the first five literal colons; `None` when
+/// the pattern has fewer than six fields (it then matches no ARN). Borrows the text: no
+/// allocation for fields of up to eight parts.
+fn split_arn_parts<'a>(parts: &[Part<'a>]) -> Option<[SmallVec<[Part<'a>; 8]>; 6]> {
+    let mut fields: [SmallVec<[Part<'a>; 8]>; 6] = Default::default();
     let mut n = 0;
-    for (i, t) in toks.iter().enumerate() {
-        if n == 5 {
-            break;
-        }
-        if *t == Tok::Lit(':') {
-            fields[n] = &toks[start..i];
+    for p in parts {
+        let Part::Lit(mut text) = *p else {
+            fields.get_mut(n)?.push(*p);
+            continue;
+        };
+        while n < 5 {
+            let Some((field, rest)) = text.split_once(':') else { break };
+            if !field.is_empty() {
+                fields.get_mut(n)?.push(Part::Lit(field));
+            }
             n += 1;
-            start = i + 1;
+            text = rest;
+        }
+        if !text.is_empty() {
+            fields.get_mut(n)?.push(Part::Lit(text));
         }
     }
-    if n < 5 {
-        return None;
-    }
-    fields[5] = &toks[start..];
-    Some(fields)
+    (n == 5).then_some(fields)
 }
 
 #[cfg(test)]

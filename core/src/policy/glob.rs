@@ -3,27 +3,36 @@
 //! Actions, resources and the `String*Like` / `Arn*` condition values all share one shape: text
 //! with `*` (any run, possibly empty) and `?` (exactly one character), anchored at both ends. In
 //! Version 2012-10-17 documents they may also hold policy variables (`${aws:username}`,
-//! `${aws:PrincipalTag/team, 'none'}`) and the escapes `${*}`, `${?}`, `${$}`. A [`Template`] is
-//! that text parsed once; [`Template::resolve`] substitutes the variables of one request into a
-//! token list in which substituted text is always literal, so it can never act as a wildcard.
+//! `${aws:PrincipalTag/team, 'none'}`) and the escapes `${*}`, `${?}`, `${$}`.
+//!
+//! A [`Template`] is that text parsed once, kept compact because a store holds hundreds of
+//! thousands of them: the text as written plus its pieces as byte ranges of that text (no second
+//! copy of the text, nothing per character), and identical texts parsed through one [`Interner`]
+//! share one allocation. Matching reads the text in place ([`match_parts`]: linear in the text,
+//! no backtracking). [`Template::resolve_parts`] substitutes the variables of one request,
+//! borrowed; substituted text is always literal, so it can never act as a wildcard.
 
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::ops::Deref;
+use std::sync::Arc;
 
-/// One parsed element of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
+/// One element of a template, borrowed from it ([`Template::pieces`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
     /// Literal text (escapes already applied).
-    Text(String),
+    Text(&'a str),
     /// `*`: any run of characters.
     Star,
     /// `?`: exactly one character.
     One,
     /// `${key}` or `${key, 'default'}`; `key_lc` is lowercased.
-    Var { key_lc: String, default: Option<String> },
+    Var { key_lc: &'a str, default: Option<&'a str> },
 }
 
 /// Where policy variables may appear in the text being parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Vars {
     /// A 2008-10-17 document: `${...}` is plain text.
     Literal,
@@ -45,17 +54,66 @@ pub(crate) const MULTIVALUED_KEYS: [&str; 7] = [
     "aws:principalservicenameslist",
 ];
 
-/// A parsed pattern or template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Template {
-    /// The text as written in the policy.
-    pub raw: String,
-    pub pieces: Vec<Piece>,
-    /// The tokens, computed once, when the template has no variable.
-    fixed: Option<Vec<Tok>>,
+/// A byte range of a template's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
 }
 
-/// A token of a resolved pattern, ready to match.
+impl Span {
+    fn of(start: usize, end: usize) -> Result<Span, String> {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) => Ok(Span { start, end }),
+            _ => Err("a pattern of 4 GiB or more".into()),
+        }
+    }
+
+    fn get(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize).unwrap_or_default()
+    }
+}
+
+/// How a template stores a piece: literal text as a range of the text as written, or of
+/// [`TemplateData::extra`] for a run holding an escape such as `${*}` (whose text differs from
+/// what is written); a variable's lowercased key as a range of `extra` and its default as a
+/// range of the text as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Text(Span),
+    Escaped(Span),
+    Star,
+    One,
+    Var { key: Span, default: Option<Span> },
+}
+
+/// A parsed pattern or template. A clone shares it: identical texts parsed through one
+/// [`Interner`] are one allocation however many statements name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template(Arc<TemplateData>);
+
+/// What a [`Template`] holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TemplateData {
+    /// The text as written in the policy.
+    pub raw: String,
+    /// Text that is not written as such: variables' lowercased keys, runs with escapes (empty
+    /// for nearly every template).
+    extra: Box<str>,
+    slots: Box<[Slot]>,
+    has_variables: bool,
+}
+
+impl Deref for Template {
+    type Target = TemplateData;
+
+    fn deref(&self) -> &TemplateData {
+        &self.0
+    }
+}
+
+/// A token of a pattern, one per character: what the load-time analyses (the catalog's resource
+/// fit, lint) compare patterns with. Templates do not store them and decisions do not use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
     Lit(char),
@@ -63,61 +121,143 @@ pub(crate) enum Tok {
     One,
 }
 
+/// [`Template::parse`]'s state: the slots so far, the start of the literal run being read and,
+/// once that run holds an escape, its text.
+struct Parser<'r> {
+    raw: &'r str,
+    slots: Vec<Slot>,
+    extra: String,
+    run: Option<usize>,
+    escaped: Option<String>,
+}
+
+impl Parser<'_> {
+    /// Ends the literal run (if any) at byte `at`.
+    fn end_run(&mut self, at: usize) -> Result<(), String> {
+        let start = self.run.take();
+        if let Some(text) = self.escaped.take() {
+            let from = self.extra.len();
+            self.extra.push_str(&text);
+            self.slots.push(Slot::Escaped(Span::of(from, self.extra.len())?));
+        } else if let Some(start) = start {
+            self.slots.push(Slot::Text(Span::of(start, at)?));
+        }
+        Ok(())
+    }
+
+    /// The escape `${c}` at byte `at`: `c` joins the literal run, which is from now on kept
+    /// as text of its own.
+    fn escape(&mut self, c: &str, at: usize) {
+        let written = self.run.get_or_insert(at);
+        let text = self.escaped.get_or_insert_with(|| self.raw.get(*written..at).unwrap_or_default().to_owned());
+        text.push_str(c);
+    }
+
+    /// A literal character `c` at byte `at`.
+    fn literal(&mut self, c: char, at: usize) {
+        self.run.get_or_insert(at);
+        if let Some(text) = &mut self.escaped {
+            text.push(c);
+        }
+    }
+
+    /// A `${...}` variable whose body (between `${` and `}`) starts at byte `at` of `raw`.
+    fn variable(&mut self, body: &str, at: usize) -> Result<(), String> {
+        let (key, default) = match body.split_once(',') {
+            None => (body.trim(), None),
+            Some((k, d)) => {
+                let d = d.trim();
+                let inner = d
+                    .strip_prefix('\'')
+                    .and_then(|d| d.strip_suffix('\''))
+                    .ok_or_else(|| format!("policy variable default must be single-quoted text, found {d:?}"))?;
+                // `inner` lies inside `body`, which starts at `at` in `raw`.
+                let start = at + (inner.as_ptr() as usize - body.as_ptr() as usize);
+                (k.trim(), Some(Span::of(start, start + inner.len())?))
+            }
+        };
+        if key.is_empty() || key.contains(char::is_whitespace) || key.contains(['$', '{']) {
+            return Err(format!("invalid policy variable ${{{body}}}"));
+        }
+        let key_lc = key.to_ascii_lowercase();
+        if MULTIVALUED_KEYS.contains(&key_lc.as_str()) {
+            return Err(format!("multivalued key {key} cannot be used as a policy variable"));
+        }
+        let start = self.extra.len();
+        self.extra.push_str(&key_lc);
+        self.slots.push(Slot::Var { key: Span::of(start, self.extra.len())?, default });
+        Ok(())
+    }
+}
+
 impl Template {
     /// Parses `raw`. With `wildcards` false, `*` and `?` are literal characters.
     pub(crate) fn parse(raw: &str, wildcards: bool, vars: Vars) -> Result<Template, String> {
-        let mut pieces = Vec::new();
-        let mut text = String::new();
-        let mut rest = raw;
-        while let Some(c) = rest.chars().next() {
+        let mut p = Parser { raw, slots: Vec::new(), extra: String::new(), run: None, escaped: None };
+        let mut at = 0;
+        while let Some(rest) = raw.get(at..).filter(|r| !r.is_empty()) {
             if vars != Vars::Literal && rest.starts_with("${") {
                 if vars == Vars::Forbidden {
                     return Err("policy variables are not allowed here".into());
                 }
                 let body_end = rest.find('}').ok_or_else(|| format!("unterminated policy variable in {raw:?}"))?;
-                let body = &rest[2..body_end];
-                rest = &rest[body_end + 1..];
+                let body = rest.get(2..body_end).unwrap_or_default();
                 match body {
-                    "*" | "?" | "$" => text.push_str(body),
+                    "*" | "?" | "$" => p.escape(body, at),
                     _ => {
-                        if !text.is_empty() {
-                            pieces.push(Piece::Text(std::mem::take(&mut text)));
-                        }
-                        pieces.push(parse_variable(body)?);
+                        p.end_run(at)?;
+                        p.variable(body, at + 2)?;
                     }
                 }
+                at += body_end + 1;
                 continue;
             }
-            rest = &rest[c.len_utf8()..];
+            let c = rest.chars().next().unwrap_or_default();
             match c {
                 '*' | '?' if wildcards => {
-                    if !text.is_empty() {
-                        pieces.push(Piece::Text(std::mem::take(&mut text)));
-                    }
-                    pieces.push(if c == '*' { Piece::Star } else { Piece::One });
+                    p.end_run(at)?;
+                    p.slots.push(if c == '*' { Slot::Star } else { Slot::One });
                 }
-                _ => text.push(c),
+                _ => p.literal(c, at),
             }
+            at += c.len_utf8();
         }
-        if !text.is_empty() {
-            pieces.push(Piece::Text(text));
-        }
-        let mut t = Template { raw: raw.to_owned(), pieces, fixed: None };
-        if !t.has_variables() {
-            t.fixed = t.substitute(|_| None);
-        }
-        Ok(t)
+        p.end_run(raw.len())?;
+        let has_variables = p.slots.iter().any(|s| matches!(s, Slot::Var { .. }));
+        Ok(Template(Arc::new(TemplateData {
+            raw: raw.to_owned(),
+            extra: p.extra.into_boxed_str(),
+            slots: p.slots.into_boxed_slice(),
+            has_variables,
+        })))
+    }
+
+    /// The pieces, borrowed from the template, in order.
+    pub(crate) fn pieces(&self) -> SmallVec<[Piece<'_>; 4]> {
+        self.piece_iter().collect()
+    }
+
+    fn piece_iter(&self) -> impl Iterator<Item = Piece<'_>> + '_ {
+        self.slots.iter().map(|s| match *s {
+            Slot::Text(r) => Piece::Text(r.get(&self.raw)),
+            Slot::Escaped(r) => Piece::Text(r.get(&self.extra)),
+            Slot::Star => Piece::Star,
+            Slot::One => Piece::One,
+            Slot::Var { key, default } => {
+                Piece::Var { key_lc: key.get(&self.extra), default: default.map(|d| d.get(&self.raw)) }
+            }
+        })
     }
 
     /// Whether any `${...}` variable (not an escape) appears.
     pub(crate) fn has_variables(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Var { .. }))
+        self.has_variables
     }
 
     /// The lowercased keys of the variables.
     pub(crate) fn variables(&self) -> impl Iterator<Item = &str> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Var { key_lc, .. } => Some(key_lc.as_str()),
+        self.piece_iter().filter_map(|p| match p {
+            Piece::Var { key_lc, .. } => Some(key_lc),
             _ => None,
         })
     }
@@ -125,7 +265,7 @@ impl Template {
     /// The template as plain text when it has no wildcard and no variable.
     pub(crate) fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
-        for p in &self.pieces {
+        for p in self.piece_iter() {
             match p {
                 Piece::Text(t) => out.push_str(t),
                 _ => return None,
@@ -134,14 +274,30 @@ impl Template {
         Some(out)
     }
 
+    /// The template as a pattern to match, borrowed: its own pieces when it has no variable
+    /// (empty, matching only the empty text, for one with variables).
+    pub(crate) fn tokens(&self) -> Toks<'_> {
+        let slots: &[Slot] = if self.has_variables { &[] } else { &self.slots };
+        Toks { raw: &self.raw, extra: &self.extra, slots }
+    }
+
     /// Substitutes variables through `lookup` (lowercased key → single value). `None` when a
-    /// variable has no value and no default: the entry then matches nothing. Borrows the
-    /// precomputed tokens when there is no variable, so it does not allocate then.
-    pub(crate) fn resolve<'t, 'v>(&'t self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<Cow<'t, [Tok]>> {
-        match &self.fixed {
-            Some(toks) => Some(Cow::Borrowed(toks)),
-            None => self.substitute(lookup).map(Cow::Owned),
+    /// variable has no value and no default: the entry then matches nothing. Borrows the template
+    /// when it has no variable, so it does not allocate then.
+    pub(crate) fn resolve<'t, 'v>(&'t self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<Resolution<'t>> {
+        if !self.has_variables() {
+            return Some(Resolution::Fixed(self.tokens()));
         }
+        let mut toks = Vec::with_capacity(self.raw.len());
+        for p in self.piece_iter() {
+            match p {
+                Piece::Text(t) => toks.extend(t.chars().map(Tok::Lit)),
+                Piece::Star => toks.push(Tok::Star),
+                Piece::One => toks.push(Tok::One),
+                Piece::Var { key_lc, default } => toks.extend(lookup(key_lc).or(default)?.chars().map(Tok::Lit)),
+            }
+        }
+        Some(Resolution::Built(toks))
     }
 
     /// The bytes of literal text the template resolves to through `lookup` (its own text plus
@@ -150,14 +306,11 @@ impl Template {
     /// before it allocates it (a policy may repeat a variable holding a long request value).
     pub(crate) fn resolved_text_bytes<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<usize> {
         let mut bytes = 0usize;
-        for p in &self.pieces {
+        for p in self.piece_iter() {
             bytes = bytes.saturating_add(match p {
                 Piece::Text(t) => t.len(),
                 Piece::Star | Piece::One => 0,
-                Piece::Var { key_lc, default } => match lookup(key_lc) {
-                    Some(v) => v.len(),
-                    None => default.as_ref()?.len(),
-                },
+                Piece::Var { key_lc, default } => lookup(key_lc).or(default)?.len(),
             });
         }
         Some(bytes)
@@ -167,16 +320,16 @@ impl Template {
     /// pattern's fields), counting each variable's value once however often it repeats.
     pub(crate) fn resolved_colons_at_least<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>, n: usize) -> bool {
         let colons = |s: &str| s.bytes().filter(|&b| b == b':').count();
-        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut seen: SmallVec<[(&str, usize); 4]> = SmallVec::new();
         let mut count = 0usize;
-        for p in &self.pieces {
+        for p in self.piece_iter() {
             count += match p {
                 Piece::Text(t) => colons(t),
                 Piece::Star | Piece::One => 0,
-                Piece::Var { key_lc, default } => match seen.iter().find(|(k, _)| k == key_lc) {
+                Piece::Var { key_lc, default } => match seen.iter().find(|(k, _)| *k == key_lc) {
                     Some(&(_, c)) => c,
                     None => {
-                        let c = lookup(key_lc).or(default.as_deref()).map_or(0, colons);
+                        let c = lookup(key_lc).or(default).map_or(0, colons);
                         seen.push((key_lc, c));
                         c
                     }
@@ -189,55 +342,219 @@ impl Template {
         false
     }
 
-    /// The tokens of a template without variables (empty for one with variables).
-    pub(crate) fn tokens(&self) -> &[Tok] {
-        self.fixed.as_deref().unwrap_or_default()
+    /// The template's parts with variables substituted through `lookup` (substituted text is
+    /// literal), into `out`; `false` when a variable has no value and no default (the entry then
+    /// matches nothing). Borrows everything: no allocation for up to 8 parts.
+    pub(crate) fn resolve_parts<'t>(
+        &'t self,
+        lookup: impl Fn(&str) -> Option<&'t str>,
+        out: &mut SmallVec<[Part<'t>; 8]>,
+    ) -> bool {
+        out.clear();
+        for p in self.piece_iter() {
+            out.push(match p {
+                Piece::Text(t) => Part::Lit(t),
+                Piece::Star => Part::Star,
+                Piece::One => Part::One,
+                Piece::Var { key_lc, default } => match lookup(key_lc).or(default) {
+                    Some(v) => Part::Lit(v),
+                    None => return false,
+                },
+            });
+        }
+        true
+    }
+}
+
+/// Shares identical templates while a store loads: every statement naming `s3:getobject` or
+/// `arn:aws:s3:::data/*` holds the same allocation. Keyed by the text and the two parse options.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    /// One map per (`wildcards`, [`Vars`]) pair.
+    maps: [FxHashMap<Box<str>, Template>; 6],
+}
+
+impl Interner {
+    /// [`Template::parse`], sharing the result with every earlier identical call.
+    pub(crate) fn template(&mut self, raw: &str, wildcards: bool, vars: Vars) -> Result<Template, String> {
+        let which = usize::from(wildcards) * 3
+            + match vars {
+                Vars::Literal => 0,
+                Vars::Allowed => 1,
+                Vars::Forbidden => 2,
+            };
+        let Some(map) = self.maps.get_mut(which) else { return Template::parse(raw, wildcards, vars) };
+        if let Some(t) = map.get(raw) {
+            return Ok(t.clone());
+        }
+        let t = Template::parse(raw, wildcards, vars)?;
+        map.insert(raw.into(), t.clone());
+        Ok(t)
+    }
+}
+
+/// A template without variables as a pattern, borrowed from it ([`Template::tokens`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Toks<'a> {
+    raw: &'a str,
+    extra: &'a str,
+    slots: &'a [Slot],
+}
+
+impl<'a> Toks<'a> {
+    /// Its parts (literal runs, `*`, `?`), borrowed: no allocation for up to 16 parts.
+    pub(crate) fn parts(self) -> SmallVec<[Part<'a>; 16]> {
+        self.slots
+            .iter()
+            .filter_map(|s| match *s {
+                Slot::Text(r) => Some(Part::Lit(r.get(self.raw))),
+                Slot::Escaped(r) => Some(Part::Lit(r.get(self.extra))),
+                Slot::Star => Some(Part::Star),
+                Slot::One => Some(Part::One),
+                Slot::Var { .. } => None,
+            })
+            .collect()
     }
 
-    fn substitute<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Option<Vec<Tok>> {
-        let mut toks = Vec::with_capacity(self.raw.len());
-        for p in &self.pieces {
+    /// One token per character (the tests' oracle reads them).
+    #[cfg(test)]
+    pub(crate) fn to_vec(self) -> Vec<Tok> {
+        let mut out = Vec::new();
+        for p in self.parts() {
             match p {
-                Piece::Text(t) => toks.extend(t.chars().map(Tok::Lit)),
-                Piece::Star => toks.push(Tok::Star),
-                Piece::One => toks.push(Tok::One),
-                Piece::Var { key_lc, default } => match lookup(key_lc) {
-                    Some(v) => toks.extend(v.chars().map(Tok::Lit)),
-                    None => toks.extend(default.as_ref()?.chars().map(Tok::Lit)),
-                },
+                Part::Lit(s) => out.extend(s.chars().map(Tok::Lit)),
+                Part::Star => out.push(Tok::Star),
+                Part::One => out.push(Tok::One),
             }
         }
-        Some(toks)
+        out
     }
 }
 
-fn parse_variable(body: &str) -> Result<Piece, String> {
-    let (key, default) = match body.split_once(',') {
-        None => (body.trim(), None),
-        Some((k, d)) => {
-            let d = d.trim();
-            let inner = d
-                .strip_prefix('\'')
-                .and_then(|d| d.strip_suffix('\''))
-                .ok_or_else(|| format!("policy variable default must be single-quoted text, found {d:?}"))?;
-            (k.trim(), Some(inner.to_owned()))
+/// A template with the variables of one request substituted ([`Template::resolve`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Resolution<'t> {
+    /// The template had no variable: its own pieces.
+    Fixed(Toks<'t>),
+    /// Substituted values are literal tokens.
+    Built(Vec<Tok>),
+}
+
+/// A pattern [`glob_match`] and [`owned_parts`] accept: tokens, or a template's own pieces.
+pub(crate) trait Glob {
+    /// Anchored match against `text`.
+    fn glob(&self, text: &str) -> bool;
+    /// The pattern as owned parts, literal runs merged.
+    fn owned(&self) -> Vec<OwnedPart>;
+}
+
+impl Glob for [Tok] {
+    fn glob(&self, text: &str) -> bool {
+        tok_match(self, text)
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        let mut out = Vec::new();
+        let mut text = String::new();
+        for t in self {
+            match t {
+                Tok::Lit(c) => text.push(*c),
+                Tok::Star | Tok::One => {
+                    if !text.is_empty() {
+                        out.push(OwnedPart::Lit(std::mem::take(&mut text).into_boxed_str()));
+                    }
+                    out.push(if *t == Tok::Star { OwnedPart::Star } else { OwnedPart::One });
+                }
+            }
         }
-    };
-    if key.is_empty() || key.contains(char::is_whitespace) || key.contains(['$', '{']) {
-        return Err(format!("invalid policy variable ${{{body}}}"));
+        if !text.is_empty() {
+            out.push(OwnedPart::Lit(text.into_boxed_str()));
+        }
+        out
     }
-    let key_lc = key.to_ascii_lowercase();
-    if MULTIVALUED_KEYS.contains(&key_lc.as_str()) {
-        return Err(format!("multivalued key {key} cannot be used as a policy variable"));
-    }
-    Ok(Piece::Var { key_lc, default })
 }
 
-/// Anchored glob match of `toks` against `text`: `*` any run, `?` one character, by the same
-/// segment method as [`match_parts`]. Linear in the text for patterns of `*` and literal text,
-/// and O(text × ⌈segment/64⌉) with `?` (see [`match_parts`]). Patterns with at most one `*`
-/// (nearly all of them) are matched in place; others are first turned into parts.
-pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
+impl Glob for Vec<Tok> {
+    fn glob(&self, text: &str) -> bool {
+        self.as_slice().glob(text)
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        self.as_slice().owned()
+    }
+}
+
+impl Glob for Cow<'_, [Tok]> {
+    fn glob(&self, text: &str) -> bool {
+        (**self).glob(text)
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        (**self).owned()
+    }
+}
+
+impl Glob for Toks<'_> {
+    fn glob(&self, text: &str) -> bool {
+        match_parts(&self.parts(), text)
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        let mut out: Vec<OwnedPart> = Vec::new();
+        for p in self.parts() {
+            match (p, out.last_mut()) {
+                // Adjacent runs (text beside an escape) are one literal.
+                (Part::Lit(s), Some(OwnedPart::Lit(prev))) => *prev = format!("{prev}{s}").into_boxed_str(),
+                (Part::Lit(s), _) => out.push(OwnedPart::Lit(s.into())),
+                (Part::Star, _) => out.push(OwnedPart::Star),
+                (Part::One, _) => out.push(OwnedPart::One),
+            }
+        }
+        out
+    }
+}
+
+impl Glob for Resolution<'_> {
+    fn glob(&self, text: &str) -> bool {
+        match self {
+            Resolution::Fixed(t) => t.glob(text),
+            Resolution::Built(t) => t.glob(text),
+        }
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        match self {
+            Resolution::Fixed(t) => t.owned(),
+            Resolution::Built(t) => t.owned(),
+        }
+    }
+}
+
+impl<T: Glob + ?Sized> Glob for &T {
+    fn glob(&self, text: &str) -> bool {
+        (**self).glob(text)
+    }
+
+    fn owned(&self) -> Vec<OwnedPart> {
+        (**self).owned()
+    }
+}
+
+/// Anchored glob match of `pattern` against `text`: `*` any run, `?` one character, by the
+/// segment method of [`match_parts`]. Linear in the text for patterns of `*` and literal text,
+/// and O(text × ⌈segment/64⌉) with `?` (see [`match_parts`]).
+pub(crate) fn glob_match(pattern: impl Glob, text: &str) -> bool {
+    pattern.glob(text)
+}
+
+/// The pattern as owned parts: literal runs merged.
+pub(crate) fn owned_parts(pattern: impl Glob) -> Vec<OwnedPart> {
+    pattern.owned()
+}
+
+/// [`glob_match`] on tokens. Patterns with at most one `*` (nearly all of them) are matched in
+/// place; others are first turned into parts.
+fn tok_match(toks: &[Tok], text: &str) -> bool {
     let mut stars = toks.iter().enumerate().filter(|(_, t)| **t == Tok::Star).map(|(i, _)| i);
     match (stars.next(), stars.next()) {
         (None, _) => tok_seg_at(toks, text, 0) == Some(text.len()),
@@ -245,7 +562,7 @@ pub(crate) fn glob_match(toks: &[Tok], text: &str) -> bool {
             let (head, tail) = (&toks[..i], &toks[i + 1..]);
             tok_seg_at(head, text, 0).is_some_and(|at| tok_seg_back(tail, text, at).is_some())
         }
-        (Some(_), Some(_)) => match_parts(&owned_parts(toks), text),
+        (Some(_), Some(_)) => match_parts(&toks.owned(), text),
     }
 }
 
@@ -311,55 +628,6 @@ impl AsPart for OwnedPart {
             OwnedPart::Star => Part::Star,
             OwnedPart::One => Part::One,
         }
-    }
-}
-
-/// The tokens as owned parts: literal runs merged.
-pub(crate) fn owned_parts(toks: &[Tok]) -> Vec<OwnedPart> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    for t in toks {
-        match t {
-            Tok::Lit(c) => text.push(*c),
-            Tok::Star | Tok::One => {
-                if !text.is_empty() {
-                    out.push(OwnedPart::Lit(std::mem::take(&mut text).into_boxed_str()));
-                }
-                out.push(if *t == Tok::Star { OwnedPart::Star } else { OwnedPart::One });
-            }
-        }
-    }
-    if !text.is_empty() {
-        out.push(OwnedPart::Lit(text.into_boxed_str()));
-    }
-    out
-}
-
-impl Template {
-    /// The template's parts with variables substituted through `lookup` (substituted text is
-    /// literal), into `out`; `false` when a variable has no value and no default (the entry then
-    /// matches nothing). Borrows everything: no allocation for up to 8 parts.
-    pub(crate) fn resolve_parts<'t>(
-        &'t self,
-        lookup: impl Fn(&str) -> Option<&'t str>,
-        out: &mut smallvec::SmallVec<[Part<'t>; 8]>,
-    ) -> bool {
-        out.clear();
-        for p in &self.pieces {
-            out.push(match p {
-                Piece::Text(t) => Part::Lit(t),
-                Piece::Star => Part::Star,
-                Piece::One => Part::One,
-                Piece::Var { key_lc, default } => match lookup(key_lc) {
-                    Some(v) => Part::Lit(v),
-                    None => match default {
-                        Some(d) => Part::Lit(d),
-                        None => return false,
-                    },
-                },
-            });
-        }
-        true
     }
 }
 
@@ -518,15 +786,6 @@ fn shift_and<P: AsPart>(seg: &[P], window: &str) -> Option<usize> {
     None
 }
 
-/// The characters of literal tokens (wildcards read as their characters).
-pub(crate) fn token_chars(toks: &[Tok]) -> impl Iterator<Item = char> + '_ {
-    toks.iter().map(|t| match t {
-        Tok::Lit(c) => *c,
-        Tok::Star => '*',
-        Tok::One => '?',
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,10 +906,11 @@ mod tests {
                 text = pattern.chars().map(|c| if c == '*' || c == '?' { 'a' } else { c }).collect();
             }
             let t = Template::parse(&pattern, true, Vars::Literal).unwrap();
-            let expected = per_character(t.tokens(), &text);
+            let expected = per_character(&t.tokens().to_vec(), &text);
             let parts = owned_parts(t.tokens());
             assert_eq!(match_parts(&parts, &text), expected, "match_parts {pattern:?} on {text:?}");
             assert_eq!(glob_match(t.tokens(), &text), expected, "glob_match {pattern:?} on {text:?}");
+            assert_eq!(glob_match(t.tokens().to_vec(), &text), expected, "tokens {pattern:?} on {text:?}");
         }
     }
 
@@ -659,7 +919,7 @@ mod tests {
         let m = |pattern: &str, text: &str| {
             let t = Template::parse(pattern, true, Vars::Literal).unwrap();
             let r = glob_match(t.tokens(), text);
-            assert_eq!(r, per_character(t.tokens(), text), "{pattern:?} on {text:?}");
+            assert_eq!(r, per_character(&t.tokens().to_vec(), text), "{pattern:?} on {text:?}");
             r
         };
         assert!(m("*a?c*", "xxabcxx"));

@@ -12,9 +12,11 @@ use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
-use crate::policy::glob::{Template, Vars};
+use crate::policy::glob::{Interner, Vars};
 use crate::policy::json::{pointer_token, repeated_keys, Json};
 use crate::policy::value::{decode_base64, parse_bool, Cidr, Decimal, Instant};
+use smallvec::SmallVec;
+use std::borrow::Cow;
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
@@ -29,18 +31,30 @@ pub(crate) fn parse_document(
     pointer: &str,
     errors: &mut Vec<PolicyError>,
 ) -> Option<Policy> {
+    parse_document_in(doc, kind, pointer, errors, &mut Interner::default())
+}
+
+/// [`parse_document`], sharing templates through `interner` (a store shares them across all
+/// its documents).
+pub(crate) fn parse_document_in(
+    doc: &Json,
+    kind: PolicyKind,
+    pointer: &str,
+    errors: &mut Vec<PolicyError>,
+    interner: &mut Interner,
+) -> Option<Policy> {
     match doc {
         Json::String(text) => {
             let decoded = decode_policy_text(text);
             match Json::parse(&decoded) {
-                Ok(inner) => parse_policy(&inner, kind, pointer, errors),
+                Ok(inner) => parse_policy_in(&inner, kind, pointer, errors, interner),
                 Err(e) => {
                     errors.push(PolicyError::new(pointer, format!("policy document string is not JSON: {e}")));
                     None
                 }
             }
         }
-        other => parse_policy(other, kind, pointer, errors),
+        other => parse_policy_in(other, kind, pointer, errors, interner),
     }
 }
 
@@ -76,8 +90,19 @@ pub(crate) fn parse_policy(
     pointer: &str,
     errors: &mut Vec<PolicyError>,
 ) -> Option<Policy> {
+    parse_policy_in(doc, kind, pointer, errors, &mut Interner::default())
+}
+
+/// [`parse_policy`], sharing templates through `interner`.
+fn parse_policy_in(
+    doc: &Json,
+    kind: PolicyKind,
+    pointer: &str,
+    errors: &mut Vec<PolicyError>,
+    interner: &mut Interner,
+) -> Option<Policy> {
     let before = errors.len();
-    check_tree(doc, pointer, errors);
+    check_tree(doc, &mut pointer.to_owned(), errors);
     let Json::Object(pairs) = doc else {
         errors.push(PolicyError::new(pointer, format!("expected a policy document object, found {}", doc.type_name())));
         return None;
@@ -87,6 +112,25 @@ pub(crate) fn parse_policy(
             errors.push(unknown_element(pointer, key, &DOCUMENT_KEYS));
         }
     }
+    let version = parse_version(doc, kind, pointer, errors);
+    if let Some(id) = doc.get("Id") {
+        if !matches!(id, Json::String(_)) {
+            errors.push(PolicyError::new(
+                format!("{pointer}/Id"),
+                format!("expected a string, found {}", id.type_name()),
+            ));
+        }
+    }
+    let mut d = Doc { kind, version, errors, interner };
+    let statements = d.statements(doc, pairs, pointer);
+    if matches!(kind, PolicyKind::Identity | PolicyKind::Session) {
+        check_unique_sids(doc.get("Statement"), pointer, d.errors);
+    }
+    (errors.len() == before).then_some(Policy { statements })
+}
+
+/// The document's `Version` (2008-10-17 when absent).
+fn parse_version(doc: &Json, kind: PolicyKind, pointer: &str, errors: &mut Vec<PolicyError>) -> Version {
     let version = match doc.get("Version") {
         None => Version::V2008,
         Some(Json::String(v)) if v == "2012-10-17" => Version::V2012,
@@ -102,44 +146,7 @@ pub(crate) fn parse_policy(
     if matches!(kind, PolicyKind::Scp | PolicyKind::Rcp) && version != Version::V2012 {
         errors.push(PolicyError::new(format!("{pointer}/Version"), "SCPs and RCPs must use Version \"2012-10-17\""));
     }
-    if let Some(id) = doc.get("Id") {
-        if !matches!(id, Json::String(_)) {
-            errors.push(PolicyError::new(
-                format!("{pointer}/Id"),
-                format!("expected a string, found {}", id.type_name()),
-            ));
-        }
-    }
-    let mut statements = Vec::new();
-    match doc.get("Statement") {
-        None if has_miscased(pairs, "Statement") => {}
-        None => errors.push(PolicyError::new(pointer, "missing Statement")),
-        Some(obj @ Json::Object(_)) => {
-            let p = format!("{pointer}/Statement");
-            if let Some(s) = parse_statement(obj, kind, version, &p, errors) {
-                statements.push(s);
-            }
-        }
-        Some(Json::Array(items)) if items.is_empty() => {
-            errors.push(PolicyError::new(format!("{pointer}/Statement"), "Statement must not be an empty array"));
-        }
-        Some(Json::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let p = format!("{pointer}/Statement/{i}");
-                if let Some(s) = parse_statement(item, kind, version, &p, errors) {
-                    statements.push(s);
-                }
-            }
-        }
-        Some(other) => errors.push(PolicyError::new(
-            format!("{pointer}/Statement"),
-            format!("expected a statement object or an array of them, found {}", other.type_name()),
-        )),
-    }
-    if matches!(kind, PolicyKind::Identity | PolicyKind::Session) {
-        check_unique_sids(doc.get("Statement"), pointer, errors);
-    }
-    (errors.len() == before).then_some(Policy { statements })
+    version
 }
 
 /// Sids must be unique within an identity policy; every statement object counts, parsed or not,
@@ -159,26 +166,33 @@ fn check_unique_sids(statements: Option<&Json>, pointer: &str, errors: &mut Vec<
     }
 }
 
-/// Duplicate keys and disallowed characters anywhere in the document.
-fn check_tree(node: &Json, pointer: &str, errors: &mut Vec<PolicyError>) {
+/// Duplicate keys and disallowed characters anywhere in the document. `path` is the node's JSON
+/// pointer, extended and restored while descending (no string per node).
+fn check_tree(node: &Json, path: &mut String, errors: &mut Vec<PolicyError>) {
+    let len = path.len();
     match node {
         Json::Object(pairs) => {
             let mut repeated = repeated_keys(pairs).into_iter().peekable();
             for (i, (k, v)) in pairs.iter().enumerate() {
-                let p = format!("{pointer}/{}", pointer_token(k));
+                path.push('/');
+                path.push_str(&pointer_token(k));
                 if repeated.next_if_eq(&i).is_some() {
-                    errors.push(PolicyError::new(&p, format!("duplicate key {k:?}")));
+                    errors.push(PolicyError::new(path.as_str(), format!("duplicate key {k:?}")));
                 }
-                check_chars(k, &p, errors);
-                check_tree(v, &p, errors);
+                check_chars(k, path, errors);
+                check_tree(v, path, errors);
+                path.truncate(len);
             }
         }
         Json::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                check_tree(v, &format!("{pointer}/{i}"), errors);
+                use std::fmt::Write;
+                let _ = write!(path, "/{i}");
+                check_tree(v, path, errors);
+                path.truncate(len);
             }
         }
-        Json::String(s) => check_chars(s, pointer, errors),
+        Json::String(s) => check_chars(s, path, errors),
         _ => {}
     }
 }
@@ -192,174 +206,224 @@ fn check_chars(s: &str, pointer: &str, errors: &mut Vec<PolicyError>) {
     }
 }
 
-fn parse_statement(
-    node: &Json,
+/// One document being parsed: its kind and version, the problems found so far, and the
+/// interner that shares identical templates.
+struct Doc<'a> {
     kind: PolicyKind,
     version: Version,
-    pointer: &str,
-    errors: &mut Vec<PolicyError>,
-) -> Option<Statement> {
-    let Json::Object(pairs) = node else {
-        errors.push(PolicyError::new(pointer, format!("expected a statement object, found {}", node.type_name())));
-        return None;
-    };
-    let before = errors.len();
-    for (key, _) in pairs {
-        if !STATEMENT_KEYS.contains(&key.as_str()) {
-            errors.push(unknown_element(pointer, key, &STATEMENT_KEYS));
-        }
+    errors: &'a mut Vec<PolicyError>,
+    interner: &'a mut Interner,
+}
+
+impl Doc<'_> {
+    fn error(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(PolicyError::new(pointer, message));
     }
-    let sid = match node.get("Sid") {
-        None => None,
-        Some(Json::String(s)) => {
-            if matches!(kind, PolicyKind::Identity | PolicyKind::Session)
-                && !s.chars().all(|c| c.is_ascii_alphanumeric())
-            {
-                errors.push(PolicyError::new(
-                    format!("{pointer}/Sid"),
-                    format!("Sid {s:?} must contain only letters and digits in an identity policy"),
-                ));
+
+    /// The `Statement` element: one statement object or a non-empty array of them.
+    fn statements(&mut self, doc: &Json, pairs: &[(String, Json)], pointer: &str) -> Vec<Statement> {
+        let mut statements = Vec::new();
+        match doc.get("Statement") {
+            None if has_miscased(pairs, "Statement") => {}
+            None => self.error(pointer, "missing Statement"),
+            Some(obj @ Json::Object(_)) => {
+                statements.extend(self.statement(obj, &format!("{pointer}/Statement")));
             }
-            Some(s.clone())
+            Some(Json::Array(items)) if items.is_empty() => {
+                self.error(format!("{pointer}/Statement"), "Statement must not be an empty array");
+            }
+            Some(Json::Array(items)) => {
+                statements.reserve_exact(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    statements.extend(self.statement(item, &format!("{pointer}/Statement/{i}")));
+                }
+            }
+            Some(other) => self.error(
+                format!("{pointer}/Statement"),
+                format!("expected a statement object or an array of them, found {}", other.type_name()),
+            ),
         }
-        Some(other) => {
-            errors.push(PolicyError::new(
-                format!("{pointer}/Sid"),
-                format!("expected a string, found {}", other.type_name()),
-            ));
-            None
+        statements
+    }
+
+    /// One statement, element by element; `None` when any element has a problem.
+    fn statement(&mut self, node: &Json, pointer: &str) -> Option<Statement> {
+        let Json::Object(pairs) = node else {
+            self.error(pointer, format!("expected a statement object, found {}", node.type_name()));
+            return None;
+        };
+        let before = self.errors.len();
+        for (key, _) in pairs {
+            if !STATEMENT_KEYS.contains(&key.as_str()) {
+                self.errors.push(unknown_element(pointer, key, &STATEMENT_KEYS));
+            }
         }
-    };
-    let effect = match node.get("Effect") {
-        Some(Json::String(e)) if e == "Allow" => Some(Effect::Allow),
-        Some(Json::String(e)) if e == "Deny" => Some(Effect::Deny),
-        Some(other) => {
-            errors.push(PolicyError::new(
+        let sid = self.sid(node, pointer);
+        let effect = self.effect(node, pairs, pointer);
+        let action = self.action(node, pairs, pointer);
+        let resource = self.resource(node, pairs, pointer);
+        let principal = self.principal(node, pairs, pointer, effect);
+        let conditions = match node.get("Condition") {
+            None => Vec::new(),
+            Some(c) => parse_conditions(c, self.version, &format!("{pointer}/Condition"), self.errors, self.interner),
+        };
+        if self.kind == PolicyKind::Rcp && effect == Some(Effect::Allow) && !is_rcp_full_access(node) {
+            self.error(
                 format!("{pointer}/Effect"),
-                format!("expected \"Allow\" or \"Deny\", found {}", show(other)),
-            ));
-            None
+                "custom RCPs can only Deny (Allow is reserved for RCPFullAWSAccess)",
+            );
         }
-        None => {
-            if !has_miscased(pairs, "Effect") {
-                errors.push(PolicyError::new(pointer, "missing Effect"));
-            }
-            None
+        if self.errors.len() != before {
+            return None;
         }
-    };
-    let vars = if version == Version::V2012 { Vars::Allowed } else { Vars::Literal };
-    let forbid_vars = if version == Version::V2012 { Vars::Forbidden } else { Vars::Literal };
-
-    // Action / NotAction
-    let action = match (node.get("Action"), node.get("NotAction")) {
-        (Some(_), Some(_)) => {
-            errors.push(PolicyError::new(pointer, "a statement has either Action or NotAction, not both"));
-            None
-        }
-        (None, None) => {
-            if !has_miscased(pairs, "Action") && !has_miscased(pairs, "NotAction") {
-                errors.push(PolicyError::new(pointer, "missing Action (or NotAction)"));
-            }
-            None
-        }
-        (Some(a), None) => parse_actions(a, false, kind, forbid_vars, &format!("{pointer}/Action"), errors),
-        (None, Some(a)) => {
-            if kind == PolicyKind::Rcp {
-                errors.push(PolicyError::new(format!("{pointer}/NotAction"), "NotAction is not allowed in an RCP"));
-            }
-            parse_actions(a, true, kind, forbid_vars, &format!("{pointer}/NotAction"), errors)
-        }
-    };
-
-    // Resource / NotResource
-    let resource = match (node.get("Resource"), node.get("NotResource")) {
-        (Some(_), Some(_)) => {
-            errors.push(PolicyError::new(pointer, "a statement has either Resource or NotResource, not both"));
-            None
-        }
-        (r, nr) if kind == PolicyKind::Trust => {
-            if r.is_some() || nr.is_some() {
-                let el = if r.is_some() { "Resource" } else { "NotResource" };
-                errors.push(PolicyError::new(
-                    format!("{pointer}/{el}"),
-                    format!("{el} is not allowed in a trust policy"),
-                ));
-            }
-            None
-        }
-        (None, None) => {
-            if !has_miscased(pairs, "Resource") && !has_miscased(pairs, "NotResource") {
-                errors.push(PolicyError::new(pointer, "missing Resource (or NotResource)"));
-            }
-            None
-        }
-        (Some(r), None) => parse_resources(r, false, vars, &format!("{pointer}/Resource"), errors),
-        (None, Some(r)) => parse_resources(r, true, vars, &format!("{pointer}/NotResource"), errors),
-    };
-
-    // Principal / NotPrincipal
-    let principal = match (node.get("Principal"), node.get("NotPrincipal")) {
-        (Some(_), Some(_)) => {
-            errors.push(PolicyError::new(pointer, "a statement has either Principal or NotPrincipal, not both"));
-            None
-        }
-        (None, None) => {
-            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
-                && !has_miscased(pairs, "Principal")
-            {
-                errors.push(PolicyError::new(pointer, "missing Principal: required in this kind of policy"));
-            }
-            None
-        }
-        (p, np) => {
-            let not = np.is_some();
-            let el = if not { "NotPrincipal" } else { "Principal" };
-            let value = p.or(np)?;
-            let p_ptr = format!("{pointer}/{el}");
-            match kind {
-                PolicyKind::Identity | PolicyKind::AwsManaged | PolicyKind::Session | PolicyKind::Scp => {
-                    errors.push(PolicyError::new(&p_ptr, format!("{el} is not allowed in an identity-based policy")));
-                    None
-                }
-                PolicyKind::Trust | PolicyKind::Rcp if not => {
-                    errors.push(PolicyError::new(&p_ptr, "NotPrincipal is not allowed in this kind of policy"));
-                    None
-                }
-                _ => {
-                    if not && effect == Some(Effect::Allow) {
-                        errors
-                            .push(PolicyError::new(&p_ptr, "NotPrincipal is only supported with \"Effect\": \"Deny\""));
-                    }
-                    let block = parse_principal(value, not, version, &p_ptr, errors);
-                    if kind == PolicyKind::Rcp
-                        && !block.as_ref().is_some_and(|b| {
-                            b.any && b.aws.is_empty() && b.service.is_empty() && b.federated.is_empty()
-                        })
-                    {
-                        errors.push(PolicyError::new(&p_ptr, "an RCP's Principal must be \"*\""));
-                    }
-                    block
-                }
-            }
-        }
-    };
-
-    let conditions = match node.get("Condition") {
-        None => Vec::new(),
-        Some(c) => parse_conditions(c, version, &format!("{pointer}/Condition"), errors),
-    };
-
-    if kind == PolicyKind::Rcp && effect == Some(Effect::Allow) && !is_rcp_full_access(node) {
-        errors.push(PolicyError::new(
-            format!("{pointer}/Effect"),
-            "custom RCPs can only Deny (Allow is reserved for RCPFullAWSAccess)",
-        ));
+        Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
     }
 
-    if errors.len() != before {
-        return None;
+    /// `Sid`: a string; letters and digits only in an identity policy.
+    fn sid(&mut self, node: &Json, pointer: &str) -> Option<String> {
+        match node.get("Sid") {
+            None => None,
+            Some(Json::String(s)) => {
+                if matches!(self.kind, PolicyKind::Identity | PolicyKind::Session)
+                    && !s.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    self.error(
+                        format!("{pointer}/Sid"),
+                        format!("Sid {s:?} must contain only letters and digits in an identity policy"),
+                    );
+                }
+                Some(s.clone())
+            }
+            Some(other) => {
+                self.error(format!("{pointer}/Sid"), format!("expected a string, found {}", other.type_name()));
+                None
+            }
+        }
     }
-    Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
+
+    /// `Effect`: `Allow` or `Deny`.
+    fn effect(&mut self, node: &Json, pairs: &[(String, Json)], pointer: &str) -> Option<Effect> {
+        match node.get("Effect") {
+            Some(Json::String(e)) if e == "Allow" => Some(Effect::Allow),
+            Some(Json::String(e)) if e == "Deny" => Some(Effect::Deny),
+            Some(other) => {
+                self.error(
+                    format!("{pointer}/Effect"),
+                    format!("expected \"Allow\" or \"Deny\", found {}", show(other)),
+                );
+                None
+            }
+            None => {
+                if !has_miscased(pairs, "Effect") {
+                    self.error(pointer, "missing Effect");
+                }
+                None
+            }
+        }
+    }
+
+    /// `Action` or `NotAction`: exactly one of them.
+    fn action(&mut self, node: &Json, pairs: &[(String, Json)], pointer: &str) -> Option<ActionBlock> {
+        let vars = if self.version == Version::V2012 { Vars::Forbidden } else { Vars::Literal };
+        match (node.get("Action"), node.get("NotAction")) {
+            (Some(_), Some(_)) => {
+                self.error(pointer, "a statement has either Action or NotAction, not both");
+                None
+            }
+            (None, None) => {
+                if !has_miscased(pairs, "Action") && !has_miscased(pairs, "NotAction") {
+                    self.error(pointer, "missing Action (or NotAction)");
+                }
+                None
+            }
+            (Some(a), None) => self.actions(a, false, vars, &format!("{pointer}/Action")),
+            (None, Some(a)) => {
+                if self.kind == PolicyKind::Rcp {
+                    self.error(format!("{pointer}/NotAction"), "NotAction is not allowed in an RCP");
+                }
+                self.actions(a, true, vars, &format!("{pointer}/NotAction"))
+            }
+        }
+    }
+
+    /// `Resource` or `NotResource`: exactly one of them, and neither in a trust policy.
+    fn resource(&mut self, node: &Json, pairs: &[(String, Json)], pointer: &str) -> Option<ResourceBlock> {
+        let vars = if self.version == Version::V2012 { Vars::Allowed } else { Vars::Literal };
+        match (node.get("Resource"), node.get("NotResource")) {
+            (Some(_), Some(_)) => {
+                self.error(pointer, "a statement has either Resource or NotResource, not both");
+                None
+            }
+            (r, nr) if self.kind == PolicyKind::Trust => {
+                if r.is_some() || nr.is_some() {
+                    let el = if r.is_some() { "Resource" } else { "NotResource" };
+                    self.error(format!("{pointer}/{el}"), format!("{el} is not allowed in a trust policy"));
+                }
+                None
+            }
+            (None, None) => {
+                if !has_miscased(pairs, "Resource") && !has_miscased(pairs, "NotResource") {
+                    self.error(pointer, "missing Resource (or NotResource)");
+                }
+                None
+            }
+            (Some(r), None) => self.resources(r, false, vars, &format!("{pointer}/Resource")),
+            (None, Some(r)) => self.resources(r, true, vars, &format!("{pointer}/NotResource")),
+        }
+    }
+
+    /// `Principal` or `NotPrincipal`: where the policy kind requires or allows one.
+    fn principal(
+        &mut self,
+        node: &Json,
+        pairs: &[(String, Json)],
+        pointer: &str,
+        effect: Option<Effect>,
+    ) -> Option<PrincipalBlock> {
+        let kind = self.kind;
+        let (value, not) = match (node.get("Principal"), node.get("NotPrincipal")) {
+            (Some(_), Some(_)) => {
+                self.error(pointer, "a statement has either Principal or NotPrincipal, not both");
+                return None;
+            }
+            (None, None) => {
+                if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
+                    && !has_miscased(pairs, "Principal")
+                {
+                    self.error(pointer, "missing Principal: required in this kind of policy");
+                }
+                return None;
+            }
+            (Some(p), None) => (p, false),
+            (None, Some(np)) => (np, true),
+        };
+        let el = if not { "NotPrincipal" } else { "Principal" };
+        let p_ptr = format!("{pointer}/{el}");
+        match kind {
+            PolicyKind::Identity | PolicyKind::AwsManaged | PolicyKind::Session | PolicyKind::Scp => {
+                self.error(&p_ptr, format!("{el} is not allowed in an identity-based policy"));
+                None
+            }
+            PolicyKind::Trust | PolicyKind::Rcp if not => {
+                self.error(&p_ptr, "NotPrincipal is not allowed in this kind of policy");
+                None
+            }
+            _ => {
+                if not && effect == Some(Effect::Allow) {
+                    self.error(&p_ptr, "NotPrincipal is only supported with \"Effect\": \"Deny\"");
+                }
+                let block = parse_principal(value, not, self.version, &p_ptr, self.errors);
+                if kind == PolicyKind::Rcp
+                    && !block
+                        .as_ref()
+                        .is_some_and(|b| b.any && b.aws.is_empty() && b.service.is_empty() && b.federated.is_empty())
+                {
+                    self.error(&p_ptr, "an RCP's Principal must be \"*\"");
+                }
+                block
+            }
+        }
+    }
 }
 
 /// Whether an element is present under another spelling (already reported as unknown).
@@ -375,19 +439,24 @@ fn is_rcp_full_access(node: &Json) -> bool {
         && node.get("Condition").is_none()
 }
 
-/// A string or a non-empty array of strings.
-fn string_list<'a>(node: &'a Json, pointer: &str, errors: &mut Vec<PolicyError>) -> Vec<(String, &'a str)> {
+/// A string or a non-empty array of strings, each with its index in the array (`None` for a lone
+/// string), so that a JSON pointer is built only for a problem ([`item_pointer`]).
+fn string_list<'a>(
+    node: &'a Json,
+    pointer: &str,
+    errors: &mut Vec<PolicyError>,
+) -> SmallVec<[(Option<usize>, &'a str); 4]> {
     match node {
-        Json::String(s) => vec![(pointer.to_owned(), s.as_str())],
+        Json::String(s) => smallvec::smallvec![(None, s.as_str())],
         Json::Array(items) if items.is_empty() => {
             errors.push(PolicyError::new(pointer, "must not be an empty array"));
-            Vec::new()
+            SmallVec::new()
         }
         Json::Array(items) => items
             .iter()
             .enumerate()
             .filter_map(|(i, item)| match item {
-                Json::String(s) => Some((format!("{pointer}/{i}"), s.as_str())),
+                Json::String(s) => Some((Some(i), s.as_str())),
                 other => {
                     errors.push(PolicyError::new(
                         format!("{pointer}/{i}"),
@@ -402,68 +471,75 @@ fn string_list<'a>(node: &'a Json, pointer: &str, errors: &mut Vec<PolicyError>)
                 pointer,
                 format!("expected a string or an array of strings, found {}", other.type_name()),
             ));
-            Vec::new()
+            SmallVec::new()
         }
     }
 }
 
-fn parse_actions(
-    node: &Json,
-    not: bool,
-    kind: PolicyKind,
-    vars: Vars,
-    pointer: &str,
-    errors: &mut Vec<PolicyError>,
-) -> Option<ActionBlock> {
-    let before = errors.len();
-    let mut patterns = Vec::new();
-    for (p, raw) in string_list(node, pointer, errors) {
-        if raw != "*" && !raw.contains(':') {
-            errors.push(PolicyError::new(&p, format!("action {raw:?} must be \"*\" or \"service:Action\"")));
-            continue;
-        }
-        if kind == PolicyKind::Trust && raw != "*" && !raw.to_ascii_lowercase().starts_with("sts:") {
-            errors.push(PolicyError::new(&p, format!("a trust policy may only name sts actions, found {raw:?}")));
-            continue;
-        }
-        match Template::parse(&raw.to_ascii_lowercase(), true, vars) {
-            Ok(t) => patterns.push(t),
-            Err(e) => errors.push(PolicyError::new(&p, format!("{e} (in an action)"))),
-        }
+/// The pointer of a [`string_list`] item.
+fn item_pointer(pointer: &str, i: Option<usize>) -> String {
+    match i {
+        Some(i) => format!("{pointer}/{i}"),
+        None => pointer.to_owned(),
     }
-    (errors.len() == before).then_some(ActionBlock { not, patterns })
 }
 
-fn parse_resources(
-    node: &Json,
-    not: bool,
-    vars: Vars,
-    pointer: &str,
-    errors: &mut Vec<PolicyError>,
-) -> Option<ResourceBlock> {
-    let before = errors.len();
-    let mut patterns = Vec::new();
-    for (p, raw) in string_list(node, pointer, errors) {
-        if raw != "*" && !raw.starts_with("arn:") {
-            errors
-                .push(PolicyError::new(&p, format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\"")));
-            continue;
-        }
-        match Template::parse(raw, true, vars) {
-            Ok(t) => {
-                if t.has_variables() && colons_before_first_variable(raw) < 5 {
-                    errors.push(PolicyError::new(
-                        &p,
-                        format!("policy variables are only allowed in the resource part of an ARN (after the fifth colon): {raw:?}"),
-                    ));
-                    continue;
-                }
-                patterns.push(t);
+impl Doc<'_> {
+    /// The patterns of an `Action` / `NotAction` element, lowercased.
+    fn actions(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str) -> Option<ActionBlock> {
+        let before = self.errors.len();
+        let mut patterns = Vec::new();
+        for (i, raw) in string_list(node, pointer, self.errors) {
+            let p = || item_pointer(pointer, i);
+            if raw != "*" && !raw.contains(':') {
+                self.error(p(), format!("action {raw:?} must be \"*\" or \"service:Action\""));
+                continue;
             }
-            Err(e) => errors.push(PolicyError::new(&p, e)),
+            let lc: Cow<'_, str> = if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(raw.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(raw)
+            };
+            if self.kind == PolicyKind::Trust && raw != "*" && !lc.starts_with("sts:") {
+                self.error(p(), format!("a trust policy may only name sts actions, found {raw:?}"));
+                continue;
+            }
+            match self.interner.template(&lc, true, vars) {
+                Ok(t) => patterns.push(t),
+                Err(e) => self.error(p(), format!("{e} (in an action)")),
+            }
         }
+        patterns.shrink_to_fit();
+        (self.errors.len() == before).then_some(ActionBlock { not, patterns })
     }
-    (errors.len() == before).then_some(ResourceBlock { not, patterns })
+
+    /// The templates of a `Resource` / `NotResource` element.
+    fn resources(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str) -> Option<ResourceBlock> {
+        let before = self.errors.len();
+        let mut patterns = Vec::new();
+        for (i, raw) in string_list(node, pointer, self.errors) {
+            let p = || item_pointer(pointer, i);
+            if raw != "*" && !raw.starts_with("arn:") {
+                self.error(p(), format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\""));
+                continue;
+            }
+            match self.interner.template(raw, true, vars) {
+                Ok(t) => {
+                    if t.has_variables() && colons_before_first_variable(raw) < 5 {
+                        self.error(
+                            p(),
+                            format!("policy variables are only allowed in the resource part of an ARN (after the fifth colon): {raw:?}"),
+                        );
+                        continue;
+                    }
+                    patterns.push(t);
+                }
+                Err(e) => self.error(p(), e),
+            }
+        }
+        patterns.shrink_to_fit();
+        (self.errors.len() == before).then_some(ResourceBlock { not, patterns })
+    }
 }
 
 fn colons_before_first_variable(raw: &str) -> usize {
@@ -504,7 +580,8 @@ fn parse_principal(
                     errors.push(unknown_element(pointer, key, &PRINCIPAL_KEYS));
                     continue;
                 }
-                for (ep, entry) in string_list(value, &p, errors) {
+                for (i, entry) in string_list(value, &p, errors) {
+                    let ep = item_pointer(&p, i);
                     if version == Version::V2012 && entry.contains("${") {
                         errors.push(PolicyError::new(&ep, "policy variables are not allowed in a principal"));
                         continue;
@@ -580,7 +657,13 @@ pub(crate) fn parse_operator(name: &str) -> Result<Operator, String> {
     Ok(Operator { kind, if_exists, qualifier })
 }
 
-fn parse_conditions(node: &Json, version: Version, pointer: &str, errors: &mut Vec<PolicyError>) -> Vec<Condition> {
+fn parse_conditions(
+    node: &Json,
+    version: Version,
+    pointer: &str,
+    errors: &mut Vec<PolicyError>,
+    interner: &mut Interner,
+) -> Vec<Condition> {
     let Json::Object(ops) = node else {
         errors.push(PolicyError::new(pointer, format!("expected an object of operators, found {}", node.type_name())));
         return Vec::new();
@@ -606,32 +689,32 @@ fn parse_conditions(node: &Json, version: Version, pointer: &str, errors: &mut V
             errors.push(PolicyError::new(&op_ptr, "must name at least one condition key"));
         }
         for (key, values) in keys {
-            let key_ptr = format!("{op_ptr}/{}", pointer_token(key));
+            let key_ptr = || format!("{op_ptr}/{}", pointer_token(key));
             if key.is_empty() {
-                errors.push(PolicyError::new(&key_ptr, "empty condition key"));
+                errors.push(PolicyError::new(key_ptr(), "empty condition key"));
                 continue;
             }
             if version == Version::V2012 && key.contains("${") {
-                errors.push(PolicyError::new(&key_ptr, "policy variables are not allowed in condition keys"));
+                errors.push(PolicyError::new(key_ptr(), "policy variables are not allowed in condition keys"));
                 continue;
             }
-            let raw_values: Vec<(String, String)> = match values {
+            let raw_values: SmallVec<[(Option<usize>, Cow<'_, str>); 4]> = match values {
                 Json::Array(items) if items.is_empty() => {
-                    errors.push(PolicyError::new(&key_ptr, "must not be an empty array"));
+                    errors.push(PolicyError::new(key_ptr(), "must not be an empty array"));
                     continue;
                 }
                 Json::Array(items) => items
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, v)| scalar_text(v, &format!("{key_ptr}/{i}"), errors))
+                    .filter_map(|(i, v)| Some((Some(i), scalar_text(v, || format!("{}/{i}", key_ptr()), errors)?)))
                     .collect(),
-                v => scalar_text(v, &key_ptr, errors).into_iter().collect(),
+                v => scalar_text(v, key_ptr, errors).map(|t| (None, t)).into_iter().collect(),
             };
             let mut parsed = Vec::with_capacity(raw_values.len());
-            for (vp, text) in raw_values {
-                match parse_condition_value(op.kind, &text, version) {
+            for (i, text) in raw_values {
+                match parse_condition_value(op.kind, &text, version, interner) {
                     Ok(v) => parsed.push(v),
-                    Err(e) => errors.push(PolicyError::new(&vp, e)),
+                    Err(e) => errors.push(PolicyError::new(item_pointer(&key_ptr(), i), e)),
                 }
             }
             out.push(Condition { op, key: key.clone(), key_lc: key.to_ascii_lowercase(), values: parsed });
@@ -640,15 +723,20 @@ fn parse_conditions(node: &Json, version: Version, pointer: &str, errors: &mut V
     out
 }
 
-/// A condition value as text: strings, numbers and booleans; anything else is an error.
-fn scalar_text(v: &Json, pointer: &str, errors: &mut Vec<PolicyError>) -> Option<(String, String)> {
+/// A condition value as text: strings, numbers and booleans; anything else is an error (at the
+/// pointer `pointer` builds).
+fn scalar_text<'a>(
+    v: &'a Json,
+    pointer: impl FnOnce() -> String,
+    errors: &mut Vec<PolicyError>,
+) -> Option<Cow<'a, str>> {
     match v {
-        Json::String(s) => Some((pointer.to_owned(), s.clone())),
-        Json::Number(n) => Some((pointer.to_owned(), n.clone())),
-        Json::Bool(b) => Some((pointer.to_owned(), b.to_string())),
+        Json::String(s) => Some(Cow::Borrowed(s)),
+        Json::Number(n) => Some(Cow::Borrowed(n)),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         other => {
             errors.push(PolicyError::new(
-                pointer,
+                pointer(),
                 format!("expected a string, number or boolean, found {}", other.type_name()),
             ));
             None
@@ -656,7 +744,12 @@ fn scalar_text(v: &Json, pointer: &str, errors: &mut Vec<PolicyError>) -> Option
     }
 }
 
-fn parse_condition_value(kind: OpKind, text: &str, version: Version) -> Result<CondValue, String> {
+fn parse_condition_value(
+    kind: OpKind,
+    text: &str,
+    version: Version,
+    interner: &mut Interner,
+) -> Result<CondValue, String> {
     let family = kind.family();
     let vars = if version == Version::V2012 { Vars::Allowed } else { Vars::Literal };
     let no_vars = |what: &str| -> Result<(), String> {
@@ -667,9 +760,9 @@ fn parse_condition_value(kind: OpKind, text: &str, version: Version) -> Result<C
         }
     };
     match family {
-        Family::String | Family::Arn => Ok(CondValue::Text(Template::parse(text, kind.wildcards(), vars)?)),
+        Family::String | Family::Arn => Ok(CondValue::Text(interner.template(text, kind.wildcards(), vars)?)),
         Family::Bool => {
-            let t = Template::parse(text, false, vars)?;
+            let t = interner.template(text, false, vars)?;
             if !t.has_variables() && t.as_literal().as_deref().and_then(parse_bool).is_none() {
                 return Err(format!("expected \"true\" or \"false\", found {text:?}"));
             }
