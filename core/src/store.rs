@@ -18,7 +18,9 @@ use crate::policy::parse::{compact_len, parse_document_in, suggest};
 use credentials::{Directory, DirectoryBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Top-level keys a store document may hold.
 const DOCUMENT_KEYS: [&str; 13] = [
@@ -42,7 +44,8 @@ const DOCUMENT_KEYS: [&str; 13] = [
 #[derive(Debug, Clone)]
 pub(crate) struct NamedPolicy {
     pub name: String,
-    pub policy: Policy,
+    /// Shared by every attachment of an identical document ([`SharedDocuments`]).
+    pub policy: Arc<Policy>,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +342,60 @@ struct Builder {
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
     /// Shares identical templates across every document of the store.
     interner: Interner,
+    documents: SharedDocuments,
+}
+
+/// Shares identical policy documents: a document attached inline to many principals, or the
+/// trust policy many roles repeat, is kept once (each attachment keeps its own name in
+/// [`NamedPolicy`], which explanations and errors show). Candidates are found by a hash of the
+/// JSON tree and confirmed by comparing the parsed documents, so only equal documents share.
+#[derive(Default)]
+struct SharedDocuments {
+    by_hash: HashMap<u64, Vec<Arc<Policy>>>,
+}
+
+impl SharedDocuments {
+    fn share(&mut self, doc: &Json, policy: Policy) -> Arc<Policy> {
+        let mut h = rustc_hash::FxHasher::default();
+        hash_json(doc, &mut h);
+        let same = self.by_hash.entry(h.finish()).or_default();
+        if let Some(p) = same.iter().find(|p| ***p == policy) {
+            return Arc::clone(p);
+        }
+        let p = Arc::new(policy);
+        same.push(Arc::clone(&p));
+        p
+    }
+}
+
+/// Feeds a JSON tree to `h`: type, then content (strings with their length, so that no two
+/// trees feed the same sequence).
+fn hash_json(doc: &Json, h: &mut impl Hasher) {
+    match doc {
+        Json::Null => h.write_u8(0),
+        Json::Bool(b) => h.write_u8(1 + u8::from(*b)),
+        Json::Number(n) => {
+            h.write_u8(3);
+            n.hash(h);
+        }
+        Json::String(s) => {
+            h.write_u8(4);
+            s.hash(h);
+        }
+        Json::Array(items) => {
+            h.write_u8(5);
+            h.write_usize(items.len());
+            items.iter().for_each(|v| hash_json(v, h));
+        }
+        Json::Object(pairs) => {
+            h.write_u8(6);
+            h.write_usize(pairs.len());
+            for (k, v) in pairs {
+                k.hash(h);
+                hash_json(v, h);
+            }
+        }
+    }
 }
 
 fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Store, LoadError> {
@@ -519,11 +576,11 @@ impl Builder {
         }
     }
 
-    fn policy(&mut self, file: &str, doc: &Json, pointer: &str, kind: PolicyKind) -> Option<Policy> {
+    fn policy(&mut self, file: &str, doc: &Json, pointer: &str, kind: PolicyKind) -> Option<Arc<Policy>> {
         let mut errors = Vec::new();
         let policy = parse_document_in(doc, kind, pointer, &mut errors, &mut self.interner);
         self.problems.extend(errors.into_iter().map(|e| Problem::from_policy(file, e)));
-        policy
+        Some(self.documents.share(doc, policy?))
     }
 
     /// `[{"PolicyName", "PolicyDocument"}]` lists of inline policies.
@@ -1006,7 +1063,7 @@ impl Builder {
         }
     }
 
-    fn add_policy(&mut self, name: String, policy: Policy) -> PolicyId {
+    fn add_policy(&mut self, name: String, policy: Arc<Policy>) -> PolicyId {
         let id = PolicyId(u32::try_from(self.policies.len()).unwrap_or(u32::MAX));
         self.policies.push(NamedPolicy { name, policy });
         id
@@ -1086,5 +1143,39 @@ mod tests {
             assert_eq!(arn_fields(arn).map(Vec::from), (std.len() == 6).then_some(std), "{arn}");
             assert_eq!(arn_account(arn), arn.split(':').nth(4).filter(|a| !a.is_empty()), "{arn}");
         }
+    }
+
+    /// Identical documents attached to several principals are kept once, under each
+    /// attachment's own name; a document differing in one character is kept apart, and so are
+    /// the templates that differ, while equal templates are one allocation.
+    #[test]
+    fn identical_documents_and_templates_are_shared() {
+        let doc = |bucket: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+            )
+        };
+        let user = |name: &str, bucket: &str| {
+            format!(
+                r#"{{"UserName":"{name}","UserPolicyList":[{{"PolicyName":"p","PolicyDocument":{}}}]}}"#,
+                doc(bucket)
+            )
+        };
+        let text = format!(
+            r#"{{"AccountId":"111122223333","UserDetailList":[{},{},{}]}}"#,
+            user("alice", "shared"),
+            user("bob", "shared"),
+            user("carol", "other")
+        );
+        let store = Store::from_documents([("s.json", text)]).unwrap();
+        let policy = |user: usize| store.policy(store.users[user].inline[0]).unwrap();
+        assert!(Arc::ptr_eq(&policy(0).policy, &policy(1).policy));
+        assert_eq!(policy(0).name, "arn:aws:iam::111122223333:user/alice#p");
+        assert_eq!(policy(1).name, "arn:aws:iam::111122223333:user/bob#p");
+        assert!(!Arc::ptr_eq(&policy(0).policy, &policy(2).policy));
+        let (a, c) = (&policy(0).policy.statements[0], &policy(2).policy.statements[0]);
+        assert!(a.action.patterns[0].is_shared_with(&c.action.patterns[0]));
+        let resource = |s: &crate::policy::ast::Statement| s.resource.as_ref().unwrap().patterns[0].clone();
+        assert_ne!(resource(a), resource(c));
     }
 }

@@ -52,13 +52,13 @@ impl Effect {
 }
 
 /// A parsed, validated policy document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Policy {
     pub statements: Vec<Statement>,
 }
 
 /// One statement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
@@ -70,21 +70,21 @@ pub(crate) struct Statement {
 }
 
 /// `Action` or `NotAction`: lowercase glob patterns (`s3:get*`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ActionBlock {
     pub not: bool,
     pub patterns: Vec<Template>,
 }
 
 /// `Resource` or `NotResource`: case-sensitive glob templates, possibly with policy variables.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ResourceBlock {
     pub not: bool,
     pub patterns: Vec<Template>,
 }
 
 /// `Principal` or `NotPrincipal`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PrincipalBlock {
     pub not: bool,
     /// `"*"` or `{"AWS": "*"}`: everyone, anonymous included.
@@ -255,7 +255,7 @@ pub(crate) struct Operator {
 }
 
 /// A policy-side condition value, parsed for its family at load time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CondValue {
     /// String, Arn and Bool values: a template (variables resolved per request).
     Text(Template),
@@ -268,7 +268,7 @@ pub(crate) enum CondValue {
 }
 
 /// One `operator: { key: values }` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Condition {
     pub op: Operator,
     /// The key as written (for explanations).

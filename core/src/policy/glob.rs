@@ -232,6 +232,12 @@ impl Template {
         })))
     }
 
+    /// Whether `other` is this very template (one allocation), as the [`Interner`] shares them.
+    #[cfg(test)]
+    pub(crate) fn is_shared_with(&self, other: &Template) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The pieces, borrowed from the template, in order.
     pub(crate) fn pieces(&self) -> SmallVec<[Piece<'_>; 4]> {
         self.piece_iter().collect()
