@@ -13,7 +13,7 @@ use crate::error::{LoadError, Problem, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::glob::Interner;
-use crate::policy::json::{pointer_token, Json};
+use crate::policy::json::{pointer_token, Deferred, Json};
 use crate::policy::parse::{compact_len, parse_document_in, suggest};
 use credentials::{Directory, DirectoryBuilder};
 use rustc_hash::FxHashMap as HashMap;
@@ -38,6 +38,9 @@ const DOCUMENT_KEYS: [&str; 13] = [
     "OpenIdConnectProviders",
     "Routes",
 ];
+
+/// The top-level lists of a store document that hold its entities, one item each.
+const ENTITY_LISTS: [&str; 5] = ["Policies", "GroupDetailList", "UserDetailList", "RoleDetailList", "ResourcePolicies"];
 
 /// A policy with the name explanations show: a managed policy's ARN, or `ENTITY_ARN#NAME` for
 /// an inline policy.
@@ -401,16 +404,12 @@ fn hash_json(doc: &Json, h: &mut impl Hasher) {
 fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Store, LoadError> {
     let mut b = Builder { problems, ..Builder::default() };
     for (name, text) in &documents {
-        match Json::parse(text) {
-            Ok(doc) => {
-                b.document(name, &doc);
-                // A repeated key anywhere (routes, entities, extensions) is an error, as in a
-                // policy, where the policy reader has already reported it.
-                if let Some(pointer) = doc.first_duplicate("") {
-                    if !b.problems.iter().any(|p| p.file == *name && p.pointer == pointer) {
-                        b.problems.push(Problem::error(name, pointer, "duplicate key"));
-                    }
-                }
+        // The entity lists are built one entity at a time: a load holds the text and one
+        // entity's tree, not the tree of a whole (possibly very large) document.
+        match Json::parse_deferred(text, &ENTITY_LISTS) {
+            Ok(d) => {
+                b.document(name, text, &d);
+                b.duplicates(name, &d.doc, "");
             }
             Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
         }
@@ -489,7 +488,46 @@ impl Builder {
         self.problems.push(Problem::error(file, pointer, message));
     }
 
-    fn document(&mut self, file: &str, doc: &Json) {
+    /// A repeated key anywhere (routes, entities, extensions) is an error, as in a policy, where
+    /// the policy reader has already reported it. `pointer`: where `node` is in the file.
+    fn duplicates(&mut self, file: &str, node: &Json, pointer: &str) {
+        if let Some(pointer) = node.first_duplicate(pointer) {
+            if !self.problems.iter().any(|p| p.file == file && p.pointer == pointer) {
+                self.problems.push(Problem::error(file, pointer, "duplicate key"));
+            }
+        }
+    }
+
+    /// Calls `f` on each item of the top-level list `key` with its pointer: built one at a time
+    /// when the reader deferred the list, else from the tree.
+    fn each_item(
+        &mut self,
+        file: &str,
+        text: &str,
+        d: &Deferred,
+        key: &str,
+        mut f: impl FnMut(&mut Self, &str, &Json),
+    ) {
+        let Some(ranges) = d.items(key) else {
+            for (i, entry) in self.list(file, &d.doc, key) {
+                f(self, &format!("/{key}/{i}"), entry);
+            }
+            return;
+        };
+        for (i, range) in ranges.iter().enumerate() {
+            let pointer = format!("/{key}/{i}");
+            match Json::parse_item(text, range.clone()) {
+                Ok(item) => {
+                    f(self, &pointer, &item);
+                    self.duplicates(file, &item, &pointer);
+                }
+                Err(e) => self.err(file, &pointer, format!("invalid JSON: {e}")),
+            }
+        }
+    }
+
+    fn document(&mut self, file: &str, text: &str, d: &Deferred) {
+        let doc = &d.doc;
         let Json::Object(pairs) = doc else {
             self.err(file, "", format!("expected a store document object, found {}", doc.type_name()));
             return;
@@ -513,21 +551,12 @@ impl Builder {
             }
         };
         // Managed policies first, so that entities in the same file can name them.
-        for (i, entry) in self.list(file, doc, "Policies") {
-            self.managed_policy(file, &format!("/Policies/{i}"), entry);
-        }
-        for (i, entry) in self.list(file, doc, "GroupDetailList") {
-            self.group(file, &format!("/GroupDetailList/{i}"), entry, doc_account.as_deref());
-        }
-        for (i, entry) in self.list(file, doc, "UserDetailList") {
-            self.user(file, &format!("/UserDetailList/{i}"), entry, doc_account.as_deref());
-        }
-        for (i, entry) in self.list(file, doc, "RoleDetailList") {
-            self.role(file, &format!("/RoleDetailList/{i}"), entry, doc_account.as_deref());
-        }
-        for (i, entry) in self.list(file, doc, "ResourcePolicies") {
-            self.resource_policy(file, &format!("/ResourcePolicies/{i}"), entry, doc_account.as_deref());
-        }
+        let account = doc_account.as_deref();
+        self.each_item(file, text, d, "Policies", |b, p, entry| b.managed_policy(file, p, entry));
+        self.each_item(file, text, d, "GroupDetailList", |b, p, entry| b.group(file, p, entry, account));
+        self.each_item(file, text, d, "UserDetailList", |b, p, entry| b.user(file, p, entry, account));
+        self.each_item(file, text, d, "RoleDetailList", |b, p, entry| b.role(file, p, entry, account));
+        self.each_item(file, text, d, "ResourcePolicies", |b, p, entry| b.resource_policy(file, p, entry, account));
         if let Some(org) = doc.get("Organization") {
             self.organization(file, org);
         }

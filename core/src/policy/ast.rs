@@ -62,7 +62,8 @@ pub(crate) struct Policy {
 pub(crate) struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
-    pub principal: Option<PrincipalBlock>,
+    /// Boxed: only resource, trust and control policies have one.
+    pub principal: Option<Box<PrincipalBlock>>,
     pub action: ActionBlock,
     /// `None` only in trust policies, which have no Resource element.
     pub resource: Option<ResourceBlock>,

@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::Range;
 
 /// The deepest nesting of arrays and objects accepted. IAM documents and requests nest a handful
 /// of levels; serde_json's own limit is 128.
@@ -52,13 +53,43 @@ impl Json {
     /// # Errors
     /// A [`JsonError`] for text that is not one JSON value, or nests deeper than [`MAX_DEPTH`].
     pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
-        let mut r = Reader { text, bytes: text.as_bytes(), pos: 0 };
+        let mut r = Reader { text, bytes: text.as_bytes(), pos: 0, build: true };
         r.skip_ws();
         let value = r.value(0)?;
+        r.end()?;
+        Ok(value)
+    }
+
+    /// Parses a document whose top-level object holds large arrays (a store file's entity
+    /// lists) without building those arrays: under each key of `lists` (its first occurrence),
+    /// an array is checked in full but kept as the byte ranges of its items, which
+    /// [`Json::parse_item`] then builds one at a time. The returned tree holds an empty array
+    /// there. The memory a load needs is then the text plus one item's tree, not the whole
+    /// document's tree.
+    ///
+    /// # Errors
+    /// As [`Json::parse`], for the whole text.
+    pub(crate) fn parse_deferred(text: &str, lists: &[&str]) -> Result<Deferred, JsonError> {
+        let mut r = Reader { text, bytes: text.as_bytes(), pos: 0, build: true };
         r.skip_ws();
-        if r.pos < r.bytes.len() {
-            return Err(r.error("trailing characters"));
+        if r.peek() != Some(b'{') {
+            return Json::parse(text).map(|doc| Deferred { doc, items: Vec::new() });
         }
+        let deferred = r.top_object(lists)?;
+        r.end()?;
+        Ok(deferred)
+    }
+
+    /// Builds one item [`Json::parse_deferred`] left as text.
+    ///
+    /// # Errors
+    /// When `range` is not one JSON value of `text` (never for a range `parse_deferred` gave).
+    pub(crate) fn parse_item(text: &str, range: Range<usize>) -> Result<Json, JsonError> {
+        let mut r =
+            Reader { text, bytes: text.get(..range.end).unwrap_or_default().as_bytes(), pos: range.start, build: true };
+        // The item sits in an array in the top-level object: two levels of nesting.
+        let value = r.value(2)?;
+        r.end()?;
         Ok(value)
     }
 
@@ -158,14 +189,122 @@ pub(crate) fn pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// A cursor over JSON text.
+/// A document read by [`Json::parse_deferred`].
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    /// The document, with an empty array under each deferred key.
+    pub doc: Json,
+    /// Each deferred key with the byte ranges of its array's items, in order.
+    pub items: Vec<(String, Vec<Range<usize>>)>,
+}
+
+impl Deferred {
+    /// The item ranges deferred under `key`, if its value was an array.
+    pub(crate) fn items(&self, key: &str) -> Option<&[Range<usize>]> {
+        self.items.iter().find(|(k, _)| k == key).map(|(_, r)| r.as_slice())
+    }
+}
+
+/// A cursor over JSON text. With `build` false it checks the grammar without building anything
+/// (no allocation), returning `Json::Null` for every value.
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    build: bool,
 }
 
 impl Reader<'_> {
+    /// Only whitespace may follow the value.
+    fn end(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.pos < self.bytes.len() {
+            return Err(self.error("trailing characters"));
+        }
+        Ok(())
+    }
+
+    /// The top-level object of [`Json::parse_deferred`] (the cursor is on its `{`).
+    fn top_object(&mut self, lists: &[&str]) -> Result<Deferred, JsonError> {
+        self.pos += 1; // {
+        let mut pairs = Vec::new();
+        let mut items: Vec<(String, Vec<Range<usize>>)> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Deferred { doc: Json::Object(pairs), items });
+        }
+        loop {
+            let key = self.key()?;
+            let defer = lists.contains(&key.as_str()) && !items.iter().any(|(k, _)| *k == key);
+            if defer && self.peek() == Some(b'[') {
+                items.push((key.clone(), self.item_ranges()?));
+                pairs.push((key, Json::Array(Vec::new())));
+            } else {
+                let value = self.value(1)?;
+                pairs.push((key, value));
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Deferred { doc: Json::Object(pairs), items });
+                }
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// Checks an array in the top-level object without building it: its items' byte ranges.
+    fn item_ranges(&mut self) -> Result<Vec<Range<usize>>, JsonError> {
+        self.enter(2)?;
+        self.pos += 1; // [
+        let mut ranges = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(ranges);
+        }
+        let build = std::mem::replace(&mut self.build, false);
+        loop {
+            self.skip_ws();
+            let start = self.pos;
+            self.value(2)?;
+            ranges.push(start..self.pos);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.build = build;
+                    return Ok(ranges);
+                }
+                None => return Err(self.error("EOF while parsing an array")),
+                Some(_) => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// An object's key and its `:` (the cursor is before the key).
+    fn key(&mut self) -> Result<String, JsonError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(self.error("EOF while parsing an object")),
+            Some(_) => return Err(self.error("expected a key (a string)")),
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected `:`"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(key)
+    }
+
     fn error(&self, message: impl Into<String>) -> JsonError {
         let before = self.text.get(..self.pos).unwrap_or(self.text);
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
@@ -225,7 +364,10 @@ impl Reader<'_> {
         }
         loop {
             self.skip_ws();
-            items.push(self.value(depth)?);
+            let item = self.value(depth)?;
+            if self.build {
+                items.push(item);
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -249,21 +391,11 @@ impl Reader<'_> {
             return Ok(Json::Object(pairs));
         }
         loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b'"') => {}
-                None => return Err(self.error("EOF while parsing an object")),
-                Some(_) => return Err(self.error("expected a key (a string)")),
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected `:`"));
-            }
-            self.pos += 1;
-            self.skip_ws();
+            let key = self.key()?;
             let value = self.value(depth)?;
-            pairs.push((key, value));
+            if self.build {
+                pairs.push((key, value));
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -313,7 +445,7 @@ impl Reader<'_> {
             }
         }
         let text = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?;
-        Ok(Json::Number(text.to_owned()))
+        Ok(if self.build { Json::Number(text.to_owned()) } else { Json::Null })
     }
 
     /// A string (the cursor is on its opening quote), escapes decoded.
@@ -329,7 +461,10 @@ impl Reader<'_> {
                 self.pos += 1;
             }
             // The run stops at an ASCII byte, so it ends on a character boundary.
-            out.push_str(self.text.get(run_start..self.pos).ok_or_else(|| self.error("invalid string"))?);
+            let run = self.text.get(run_start..self.pos).ok_or_else(|| self.error("invalid string"))?;
+            if self.build {
+                out.push_str(run);
+            }
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
@@ -338,7 +473,9 @@ impl Reader<'_> {
                 Some(b'\\') => {
                     self.pos += 1;
                     let c = self.escape()?;
-                    out.push(c);
+                    if self.build {
+                        out.push(c);
+                    }
                 }
                 Some(_) => return Err(self.error("control character in a string (escape it)")),
                 None => return Err(self.error("EOF while parsing a string")),
@@ -471,6 +608,31 @@ mod tests {
         // serde_json's `arbitrary_precision` token once read as a number; now it is just a key.
         let j = Json::parse(r#"{"a": {"$serde_json::private::Number": "10"}}"#).unwrap();
         assert!(matches!(j.get("a"), Some(Json::Object(_))));
+    }
+
+    /// A deferred list's items, built one at a time, equal the full tree's; the rest of the
+    /// document is built as usual; a broken item fails the whole read at the same place.
+    #[test]
+    fn deferred_lists_read_like_the_whole_tree() {
+        let text = r#"{"A": [{"x": [1, "\u00e9"]}, 2, [], {"y": {"z": null}}], "B": {"c": true},
+            "A": [3], "C": 5, "D": [7]}"#;
+        let full = Json::parse(text).unwrap();
+        let d = Json::parse_deferred(text, &["A", "C", "E"]).unwrap();
+        let Json::Object(pairs) = &full else { panic!("object expected") };
+        let items: Vec<Json> =
+            d.items("A").unwrap().iter().map(|r| Json::parse_item(text, r.clone()).unwrap()).collect();
+        assert_eq!(Some(&Json::Array(items)), full.get("A"));
+        assert_eq!(d.doc.get("A"), Some(&Json::Array(vec![])));
+        assert_eq!(d.items("C"), None, "not an array: built in the tree");
+        let Json::Object(shallow) = &d.doc else { panic!("object expected") };
+        assert_eq!(shallow.len(), pairs.len());
+        assert_eq!(shallow[1..], pairs[1..], "the second A, B, C and D are built");
+        assert_eq!(d.doc.first_duplicate("").as_deref(), Some("/A"));
+        let broken = "{\n \"A\": [{\"x\": 1}, {\"x\" 2}]}";
+        assert_eq!(Json::parse_deferred(broken, &["A"]).unwrap_err(), Json::parse(broken).unwrap_err());
+        assert_eq!(Json::parse_deferred("[1]", &["A"]).unwrap().doc, Json::parse("[1]").unwrap());
+        let deep = format!("{{\"A\": [{}{}]}}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(Json::parse_deferred(&deep, &["A"]).unwrap_err(), Json::parse(&deep).unwrap_err());
     }
 
     #[test]

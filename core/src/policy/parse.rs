@@ -276,7 +276,14 @@ impl Doc<'_> {
         if self.errors.len() != before {
             return None;
         }
-        Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
+        Some(Statement {
+            sid,
+            effect: effect?,
+            principal: principal.map(Box::new),
+            action: action?,
+            resource,
+            conditions,
+        })
     }
 
     /// `Sid`: a string; letters and digits only in an identity policy.
