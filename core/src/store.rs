@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Top-level keys a store document may hold.
@@ -310,7 +311,8 @@ fn snapshot_id(documents: &[(String, String)]) -> String {
 
 /// Raw references collected in the first pass, resolved once every document is read.
 struct Pending {
-    file: String,
+    /// Shared by every reference of a document ([`Builder::file`]).
+    file: Rc<str>,
     pointer: String,
     kind: RefKind,
 }
@@ -341,8 +343,10 @@ struct Builder {
     routes: Vec<crate::store::routes::Route>,
     pending: Vec<Pending>,
     auth: DirectoryBuilder,
-    /// Combined inline-policy sizes per entity, for the size-quota warnings.
+    /// Combined inline-policy sizes over their quota per entity, for the size-quota warnings.
     inline_sizes: Vec<(String, String, &'static str, usize, usize)>,
+    /// The name of the document being read, shared by its [`Pending`] references.
+    current_file: Option<Rc<str>>,
     /// Shares identical templates across every document of the store.
     interner: Interner,
     documents: SharedDocuments,
@@ -486,6 +490,27 @@ fn is_account_id(s: &str) -> bool {
 impl Builder {
     fn err(&mut self, file: &str, pointer: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem::error(file, pointer, message));
+    }
+
+    /// `file` as a shared name: one allocation per document, not per reference.
+    fn file(&mut self, file: &str) -> Rc<str> {
+        match &self.current_file {
+            Some(f) if **f == *file => Rc::clone(f),
+            _ => Rc::clone(self.current_file.insert(Rc::from(file))),
+        }
+    }
+
+    /// A reference to resolve once every document is read.
+    fn pend(&mut self, file: &str, pointer: String, kind: RefKind) {
+        let file = self.file(file);
+        self.pending.push(Pending { file, pointer, kind });
+    }
+
+    /// Notes an entity's combined inline-policy size when it is over its quota.
+    fn inline_size(&mut self, file: &str, pointer: &str, kind: &'static str, size: usize, limit: usize) {
+        if size > limit {
+            self.inline_sizes.push((file.to_owned(), pointer.to_owned(), kind, size, limit));
+        }
     }
 
     /// A repeated key anywhere (routes, entities, extensions) is an error, as in a policy, where
@@ -780,7 +805,7 @@ impl Builder {
         let Some(name) = self.string(file, entry, pointer, "GroupName") else { return };
         let Some((arn, account)) = self.entity_arn(file, entry, pointer, "group", &name, doc_account) else { return };
         let (inline, size) = self.inline_list(file, entry, pointer, "GroupPolicyList", &arn);
-        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "group", size, 5120));
+        self.inline_size(file, pointer, "group", size, 5120);
         let attached = self.attached(file, entry, pointer);
         let key = (account.clone(), name.to_ascii_lowercase());
         if self.group_by_key.contains_key(&key) {
@@ -790,11 +815,7 @@ impl Builder {
         let idx = self.groups.len();
         self.group_by_key.insert(key, idx);
         for (p, arn) in attached {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::GroupManaged { group: idx, arn },
-            });
+            self.pend(file, p, RefKind::GroupManaged { group: idx, arn });
         }
         self.groups.push(Group { inline, managed: Vec::new() });
     }
@@ -804,7 +825,7 @@ impl Builder {
         let Some((arn, account)) = self.entity_arn(file, entry, pointer, "user", &name, doc_account) else { return };
         let id = self.optional_string(file, entry, pointer, "UserId").unwrap_or_default();
         let (inline, size) = self.inline_list(file, entry, pointer, "UserPolicyList", &arn);
-        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "user", size, 2048));
+        self.inline_size(file, pointer, "user", size, 2048);
         let attached = self.attached(file, entry, pointer);
         let boundary = self.boundary(file, entry, pointer);
         let tags = self.tags(file, entry, pointer);
@@ -826,25 +847,13 @@ impl Builder {
         let idx = self.users.len();
         self.user_by_arn.insert(arn.clone(), idx);
         for (p, group) in group_names {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::UserGroup { user: idx, account: account.clone(), group },
-            });
+            self.pend(file, p, RefKind::UserGroup { user: idx, account: account.clone(), group });
         }
         for (p, arn) in attached {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::UserManaged { user: idx, arn },
-            });
+            self.pend(file, p, RefKind::UserManaged { user: idx, arn });
         }
         if let Some((p, arn)) = boundary {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::UserBoundary { user: idx, arn },
-            });
+            self.pend(file, p, RefKind::UserBoundary { user: idx, arn });
         }
         self.users.push(User {
             arn,
@@ -883,7 +892,7 @@ impl Builder {
             }
         };
         let (inline, size) = self.inline_list(file, entry, pointer, "RolePolicyList", &arn);
-        self.inline_sizes.push((file.to_owned(), pointer.to_owned(), "role", size, 10240));
+        self.inline_size(file, pointer, "role", size, 10240);
         let attached = self.attached(file, entry, pointer);
         let boundary = self.boundary(file, entry, pointer);
         let tags = self.tags(file, entry, pointer);
@@ -919,18 +928,10 @@ impl Builder {
         let partition = arn.split(':').nth(1).unwrap_or("aws");
         self.role_by_session_prefix.insert(format!("arn:{partition}:sts::{account}:assumed-role/{name}"), idx);
         for (p, arn) in attached {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::RoleManaged { role: idx, arn },
-            });
+            self.pend(file, p, RefKind::RoleManaged { role: idx, arn });
         }
         if let Some((p, arn)) = boundary {
-            self.pending.push(Pending {
-                file: file.to_owned(),
-                pointer: p,
-                kind: RefKind::RoleBoundary { role: idx, arn },
-            });
+            self.pend(file, p, RefKind::RoleBoundary { role: idx, arn });
         }
         let trust = self.add_policy(format!("{arn}#trust"), trust);
         self.roles.push(Role {

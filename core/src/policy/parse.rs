@@ -870,6 +870,29 @@ pub(crate) fn compact_len(doc: &Json) -> usize {
     }
 }
 
+/// The characters of `s` as a JSON string literal, quotes included, escaped as serde_json
+/// writes it: `"` and `\\` and the short control escapes take two, other controls six (`\u00XX`).
 fn quoted_len(s: &str) -> usize {
-    serde_json::to_string(s).map(|q| q.chars().count()).unwrap_or(s.len() + 2)
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+            c if c < '\u{20}' => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counted length equals that of serde_json's own escaping, for every kind of character.
+    #[test]
+    fn quoted_len_counts_like_serde_json() {
+        for s in ["", "plain", "a\"b\\c", "\u{1}\u{8}\u{c}\n\r\t\u{1f}", "é😀\u{7f}/", "s3:Get*"] {
+            let expected = serde_json::to_string(s).unwrap().chars().count();
+            assert_eq!(quoted_len(s), expected, "{s:?}");
+        }
+    }
 }

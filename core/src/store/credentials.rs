@@ -310,9 +310,10 @@ impl DirectoryBuilder {
     ) -> (Directory, Vec<Problem>) {
         let DirectoryBuilder { pending, providers, provider_sites, mut problems } = self;
         let mut dir = Directory { providers, ..Directory::default() };
-        // name (lowercase) -> ARNs, for entries without an account.
+        // name (lowercase) -> ARNs, for entries without an account (none to build when the
+        // store has no credentials).
         let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::default();
-        for &ix in user_arns.values() {
+        for &ix in user_arns.values().filter(|_| !pending.is_empty()) {
             if let Some((arn, account)) = user_name_of(ix) {
                 let name = arn.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
                 by_name.entry(name).or_default().push((arn, account));
