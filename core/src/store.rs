@@ -358,7 +358,7 @@ struct Builder {
 /// JSON tree and confirmed by comparing the parsed documents, so only equal documents share.
 #[derive(Default)]
 struct SharedDocuments {
-    by_hash: HashMap<u64, Vec<Arc<Policy>>>,
+    by_hash: HashMap<u64, smallvec::SmallVec<[Arc<Policy>; 1]>>,
 }
 
 impl SharedDocuments {
@@ -668,9 +668,10 @@ impl Builder {
     fn attached(&mut self, file: &str, entry: &Json, pointer: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (i, item) in self.list(file, entry, "AttachedManagedPolicies") {
-            let p = format!("{pointer}/AttachedManagedPolicies/{i}");
-            if let Some(arn) = self.string(file, item, &p, "PolicyArn") {
-                out.push((format!("{p}/PolicyArn"), arn));
+            let p = format!("{pointer}/AttachedManagedPolicies/{i}/PolicyArn");
+            let item_pointer = p.strip_suffix("/PolicyArn").unwrap_or(&p);
+            if let Some(arn) = self.string(file, item, item_pointer, "PolicyArn") {
+                out.push((p, arn));
             }
         }
         out

@@ -12,9 +12,9 @@
 //! no backtracking). [`Template::resolve_parts`] substitutes the variables of one request,
 //! borrowed; substituted text is always literal, so it can never act as a wildcard.
 
-use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -374,10 +374,13 @@ impl Template {
 
 /// Shares identical templates while a store loads: every statement naming `s3:getobject` or
 /// `arn:aws:s3:::data/*` holds the same allocation. Keyed by the text and the two parse options.
+/// The maps hash with SipHash under a random key: the texts come from the store, and texts
+/// that share long prefixes (ARNs) collide often under a weaker hash, each collision costing
+/// a comparison of the whole text.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     /// One map per (`wildcards`, [`Vars`]) pair.
-    maps: [FxHashMap<Box<str>, Template>; 6],
+    maps: [HashMap<Box<str>, Template>; 6],
 }
 
 impl Interner {

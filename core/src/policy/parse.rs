@@ -343,12 +343,12 @@ impl Doc<'_> {
                 }
                 None
             }
-            (Some(a), None) => self.actions(a, false, vars, &format!("{pointer}/Action")),
+            (Some(a), None) => self.actions(a, false, vars, pointer, "Action"),
             (None, Some(a)) => {
                 if self.kind == PolicyKind::Rcp {
                     self.error(format!("{pointer}/NotAction"), "NotAction is not allowed in an RCP");
                 }
-                self.actions(a, true, vars, &format!("{pointer}/NotAction"))
+                self.actions(a, true, vars, pointer, "NotAction")
             }
         }
     }
@@ -374,8 +374,8 @@ impl Doc<'_> {
                 }
                 None
             }
-            (Some(r), None) => self.resources(r, false, vars, &format!("{pointer}/Resource")),
-            (None, Some(r)) => self.resources(r, true, vars, &format!("{pointer}/NotResource")),
+            (Some(r), None) => self.resources(r, false, vars, pointer, "Resource"),
+            (None, Some(r)) => self.resources(r, true, vars, pointer, "NotResource"),
         }
     }
 
@@ -447,16 +447,17 @@ fn is_rcp_full_access(node: &Json) -> bool {
 }
 
 /// A string or a non-empty array of strings, each with its index in the array (`None` for a lone
-/// string), so that a JSON pointer is built only for a problem ([`item_pointer`]).
+/// string), so that a JSON pointer is built only for a problem ([`item_pointer`]; `pointer`
+/// builds the element's).
 fn string_list<'a>(
     node: &'a Json,
-    pointer: &str,
+    pointer: &dyn Fn() -> String,
     errors: &mut Vec<PolicyError>,
 ) -> SmallVec<[(Option<usize>, &'a str); 4]> {
     match node {
         Json::String(s) => smallvec::smallvec![(None, s.as_str())],
         Json::Array(items) if items.is_empty() => {
-            errors.push(PolicyError::new(pointer, "must not be an empty array"));
+            errors.push(PolicyError::new(pointer(), "must not be an empty array"));
             SmallVec::new()
         }
         Json::Array(items) => items
@@ -466,7 +467,7 @@ fn string_list<'a>(
                 Json::String(s) => Some((Some(i), s.as_str())),
                 other => {
                     errors.push(PolicyError::new(
-                        format!("{pointer}/{i}"),
+                        format!("{}/{i}", pointer()),
                         format!("expected a string, found {}", other.type_name()),
                     ));
                     None
@@ -475,7 +476,7 @@ fn string_list<'a>(
             .collect(),
         other => {
             errors.push(PolicyError::new(
-                pointer,
+                pointer(),
                 format!("expected a string or an array of strings, found {}", other.type_name()),
             ));
             SmallVec::new()
@@ -492,12 +493,14 @@ fn item_pointer(pointer: &str, i: Option<usize>) -> String {
 }
 
 impl Doc<'_> {
-    /// The patterns of an `Action` / `NotAction` element, lowercased.
-    fn actions(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str) -> Option<ActionBlock> {
+    /// The patterns of the `Action` / `NotAction` element `el` of the statement at `pointer`,
+    /// lowercased.
+    fn actions(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str, el: &str) -> Option<ActionBlock> {
         let before = self.errors.len();
         let mut patterns = Vec::new();
-        for (i, raw) in string_list(node, pointer, self.errors) {
-            let p = || item_pointer(pointer, i);
+        let el_pointer = || format!("{pointer}/{el}");
+        for (i, raw) in string_list(node, &el_pointer, self.errors) {
+            let p = || item_pointer(&el_pointer(), i);
             if raw != "*" && !raw.contains(':') {
                 self.error(p(), format!("action {raw:?} must be \"*\" or \"service:Action\""));
                 continue;
@@ -520,12 +523,14 @@ impl Doc<'_> {
         (self.errors.len() == before).then_some(ActionBlock { not, patterns })
     }
 
-    /// The templates of a `Resource` / `NotResource` element.
-    fn resources(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str) -> Option<ResourceBlock> {
+    /// The templates of the `Resource` / `NotResource` element `el` of the statement at
+    /// `pointer`.
+    fn resources(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str, el: &str) -> Option<ResourceBlock> {
         let before = self.errors.len();
         let mut patterns = Vec::new();
-        for (i, raw) in string_list(node, pointer, self.errors) {
-            let p = || item_pointer(pointer, i);
+        let el_pointer = || format!("{pointer}/{el}");
+        for (i, raw) in string_list(node, &el_pointer, self.errors) {
+            let p = || item_pointer(&el_pointer(), i);
             if raw != "*" && !raw.starts_with("arn:") {
                 self.error(p(), format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\""));
                 continue;
@@ -587,7 +592,7 @@ fn parse_principal(
                     errors.push(unknown_element(pointer, key, &PRINCIPAL_KEYS));
                     continue;
                 }
-                for (i, entry) in string_list(value, &p, errors) {
+                for (i, entry) in string_list(value, &|| p.clone(), errors) {
                     let ep = item_pointer(&p, i);
                     if version == Version::V2012 && entry.contains("${") {
                         errors.push(PolicyError::new(&ep, "policy variables are not allowed in a principal"));
