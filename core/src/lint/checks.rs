@@ -246,7 +246,7 @@ impl Stmt<'_> {
     }
     /// Whether the statement's action element covers `action` (lowercase).
     fn covers_action(&self, action: &str) -> bool {
-        let hit = self.ast.action.patterns.iter().any(|p| glob_match(&template_tokens(p), action));
+        let hit = self.ast.action.patterns.iter().any(|p| glob_match(template_tokens(p), action));
         hit != self.ast.action.not
     }
 }
