@@ -248,15 +248,8 @@ impl Reader<'_> {
                 let value = self.value(1)?;
                 pairs.push((key, value));
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Deferred { doc: Json::Object(pairs), items });
-                }
-                None => return Err(self.error("EOF while parsing an object")),
-                Some(_) => return Err(self.error("expected `,` or `}`")),
+            if self.closes(b'}')? {
+                return Ok(Deferred { doc: Json::Object(pairs), items });
             }
         }
     }
@@ -277,17 +270,29 @@ impl Reader<'_> {
             let start = self.pos;
             self.value(2)?;
             ranges.push(start..self.pos);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    self.build = build;
-                    return Ok(ranges);
-                }
-                None => return Err(self.error("EOF while parsing an array")),
-                Some(_) => return Err(self.error("expected `,` or `]`")),
+            if self.closes(b']')? {
+                self.build = build;
+                return Ok(ranges);
             }
+        }
+    }
+
+    /// After an array item or object member: `true` on the closing `close` (consumed), `false`
+    /// on a `,` (consumed).
+    fn closes(&mut self, close: u8) -> Result<bool, JsonError> {
+        self.skip_ws();
+        let what = if close == b']' { "an array" } else { "an object" };
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            None => Err(self.error(format!("EOF while parsing {what}"))),
+            Some(_) => Err(self.error(format!("expected `,` or `{}`", close as char))),
         }
     }
 
@@ -372,15 +377,8 @@ impl Reader<'_> {
             if self.build {
                 items.push(item);
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                None => return Err(self.error("EOF while parsing an array")),
-                Some(_) => return Err(self.error("expected `,` or `]`")),
+            if self.closes(b']')? {
+                return Ok(Json::Array(items));
             }
         }
     }
@@ -400,15 +398,8 @@ impl Reader<'_> {
             if self.build {
                 pairs.push((key, value));
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Json::Object(pairs));
-                }
-                None => return Err(self.error("EOF while parsing an object")),
-                Some(_) => return Err(self.error("expected `,` or `}`")),
+            if self.closes(b'}')? {
+                return Ok(Json::Object(pairs));
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
-use crate::policy::glob::{Interner, Vars};
+use crate::policy::glob::{Interner, Template, Vars};
 use crate::policy::json::{pointer_token, repeated_keys, Json};
 use crate::policy::value::{decode_base64, parse_bool, Cidr, Decimal, Instant};
 use smallvec::SmallVec;
@@ -329,22 +329,38 @@ impl Doc<'_> {
         }
     }
 
+    /// Which of `name` and `not_name` the statement holds, with `true` for `not_name`: `Err`
+    /// (reported) when it holds both.
+    fn either<'j>(
+        &mut self,
+        node: &'j Json,
+        pointer: &str,
+        name: &str,
+        not_name: &str,
+    ) -> Result<Option<(&'j Json, bool)>, ()> {
+        match (node.get(name), node.get(not_name)) {
+            (Some(_), Some(_)) => {
+                self.error(pointer, format!("a statement has either {name} or {not_name}, not both"));
+                Err(())
+            }
+            (Some(v), None) => Ok(Some((v, false))),
+            (None, Some(v)) => Ok(Some((v, true))),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// `Action` or `NotAction`: exactly one of them.
     fn action(&mut self, node: &Json, pairs: &[(String, Json)], pointer: &str) -> Option<ActionBlock> {
         let vars = if self.version == Version::V2012 { Vars::Forbidden } else { Vars::Literal };
-        match (node.get("Action"), node.get("NotAction")) {
-            (Some(_), Some(_)) => {
-                self.error(pointer, "a statement has either Action or NotAction, not both");
-                None
-            }
-            (None, None) => {
+        match self.either(node, pointer, "Action", "NotAction").ok()? {
+            None => {
                 if !has_miscased(pairs, "Action") && !has_miscased(pairs, "NotAction") {
                     self.error(pointer, "missing Action (or NotAction)");
                 }
                 None
             }
-            (Some(a), None) => self.actions(a, false, vars, pointer, "Action"),
-            (None, Some(a)) => {
+            Some((a, false)) => self.actions(a, false, vars, pointer, "Action"),
+            Some((a, true)) => {
                 if self.kind == PolicyKind::Rcp {
                     self.error(format!("{pointer}/NotAction"), "NotAction is not allowed in an RCP");
                 }
@@ -356,26 +372,21 @@ impl Doc<'_> {
     /// `Resource` or `NotResource`: exactly one of them, and neither in a trust policy.
     fn resource(&mut self, node: &Json, pairs: &[(String, Json)], pointer: &str) -> Option<ResourceBlock> {
         let vars = if self.version == Version::V2012 { Vars::Allowed } else { Vars::Literal };
-        match (node.get("Resource"), node.get("NotResource")) {
-            (Some(_), Some(_)) => {
-                self.error(pointer, "a statement has either Resource or NotResource, not both");
+        let found = self.either(node, pointer, "Resource", "NotResource").ok()?;
+        let el = |not: bool| if not { "NotResource" } else { "Resource" };
+        match found {
+            Some((_, not)) if self.kind == PolicyKind::Trust => {
+                self.error(format!("{pointer}/{}", el(not)), format!("{} is not allowed in a trust policy", el(not)));
                 None
             }
-            (r, nr) if self.kind == PolicyKind::Trust => {
-                if r.is_some() || nr.is_some() {
-                    let el = if r.is_some() { "Resource" } else { "NotResource" };
-                    self.error(format!("{pointer}/{el}"), format!("{el} is not allowed in a trust policy"));
-                }
-                None
-            }
-            (None, None) => {
+            None if self.kind == PolicyKind::Trust => None,
+            None => {
                 if !has_miscased(pairs, "Resource") && !has_miscased(pairs, "NotResource") {
                     self.error(pointer, "missing Resource (or NotResource)");
                 }
                 None
             }
-            (Some(r), None) => self.resources(r, false, vars, pointer, "Resource"),
-            (None, Some(r)) => self.resources(r, true, vars, pointer, "NotResource"),
+            Some((r, not)) => self.resources(r, not, vars, pointer, el(not)),
         }
     }
 
@@ -388,21 +399,13 @@ impl Doc<'_> {
         effect: Option<Effect>,
     ) -> Option<PrincipalBlock> {
         let kind = self.kind;
-        let (value, not) = match (node.get("Principal"), node.get("NotPrincipal")) {
-            (Some(_), Some(_)) => {
-                self.error(pointer, "a statement has either Principal or NotPrincipal, not both");
-                return None;
+        let Some((value, not)) = self.either(node, pointer, "Principal", "NotPrincipal").ok()? else {
+            if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
+                && !has_miscased(pairs, "Principal")
+            {
+                self.error(pointer, "missing Principal: required in this kind of policy");
             }
-            (None, None) => {
-                if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
-                    && !has_miscased(pairs, "Principal")
-                {
-                    self.error(pointer, "missing Principal: required in this kind of policy");
-                }
-                return None;
-            }
-            (Some(p), None) => (p, false),
-            (None, Some(np)) => (np, true),
+            return None;
         };
         let el = if not { "NotPrincipal" } else { "Principal" };
         let p_ptr = format!("{pointer}/{el}");
@@ -493,64 +496,65 @@ fn item_pointer(pointer: &str, i: Option<usize>) -> String {
 }
 
 impl Doc<'_> {
-    /// The patterns of the `Action` / `NotAction` element `el` of the statement at `pointer`,
-    /// lowercased.
-    fn actions(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str, el: &str) -> Option<ActionBlock> {
+    /// The templates of the string-list element `el` of the statement at `pointer`, each read by
+    /// `template` (its error reported at the item's pointer); `None` when any item fails.
+    fn templates(
+        &mut self,
+        node: &Json,
+        pointer: &str,
+        el: &str,
+        mut template: impl FnMut(&mut Interner, &str) -> Result<Template, String>,
+    ) -> Option<Vec<Template>> {
         let before = self.errors.len();
         let mut patterns = Vec::new();
         let el_pointer = || format!("{pointer}/{el}");
         for (i, raw) in string_list(node, &el_pointer, self.errors) {
-            let p = || item_pointer(&el_pointer(), i);
+            match template(self.interner, raw) {
+                Ok(t) => patterns.push(t),
+                Err(e) => self.error(item_pointer(&el_pointer(), i), e),
+            }
+        }
+        patterns.shrink_to_fit();
+        (self.errors.len() == before).then_some(patterns)
+    }
+
+    /// The patterns of the `Action` / `NotAction` element `el` of the statement at `pointer`,
+    /// lowercased.
+    fn actions(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str, el: &str) -> Option<ActionBlock> {
+        let kind = self.kind;
+        let patterns = self.templates(node, pointer, el, |interner, raw| {
             if raw != "*" && !raw.contains(':') {
-                self.error(p(), format!("action {raw:?} must be \"*\" or \"service:Action\""));
-                continue;
+                return Err(format!("action {raw:?} must be \"*\" or \"service:Action\""));
             }
             let lc: Cow<'_, str> = if raw.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(raw.to_ascii_lowercase())
             } else {
                 Cow::Borrowed(raw)
             };
-            if self.kind == PolicyKind::Trust && raw != "*" && !lc.starts_with("sts:") {
-                self.error(p(), format!("a trust policy may only name sts actions, found {raw:?}"));
-                continue;
+            if kind == PolicyKind::Trust && raw != "*" && !lc.starts_with("sts:") {
+                return Err(format!("a trust policy may only name sts actions, found {raw:?}"));
             }
-            match self.interner.template(&lc, true, vars) {
-                Ok(t) => patterns.push(t),
-                Err(e) => self.error(p(), format!("{e} (in an action)")),
-            }
-        }
-        patterns.shrink_to_fit();
-        (self.errors.len() == before).then_some(ActionBlock { not, patterns })
+            interner.template(&lc, true, vars).map_err(|e| format!("{e} (in an action)"))
+        })?;
+        Some(ActionBlock { not, patterns })
     }
 
     /// The templates of the `Resource` / `NotResource` element `el` of the statement at
     /// `pointer`.
     fn resources(&mut self, node: &Json, not: bool, vars: Vars, pointer: &str, el: &str) -> Option<ResourceBlock> {
-        let before = self.errors.len();
-        let mut patterns = Vec::new();
-        let el_pointer = || format!("{pointer}/{el}");
-        for (i, raw) in string_list(node, &el_pointer, self.errors) {
-            let p = || item_pointer(&el_pointer(), i);
+        let patterns = self.templates(node, pointer, el, |interner, raw| {
             if raw != "*" && !raw.starts_with("arn:") {
-                self.error(p(), format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\""));
-                continue;
+                return Err(format!("resource {raw:?} must be \"*\" or an ARN starting with \"arn:\""));
             }
-            match self.interner.template(raw, true, vars) {
-                Ok(t) => {
-                    if t.has_variables() && colons_before_first_variable(raw) < 5 {
-                        self.error(
-                            p(),
-                            format!("policy variables are only allowed in the resource part of an ARN (after the fifth colon): {raw:?}"),
-                        );
-                        continue;
-                    }
-                    patterns.push(t);
-                }
-                Err(e) => self.error(p(), e),
+            let t = interner.template(raw, true, vars)?;
+            if t.has_variables() && colons_before_first_variable(raw) < 5 {
+                return Err(format!(
+                    "policy variables are only allowed in the resource part of an ARN (after the fifth colon): {raw:?}"
+                ));
             }
-        }
-        patterns.shrink_to_fit();
-        (self.errors.len() == before).then_some(ResourceBlock { not, patterns })
+            Ok(t)
+        })?;
+        Some(ResourceBlock { not, patterns })
     }
 }
 
