@@ -358,12 +358,13 @@ enum ActionPattern<'t> {
 /// parser merges adjacent text): the service part is literal iff the first colon is in the first
 /// piece, and the pattern is literal iff that piece is all of it.
 fn classify_action(t: &Template) -> ActionPattern<'_> {
-    if !t.pieces().is_empty() && t.pieces().iter().all(|p| *p == Piece::Star) {
+    let pieces = t.pieces();
+    if !pieces.is_empty() && pieces.iter().all(|p| *p == Piece::Star) {
         return ActionPattern::All;
     }
-    match t.pieces().first() {
+    match pieces.first() {
         Some(Piece::Text(first)) => match first.split_once(':') {
-            Some((service, _)) if t.pieces().len() == 1 => ActionPattern::Exact { service, action: first },
+            Some((service, _)) if pieces.len() == 1 => ActionPattern::Exact { service, action: first },
             Some((service, _)) => ActionPattern::InService(service),
             None => ActionPattern::Global,
         },

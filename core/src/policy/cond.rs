@@ -101,7 +101,10 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
                     }
                     text_match(kind, &parts, value)
                 }
-                Resolved::Fixed(t) => text_match(kind, &t.tokens().parts(), value),
+                Resolved::Fixed(t) => match t.literal_text() {
+                    Some(text) => text_match(kind, &[Part::Lit(text)], value),
+                    None => text_match(kind, &t.tokens().parts(), value),
+                },
                 Resolved::Other(v) => other_match(kind, v, value, ip),
             };
             match m {

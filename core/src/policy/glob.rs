@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// One element of a template, borrowed from it ([`Template::pieces`]).
+/// One element of a template, borrowed from it ([`Template::pieces`]); 24 bytes, so that a
+/// template's pieces are cheap to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece<'a> {
     /// Literal text (escapes already applied).
@@ -27,7 +28,55 @@ pub(crate) enum Piece<'a> {
     Star,
     /// `?`: exactly one character.
     One,
-    /// `${key}` or `${key, 'default'}`; `key_lc` is lowercased.
+    /// `${key}` or `${key, 'default'}`.
+    Var(Var<'a>),
+}
+
+/// A policy variable of a template ([`Piece::Var`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Var<'a> {
+    template: &'a TemplateData,
+    slot: usize,
+}
+
+impl<'a> Var<'a> {
+    /// The key, lowercased.
+    pub(crate) fn key_lc(self) -> &'a str {
+        match self.template.slots.get(self.slot) {
+            Some(Slot::Var { key, .. }) => key.get(&self.template.extra),
+            _ => "",
+        }
+    }
+
+    /// The default (`${key, 'default'}`), if any.
+    pub(crate) fn default(self) -> Option<&'a str> {
+        match self.template.slots.get(self.slot) {
+            Some(Slot::Var { default, .. }) => default.map(|d| d.get(&self.template.raw)),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Var<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_lc() == other.key_lc() && self.default() == other.default()
+    }
+}
+
+impl Eq for Var<'_> {}
+
+impl std::fmt::Debug for Var<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Var").field("key_lc", &self.key_lc()).field("default", &self.default()).finish()
+    }
+}
+
+/// A piece as the template's own functions read it, the variable spelled out.
+#[derive(Clone, Copy)]
+enum Elem<'a> {
+    Text(&'a str),
+    Star,
+    One,
     Var { key_lc: &'a str, default: Option<&'a str> },
 }
 
@@ -238,19 +287,31 @@ impl Template {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    /// The pieces, borrowed from the template, in order.
+    /// The pieces, borrowed from the template, in order (built on each call: bind the result
+    /// rather than calling again).
     pub(crate) fn pieces(&self) -> SmallVec<[Piece<'_>; 4]> {
-        self.piece_iter().collect()
+        let data: &TemplateData = self;
+        let mut out = SmallVec::with_capacity(self.slots.len());
+        for (slot, s) in self.slots.iter().enumerate() {
+            out.push(match *s {
+                Slot::Text(r) => Piece::Text(r.get(&self.raw)),
+                Slot::Escaped(r) => Piece::Text(r.get(&self.extra)),
+                Slot::Star => Piece::Star,
+                Slot::One => Piece::One,
+                Slot::Var { .. } => Piece::Var(Var { template: data, slot }),
+            });
+        }
+        out
     }
 
-    fn piece_iter(&self) -> impl Iterator<Item = Piece<'_>> + '_ {
+    fn piece_iter(&self) -> impl Iterator<Item = Elem<'_>> + '_ {
         self.slots.iter().map(|s| match *s {
-            Slot::Text(r) => Piece::Text(r.get(&self.raw)),
-            Slot::Escaped(r) => Piece::Text(r.get(&self.extra)),
-            Slot::Star => Piece::Star,
-            Slot::One => Piece::One,
+            Slot::Text(r) => Elem::Text(r.get(&self.raw)),
+            Slot::Escaped(r) => Elem::Text(r.get(&self.extra)),
+            Slot::Star => Elem::Star,
+            Slot::One => Elem::One,
             Slot::Var { key, default } => {
-                Piece::Var { key_lc: key.get(&self.extra), default: default.map(|d| d.get(&self.raw)) }
+                Elem::Var { key_lc: key.get(&self.extra), default: default.map(|d| d.get(&self.raw)) }
             }
         })
     }
@@ -263,9 +324,20 @@ impl Template {
     /// The lowercased keys of the variables.
     pub(crate) fn variables(&self) -> impl Iterator<Item = &str> {
         self.piece_iter().filter_map(|p| match p {
-            Piece::Var { key_lc, .. } => Some(key_lc),
+            Elem::Var { key_lc, .. } => Some(key_lc),
             _ => None,
         })
+    }
+
+    /// The template's one run of literal text when that is all it is (no wildcard, no
+    /// variable), borrowed: the common condition value, compared without building parts.
+    pub(crate) fn literal_text(&self) -> Option<&str> {
+        match *self.slots {
+            [] => Some(""),
+            [Slot::Text(r)] => Some(r.get(&self.raw)),
+            [Slot::Escaped(r)] => Some(r.get(&self.extra)),
+            _ => None,
+        }
     }
 
     /// The template as plain text when it has no wildcard and no variable.
@@ -273,7 +345,7 @@ impl Template {
         let mut out = String::new();
         for p in self.piece_iter() {
             match p {
-                Piece::Text(t) => out.push_str(t),
+                Elem::Text(t) => out.push_str(t),
                 _ => return None,
             }
         }
@@ -297,10 +369,10 @@ impl Template {
         let mut toks = Vec::with_capacity(self.raw.len());
         for p in self.piece_iter() {
             match p {
-                Piece::Text(t) => toks.extend(t.chars().map(Tok::Lit)),
-                Piece::Star => toks.push(Tok::Star),
-                Piece::One => toks.push(Tok::One),
-                Piece::Var { key_lc, default } => toks.extend(lookup(key_lc).or(default)?.chars().map(Tok::Lit)),
+                Elem::Text(t) => toks.extend(t.chars().map(Tok::Lit)),
+                Elem::Star => toks.push(Tok::Star),
+                Elem::One => toks.push(Tok::One),
+                Elem::Var { key_lc, default } => toks.extend(lookup(key_lc).or(default)?.chars().map(Tok::Lit)),
             }
         }
         Some(Resolution::Built(toks))
@@ -314,9 +386,9 @@ impl Template {
         let mut bytes = 0usize;
         for p in self.piece_iter() {
             bytes = bytes.saturating_add(match p {
-                Piece::Text(t) => t.len(),
-                Piece::Star | Piece::One => 0,
-                Piece::Var { key_lc, default } => lookup(key_lc).or(default)?.len(),
+                Elem::Text(t) => t.len(),
+                Elem::Star | Elem::One => 0,
+                Elem::Var { key_lc, default } => lookup(key_lc).or(default)?.len(),
             });
         }
         Some(bytes)
@@ -330,9 +402,9 @@ impl Template {
         let mut count = 0usize;
         for p in self.piece_iter() {
             count += match p {
-                Piece::Text(t) => colons(t),
-                Piece::Star | Piece::One => 0,
-                Piece::Var { key_lc, default } => match seen.iter().find(|(k, _)| *k == key_lc) {
+                Elem::Text(t) => colons(t),
+                Elem::Star | Elem::One => 0,
+                Elem::Var { key_lc, default } => match seen.iter().find(|(k, _)| *k == key_lc) {
                     Some(&(_, c)) => c,
                     None => {
                         let c = lookup(key_lc).or(default).map_or(0, colons);
@@ -359,10 +431,10 @@ impl Template {
         out.clear();
         for p in self.piece_iter() {
             out.push(match p {
-                Piece::Text(t) => Part::Lit(t),
-                Piece::Star => Part::Star,
-                Piece::One => Part::One,
-                Piece::Var { key_lc, default } => match lookup(key_lc).or(default) {
+                Elem::Text(t) => Part::Lit(t),
+                Elem::Star => Part::Star,
+                Elem::One => Part::One,
+                Elem::Var { key_lc, default } => match lookup(key_lc).or(default) {
                     Some(v) => Part::Lit(v),
                     None => return false,
                 },
@@ -828,6 +900,18 @@ mod tests {
         assert!(!glob_match(toks, "ab"));
         let t = Template::parse("${$}{x}${?}", true, Vars::Allowed).unwrap();
         assert_eq!(t.as_literal().as_deref(), Some("${x}?"));
+        // A run with an escape is one piece of text, apart from the wildcards around it.
+        let t = Template::parse("b/${*}x*${?}", true, Vars::Allowed).unwrap();
+        assert_eq!(t.pieces().as_slice(), [Piece::Text("b/*x"), Piece::Star, Piece::Text("?")]);
+        assert_eq!(t.literal_text(), None);
+        let t = Template::parse("a${*}b", true, Vars::Allowed).unwrap();
+        assert_eq!(t.pieces().as_slice(), [Piece::Text("a*b")]);
+        assert_eq!(t.literal_text(), Some("a*b"));
+        let t = Template::parse("x${aws:UserName, 'n/a'}y", true, Vars::Allowed).unwrap();
+        assert_eq!(t.pieces().as_slice(), [Piece::Text("x"), t.pieces()[1], Piece::Text("y")]);
+        let Piece::Var(v) = t.pieces()[1] else { panic!("a variable expected") };
+        assert_eq!((v.key_lc(), v.default()), ("aws:username", Some("n/a")));
+        assert!(t.has_variables() && t.literal_text().is_none());
     }
 
     #[test]
