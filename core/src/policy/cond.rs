@@ -11,7 +11,7 @@
 
 use crate::policy::ast::{CondValue, Condition, Family, OpKind, Qualifier};
 use crate::policy::context::{Lookup, Val};
-use crate::policy::glob::{match_parts, Part, Template};
+use crate::policy::glob::{glob_match, match_parts, Part, Template};
 use crate::policy::value::{decode_base64, parse_bool, parse_request_ip, Instant};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
@@ -100,6 +100,9 @@ pub(crate) fn evaluate(cond: &Condition, ctx: &impl Lookup) -> CondResult {
                         continue; // resolvable above; the context has not changed
                     }
                     text_match(kind, &parts, value)
+                }
+                Resolved::Fixed(t) if matches!(kind, OpKind::StringLike | OpKind::StringNotLike) => {
+                    Some(glob_match(t.tokens(), value.text()))
                 }
                 Resolved::Fixed(t) => match t.literal_text() {
                     Some(text) => text_match(kind, &[Part::Lit(text)], value),

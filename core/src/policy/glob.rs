@@ -483,6 +483,17 @@ pub(crate) struct Toks<'a> {
 }
 
 impl<'a> Toks<'a> {
+    fn part(self, s: Slot) -> Part<'a> {
+        match s {
+            Slot::Text(r) => Part::Lit(r.get(self.raw)),
+            Slot::Escaped(r) => Part::Lit(r.get(self.extra)),
+            Slot::Star => Part::Star,
+            Slot::One => Part::One,
+            // Never: `Template::tokens` lists no slot of a template with variables.
+            Slot::Var { .. } => Part::Lit(""),
+        }
+    }
+
     /// Its parts (literal runs, `*`, `?`), borrowed: no allocation for up to 16 parts.
     pub(crate) fn parts(self) -> SmallVec<[Part<'a>; 16]> {
         self.slots
@@ -576,8 +587,18 @@ impl Glob for Cow<'_, [Tok]> {
 }
 
 impl Glob for Toks<'_> {
+    /// Patterns with at most one `*` (nearly all of them) are matched on the template's own
+    /// pieces; others through [`match_parts`].
     fn glob(&self, text: &str) -> bool {
-        match_parts(&self.parts(), text)
+        let part = |s: &Slot| self.part(*s);
+        let mut segs = self.slots.split(|s| *s == Slot::Star);
+        let first = segs.next().unwrap_or_default();
+        let Some(pos) = seg_at(first.iter().map(part), text, 0, text.len()) else { return false };
+        let Some(last) = segs.next_back() else { return pos == text.len() };
+        match segs.next() {
+            None => seg_back(last.iter().rev().map(part), text, text.len(), pos).is_some(),
+            Some(_) => match_parts(&self.parts(), text),
+        }
     }
 
     fn owned(&self) -> Vec<OwnedPart> {
@@ -727,12 +748,12 @@ pub(crate) fn match_parts<P: AsPart>(parts: &[P], text: &str) -> bool {
     let is_star = |p: &P| p.part() == Part::Star;
     let mut segs = parts.split(is_star);
     let first = segs.next().unwrap_or_default();
-    let Some(pos) = seg_at(first, text, 0, text.len()) else { return false };
+    let Some(pos) = seg_at(first.iter().map(AsPart::part), text, 0, text.len()) else { return false };
     let Some(last) = segs.next_back() else {
         // No `*`: the one segment must cover the text.
         return pos == text.len();
     };
-    let Some(tail) = seg_back(last, text, text.len(), pos) else { return false };
+    let Some(tail) = seg_back(last.iter().rev().map(AsPart::part), text, text.len(), pos) else { return false };
     let mut pos = pos;
     for mid in segs {
         match leftmost(mid, text, pos, tail) {
@@ -744,10 +765,10 @@ pub(crate) fn match_parts<P: AsPart>(parts: &[P], text: &str) -> bool {
 }
 
 /// Matches a segment (no `*`) at byte `at` within `text[..limit]`: its end.
-fn seg_at<P: AsPart>(seg: &[P], text: &str, mut at: usize, limit: usize) -> Option<usize> {
+fn seg_at<'p>(seg: impl Iterator<Item = Part<'p>>, text: &str, mut at: usize, limit: usize) -> Option<usize> {
     for p in seg {
         let rest = text.get(at..limit)?;
-        match p.part() {
+        match p {
             Part::Lit(s) => {
                 if !rest.starts_with(s) {
                     return None;
@@ -761,11 +782,12 @@ fn seg_at<P: AsPart>(seg: &[P], text: &str, mut at: usize, limit: usize) -> Opti
     Some(at)
 }
 
-/// Matches a segment (no `*`) ending at byte `end`, not before `floor`: its start.
-fn seg_back<P: AsPart>(seg: &[P], text: &str, mut end: usize, floor: usize) -> Option<usize> {
-    for p in seg.iter().rev() {
+/// Matches a segment (no `*`), read from its end, ending at byte `end`, not before `floor`: its
+/// start.
+fn seg_back<'p>(seg_rev: impl Iterator<Item = Part<'p>>, text: &str, mut end: usize, floor: usize) -> Option<usize> {
+    for p in seg_rev {
         let rest = text.get(floor..end)?;
-        match p.part() {
+        match p {
             Part::Lit(s) => {
                 if !rest.ends_with(s) {
                     return None;
