@@ -356,14 +356,17 @@ struct Builder {
 /// trust policy many roles repeat, is kept once (each attachment keeps its own name in
 /// [`NamedPolicy`], which explanations and errors show). Candidates are found by a hash of the
 /// JSON tree and confirmed by comparing the parsed documents, so only equal documents share.
+/// The hash is SipHash under a random key: a store cannot be written to make many documents
+/// collide.
 #[derive(Default)]
 struct SharedDocuments {
+    keys: std::collections::hash_map::RandomState,
     by_hash: HashMap<u64, smallvec::SmallVec<[Arc<Policy>; 1]>>,
 }
 
 impl SharedDocuments {
     fn share(&mut self, doc: &Json, policy: Policy) -> Arc<Policy> {
-        let mut h = rustc_hash::FxHasher::default();
+        let mut h = std::hash::BuildHasher::build_hasher(&self.keys);
         hash_json(doc, &mut h);
         let same = self.by_hash.entry(h.finish()).or_default();
         if let Some(p) = same.iter().find(|p| ***p == policy) {

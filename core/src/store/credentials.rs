@@ -310,8 +310,7 @@ impl DirectoryBuilder {
     ) -> (Directory, Vec<Problem>) {
         let DirectoryBuilder { pending, providers, provider_sites, mut problems } = self;
         let mut dir = Directory { providers, ..Directory::default() };
-        // name (lowercase) -> ARNs, for entries without an account (none to build when the
-        // store has no credentials).
+        // name (lowercase) -> ARNs, for entries without an account (only when there are any).
         let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::default();
         for &ix in user_arns.values().filter(|_| !pending.is_empty()) {
             if let Some((arn, account)) = user_name_of(ix) {
