@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 pub mod audit;
 pub mod auth;
 pub mod bundle;
@@ -40,6 +41,8 @@ mod error;
 mod id;
 pub mod lint;
 pub mod live;
+#[doc(hidden)]
+pub mod net;
 mod policy;
 mod store;
 pub mod sts;
