@@ -87,8 +87,7 @@ pub(crate) struct Role {
     pub managed: Vec<PolicyId>,
     pub boundary: Option<PolicyId>,
     pub tags: Vec<(String, String)>,
-    /// Read by the STS endpoint (issue 6); loaded and validated now so dumps round-trip.
-    #[allow(dead_code)]
+    /// `MaxSessionDuration` (3,600 to 43,200 seconds): the longest session STS issues for it.
     pub max_session_duration: u32,
 }
 
