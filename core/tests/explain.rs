@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! The `explain` answer, exactly: every note in order, every matched statement in order, and the
 //! missing context keys, for one case of each way a decision comes about
-//! (`docs/http-api.md#explain`, `docs/semantics.md#evaluation-algorithm`).
+//! (`docs/http-api.md#post-v1authorize`, `docs/semantics.md#evaluation-algorithm`).
 //!
 //! A note said twice, a note left out or a note out of order fails here; the other tests check
 //! decisions, these check the words that explain them.
