@@ -1,5 +1,6 @@
-//! One error type per layer: [`PolicyError`] (a policy document), [`LoadError`] (a store, every
-//! problem at once) and [`RequestError`] (a request). Each names where the problem is (file and
+//! One error type per layer: [`LoadError`] (a store, every problem at once) and [`RequestError`]
+//! (a request); inside the crate, `PolicyError` (one policy document) becomes a [`Problem`] of the
+//! store or a [`RequestError`]. Each names where the problem is (file and
 //! JSON pointer, or the request field) and what was expected.
 
 use std::fmt;
@@ -14,9 +15,11 @@ pub enum Severity {
 }
 
 /// A problem inside one policy document, located by a JSON pointer relative to the file root.
+/// Never returned to a user: the loader reports it as a [`Problem`], a request as a
+/// [`RequestError`], STS as `MalformedPolicyDocument`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{pointer}: {message}")]
-pub struct PolicyError {
+pub(crate) struct PolicyError {
     pointer: String,
     message: String,
 }

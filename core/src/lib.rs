@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 pub mod audit;
 pub mod auth;
 pub mod bundle;
@@ -40,6 +41,8 @@ mod error;
 mod id;
 pub mod lint;
 pub mod live;
+#[doc(hidden)]
+pub mod net;
 mod policy;
 mod store;
 pub mod sts;
@@ -48,7 +51,7 @@ pub use decide::answer::{Answer, Decision, Explanation, Matched, StatementKind};
 pub use decide::reference;
 pub use decide::request::{batch_from_json, Request};
 pub use decide::snapshot::Snapshot;
-pub use error::{LoadError, PolicyError, Problem, RequestError, Severity};
+pub use error::{LoadError, Problem, RequestError, Severity};
 pub use policy::ast::CONDITION_OPERATORS;
 pub use store::routes::{GateRefusal, GateTarget, Gateway, HeaderLookup};
 pub use store::{Store, StoreStats};
