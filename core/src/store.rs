@@ -9,7 +9,7 @@
 pub(crate) mod credentials;
 pub(crate) mod routes;
 
-use crate::error::{LoadError, Problem, Severity};
+use crate::error::{LoadError, Problem, ProblemKind, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::json::{pointer_token, Json};
@@ -176,14 +176,14 @@ impl Store {
         let mut files = Vec::new();
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => problems.push(Problem::error(&shown, "", format!("cannot read the store: {e}"))),
+            Err(e) => problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read the store: {e}"))),
             Ok(m) if m.is_file() => files.push(path.to_path_buf()),
             Ok(_) => {
                 let mut visited = BTreeSet::new();
                 collect_json_files(path, &mut files, &mut visited, &mut problems);
                 files.sort();
                 if files.is_empty() && problems.is_empty() {
-                    problems.push(Problem::error(&shown, "", "no *.json files in the store"));
+                    problems.push(Problem::of(ProblemKind::Io, &shown, "no *.json files in the store"));
                 }
             }
         }
@@ -193,9 +193,9 @@ impl Store {
             match std::fs::read(f) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => documents.push((name, text)),
-                    Err(_) => problems.push(Problem::error(&name, "", "file is not UTF-8")),
+                    Err(_) => problems.push(Problem::of(ProblemKind::Io, &name, "file is not UTF-8")),
                 },
-                Err(e) => problems.push(Problem::error(&name, "", format!("cannot read: {e}"))),
+                Err(e) => problems.push(Problem::of(ProblemKind::Io, &name, format!("cannot read: {e}"))),
             }
         }
         build(documents, problems)
@@ -255,7 +255,7 @@ pub(crate) fn collect_json_files(
     let canonical = match std::fs::canonicalize(dir) {
         Ok(c) => c,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -265,7 +265,7 @@ pub(crate) fn collect_json_files(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -284,7 +284,9 @@ pub(crate) fn collect_json_files(
                 }
             }
             Ok(_) => {}
-            Err(e) => problems.push(Problem::error(&child.display().to_string(), "", format!("cannot read: {e}"))),
+            Err(e) => {
+                problems.push(Problem::of(ProblemKind::Io, &child.display().to_string(), format!("cannot read: {e}")))
+            }
         }
     }
 }
@@ -348,11 +350,11 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
                 // policy, where the policy reader has already reported it.
                 if let Some(pointer) = doc.first_duplicate("") {
                     if !b.problems.iter().any(|p| p.file == *name && p.pointer == pointer) {
-                        b.problems.push(Problem::error(name, pointer, "duplicate key"));
+                        b.problems.push(Problem::error(name, pointer, "duplicate key").with_kind(ProblemKind::Json));
                     }
                 }
             }
-            Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
+            Err(e) => b.problems.push(Problem::of(ProblemKind::Json, name, format!("invalid JSON: {e}"))),
         }
     }
     b.resolve();

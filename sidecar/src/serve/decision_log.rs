@@ -34,11 +34,11 @@ impl Record {
             "principal": self.principal,
             "action": self.action,
             "resource": self.resource,
-            "decision": self.answer.decision.as_str(),
-            "snapshot": self.answer.snapshot,
+            "decision": self.answer.decision().as_str(),
+            "snapshot": self.answer.snapshot(),
         });
-        if let (Some(e), Value::Object(map)) = (&self.answer.explanation, &mut v) {
-            map.insert("matched".into(), serde_json::to_value(&e.matched).unwrap_or(Value::Null));
+        if let (Some(e), Value::Object(map)) = (self.answer.explanation(), &mut v) {
+            map.insert("matched".into(), serde_json::to_value(e.matched()).unwrap_or(Value::Null));
         }
         v
     }
@@ -89,7 +89,8 @@ impl DecisionLog {
         }
         let record = Record {
             time: SystemTime::now(),
-            principal: request.principal_json(),
+            // A signed request's principal is its signer, whom the answer names.
+            principal: answer.principal().map_or_else(|| request.principal_json(), Value::from),
             action: request.action().to_owned(),
             resource: request.resource().to_owned(),
             answer: answer.clone(),

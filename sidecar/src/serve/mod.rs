@@ -146,7 +146,8 @@ async fn serve(options: Options) -> Result<(), String> {
     };
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
     let published = Arc::new(tokio::sync::Notify::new());
-    let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
+    let config = keycard::live::Config::new().watch(true);
+    let live = Live::start(source, observe(config, Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
         .map_err(|e| format!("cannot start the reloader: {e}"))?;
     let state = Arc::new(State {
         live,
@@ -246,40 +247,43 @@ fn test_clock_offset() -> i64 {
     std::env::var("KEYCARD_TEST_CLOCK_OFFSET_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-/// Counts and logs what the reload thread does; `published` is notified of every new snapshot.
-fn observer(metrics: Arc<Metrics>, source: String, published: Arc<tokio::sync::Notify>) -> keycard::live::Observer {
-    Box::new(move |event: &Event<'_>| match event {
+/// `config` with an observer that counts and logs what the reload thread does; `published` is
+/// notified of every new snapshot.
+fn observe(
+    config: keycard::live::Config,
+    metrics: Arc<Metrics>,
+    source: String,
+    published: Arc<tokio::sync::Notify>,
+) -> keycard::live::Config {
+    config.observer(move |event: &Event<'_>| match event {
         Event::Published { loaded, took } => {
+            let stats = loaded.stats();
             tracing::info!(
-                snapshot = loaded.snapshot.id(),
-                files = loaded.stats.files,
-                principals = loaded.stats.principals,
-                policies = loaded.stats.policies,
-                statements = loaded.stats.statements,
+                snapshot = loaded.snapshot().id(),
+                files = stats.files,
+                principals = stats.principals,
+                policies = stats.policies,
+                statements = stats.statements,
                 took_ms = took.as_millis() as u64,
                 "snapshot loaded"
             );
-            if let Some(b) = &loaded.bundle {
+            if let Some(b) = loaded.bundle() {
                 tracing::info!(revision = %b.revision, verified_by = ?b.verified_by, url = ?b.url, "from bundle");
                 if b.verified_by.is_none() {
                     tracing::warn!("{}", crate::bundle_cmd::UNVERIFIED);
                 }
             }
-            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
+            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at()));
             published.notify_one();
         }
-        Event::Failed { error, failure } => {
-            match error {
-                Some(e) => {
-                    for p in e.problems() {
-                        tracing::error!(source = %source, problem = %p, "store failed to load; keeping the last good snapshot");
-                    }
-                }
-                None => tracing::error!(source = %source, "{}; keeping the last good snapshot", failure.message),
+        Event::Failed { failure } => {
+            for p in failure.error().problems() {
+                tracing::error!(source = %source, problem = %p, "store failed to load; keeping the last good snapshot");
             }
             metrics.reload_failed();
         }
         Event::WatchProblem(message) => tracing::warn!(source = %source, "{message}; changes need SIGHUP"),
+        _ => {}
     })
 }
 
