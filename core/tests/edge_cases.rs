@@ -36,10 +36,11 @@ fn decide_docs(docs: &[String], request_json: &str) -> Decision {
     let answer = snapshot.authorize(&request);
     let reference = keycard::reference::authorize(snapshot.store(), &request);
     assert_eq!(
-        answer.decision, reference.decision,
+        answer.decision(),
+        reference.decision(),
         "compiled snapshot and reference evaluator disagree on {request_json}"
     );
-    answer.decision
+    answer.decision()
 }
 
 /// A set of store documents that requests are checked against.

@@ -51,13 +51,13 @@ impl World {
         let parsed = Request::from_json(&text).unwrap_or_else(|e| panic!("request rejected: {e:?}\nrequest: {text}"));
         let answer = self.snapshot.authorize(&parsed);
         let reference = keycard::reference::authorize(self.snapshot.store(), &parsed);
-        assert_eq!(answer.decision, reference.decision, "snapshot and reference evaluator disagree on {text}");
+        assert_eq!(answer.decision(), reference.decision(), "snapshot and reference evaluator disagree on {text}");
         answer
     }
 
     #[track_caller]
     fn expect(&self, request: Value, want: Decision) {
-        let got = self.answer(&request).decision;
+        let got = self.answer(&request).decision();
         assert_eq!(got, want, "request: {request}");
     }
 
@@ -66,19 +66,19 @@ impl World {
     fn explain(&self, request: Value, want: Decision) -> keycard::Explanation {
         let request = with(request, "explain", json!(true));
         let answer = self.answer(&request);
-        assert_eq!(answer.decision, want, "request: {request}");
-        answer.explanation.unwrap_or_else(|| panic!("no explanation for {request}"))
+        assert_eq!(answer.decision(), want, "request: {request}");
+        answer.explanation().cloned().unwrap_or_else(|| panic!("no explanation for {request}"))
     }
 }
 
 /// Whether an explanation records a matched statement of this kind, policy and effect.
 fn has_match(ex: &keycard::Explanation, kind: StatementKind, policy: &str, effect: &str) -> bool {
-    ex.matched.iter().any(|m| m.kind == kind && m.policy == policy && m.effect == effect)
+    ex.matched().iter().any(|m| m.kind() == kind && m.policy() == policy && m.effect() == effect)
 }
 
 /// Whether some note contains `text`.
 fn has_note(ex: &keycard::Explanation, text: &str) -> bool {
-    ex.notes.iter().any(|n| n.contains(text))
+    ex.notes().iter().any(|n| n.contains(text))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,7 +504,7 @@ fn context_resource_tags_from_resource_policy_entries_exact_arn_only() {
     w.expect(req(&alice(), "s3:ListBucket", &s3("blue-bucket")), Allowed);
     // an object below the bucket does not carry the bucket's tags
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("blue-bucket/k")), ImplicitDeny);
-    assert!(ex.missing_context_keys.iter().any(|k| k.eq_ignore_ascii_case("aws:ResourceTag/team")), "{ex:?}");
+    assert!(ex.missing_context_keys().iter().any(|k| k.eq_ignore_ascii_case("aws:ResourceTag/team")), "{ex:?}");
     // the object's own tags come with the request
     let tagged = json!({"aws:ResourceTag/team": "blue"});
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("blue-bucket/k"), tagged), Allowed);
@@ -548,7 +548,7 @@ fn context_resource_account_from_bucket_policy_owner() {
     let w = World::of(&[&a, &b]);
     w.expect(req(&alice(), "s3:GetObject", &s3("mine/k")), Allowed);
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("theirs/k")), ExplicitDeny);
-    assert!(ex.matched.iter().any(|m| m.kind == StatementKind::Identity && m.effect == "Deny"), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.kind() == StatementKind::Identity && m.effect() == "Deny"), "{ex:?}");
     // control: the cross-account grant itself works
     w.expect(req(&user_arn(A, "ann"), "s3:GetObject", &s3("theirs/k")), Allowed);
     // a request may name the owner of a bucket the store does not know
@@ -584,7 +584,7 @@ fn context_principal_is_aws_service() {
     w.expect(req_obj(json!({"Service": "config.amazonaws.com"}), "s3:GetObject", &s3("svc-read/k")), Allowed);
     // alice reads svc-read through her own policy, not through the service-only statement
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("svc-read/k")), Allowed);
-    assert!(!ex.matched.iter().any(|m| m.kind == StatementKind::Resource), "{ex:?}");
+    assert!(!ex.matched().iter().any(|m| m.kind() == StatementKind::Resource), "{ex:?}");
     w.expect(req("*", "s3:GetObject", &s3("svc-read/k")), ImplicitDeny);
 }
 
@@ -608,7 +608,7 @@ fn default_current_time_from_the_clock() {
         )
         .world();
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("b/k")), Allowed);
-    assert!(ex.missing_context_keys.is_empty(), "the clock supplies aws:CurrentTime: {ex:?}");
+    assert!(ex.missing_context_keys().is_empty(), "the clock supplies aws:CurrentTime: {ex:?}");
     w.expect(req(&alice(), "s3:PutObject", &s3("b/k")), ImplicitDeny);
     w.expect(req(&alice(), "s3:DeleteObject", &s3("b/k")), Allowed);
     // a given time replaces the clock
@@ -659,7 +659,7 @@ fn default_via_aws_service_is_false() {
         )
         .world();
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("b/k")), ExplicitDeny);
-    assert!(ex.matched.iter().any(|m| m.sid.as_deref() == Some("OnlyThroughServices")), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.sid() == Some("OnlyThroughServices")), "{ex:?}");
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("b/k"), json!({"aws:ViaAWSService": true})), Allowed);
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("b/k"), json!({"aws:ViaAWSService": false})), ExplicitDeny);
     w.expect(req(&alice(), "s3:PutObject", &s3("b/k")), Allowed);
@@ -777,7 +777,7 @@ fn service_principal_assumes_role_only_when_trust_names_it() {
         .world();
     let ex = w
         .explain(req_obj(json!({"Service": "ec2.amazonaws.com"}), "sts:AssumeRole", &role_arn(A, "instance")), Allowed);
-    assert!(ex.matched.iter().any(|m| m.kind == StatementKind::Trust && m.effect == "Allow"), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.kind() == StatementKind::Trust && m.effect() == "Allow"), "{ex:?}");
     w.expect(
         req_obj(json!({"Service": "lambda.amazonaws.com"}), "sts:AssumeRole", &role_arn(A, "instance")),
         ImplicitDeny,
@@ -829,7 +829,7 @@ fn web_identity_assumes_role_with_audience_condition() {
     let aud = json!({"oidc.example.com:aud": "sts.amazonaws.com"});
     w.expect(call(&provider, "sts:AssumeRoleWithWebIdentity", aud.clone()), Allowed);
     let ex = w.explain(call(&provider, "sts:AssumeRoleWithWebIdentity", json!({})), ImplicitDeny);
-    assert!(ex.missing_context_keys.iter().any(|k| k == "oidc.example.com:aud"), "{ex:?}");
+    assert!(ex.missing_context_keys().iter().any(|k| k == "oidc.example.com:aud"), "{ex:?}");
     w.expect(
         call(&provider, "sts:AssumeRoleWithWebIdentity", json!({"oidc.example.com:aud": "someone-else"})),
         ImplicitDeny,
@@ -1064,8 +1064,8 @@ fn rcp_allow_must_be_rcp_full_aws_access() {
     for bad in [narrow_allow, conditional_allow] {
         let err = load(bad.clone()).err().unwrap_or_else(|| panic!("a custom RCP Allow loaded: {bad}"));
         assert!(
-            err.problems().iter().any(|p| p.pointer.starts_with("/Organization/ResourceControlPolicies/0/Policy")
-                && p.message.contains("RCPFullAWSAccess")),
+            err.problems().iter().any(|p| p.pointer().starts_with("/Organization/ResourceControlPolicies/0/Policy")
+                && p.message().contains("RCPFullAWSAccess")),
             "{:?}",
             err.problems()
         );

@@ -46,10 +46,10 @@ fn explain_names_matched_statements_and_missing_keys() {
     )
     .unwrap();
     let a = s.authorize(&req);
-    assert_eq!(a.decision, Decision::ImplicitDeny);
-    let e = a.explanation.as_ref().unwrap();
-    assert!(e.matched.is_empty());
-    assert_eq!(e.missing_context_keys, ["s3:ExistingObjectTag/class"]);
+    assert_eq!(a.decision(), Decision::ImplicitDeny);
+    let e = a.explanation().unwrap();
+    assert!(e.matched().is_empty());
+    assert_eq!(e.missing_context_keys(), ["s3:ExistingObjectTag/class"]);
     let v = a.to_json();
     assert_eq!(v["missingContextKeys"], serde_json::json!(["s3:ExistingObjectTag/class"]));
     assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("no identity-based policy")));
@@ -60,12 +60,12 @@ fn explain_names_matched_statements_and_missing_keys() {
     )
     .unwrap();
     let a = s.authorize(&req);
-    assert_eq!(a.decision, Decision::ExplicitDeny);
-    let m = &a.explanation.unwrap().matched;
-    assert!(m.iter().any(|m| m.sid.as_deref() == Some("NoSecrets")
-        && m.effect == "Deny"
-        && m.kind == StatementKind::Identity
-        && m.policy == "arn:aws:iam::111122223333:user/alice#P"));
+    assert_eq!(a.decision(), Decision::ExplicitDeny);
+    let m = &a.explanation().unwrap().matched();
+    assert!(m.iter().any(|m| m.sid() == Some("NoSecrets")
+        && m.effect() == "Deny"
+        && m.kind() == StatementKind::Identity
+        && m.policy() == "arn:aws:iam::111122223333:user/alice#P"));
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn unknown_principal_action_or_resource_is_an_implicit_deny_not_an_error() {
         ("arn:aws:iam::111122223333:group/devs", "s3:GetObject", "arn:aws:s3:::b/k"),
     ] {
         let req = Request::new(p, a, r).unwrap();
-        assert_eq!(s.authorize(&req).decision, Decision::ImplicitDeny, "{p} {a} {r}");
+        assert_eq!(s.authorize(&req).decision(), Decision::ImplicitDeny, "{p} {a} {r}");
     }
 }
 
@@ -126,12 +126,12 @@ fn session_and_resource_policies_from_the_request_apply() {
         )
     };
     let plain = Request::from_json(&body("")).unwrap();
-    assert_eq!(s.authorize(&plain).decision, Decision::ImplicitDeny);
+    assert_eq!(s.authorize(&plain).decision(), Decision::ImplicitDeny);
     let with_rp = Request::from_json(&body(
         r#", "resourcePolicy": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}}"#,
     ))
     .unwrap();
-    assert_eq!(s.authorize(&with_rp).decision, Decision::Allowed);
+    assert_eq!(s.authorize(&with_rp).decision(), Decision::Allowed);
 }
 
 #[test]
