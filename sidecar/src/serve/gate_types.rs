@@ -5,6 +5,7 @@
 //! [`GateDecision`]) and `gate` (which decides), so that neither `state` nor `metrics` imports
 //! `gate`, which imports both of them.
 
+use super::start_error::StartError;
 use hyper::header::HeaderName;
 use hyper::StatusCode;
 use keycard::Decision;
@@ -87,22 +88,22 @@ pub(crate) struct Config {
 impl Config {
     /// From the command line: `trusted` CIDRs (empty: loopback, `127.0.0.0/8` and `::1/128`) and
     /// the header an authenticating proxy sets, if any.
-    pub(crate) fn new(trusted: &[String], principal_header: Option<&str>) -> Result<Config, String> {
+    pub(crate) fn new(trusted: &[String], principal_header: Option<&str>) -> Result<Config, StartError> {
         let mut blocks = Vec::with_capacity(trusted.len().max(2));
         for t in trusted {
-            blocks.push(t.parse::<Cidr>().map_err(|e| format!("--trusted-proxy {e}"))?);
+            blocks.push(t.parse::<Cidr>().map_err(|e| StartError::option("--trusted-proxy", e))?);
         }
         if blocks.is_empty() {
             blocks.push(Cidr { addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), prefix: 8 });
             blocks.push(Cidr { addr: IpAddr::V6(Ipv6Addr::LOCALHOST), prefix: 128 });
         }
-        let principal_header = match principal_header {
-            None => None,
-            Some(h) => Some(
-                HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| format!("--trust-principal-header {h:?} is not a header name"))?,
-            ),
-        };
+        let principal_header =
+            match principal_header {
+                None => None,
+                Some(h) => Some(HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                    StartError::option("--trust-principal-header", format!("{h:?} is not a header name"))
+                })?),
+            };
         Ok(Config { trusted: blocks, principal_header })
     }
 

@@ -18,6 +18,7 @@ mod metrics;
 mod offload;
 mod poller;
 mod routes;
+mod start_error;
 mod state;
 mod sts;
 
@@ -29,6 +30,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use keycard::live::{Event, Live, Source};
 use metrics::Metrics;
+use start_error::StartError;
 use state::State;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,29 +104,32 @@ enum Listener {
     Unix(UnixListener, PathBuf),
 }
 
-async fn bind(listen: &str) -> Result<(Listener, String), String> {
+async fn bind(listen: &str) -> Result<(Listener, String), StartError> {
     if let Some(path) = listen.strip_prefix("unix:") {
         let path = PathBuf::from(path);
         // A socket left behind by an earlier run would make bind fail; anything else is kept.
         if std::fs::symlink_metadata(&path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
             let _ = std::fs::remove_file(&path);
         }
-        let listener = UnixListener::bind(&path).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let listener =
+            UnixListener::bind(&path).map_err(|e| StartError::setup(format!("cannot listen on {listen}"), e))?;
         let shown = format!("unix:{}", path.display());
         return Ok((Listener::Unix(listener, path), shown));
     }
-    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let listener =
+        TcpListener::bind(listen).await.map_err(|e| StartError::setup(format!("cannot listen on {listen}"), e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::setup("cannot read the bound address", e))?;
     Ok((Listener::Tcp(listener), format!("http://{addr}")))
 }
 
-async fn serve(options: Options) -> Result<(), String> {
+async fn serve(options: Options) -> Result<(), StartError> {
     let poll = bundle::Config::new(&options.poll, &options.bundle)?;
     let source = match (&poll, &options.policies) {
         (Some(poll), _) => Source::External(poll.describe()),
         (None, Some(p)) => {
-            let p = std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?;
-            crate::source::source_of(Some(&p), &options.bundle)?
+            let p = std::path::absolute(p)
+                .map_err(|e| StartError::option("--policies", format!("{}: {e}", p.display())))?;
+            crate::source::source_of(Some(&p), &options.bundle).map_err(|e| StartError::option("--policies", e))?
         }
         (None, None) => crate::source::source(None),
     };
@@ -136,8 +141,9 @@ async fn serve(options: Options) -> Result<(), String> {
         None => None,
     };
     let keys = match &options.sts_key_file {
-        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| format!("--sts-key-file {e}"))?,
-        None => keycard::auth::SealKeys::random().map_err(|e| format!("cannot make an STS key: {e}"))?,
+        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| StartError::option("--sts-key-file", e))?,
+        None => keycard::auth::SealKeys::random()
+            .map_err(|e| StartError::setup("cannot make an STS key", std::io::Error::other(e.to_string())))?,
     };
     let (listener, shown) = bind(&options.listen).await?;
     let grpc_listener = match &options.grpc_listen {
@@ -148,7 +154,7 @@ async fn serve(options: Options) -> Result<(), String> {
     let published = Arc::new(tokio::sync::Notify::new());
     let config = keycard::live::Config::new().watch(true);
     let live = Live::start(source, observe(config, Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
-        .map_err(|e| format!("cannot start the reloader: {e}"))?;
+        .map_err(|e| StartError::setup("cannot start the reloader", e))?;
     let state = Arc::new(State {
         live,
         source: described,
@@ -165,9 +171,9 @@ async fn serve(options: Options) -> Result<(), String> {
         bundle::spawn(Arc::clone(&state), config, Arc::clone(poller));
     }
 
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| StartError::setup("cannot handle SIGHUP", e))?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| StartError::setup("cannot handle SIGTERM", e))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| StartError::setup("cannot handle SIGINT", e))?;
 
     // The first line on stdout says where to connect (tests and scripts read it), the second
     // where gRPC is served; written at once, and a closed stdout is no reason to stop.
@@ -223,7 +229,7 @@ async fn serve(options: Options) -> Result<(), String> {
         if let Some(task) = grpc_task {
             match task.await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!("{e}"),
+                Ok(Err(e)) => tracing::error!(error = %e, "the gRPC server failed"),
                 Err(e) => tracing::error!(error = %e, "the gRPC server task failed"),
             }
         }
