@@ -150,8 +150,10 @@ pub struct Store {
     pub(crate) gateway: crate::store::routes::Gateway,
 }
 
-/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
+/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`). Plain counts, read
+/// as fields; `#[non_exhaustive]` so that a new count is not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Files read.
     pub files: usize,

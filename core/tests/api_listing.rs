@@ -48,9 +48,16 @@ fn listing(file: &str, text: &str) -> Vec<String> {
         } else if line.starts_with("pub ") && !line.starts_with("pub(") {
             let mut signature = String::new();
             let is_use = line.starts_with("pub use");
+            let is_const = line.starts_with("pub const") || line.starts_with("pub static");
             while i < lines.len() {
                 let part = lines[i].trim();
-                let end = if is_use { part.find(';') } else { part.find(['{', ';']) };
+                let end = if is_use {
+                    part.find(';')
+                } else if is_const {
+                    part.find(" =").or_else(|| part.find(';'))
+                } else {
+                    part.find(['{', ';'])
+                };
                 let end = end.map(|n| (n, part.as_bytes()[n] == b'{'));
                 signature.push(' ');
                 signature.push_str(end.map_or(part, |(n, _)| &part[..n]));
@@ -120,7 +127,7 @@ fn the_public_api_is_the_checked_in_listing() {
 #[test]
 fn the_listing_sees_signatures_variants_and_skips_crate_items() {
     let text = "pub enum E {\n    /// doc\n    A,\n    B { x: u8 },\n    C(u8),\n}\npub(crate) fn hidden() {}\n\
-                pub fn f(\n    a: u8,\n) -> u8 {\n}\npub struct S {\n    pub n: usize,\n}\npub use m::{A, B};\n\
+                pub fn f(\n    a: u8,\n) -> u8 {\n}\npub struct S {\n    pub n: usize,\n}\npub use m::{A, B};\npub const N: [&str; 2] = [\"a\", \"b\"];\n\
                 pub(crate) struct T {\n    pub hidden: u8,\n}\n\
                 #[cfg(test)]\npub fn in_tests() {}\n";
     assert_eq!(
@@ -130,7 +137,8 @@ fn the_listing_sees_signatures_variants_and_skips_crate_items() {
             "x.rs: pub fn f( a: u8, ) -> u8",
             "x.rs: pub struct S",
             "x.rs:   field pub n: usize",
-            "x.rs: pub use m::{A, B}"
+            "x.rs: pub use m::{A, B}",
+            "x.rs: pub const N: [&str; 2]"
         ]
     );
 }

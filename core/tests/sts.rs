@@ -356,34 +356,34 @@ fn web_identities_from_rs256_and_es256_tokens() {
     );
     assert_eq!(
         call(&rs256(claims("system:serviceaccount:ns:app", "someone-else", T + 600))).unwrap_err(),
-        StsCode::InvalidIdentityToken
+        StsCode::Auth(AuthCode::InvalidIdentityToken)
     );
     assert_eq!(
         call(&es256(claims("system:serviceaccount:ns:app", "sts.amazonaws.com", T - 1))).unwrap_err(),
-        StsCode::ExpiredTokenException
+        StsCode::Auth(AuthCode::ExpiredTokenException)
     );
     // Tampered claims, a token signed by another key, and algorithms keycard refuses.
     let token = es256(good.clone());
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     parts[1] =
         URL_SAFE_NO_PAD.encode(claims("system:serviceaccount:ns:app", "sts.amazonaws.com", T + 99_999).to_string());
-    assert_eq!(call(&parts.join(".")).unwrap_err(), StsCode::InvalidIdentityToken);
+    assert_eq!(call(&parts.join(".")).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
     let other_pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let other = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, other_pkcs8.as_ref(), &rng).unwrap();
     let forged =
         jwt(json!({"alg": "ES256", "kid": "ec1"}), good.clone(), |m| other.sign(&rng, m).unwrap().as_ref().to_vec());
-    assert_eq!(call(&forged).unwrap_err(), StsCode::InvalidIdentityToken);
+    assert_eq!(call(&forged).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
     assert_eq!(
         call(&jwt(json!({"alg": "none"}), good.clone(), |_| Vec::new())).unwrap_err(),
-        StsCode::InvalidIdentityToken
+        StsCode::Auth(AuthCode::InvalidIdentityToken)
     );
     let hs256 = jwt(json!({"alg": "HS256", "kid": "rsa1"}), good.clone(), |m| {
         ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"public"), m).as_ref().to_vec()
     });
-    assert_eq!(call(&hs256).unwrap_err(), StsCode::InvalidIdentityToken);
+    assert_eq!(call(&hs256).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
     let unknown_issuer =
         es256(json!({"iss": "https://evil.example.com", "sub": "x", "aud": "sts.amazonaws.com", "exp": T + 600}));
-    assert_eq!(call(&unknown_issuer).unwrap_err(), StsCode::InvalidIdentityToken);
+    assert_eq!(call(&unknown_issuer).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
 }
 
 #[test]

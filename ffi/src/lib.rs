@@ -301,6 +301,34 @@ unsafe fn open(policies_path: *const c_char, options: &keycard_options) -> Resul
     Ok(Box::into_raw(Box::new(keycard_engine { live, sts_keys: options.sts_keys.clone() })))
 }
 
+/// Takes back and drops a handle keycard made with `Box::into_raw`; `NULL` is ignored.
+///
+/// # Safety
+/// `handle` is `NULL` or a handle made by `Box::into_raw` and not freed before; nothing uses it
+/// during or after the call.
+unsafe fn free_handle<T>(handle: *mut T) {
+    guarded(
+        |_| (),
+        || {
+            if !handle.is_null() {
+                // SAFETY: the caller gives back ownership of a handle made by Box::into_raw.
+                drop(unsafe { Box::from_raw(handle) });
+            }
+            Ok(())
+        },
+    );
+}
+
+/// Reads the options argument of a setter.
+///
+/// # Safety
+/// `options` is `NULL` or a live handle from `keycard_options_new` that no other thread uses
+/// during the call.
+unsafe fn options_mut<'a>(options: *mut keycard_options) -> Result<&'a mut keycard_options, Failure> {
+    // SAFETY: the caller promises NULL or a live handle no other thread is using.
+    unsafe { options.as_mut() }.ok_or_else(|| Failure::new(KEYCARD_ERR_NULL, "options is NULL"))
+}
+
 /// Reads an STS key file (`--sts-key-file`'s format); `what` names it in the error.
 fn load_sts_keys(path: &std::path::Path, what: &str) -> Result<Arc<kc::auth::SealKeys>, Failure> {
     kc::auth::SealKeys::from_file(path).map(Arc::new).map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("{what} {e}")))
@@ -325,9 +353,8 @@ pub unsafe extern "C" fn keycard_options_set_watch(options: *mut keycard_options
     guarded(
         |code| code,
         || {
-            // SAFETY: the caller promises NULL or a live handle no other thread is using.
-            let options =
-                unsafe { options.as_mut() }.ok_or_else(|| Failure::new(KEYCARD_ERR_NULL, "options is NULL"))?;
+            // SAFETY: forwarded from the caller's promise.
+            let options = unsafe { options_mut(options)? };
             options.watch = watch != 0;
             Ok(0)
         },
@@ -349,9 +376,8 @@ pub unsafe extern "C" fn keycard_options_set_sts_key_file(options: *mut keycard_
     guarded(
         |code| code,
         || {
-            // SAFETY: the caller promises NULL or a live handle no other thread is using.
-            let options =
-                unsafe { options.as_mut() }.ok_or_else(|| Failure::new(KEYCARD_ERR_NULL, "options is NULL"))?;
+            // SAFETY: forwarded from the caller's promise.
+            let options = unsafe { options_mut(options)? };
             // SAFETY: forwarded from the caller's promise.
             let path = unsafe { text(path, "path")? };
             options.sts_keys = Some(load_sts_keys(std::path::Path::new(path), "sts key file")?);
@@ -368,16 +394,8 @@ pub unsafe extern "C" fn keycard_options_set_sts_key_file(options: *mut keycard_
 /// used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn keycard_options_free(options: *mut keycard_options) {
-    guarded(
-        |_| (),
-        || {
-            if !options.is_null() {
-                // SAFETY: the caller gives back ownership of a handle made by Box::into_raw.
-                drop(unsafe { Box::from_raw(options) });
-            }
-            Ok(())
-        },
-    );
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { free_handle(options) }
 }
 
 /// How a bundle is verified: `KEYCARD_BUNDLE_PUBLIC_KEY` (PEM files, `:`-separated), or
@@ -411,16 +429,8 @@ fn bundle_trust(path: &std::path::Path) -> Result<kc::bundle::Trust, Failure> {
 /// may be using it, and it must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn keycard_engine_free(engine: *mut keycard_engine) {
-    guarded(
-        |_| (),
-        || {
-            if !engine.is_null() {
-                // SAFETY: the caller gives back ownership of a handle made by Box::into_raw.
-                drop(unsafe { Box::from_raw(engine) });
-            }
-            Ok(())
-        },
-    );
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { free_handle(engine) }
 }
 
 /// Decides one request: may `principal` do `action` on `resource`, in `context_json`?

@@ -57,26 +57,9 @@ pub enum StsCode {
     InvalidAction,
     /// No snapshot is loaded yet.
     ServiceUnavailable,
-    /// The request is not signed at all.
-    MissingAuthenticationToken,
-    /// A signature with a part missing or malformed.
-    IncompleteSignature,
-    /// An unknown or inactive access key, or a session token that is not valid.
-    InvalidClientTokenId,
-    /// The signature does not match.
-    SignatureDoesNotMatch,
-    /// The session token has expired.
-    ExpiredToken,
-    /// The request's date is outside the allowed window.
-    RequestExpired,
-    /// A web identity token that does not verify.
-    InvalidIdentityToken,
-    /// A web identity token that has expired.
-    ExpiredTokenException,
-    /// The body is not the one the signature covers.
-    XAmzContentSHA256Mismatch,
-    /// Something on keycard's side failed (fail closed).
-    InternalFailure,
+    /// The call could not be authenticated (a signature, a session token or a web identity
+    /// token), with the code [`crate::auth::authenticate`] or the token check gave.
+    Auth(AuthCode),
 }
 
 impl StsCode {
@@ -92,46 +75,17 @@ impl StsCode {
             StsCode::MissingAction => "MissingAction",
             StsCode::InvalidAction => "InvalidAction",
             StsCode::ServiceUnavailable => "ServiceUnavailable",
-            StsCode::MissingAuthenticationToken => "MissingAuthenticationToken",
-            StsCode::IncompleteSignature => "IncompleteSignature",
-            StsCode::InvalidClientTokenId => "InvalidClientTokenId",
-            StsCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            StsCode::ExpiredToken => "ExpiredToken",
-            StsCode::RequestExpired => "RequestExpired",
-            StsCode::InvalidIdentityToken => "InvalidIdentityToken",
-            StsCode::ExpiredTokenException => "ExpiredTokenException",
-            StsCode::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
-            StsCode::InternalFailure => "InternalFailure",
+            StsCode::Auth(code) => code.as_str(),
         }
     }
 
     /// The HTTP status AWS answers the code with.
     pub fn http_status(self) -> u16 {
         match self {
-            StsCode::AccessDenied
-            | StsCode::InvalidClientTokenId
-            | StsCode::SignatureDoesNotMatch
-            | StsCode::MissingAuthenticationToken => 403,
-            StsCode::InternalFailure => 500,
+            StsCode::AccessDenied => 403,
             StsCode::ServiceUnavailable => 503,
+            StsCode::Auth(code) => code.http_status(),
             _ => 400,
-        }
-    }
-}
-
-impl From<AuthCode> for StsCode {
-    fn from(code: AuthCode) -> StsCode {
-        match code {
-            AuthCode::MissingAuthenticationToken => StsCode::MissingAuthenticationToken,
-            AuthCode::IncompleteSignature => StsCode::IncompleteSignature,
-            AuthCode::InvalidClientTokenId => StsCode::InvalidClientTokenId,
-            AuthCode::SignatureDoesNotMatch => StsCode::SignatureDoesNotMatch,
-            AuthCode::ExpiredToken => StsCode::ExpiredToken,
-            AuthCode::RequestExpired => StsCode::RequestExpired,
-            AuthCode::InvalidIdentityToken => StsCode::InvalidIdentityToken,
-            AuthCode::ExpiredTokenException => StsCode::ExpiredTokenException,
-            AuthCode::XAmzContentSHA256Mismatch => StsCode::XAmzContentSHA256Mismatch,
-            AuthCode::InternalFailure => StsCode::InternalFailure,
         }
     }
 }
@@ -179,7 +133,7 @@ impl StsError {
 
 impl From<AuthError> for StsError {
     fn from(e: AuthError) -> StsError {
-        StsError { code: e.code().into(), message: e.message().to_owned() }
+        StsError { code: StsCode::Auth(e.code()), message: e.message().to_owned() }
     }
 }
 

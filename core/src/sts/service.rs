@@ -659,7 +659,7 @@ impl Sts {
         let iss = jwt::unverified_claim(token, "iss")?;
         let provider = store.auth.provider_by_issuer(&iss).ok_or_else(|| {
             StsError::new(
-                StsCode::InvalidIdentityToken,
+                StsCode::Auth(AuthCode::InvalidIdentityToken),
                 format!("No OpenIDConnect provider found in your account for {iss}"),
             )
         })?;
@@ -715,7 +715,7 @@ impl Sts {
             snapshot.store().auth.provider_by_issuer(&iss).and_then(|p| p.gateway_role_arn.clone()).ok_or_else(
                 || {
                     StsError::new(
-                        StsCode::InvalidIdentityToken,
+                        StsCode::Auth(AuthCode::InvalidIdentityToken),
                         format!("no OIDC provider with a GatewayRoleArn for {iss}"),
                     )
                 },

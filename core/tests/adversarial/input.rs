@@ -271,7 +271,7 @@ fn an_unauthenticated_policy_is_not_parsed_before_the_token_is_verified() {
             .code()
     });
     // A bad token is refused as such, whatever the Policy holds (it used to be parsed first).
-    assert_eq!(code, keycard::sts::StsCode::InvalidIdentityToken);
+    assert_eq!(code, keycard::sts::StsCode::Auth(keycard::AuthCode::InvalidIdentityToken));
 }
 
 #[test]
@@ -413,6 +413,6 @@ fn a_web_identity_token_that_repeats_a_claim_is_refused() {
         .assume_role_with_web_identity(&snap, &params, &CallFacts::default(), 1_795_428_000)
         .map(|_| ())
         .unwrap_err();
-    assert_eq!(e.code(), keycard::sts::StsCode::InvalidIdentityToken);
+    assert_eq!(e.code(), keycard::sts::StsCode::Auth(keycard::AuthCode::InvalidIdentityToken));
     assert!(e.message().contains("repeats the key at /sub"), "{}", e.message());
 }
