@@ -350,9 +350,13 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
                 b.document(name, &doc);
                 // A repeated key anywhere (routes, entities, extensions) is an error, as in a
                 // policy, where the policy reader has already reported it.
+                // Reported once, as a JSON problem whoever found it first.
                 if let Some(pointer) = doc.first_duplicate("") {
-                    if !b.problems.iter().any(|p| p.file == *name && p.pointer == pointer) {
-                        b.problems.push(Problem::error(name, pointer, "duplicate key").with_kind(ProblemKind::Json));
+                    match b.problems.iter_mut().find(|p| p.file == *name && p.pointer == pointer) {
+                        Some(found) => found.kind = ProblemKind::Json,
+                        None => {
+                            b.problems.push(Problem::error(name, pointer, "duplicate key").with_kind(ProblemKind::Json))
+                        }
                     }
                 }
             }

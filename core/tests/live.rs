@@ -124,7 +124,8 @@ fn reload_now_publishes_before_it_returns_and_reports_a_broken_store() {
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "published before reload_now returns");
     std::fs::write(dir.join("a.json"), "{ broken").unwrap();
     let e = live.reload_now().unwrap_err();
-    assert!(e.to_string().contains("a.json"), "{e}");
+    assert_eq!(e.kind(), keycard::ProblemKind::Json, "{e}");
+    assert!(e.errors().any(|p| p.file().ends_with("a.json")), "{e}");
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "the last good snapshot serves");
     assert_eq!((ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst)), (2, 1));
     drop(live);
