@@ -122,9 +122,9 @@ async fn bind(listen: &str) -> Result<(Listener, String), StartError> {
     Ok((Listener::Tcp(listener), format!("http://{addr}")))
 }
 
-async fn serve(options: Options) -> Result<(), StartError> {
-    let poll = bundle::Config::new(&options.poll, &options.bundle)?;
-    let source = match (&poll, &options.policies) {
+/// Where the store comes from: the bundle poller, `--policies`, or the embedded default store.
+fn store_source(options: &Options, poll: Option<&bundle::Config>) -> Result<Source, StartError> {
+    Ok(match (poll, &options.policies) {
         (Some(poll), _) => Source::External(poll.describe()),
         (None, Some(p)) => {
             let p = std::path::absolute(p)
@@ -132,7 +132,21 @@ async fn serve(options: Options) -> Result<(), StartError> {
             crate::source::source_of(Some(&p), &options.bundle).map_err(|e| StartError::option("--policies", e))?
         }
         (None, None) => crate::source::source(None),
-    };
+    })
+}
+
+/// The keys that seal STS session tokens: `--sts-key-file`, else a random per-process key.
+fn sts_keys(options: &Options) -> Result<keycard::auth::SealKeys, StartError> {
+    match &options.sts_key_file {
+        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| StartError::option("--sts-key-file", e)),
+        None => keycard::auth::SealKeys::random()
+            .map_err(|e| StartError::setup("cannot make an STS key", std::io::Error::other(e.to_string()))),
+    }
+}
+
+async fn serve(options: Options) -> Result<(), StartError> {
+    let poll = bundle::Config::new(&options.poll, &options.bundle)?;
+    let source = store_source(&options, poll.as_ref())?;
     let described = crate::source::describe(&source);
     let gate = gate_types::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
     let metrics = Arc::new(Metrics::new());
@@ -140,11 +154,7 @@ async fn serve(options: Options) -> Result<(), StartError> {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
         None => None,
     };
-    let keys = match &options.sts_key_file {
-        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| StartError::option("--sts-key-file", e))?,
-        None => keycard::auth::SealKeys::random()
-            .map_err(|e| StartError::setup("cannot make an STS key", std::io::Error::other(e.to_string())))?,
-    };
+    let keys = sts_keys(&options)?;
     let (listener, shown) = bind(&options.listen).await?;
     let grpc_listener = match &options.grpc_listen {
         Some(listen) => Some(grpc::bind(listen).await?),
@@ -225,6 +235,17 @@ async fn serve(options: Options) -> Result<(), StartError> {
     }
     drop(listener);
     let _ = stop_grpc.send(());
+    drain(graceful, grpc_task, &state).await;
+    Ok(())
+}
+
+/// Waits (at most [`DRAIN_TIMEOUT`]) for in-flight HTTP requests and gRPC calls, then closes the
+/// decision log.
+async fn drain(
+    graceful: GracefulShutdown,
+    grpc_task: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    state: &State,
+) {
     let grpc_drained = async {
         if let Some(task) = grpc_task {
             match task.await {
@@ -242,7 +263,6 @@ async fn serve(options: Options) -> Result<(), StartError> {
         log.close(Duration::from_secs(2));
     }
     tracing::info!("keycard serve stopped");
-    Ok(())
 }
 
 /// `KEYCARD_TEST_CLOCK_OFFSET_SECS`, honoured by debug builds only (tests of expired sessions).
