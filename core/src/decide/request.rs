@@ -187,33 +187,7 @@ impl Request {
                 .with_kind(RequestErrorKind::UnknownField));
             }
         }
-        let unverified = match map.get("signedRequest") {
-            None | Some(Json::Null) => None,
-            Some(v) => {
-                if !matches!(map.get("principal"), None | Some(Json::Null)) {
-                    return Err(RequestError::new(
-                        "/signedRequest",
-                        "give either principal or signedRequest, not both (a signed request names its own principal)",
-                    ));
-                }
-                Some(Box::new(signed_request_from_json(v)?))
-            }
-        };
-        let principal = match map.get("principal") {
-            None | Some(Json::Null) if unverified.is_some() => PrincipalRef::Anonymous,
-            None | Some(Json::Null) => {
-                return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)")
-                    .with_kind(RequestErrorKind::Missing))
-            }
-            Some(Json::String(s)) => principal_from_str(s, "/principal")?,
-            Some(Json::Object(obj)) => principal_from_object(obj)?,
-            Some(_) => {
-                return Err(RequestError::new(
-                    "/principal",
-                    "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}",
-                ))
-            }
-        };
+        let (principal, unverified) = caller(&map)?;
         let action = required_str(&map, "action")?;
         check_action(action)?;
         let resource = required_str(&map, "resource")?;
@@ -247,11 +221,7 @@ impl Request {
         };
         let federating_user = match map.get("federatingUser") {
             None | Some(Json::Null) => None,
-            Some(Json::String(s))
-                if s.starts_with("arn:") && s.contains(":user/") && s.chars().count() <= MAX_ARN_CHARS =>
-            {
-                Some(s.clone())
-            }
+            Some(Json::String(s)) if is_user_arn(s) => Some(s.clone()),
             Some(_) => return Err(RequestError::new("/federatingUser", "expected an IAM user ARN")),
         };
         Ok(Request {
@@ -524,11 +494,29 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         (Some(q), None) | (None, Some(q)) => q.strip_prefix('?').map(str::to_owned).unwrap_or(q),
         (None, None) => String::new(),
     };
+    let headers = signed_headers(map.get("headers"))?;
+    // The hash of the body the caller received (absent: the empty body). The signature must be
+    // over it, and an `x-amz-content-sha256` header must equal it: the caller vouches for the
+    // body, keycard for the rest (fail closed: there is no "unknown body").
+    let body_sha256 = string("bodySha256", false)?.unwrap_or_else(|| crate::auth::sigv4::EMPTY_SHA256.to_owned());
+    if body_sha256.len() != 64 || !body_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RequestError::new(
+            format!("{P}/bodySha256"),
+            "expected the SHA-256 of the body received, as 64 hex digits",
+        ));
+    }
+    Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
+}
+
+/// `signedRequest.headers`: an object whose values are strings or arrays of strings, or an
+/// array of `[name, value]` pairs; `(name, value)` in order.
+fn signed_headers(headers_json: Option<&Json>) -> Result<Vec<(String, String)>, RequestError> {
+    const P: &str = "/signedRequest";
     let mut headers = Vec::new();
     let bad_header = |name: &str| {
         RequestError::new(format!("{P}/headers/{}", pointer_token(name)), "expected a string or an array of strings")
     };
-    match map.get("headers") {
+    match headers_json {
         None | Some(Json::Null) => {}
         Some(Json::Object(h)) => {
             for (name, value) in h {
@@ -563,17 +551,7 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         }
         Some(_) => return Err(RequestError::new(format!("{P}/headers"), "expected an object of header values")),
     }
-    // The hash of the body the caller received (absent: the empty body). The signature must be
-    // over it, and an `x-amz-content-sha256` header must equal it: the caller vouches for the
-    // body, keycard for the rest (fail closed: there is no "unknown body").
-    let body_sha256 = string("bodySha256", false)?.unwrap_or_else(|| crate::auth::sigv4::EMPTY_SHA256.to_owned());
-    if body_sha256.len() != 64 || !body_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(RequestError::new(
-            format!("{P}/bodySha256"),
-            "expected the SHA-256 of the body received, as 64 hex digits",
-        ));
-    }
-    Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
+    Ok(headers)
 }
 
 /// Context keys that describe the principal come from the store: a request naming the identity
@@ -601,6 +579,43 @@ fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
 }
 
 /// An object's pairs read by field name (duplicates were refused when the text was read).
+/// Who a request names: its `principal`, or its `signedRequest` to authenticate (never both).
+fn caller(map: &Fields<'_>) -> Result<(PrincipalRef, Option<Box<SignedRequest>>), RequestError> {
+    let unverified = match map.get("signedRequest") {
+        None | Some(Json::Null) => None,
+        Some(v) => {
+            if !matches!(map.get("principal"), None | Some(Json::Null)) {
+                return Err(RequestError::new(
+                    "/signedRequest",
+                    "give either principal or signedRequest, not both (a signed request names its own principal)",
+                ));
+            }
+            Some(Box::new(signed_request_from_json(v)?))
+        }
+    };
+    let principal = match map.get("principal") {
+        None | Some(Json::Null) if unverified.is_some() => PrincipalRef::Anonymous,
+        None | Some(Json::Null) => {
+            return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)")
+                .with_kind(RequestErrorKind::Missing))
+        }
+        Some(Json::String(s)) => principal_from_str(s, "/principal")?,
+        Some(Json::Object(obj)) => principal_from_object(obj)?,
+        Some(_) => {
+            return Err(RequestError::new(
+                "/principal",
+                "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}",
+            ))
+        }
+    };
+    Ok((principal, unverified))
+}
+
+/// An IAM user's ARN, within the ARN length limit (`federatingUser`).
+fn is_user_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.contains(":user/") && s.chars().count() <= MAX_ARN_CHARS
+}
+
 struct Fields<'a>(&'a [(String, Json)]);
 
 impl<'a> Fields<'a> {

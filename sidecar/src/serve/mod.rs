@@ -181,9 +181,7 @@ async fn serve(options: Options) -> Result<(), StartError> {
         bundle::spawn(Arc::clone(&state), config, Arc::clone(poller));
     }
 
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| StartError::setup("cannot handle SIGHUP", e))?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| StartError::setup("cannot handle SIGTERM", e))?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| StartError::setup("cannot handle SIGINT", e))?;
+    let signals = Signals::new()?;
 
     // The first line on stdout says where to connect (tests and scripts read it), the second
     // where gRPC is served; written at once, and a closed stdout is no reason to stop.
@@ -205,31 +203,7 @@ async fn serve(options: Options) -> Result<(), StartError> {
     tracing::info!(listen = %shown, store = %state.source, heavy_permits = state.offload.permits(), "keycard serve started");
 
     let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = accept(&listener) => match accepted {
-                Ok(Accepted::Tcp(stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, Peer::Ip(peer.ip()), &state, &graceful);
-                }
-                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, &state, &graceful),
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            _ = hangup.recv() => {
-                tracing::info!("SIGHUP: reloading the store");
-                state.live.reload();
-                if let Some(poller) = &state.bundle {
-                    poller.wake();
-                }
-            }
-            _ = terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
-            _ = interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
-        }
-    }
+    accept_until_signal(&listener, &state, &graceful, signals).await;
     if let Listener::Unix(_, path) = &listener {
         let _ = std::fs::remove_file(path);
     }
@@ -237,6 +211,57 @@ async fn serve(options: Options) -> Result<(), StartError> {
     let _ = stop_grpc.send(());
     drain(graceful, grpc_task, &state).await;
     Ok(())
+}
+
+/// The signals `keycard serve` handles: `SIGHUP` reloads, `SIGTERM` and `SIGINT` drain.
+struct Signals {
+    hangup: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, StartError> {
+        let hangup = signal(SignalKind::hangup()).map_err(|e| StartError::setup("cannot handle SIGHUP", e))?;
+        let terminate = signal(SignalKind::terminate()).map_err(|e| StartError::setup("cannot handle SIGTERM", e))?;
+        let interrupt = signal(SignalKind::interrupt()).map_err(|e| StartError::setup("cannot handle SIGINT", e))?;
+        Ok(Signals { hangup, terminate, interrupt })
+    }
+}
+
+/// Accepts connections and serves them until `SIGTERM` or `SIGINT`; `SIGHUP` reloads the store
+/// (and wakes the bundle poller).
+async fn accept_until_signal(
+    listener: &Listener,
+    state: &Arc<State>,
+    graceful: &GracefulShutdown,
+    mut signals: Signals,
+) {
+    loop {
+        tokio::select! {
+            accepted = accept(listener) => match accepted {
+                Ok(Accepted::Tcp(stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    spawn_connection(stream, Peer::Ip(peer.ip()), state, graceful);
+                }
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, state, graceful),
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = signals.hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the store");
+                state.live.reload();
+                if let Some(poller) = &state.bundle {
+                    poller.wake();
+                }
+            }
+            _ = signals.terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
+            _ = signals.interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
+        }
+    }
 }
 
 /// Waits (at most [`DRAIN_TIMEOUT`]) for in-flight HTTP requests and gRPC calls, then closes the
