@@ -1,8 +1,8 @@
-//! One error type per layer: [`PolicyError`] (a policy document, inside the crate), [`LoadError`]
-//! (a store, every problem at once) and [`RequestError`] (a request). Each names where the problem
-//! is (file and JSON pointer, or the request field) and what was expected, and has a `kind()`
-//! that callers match instead of the message text (the message is for people, and may be
-//! reworded).
+//! One error type per layer: [`LoadError`] (a store, every problem at once) and [`RequestError`]
+//! (a request); inside the crate, `PolicyError` (one policy document) becomes a [`Problem`] of the
+//! store or a [`RequestError`]. Each names where the problem is (file and JSON pointer, or the
+//! request field) and what was expected, and has a `kind()` that callers match instead of the
+//! message text (the message is for people, and may be reworded).
 
 use std::fmt;
 
@@ -17,9 +17,11 @@ pub enum Severity {
 }
 
 /// A problem inside one policy document, located by a JSON pointer relative to the file root.
+/// Never returned to a user: the loader reports it as a [`Problem`], a request as a
+/// [`RequestError`], STS as `MalformedPolicyDocument`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{pointer}: {message}")]
-pub struct PolicyError {
+pub(crate) struct PolicyError {
     pointer: String,
     message: String,
 }

@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 #[doc(hidden)]
 pub mod audit;
 #[doc(hidden)]
@@ -61,6 +62,8 @@ mod id;
 #[doc(hidden)]
 pub mod lint;
 pub mod live;
+#[doc(hidden)]
+pub mod net;
 mod policy;
 mod store;
 #[doc(hidden)]

@@ -9,6 +9,7 @@
 pub(crate) mod credentials;
 pub(crate) mod routes;
 
+use crate::arn::{arn_account, is_account_id};
 use crate::error::{LoadError, Problem, ProblemKind, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
@@ -86,8 +87,7 @@ pub(crate) struct Role {
     pub managed: Vec<PolicyId>,
     pub boundary: Option<PolicyId>,
     pub tags: Vec<(String, String)>,
-    /// Read by the STS endpoint (issue 6); loaded and validated now so dumps round-trip.
-    #[allow(dead_code)]
+    /// `MaxSessionDuration` (3,600 to 43,200 seconds): the longest session STS issues for it.
     pub max_session_duration: u32,
 }
 
@@ -389,47 +389,6 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         auth,
         gateway: crate::store::routes::gateway(b.routes),
     })
-}
-
-/// The account field (5th) of an ARN.
-pub(crate) fn arn_account(arn: &str) -> Option<&str> {
-    // `arn.split(':').nth(4)`, as one pass over the bytes (this runs on every decision).
-    let mut field = 0;
-    let mut start = 0;
-    for (i, b) in arn.bytes().enumerate() {
-        if b == b':' {
-            if field == 4 {
-                return arn.get(start..i).filter(|a| !a.is_empty());
-            }
-            field += 1;
-            start = i + 1;
-        }
-    }
-    if field == 4 {
-        arn.get(start..).filter(|a| !a.is_empty())
-    } else {
-        None
-    }
-}
-
-/// `arn.splitn(6, ':')` when it gives six fields, as one pass over the bytes.
-pub(crate) fn arn_fields(arn: &str) -> Option<[&str; 6]> {
-    let mut out = [""; 6];
-    let mut rest = arn;
-    for slot in out.iter_mut().take(5) {
-        let i = rest.bytes().position(|b| b == b':')?;
-        let (field, tail) = rest.split_at_checked(i)?;
-        *slot = field;
-        rest = tail.get(1..)?;
-    }
-    if let Some(last) = out.last_mut() {
-        *last = rest;
-    }
-    Some(out)
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Builder {
@@ -1066,30 +1025,5 @@ fn resource_policy_limit(arn: &str) -> Option<(&'static str, usize)> {
         "sns" => Some(("SNS topic policies", 30 * 1024)),
         "kms" => Some(("KMS key policies", 32 * 1024)),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arn_fields_split_like_the_standard_library() {
-        for arn in [
-            "arn:aws:iam::111122223333:user/alice",
-            "arn:aws:s3:::b/k:with:colons",
-            "arn:aws:iam::1:root",
-            "arn:aws:iam::1",
-            "arn:aws:iam:",
-            "a:b:c:d:e:",
-            ":::::",
-            "",
-            "arn:aws:sts::1:assumed-role/r/s",
-            "arné:ü:::x:y",
-        ] {
-            let std: Vec<&str> = arn.splitn(6, ':').collect();
-            assert_eq!(arn_fields(arn).map(Vec::from), (std.len() == 6).then_some(std), "{arn}");
-            assert_eq!(arn_account(arn), arn.split(':').nth(4).filter(|a| !a.is_empty()), "{arn}");
-        }
     }
 }

@@ -979,6 +979,51 @@ fn whitespace_does_not_count_toward_the_managed_policy_size() {
     assert_loads_clean(&managed(&version("v1", true, &policy)));
 }
 
+/// A managed policy document of `n` `s3:GetObjectTagging` actions, as compact JSON text.
+fn compact_managed_doc(n: usize) -> String {
+    let actions: Vec<String> = (0..n).map(|i| format!("\"s3:GetObjectTagging{i:04}\"")).collect();
+    let text = doc(&format!(r#"{{"Effect":"Allow","Action":[{}],"Resource":"*"}}"#, actions.join(",")));
+    // The same text serde_json prints compactly: what IAM counts.
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&value).unwrap().len(), text.replace(' ', "").len());
+    text.replace(' ', "")
+}
+
+#[test]
+fn a_url_encoded_policy_is_measured_decoded() {
+    // ~5,300 characters decoded, ~7,000 URL-encoded: under IAM's 6,144 as IAM counts it.
+    let text = compact_managed_doc(200);
+    let encoded = url_encode(&text);
+    assert!(text.len() < 6144 && encoded.len() > 6144, "decoded {} encoded {}", text.len(), encoded.len());
+    assert_loads_clean(&managed(&version("v1", true, &json_string(&encoded))));
+
+    // Over the quota decoded: the warning gives the decoded, compact size, to the character.
+    let text = compact_managed_doc(300);
+    assert!(text.len() > 6144);
+    let store = assert_loads(&managed(&version("v1", true, &json_string(&url_encode(&text)))));
+    let want = format!("managed policy is {} characters; IAM allows 6,144", text.len());
+    let messages: Vec<&str> = store.warnings().iter().map(|w| w.message()).collect();
+    assert_eq!(messages, [want.as_str()]);
+}
+
+#[test]
+fn inline_policies_given_as_text_total_their_decoded_sizes() {
+    // Two inline policies of a user, one URL-encoded and one plain JSON text with indentation:
+    // each counts its compact, decoded size.
+    let one = compact_managed_doc(40);
+    let pretty = one.replace(",", ",\n    ");
+    let store = format!(
+        r#"{{"UserDetailList": [{{"UserName": "alice", "Arn": "arn:aws:iam::{A}:user/alice",
+            "UserPolicyList": [{{"PolicyName": "a", "PolicyDocument": {}}}, {{"PolicyName": "b", "PolicyDocument": {}}}]}}]}}"#,
+        json_string(&url_encode(&one)),
+        json_string(&pretty),
+    );
+    let loaded = assert_loads(&store);
+    let want = format!("the user's inline policies total {} characters; IAM allows 2048", 2 * one.len());
+    let messages: Vec<&str> = loaded.warnings().iter().map(|w| w.message()).collect();
+    assert_eq!(messages, [want.as_str()]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reporting
 // ---------------------------------------------------------------------------------------------

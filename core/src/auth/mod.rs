@@ -225,7 +225,7 @@ impl Identity {
 
     /// The account of the principal.
     pub fn account(&self) -> &str {
-        crate::store::arn_account(self.principal_arn()).unwrap_or_default()
+        crate::arn::arn_account(self.principal_arn()).unwrap_or_default()
     }
 }
 

@@ -4,6 +4,7 @@
 //! fields, wrong types, malformed actions and resources, and context keys that describe the
 //! principal (those come from the store) are errors that name the field by JSON pointer.
 
+use crate::arn::is_account_id;
 use crate::auth::session::SessionFacts;
 use crate::auth::{AuthCode, AuthError, Identity, Session, SessionKind, SignedRequest, Verifier};
 use crate::error::{RequestError, RequestErrorKind};
@@ -91,10 +92,6 @@ pub struct Request {
     pub(crate) unverified: Option<Box<SignedRequest>>,
     /// The facts of the temporary credentials the request was signed with.
     pub(crate) session: Option<Box<SessionFacts>>,
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Request {

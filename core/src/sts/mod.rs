@@ -27,11 +27,6 @@ pub enum StsOperation {
         /// Called by the root user (capped at one hour).
         root: bool,
     },
-    /// `GetFederationToken`.
-    GetFederationToken {
-        /// Called by the root user (capped at one hour).
-        root: bool,
-    },
 }
 
 /// The AWS error code of a refused STS call: what [`StsError::code`] returns for callers to match,
@@ -147,12 +142,8 @@ pub fn session_duration(op: StsOperation, requested: Option<u32>) -> Result<u32,
         StsOperation::AssumeRole { role_max_session, chained: false } => {
             (900, role_max_session.clamp(3600, 43_200), 3600)
         }
-        StsOperation::GetSessionToken { root: true } | StsOperation::GetFederationToken { root: true } => {
-            (900, 3600, 3600)
-        }
-        StsOperation::GetSessionToken { root: false } | StsOperation::GetFederationToken { root: false } => {
-            (900, 129_600, 43_200)
-        }
+        StsOperation::GetSessionToken { root: true } => (900, 3600, 3600),
+        StsOperation::GetSessionToken { root: false } => (900, 129_600, 43_200),
     };
     let d = requested.unwrap_or(default);
     if d < min || d > max {
@@ -188,6 +179,7 @@ mod tests {
         assert_eq!(session_duration(StsOperation::GetSessionToken { root: false }, None), Ok(43_200));
         assert_eq!(session_duration(StsOperation::GetSessionToken { root: false }, Some(129_600)), Ok(129_600));
         assert!(session_duration(StsOperation::GetSessionToken { root: true }, Some(7200)).is_err());
-        assert!(session_duration(StsOperation::GetFederationToken { root: false }, Some(129_601)).is_err());
+        assert!(session_duration(StsOperation::GetSessionToken { root: false }, Some(129_601)).is_err());
+        assert!(session_duration(StsOperation::GetSessionToken { root: false }, Some(899)).is_err());
     }
 }
