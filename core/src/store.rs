@@ -10,7 +10,7 @@ pub(crate) mod credentials;
 pub(crate) mod routes;
 
 use crate::arn::{arn_account, is_account_id};
-use crate::error::{LoadError, Problem, Severity};
+use crate::error::{LoadError, Problem, ProblemKind, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::glob::Interner;
@@ -158,8 +158,10 @@ pub struct Store {
     pub(crate) gateway: crate::store::routes::Gateway,
 }
 
-/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
+/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`). Plain counts, read
+/// as fields; `#[non_exhaustive]` so that a new count is not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Files read.
     pub files: usize,
@@ -184,14 +186,14 @@ impl Store {
         let mut files = Vec::new();
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => problems.push(Problem::error(&shown, "", format!("cannot read the store: {e}"))),
+            Err(e) => problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read the store: {e}"))),
             Ok(m) if m.is_file() => files.push(path.to_path_buf()),
             Ok(_) => {
                 let mut visited = BTreeSet::new();
                 collect_json_files(path, &mut files, &mut visited, &mut problems);
                 files.sort();
                 if files.is_empty() && problems.is_empty() {
-                    problems.push(Problem::error(&shown, "", "no *.json files in the store"));
+                    problems.push(Problem::of(ProblemKind::Io, &shown, "no *.json files in the store"));
                 }
             }
         }
@@ -201,9 +203,9 @@ impl Store {
             match std::fs::read(f) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => documents.push((name, text)),
-                    Err(_) => problems.push(Problem::error(&name, "", "file is not UTF-8")),
+                    Err(_) => problems.push(Problem::of(ProblemKind::Io, &name, "file is not UTF-8")),
                 },
-                Err(e) => problems.push(Problem::error(&name, "", format!("cannot read: {e}"))),
+                Err(e) => problems.push(Problem::of(ProblemKind::Io, &name, format!("cannot read: {e}"))),
             }
         }
         build(documents, problems)
@@ -263,7 +265,7 @@ pub(crate) fn collect_json_files(
     let canonical = match std::fs::canonicalize(dir) {
         Ok(c) => c,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -273,7 +275,7 @@ pub(crate) fn collect_json_files(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -292,7 +294,9 @@ pub(crate) fn collect_json_files(
                 }
             }
             Ok(_) => {}
-            Err(e) => problems.push(Problem::error(&child.display().to_string(), "", format!("cannot read: {e}"))),
+            Err(e) => {
+                problems.push(Problem::of(ProblemKind::Io, &child.display().to_string(), format!("cannot read: {e}")))
+            }
         }
     }
 }
@@ -418,7 +422,7 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
                 b.document(name, text, &d);
                 b.duplicates(name, &d.doc, "");
             }
-            Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
+            Err(e) => b.problems.push(Problem::of(ProblemKind::Json, name, format!("invalid JSON: {e}"))),
         }
     }
     b.resolve();
@@ -476,11 +480,13 @@ impl Builder {
     }
 
     /// A repeated key anywhere (routes, entities, extensions) is an error, as in a policy, where
-    /// the policy reader has already reported it. `pointer`: where `node` is in the file.
+    /// the policy reader may have reported it already: reported once, as a JSON problem whoever
+    /// found it first. `pointer`: where `node` is in the file.
     fn duplicates(&mut self, file: &str, node: &Json, pointer: &str) {
         if let Some(pointer) = node.first_duplicate(pointer) {
-            if !self.problems.iter().any(|p| p.file == file && p.pointer == pointer) {
-                self.problems.push(Problem::error(file, pointer, "duplicate key"));
+            match self.problems.iter_mut().find(|p| p.file == file && p.pointer == pointer) {
+                Some(found) => found.kind = ProblemKind::Json,
+                None => self.problems.push(Problem::error(file, pointer, "duplicate key").with_kind(ProblemKind::Json)),
             }
         }
     }
@@ -508,7 +514,9 @@ impl Builder {
                     f(self, &pointer, &item);
                     self.duplicates(file, &item, &pointer);
                 }
-                Err(e) => self.err(file, &pointer, format!("invalid JSON: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(Problem::error(file, &pointer, format!("invalid JSON: {e}")).with_kind(ProblemKind::Json)),
             }
         }
     }

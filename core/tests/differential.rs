@@ -46,8 +46,8 @@ fn check(case: &Case) -> Result<Vec<Decision>, TestCaseError> {
         let mut request = Request::from_value(r)
             .map_err(|e| TestCaseError::fail(format!("generator bug: request rejected: {e}\nrequest: {r}")))?;
         let decided = snapshot.decide(&request);
-        let compiled = snapshot.authorize(&request).decision;
-        let reference = keycard::reference::authorize(snapshot.store(), &request).decision;
+        let compiled = snapshot.authorize(&request).decision();
+        let reference = keycard::reference::authorize(snapshot.store(), &request).decision();
         request.set_explain(true);
         let compiled_x = snapshot.authorize(&request);
         let reference_x = keycard::reference::authorize(snapshot.store(), &request);
@@ -75,24 +75,24 @@ fn check(case: &Case) -> Result<Vec<Decision>, TestCaseError> {
         // `authorize` with `explain` answers through the reference: compare it with the index's
         // fast path, so asking for an explanation can never change the decision a caller gets.
         prop_assert_eq!(
-            compiled_x.decision,
+            compiled_x.decision(),
             decided,
             "with explain: Snapshot::authorize {:?} but Snapshot::decide {:?} for request #{} {}\nreference's explanation: {}",
-            compiled_x.decision,
+            compiled_x.decision(),
             decided,
             i,
             r,
             why()
         );
         prop_assert_eq!(
-            reference_x.decision,
+            reference_x.decision(),
             reference,
             "explain changes the reference's decision for request #{} {}\nexplanation: {}",
             i,
             r,
             why()
         );
-        prop_assert!(compiled_x.explanation.is_some(), "no explanation with explain: true for request #{} {}", i, r);
+        prop_assert!(compiled_x.explanation().is_some(), "no explanation with explain: true for request #{} {}", i, r);
         decisions.push(reference);
     }
     Ok(decisions)

@@ -35,7 +35,7 @@ fn edge_01_action_case_insensitive() {
     let store = Acct::new(A).user("alice", &[allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"))]).build();
     let request = r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "S3:getobject",
                       "resource": "arn:aws:s3:::b/k"}"#;
-    assert_eq!(World::from_docs(&[store]).answer_text(request).decision, Allowed);
+    assert_eq!(World::from_docs(&[store]).answer_text(request).decision(), Allowed);
 }
 
 #[test]

@@ -25,7 +25,7 @@ const ORG: &str = "o-abc123def4";
 
 /// Whether an explanation records a matched statement of this kind, policy and effect.
 fn has_match(ex: &keycard::Explanation, kind: StatementKind, policy: &str, effect: &str) -> bool {
-    ex.matched.iter().any(|m| m.kind == kind && m.policy == policy && m.effect == effect)
+    ex.matched().iter().any(|m| m.kind() == kind && m.policy() == policy && m.effect() == effect)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ fn context_resource_tags_from_resource_policy_entries_exact_arn_only() {
     w.expect(req(&alice(), "s3:ListBucket", &s3("blue-bucket")), Allowed);
     // an object below the bucket does not carry the bucket's tags
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("blue-bucket/k")), ImplicitDeny);
-    assert!(ex.missing_context_keys.iter().any(|k| k.eq_ignore_ascii_case("aws:ResourceTag/team")), "{ex:?}");
+    assert!(ex.missing_context_keys().iter().any(|k| k.eq_ignore_ascii_case("aws:ResourceTag/team")), "{ex:?}");
     // the object's own tags come with the request
     let tagged = json!({"aws:ResourceTag/team": "blue"});
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("blue-bucket/k"), tagged), Allowed);
@@ -380,7 +380,7 @@ fn context_resource_account_from_bucket_policy_owner() {
     let w = World::of(&[&a, &b]);
     w.expect(req(&alice(), "s3:GetObject", &s3("mine/k")), Allowed);
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("theirs/k")), ExplicitDeny);
-    assert!(ex.matched.iter().any(|m| m.kind == StatementKind::Identity && m.effect == "Deny"), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.kind() == StatementKind::Identity && m.effect() == "Deny"), "{ex:?}");
     // control: the cross-account grant itself works
     w.expect(req(&user_arn(A, "ann"), "s3:GetObject", &s3("theirs/k")), Allowed);
     // a request may name the owner of a bucket the store does not know
@@ -416,7 +416,7 @@ fn context_principal_is_aws_service() {
     w.expect(req_obj(json!({"Service": "config.amazonaws.com"}), "s3:GetObject", &s3("svc-read/k")), Allowed);
     // alice reads svc-read through her own policy, not through the service-only statement
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("svc-read/k")), Allowed);
-    assert!(!ex.matched.iter().any(|m| m.kind == StatementKind::Resource), "{ex:?}");
+    assert!(!ex.matched().iter().any(|m| m.kind() == StatementKind::Resource), "{ex:?}");
     w.expect(req("*", "s3:GetObject", &s3("svc-read/k")), ImplicitDeny);
 }
 
@@ -440,7 +440,7 @@ fn default_current_time_from_the_clock() {
         )
         .world();
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("b/k")), Allowed);
-    assert!(ex.missing_context_keys.is_empty(), "the clock supplies aws:CurrentTime: {ex:?}");
+    assert!(ex.missing_context_keys().is_empty(), "the clock supplies aws:CurrentTime: {ex:?}");
     w.expect(req(&alice(), "s3:PutObject", &s3("b/k")), ImplicitDeny);
     w.expect(req(&alice(), "s3:DeleteObject", &s3("b/k")), Allowed);
     // a given time replaces the clock
@@ -491,7 +491,7 @@ fn default_via_aws_service_is_false() {
         )
         .world();
     let ex = w.explain(req(&alice(), "s3:GetObject", &s3("b/k")), ExplicitDeny);
-    assert!(ex.matched.iter().any(|m| m.sid.as_deref() == Some("OnlyThroughServices")), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.sid() == Some("OnlyThroughServices")), "{ex:?}");
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("b/k"), json!({"aws:ViaAWSService": true})), Allowed);
     w.expect(req_ctx(&alice(), "s3:GetObject", &s3("b/k"), json!({"aws:ViaAWSService": false})), ExplicitDeny);
     w.expect(req(&alice(), "s3:PutObject", &s3("b/k")), Allowed);
@@ -513,7 +513,7 @@ fn federated_user_cannot_call_iam_or_sts_but_get_caller_identity() {
         with(r, "sessionPolicy", allow_all())
     };
     let ex = w.explain(call("iam:ListUsers", "*"), ImplicitDeny);
-    assert_eq!(ex.notes, ["a federated user (GetFederationToken) cannot call IAM"], "{ex:?}");
+    assert_eq!(ex.notes(), ["a federated user (GetFederationToken) cannot call IAM"], "{ex:?}");
     w.expect(call("iam:GetUser", &user_arn(A, "admin")), ImplicitDeny);
     w.expect(call("sts:AssumeRole", &role_arn(A, "target")), ImplicitDeny);
     w.expect(call("sts:GetSessionToken", "*"), ImplicitDeny);
@@ -533,7 +533,7 @@ fn federated_user_without_session_policy_has_no_identity_permissions() {
     let call =
         |action: &str, resource: &str| with(req(&fed, action, resource), "federatingUser", json!(user_arn(A, "admin")));
     let ex = w.explain(call("s3:GetObject", &s3("b/k")), ImplicitDeny);
-    assert_eq!(ex.notes, ["the session policy does not allow the action"], "{ex:?}");
+    assert_eq!(ex.notes(), ["the session policy does not allow the action"], "{ex:?}");
     w.expect(call("ec2:DescribeInstances", "*"), ImplicitDeny);
     w.expect(with(call("s3:GetObject", &s3("b/k")), "sessionPolicy", allow(json!("s3:*"), json!("*"))), Allowed);
 }
@@ -543,7 +543,7 @@ fn role_session_cannot_get_session_or_federation_token() {
     let w = Acct::new(A).user("admin", &[allow_all()]).role("app", trust(json!(root_arn(A))), &[allow_all()]).world();
     let session = session_arn(A, "app", "s1");
     let ex = w.explain(req(&session, "sts:GetSessionToken", "*"), ImplicitDeny);
-    assert_eq!(ex.notes, ["only long-term credentials (IAM users, root) can call sts:GetSessionToken"], "{ex:?}");
+    assert_eq!(ex.notes(), ["only long-term credentials (IAM users, root) can call sts:GetSessionToken"], "{ex:?}");
     w.expect(req(&session, "sts:GetFederationToken", &federated_arn(A, "x")), ImplicitDeny);
     // a role ARN used as the principal stands for a session of it
     w.expect(req(&role_arn(A, "app"), "sts:GetSessionToken", "*"), ImplicitDeny);
@@ -576,7 +576,7 @@ fn get_session_token_is_outside_policy_control_for_users() {
         )
         .world();
     let ex = w.explain(req(&user_arn(A, "plain"), "sts:GetSessionToken", "*"), Allowed);
-    assert_eq!(ex.notes, ["sts:GetSessionToken is an authentication operation: no policy controls it"], "{ex:?}");
+    assert_eq!(ex.notes(), ["sts:GetSessionToken is an authentication operation: no policy controls it"], "{ex:?}");
     w.expect(req(&user_arn(A, "denied"), "sts:GetSessionToken", "*"), Allowed);
     w.expect(req(&root_arn(A), "sts:GetSessionToken", "*"), Allowed);
     let from = |action: &str, resource: &str, ip: &str| {
@@ -609,7 +609,7 @@ fn service_principal_assumes_role_only_when_trust_names_it() {
         .world();
     let ex = w
         .explain(req_obj(json!({"Service": "ec2.amazonaws.com"}), "sts:AssumeRole", &role_arn(A, "instance")), Allowed);
-    assert!(ex.matched.iter().any(|m| m.kind == StatementKind::Trust && m.effect == "Allow"), "{ex:?}");
+    assert!(ex.matched().iter().any(|m| m.kind() == StatementKind::Trust && m.effect() == "Allow"), "{ex:?}");
     w.expect(
         req_obj(json!({"Service": "lambda.amazonaws.com"}), "sts:AssumeRole", &role_arn(A, "instance")),
         ImplicitDeny,
@@ -661,7 +661,7 @@ fn web_identity_assumes_role_with_audience_condition() {
     let aud = json!({"oidc.example.com:aud": "sts.amazonaws.com"});
     w.expect(call(&provider, "sts:AssumeRoleWithWebIdentity", aud.clone()), Allowed);
     let ex = w.explain(call(&provider, "sts:AssumeRoleWithWebIdentity", json!({})), ImplicitDeny);
-    assert!(ex.missing_context_keys.iter().any(|k| k == "oidc.example.com:aud"), "{ex:?}");
+    assert!(ex.missing_context_keys().iter().any(|k| k == "oidc.example.com:aud"), "{ex:?}");
     w.expect(
         call(&provider, "sts:AssumeRoleWithWebIdentity", json!({"oidc.example.com:aud": "someone-else"})),
         ImplicitDeny,
@@ -684,7 +684,7 @@ fn anonymous_caller_only_through_star_resource_policies() {
     w.expect(req("*", "s3:GetObject", &s3("pub2/k")), Allowed);
     // identity policies in the store never reach an anonymous caller
     let ex = w.explain(req("*", "s3:GetObject", &s3("private/k")), ImplicitDeny);
-    assert_eq!(ex.notes, ["this principal is allowed only by a resource policy that names it"], "{ex:?}");
+    assert_eq!(ex.notes(), ["this principal is allowed only by a resource policy that names it"], "{ex:?}");
     w.expect(req("*", "ec2:DescribeInstances", "*"), ImplicitDeny);
     w.expect(req("*", "s3:GetObject", &s3("named/k")), ImplicitDeny);
     w.expect(req("*", "s3:PutObject", &s3("pub/k")), ImplicitDeny);
@@ -718,7 +718,7 @@ fn scp_allow_list_at_ou_with_no_scp_at_account_level() {
     w.expect(req(&admin, "ec2:DescribeInstances", "*"), Allowed);
     let ex = w.explain(req(&admin, "ec2:RunInstances", "*"), ImplicitDeny);
     assert_eq!(
-        ex.notes,
+        ex.notes(),
         ["no SCP attached at level 2 of the account's path allows the action"],
         "the OU (level 2) lacks the Allow: {ex:?}"
     );
@@ -901,8 +901,8 @@ fn rcp_allow_must_be_rcp_full_aws_access() {
     for bad in [narrow_allow, conditional_allow] {
         let err = load(bad.clone()).err().unwrap_or_else(|| panic!("a custom RCP Allow loaded: {bad}"));
         assert!(
-            err.problems().iter().any(|p| p.pointer.starts_with("/Organization/ResourceControlPolicies/0/Policy")
-                && p.message.contains("RCPFullAWSAccess")),
+            err.problems().iter().any(|p| p.pointer().starts_with("/Organization/ResourceControlPolicies/0/Policy")
+                && p.message().contains("RCPFullAWSAccess")),
             "{:?}",
             err.problems()
         );
@@ -1016,7 +1016,7 @@ fn cross_account_role_chaining_needs_identity_permission() {
         .role("hop3", trust(json!(root_arn(B))), &[allow(json!("sts:AssumeRole"), json!(role_arn(A, "other")))]);
     let w = World::of(&[&a, &b]);
     let ex = w.explain(req(&session_arn(B, "hop", "s1"), "sts:AssumeRole", &target), ImplicitDeny);
-    assert_eq!(ex.notes, ["cross-account access needs an identity-policy allow in the caller's account"], "{ex:?}");
+    assert_eq!(ex.notes(), ["cross-account access needs an identity-policy allow in the caller's account"], "{ex:?}");
     let ex = w.explain(req(&session_arn(B, "hop2", "s1"), "sts:AssumeRole", &target), Allowed);
     assert!(has_match(&ex, StatementKind::Trust, &format!("{target}#trust"), "Allow"), "{ex:?}");
     w.expect(req(&session_arn(B, "hop3", "s1"), "sts:AssumeRole", &target), ImplicitDeny);
@@ -1037,7 +1037,7 @@ fn anonymous_callers_cannot_assume_roles() {
     let role = "arn:aws:iam::111122223333:role/open";
     w.expect(req("*", "sts:AssumeRole", role), Decision::ImplicitDeny);
     let ex = w.explain(req("*", "sts:AssumeRole", role), Decision::ImplicitDeny);
-    assert_eq!(ex.notes, ["an anonymous caller cannot call STS: it needs signed credentials"], "{ex:?}");
+    assert_eq!(ex.notes(), ["an anonymous caller cannot call STS: it needs signed credentials"], "{ex:?}");
     // A signed caller named by "*" in the same account is allowed.
     let w = World::of(&[&Acct::new("111122223333")
         .role("open", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}), &[])

@@ -21,11 +21,11 @@ fn inline0(entity_arn: &str) -> String {
 
 /// A matched statement as `"KIND POLICY EFFECT"` (the statements here have no `Sid`).
 fn matched(ex: &Explanation) -> Vec<String> {
-    ex.matched
+    ex.matched()
         .iter()
         .map(|m| {
-            assert_eq!(m.sid, None, "{m:?}");
-            format!("{:?} {} {}", m.kind, m.policy, m.effect)
+            assert_eq!(m.sid(), None, "{m:?}");
+            format!("{:?} {} {}", m.kind(), m.policy(), m.effect())
         })
         .collect()
 }
@@ -35,8 +35,8 @@ fn matched(ex: &Explanation) -> Vec<String> {
 fn check(w: &World, request: Value, decision: Decision, want_matched: &[String], want_notes: &[&str]) {
     let ex = w.explain(request, decision);
     assert_eq!(matched(&ex), want_matched, "matched statements of {ex:#?}");
-    assert_eq!(ex.notes, want_notes, "notes of {ex:#?}");
-    assert_eq!(ex.missing_context_keys, Vec::<String>::new(), "{ex:#?}");
+    assert_eq!(ex.notes(), want_notes, "notes of {ex:#?}");
+    assert_eq!(ex.missing_context_keys(), Vec::<String>::new(), "{ex:#?}");
 }
 
 fn s3_all() -> Value {

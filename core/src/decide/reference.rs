@@ -28,16 +28,24 @@ use crate::policy::context::{Context, Lookup, Scalar};
 use crate::policy::value::Instant;
 use crate::store::{OrgPolicy, Organization, Store};
 
-/// Decides `request` against `store` by the book.
+/// Decides `request` against `store` by the book, reading the clock for `aws:CurrentTime`.
 pub fn authorize(store: &Store, request: &Request) -> Answer {
-    let mut ev = Evaluation { explain: request.explain, out: Explanation::default() };
+    authorize_at(store, request, None)
+}
+
+/// [`authorize`] with the time given: `now` (else the clock) is the default of
+/// `aws:CurrentTime` and `aws:EpochTime`.
+pub(crate) fn authorize_at(store: &Store, request: &Request, now: Option<Instant>) -> Answer {
+    let mut ev = Evaluation { explain: request.explain, out: Explanation::default(), now };
     let decision = ev.decide(store, request);
-    Answer { decision, snapshot: store.id.clone(), explanation: request.explain.then_some(ev.out) }
+    Answer::new(decision, &store.id, request.explain.then_some(ev.out))
 }
 
 struct Evaluation {
     explain: bool,
     out: Explanation,
+    /// The time of the decision; `None` reads the clock.
+    now: Option<Instant>,
 }
 
 /// A resource-side policy in force for this request.
@@ -80,7 +88,7 @@ impl Evaluation {
                 return Decision::ImplicitDeny;
             }
         };
-        let ctx = build_context(store, &caller, req);
+        let ctx = build_context(store, &caller, req, self.now);
         if req.action_lc == "sts:getcalleridentity" {
             if matches!(
                 caller.kind,
@@ -432,7 +440,7 @@ fn first_covering(store: &Store, resource: &str) -> Option<usize> {
 }
 
 /// The request's context plus what the store and the clock know.
-pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -> Context {
+pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request, now: Option<Instant>) -> Context {
     let mut ctx = req.context.clone();
     caller.add_context(&mut ctx);
     let owner = resource_account(store, req, caller.account, &req.action_lc, || first_covering(store, &req.resource))
@@ -443,7 +451,7 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
         .and_then(|v| v.first())
         .and_then(|v| Instant::parse(v.text()))
         .or_else(|| ctx.get("aws:epochtime").and_then(|v| v.first()).and_then(|v| Instant::parse(v.text())));
-    let now = given.unwrap_or_else(Instant::now);
+    let now = given.or(now).unwrap_or_else(Instant::now);
     ctx.insert_default("aws:CurrentTime", vec![Scalar::Str(now.to_iso())]);
     ctx.insert_default("aws:EpochTime", vec![Scalar::Num(now.secs.to_string())]);
     // AWS always sets aws:ViaAWSService; a request that does not say is a direct call.

@@ -288,7 +288,7 @@ impl World {
         let parsed = Request::from_json(text).unwrap_or_else(|e| panic!("request rejected: {e:?}\nrequest: {text}"));
         let answer = self.snapshot.authorize(&parsed);
         let reference = keycard::reference::authorize(self.snapshot.store(), &parsed);
-        assert_eq!(answer.decision, reference.decision, "snapshot and reference evaluator disagree on {text}");
+        assert_eq!(answer.decision(), reference.decision(), "snapshot and reference evaluator disagree on {text}");
         answer
     }
 
@@ -298,7 +298,7 @@ impl World {
     }
 
     pub fn decide(&self, request: &Value) -> Decision {
-        self.answer(request).decision
+        self.answer(request).decision()
     }
 
     #[track_caller]
@@ -312,7 +312,7 @@ impl World {
     pub fn explain(&self, request: Value, want: Decision) -> Explanation {
         let request = with(request, "explain", json!(true));
         let answer = self.answer(&request);
-        assert_eq!(answer.decision, want, "request: {request}");
-        answer.explanation.unwrap_or_else(|| panic!("no explanation for {request}"))
+        assert_eq!(answer.decision(), want, "request: {request}");
+        answer.explanation().cloned().unwrap_or_else(|| panic!("no explanation for {request}"))
     }
 }

@@ -5,6 +5,7 @@
 //! [`GateDecision`]) and `gate` (which decides), so that neither `state` nor `metrics` imports
 //! `gate`, which imports both of them.
 
+use super::start_error::StartError;
 use hyper::header::HeaderName;
 use hyper::StatusCode;
 use keycard::net::Cidr;
@@ -41,25 +42,26 @@ pub(crate) struct Config {
 impl Config {
     /// From the command line: `trusted` CIDRs (empty: loopback, `127.0.0.0/8` and `::1/128`) and
     /// the header an authenticating proxy sets, if any.
-    pub(crate) fn new(trusted: &[String], principal_header: Option<&str>) -> Result<Config, String> {
+    pub(crate) fn new(trusted: &[String], principal_header: Option<&str>) -> Result<Config, StartError> {
         let mut blocks = Vec::with_capacity(trusted.len().max(2));
         for t in trusted {
             blocks.push(Cidr::parse(t).ok_or_else(|| {
-                format!(
-                    "--trusted-proxy {t:?} is not an IP address or CIDR block (prefix 0 to 32, or 0 to 128 for IPv6)"
+                StartError::option(
+                    "--trusted-proxy",
+                    format!("{t:?} is not an IP address or CIDR block (prefix 0 to 32, or 0 to 128 for IPv6)"),
                 )
             })?);
         }
         if blocks.is_empty() {
             blocks.extend(["127.0.0.0/8", "::1/128"].iter().filter_map(|b| Cidr::parse(b)));
         }
-        let principal_header = match principal_header {
-            None => None,
-            Some(h) => Some(
-                HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| format!("--trust-principal-header {h:?} is not a header name"))?,
-            ),
-        };
+        let principal_header =
+            match principal_header {
+                None => None,
+                Some(h) => Some(HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                    StartError::option("--trust-principal-header", format!("{h:?} is not a header name"))
+                })?),
+            };
         Ok(Config { trusted: blocks, principal_header })
     }
 
@@ -152,7 +154,8 @@ mod tests {
         assert!(!lan.trusts(ip("127.0.0.1")));
         for bad in ["10.0.0.0/33", "::/129", "10.0.0/8", "x", "10.0.0.0/", "10.0.0.0/-1"] {
             let e = Config::new(&[bad.into()], None).unwrap_err();
-            assert!(e.starts_with(&format!("--trusted-proxy {bad:?} ")), "{e}");
+            assert!(matches!(&e, StartError::Option { option: "--trusted-proxy", .. }), "{e}");
+            assert!(e.to_string().starts_with(&format!("--trusted-proxy {bad:?} ")), "{e}");
         }
     }
 }
