@@ -71,6 +71,8 @@ impl User {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
+    /// Read by the analyses (`iam:AddUserToGroup` escalation edges).
+    pub arn: String,
     pub inline: Vec<PolicyId>,
     pub managed: Vec<PolicyId>,
 }
@@ -707,7 +709,7 @@ impl Builder {
                 kind: RefKind::GroupManaged { group: idx, arn },
             });
         }
-        self.groups.push(Group { inline, managed: Vec::new() });
+        self.groups.push(Group { arn, inline, managed: Vec::new() });
     }
 
     fn user(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {

@@ -42,6 +42,16 @@ impl Decimal {
     pub(crate) fn cmp_request(&self, request: &str) -> Option<Ordering> {
         Some(Parts::parse(request)?.cmp(&self.parts))
     }
+
+    /// The number as text (`-1.5`, `10`), for analyses that show a condition.
+    pub(crate) fn text(&self) -> String {
+        let sign = if self.parts.negative { "-" } else { "" };
+        let int = if self.parts.int.is_empty() { "0" } else { &self.parts.int };
+        match self.parts.frac.as_ref() {
+            "" => format!("{sign}{int}"),
+            frac => format!("{sign}{int}.{frac}"),
+        }
+    }
 }
 
 impl<'a> Parts<'a> {
@@ -314,6 +324,14 @@ pub(crate) enum Cidr {
 }
 
 impl Cidr {
+    /// The network as text (`10.0.0.0/16`), for analyses that show a condition.
+    pub(crate) fn text(&self) -> String {
+        match *self {
+            Cidr::V4 { net, prefix } => format!("{}/{prefix}", std::net::Ipv4Addr::from(net)),
+            Cidr::V6 { net, prefix } => format!("{}/{prefix}", std::net::Ipv6Addr::from(net)),
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Option<Cidr> {
         let s = s.trim();
         let (addr, prefix) = match s.split_once('/') {

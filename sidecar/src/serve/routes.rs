@@ -70,6 +70,8 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         "/readyz" => Endpoint::Readyz,
         "/v1/snapshot" => Endpoint::Snapshot,
         "/metrics" => Endpoint::Metrics,
+        "/v1/access" => Endpoint::Access,
+        "/v1/who-can" => Endpoint::WhoCan,
         _ => Endpoint::Other,
     };
     let (allowed, allow_header) = match endpoint {
@@ -122,6 +124,11 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.render_metrics()),
+        Endpoint::Access | Endpoint::WhoCan => {
+            // A who-can decides every principal: always on the pool of heavy work.
+            let query = req.uri().query().unwrap_or("").to_owned();
+            offload_if(state, true, move |s| analysis(endpoint, &query, s)).await
+        }
         Endpoint::Gate | Endpoint::Envoy | Endpoint::Check | Endpoint::Other => {
             error(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", req.uri().path()))
         }
@@ -361,6 +368,47 @@ fn snapshot(state: &State) -> Reply {
         map.insert("bundle".into(), bundle.into());
     }
     json_reply(StatusCode::OK, &v)
+}
+
+/// `GET /v1/access?principal=ARN[&service=S]` and `GET /v1/who-can?action=A&resource=R[&context=JSON]`
+/// (docs/analysis.md): the JSON of `keycard access` / `keycard who-can --format json`.
+fn analysis(endpoint: Endpoint, query: &str, state: &State) -> Reply {
+    use keycard::analysis::AnalysisError;
+    let Some(loaded) = state.current().as_ref().map(Arc::clone) else { return not_ready() };
+    let known: &[&str] =
+        if endpoint == Endpoint::Access { &["principal", "service"] } else { &["action", "resource", "context"] };
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if !known.contains(&k.as_ref()) {
+            return error(StatusCode::BAD_REQUEST, &format!("unknown parameter {k:?} (expected {})", known.join(", ")));
+        }
+        if params.iter().any(|(p, _)| *p == k) {
+            return error(StatusCode::BAD_REQUEST, &format!("parameter {k:?} is given twice"));
+        }
+        params.push((k.into_owned(), v.into_owned()));
+    }
+    let get = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v.as_str());
+    let missing = |k: &str| error(StatusCode::BAD_REQUEST, &format!("missing parameter {k:?}"));
+    let answer = if endpoint == Endpoint::Access {
+        let Some(principal) = get("principal") else { return missing("principal") };
+        keycard::analysis::access::access(&loaded.snapshot, principal, get("service")).map(|a| json!(a))
+    } else {
+        let (Some(action), Some(resource)) = (get("action"), get("resource")) else {
+            return missing(if get("action").is_none() { "action" } else { "resource" });
+        };
+        let context = match get("context").map(serde_json::from_str::<Value>).transpose() {
+            Ok(c) => c,
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("context: invalid JSON: {e}")),
+        };
+        keycard::analysis::who_can::who_can(&loaded.snapshot, action, resource, context.as_ref()).map(|w| json!(w))
+    };
+    match answer {
+        Ok(v) => json_reply(StatusCode::OK, &v),
+        Err(AnalysisError::UnknownPrincipal(p)) => {
+            error(StatusCode::NOT_FOUND, &AnalysisError::UnknownPrincipal(p).to_string())
+        }
+        Err(AnalysisError::Request(e)) => request_error(&e),
+    }
 }
 
 fn request_error(e: &RequestError) -> Reply {
