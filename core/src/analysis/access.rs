@@ -28,6 +28,7 @@ use crate::decide::snapshot::Snapshot;
 use crate::policy::ast::{Effect, Statement};
 use crate::policy::context::{Context, Lookup};
 use crate::StatementKind;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -130,67 +131,116 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     let service = service.map(str::to_ascii_lowercase);
     let in_scope = |a: &str| service.as_deref().is_none_or(|s| a.split(':').next() == Some(s));
 
-    // Grants of the identity policies.
+    // Every statement that counts: identity Allows, Denies of every policy in force, and the
+    // Allows of each gate (the boundary, then each level of SCPs), which must allow too.
     let identity: Vec<PolicyRef<'_>> =
         caller.identity_policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect();
-    let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for s in identity.iter().flat_map(|p| &p.policy.statements).filter(|s| s.effect == Effect::Allow) {
-        let Some((resources, not_resources)) = resources_of(s, &ctx) else { continue };
-        let conditions: Vec<ConditionView> = s.conditions.iter().map(ConditionView::of).collect();
-        for action in expand(s, &in_scope) {
-            let row = Row {
-                resources: resources.clone(),
-                not_resources: not_resources.clone(),
-                conditions: conditions.clone(),
-            };
-            rows.entry(action).or_default().push(row);
-        }
-    }
-
-    let mut denied = Vec::new();
-    // Deny statements of every policy in force.
     let boundary = caller.boundary_id().and_then(|id| PolicyRef::of(store, id));
     let levels = scp_levels(store, &caller);
     let rcps: Vec<PolicyRef<'_>> =
         store.organization.iter().flat_map(|o| &o.rcps).filter_map(|p| PolicyRef::of(store, p.policy)).collect();
-    let deny_sources = identity
+    let allows: Vec<&Statement> =
+        identity.iter().flat_map(|p| &p.policy.statements).filter(|s| s.effect == Effect::Allow).collect();
+    let denies: Vec<(StatementKind, &str, &Statement)> = identity
         .iter()
         .map(|p| (StatementKind::Identity, p))
         .chain(boundary.iter().map(|p| (StatementKind::Boundary, p)))
         .chain(levels.iter().flatten().map(|(p, k)| (*k, p)))
-        .chain(rcps.iter().map(|p| (StatementKind::Rcp, p)));
-    for (kind, p) in deny_sources {
-        for s in p.policy.statements.iter().filter(|s| s.effect == Effect::Deny) {
-            if let Some(t) = subtract(&mut rows, s, kind, p.name, &ctx) {
-                denied.push(t);
+        .chain(rcps.iter().map(|p| (StatementKind::Rcp, p)))
+        .flat_map(|(k, p)| p.policy.statements.iter().filter(|s| s.effect == Effect::Deny).map(move |s| (k, p.name, s)))
+        .collect();
+    let mut gates: Vec<(StatementKind, Vec<PolicyRef<'_>>)> = Vec::new();
+    if let Some(b) = boundary {
+        gates.push((StatementKind::Boundary, vec![b]));
+    }
+    for level in levels.iter().filter(|l| !l.is_empty()) {
+        gates.push((StatementKind::Scp, level.iter().map(|(p, _)| *p).collect()));
+    }
+
+    // Actions fall into classes that every statement treats alike (the same grants, denies and
+    // gate statements match them): the rows are worked out once per class, on one of its
+    // actions. Trust and KMS actions, whose resources are decided one by one, are classes of
+    // their own.
+    let mut granted: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (i, s) in allows.iter().enumerate() {
+        for action in expand(s, &in_scope) {
+            granted.entry(action).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    let gate_statements: Vec<&Statement> =
+        gates.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| &p.policy.statements)).collect();
+    let mut class_of: FxHashMap<Vec<u32>, String> = FxHashMap::default();
+    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    for (n, (action, ids)) in granted.into_iter().enumerate() {
+        let mut signature = ids.clone();
+        signature.push(u32::MAX);
+        let matching = |list: &mut Vec<u32>, i: usize, s: &Statement| {
+            if action_matches(s, &action) {
+                list.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        };
+        for (i, (_, _, s)) in denies.iter().enumerate() {
+            matching(&mut signature, i, s);
+        }
+        signature.push(u32::MAX);
+        for (i, s) in gate_statements.iter().enumerate() {
+            matching(&mut signature, i, s);
+        }
+        if TRUST_ACTIONS.contains(&action.as_str()) || action.starts_with("kms:") {
+            signature.extend([u32::MAX, u32::try_from(n).unwrap_or(u32::MAX)]);
+        }
+        let rep = class_of.entry(signature).or_insert_with(|| action.clone()).clone();
+        if rep == action {
+            let built = ids
+                .iter()
+                .filter_map(|&i| allows.get(i as usize))
+                .filter_map(|s| {
+                    let (resources, not_resources) = resources_of(s, &ctx)?;
+                    Some(Row {
+                        resources,
+                        not_resources,
+                        conditions: s.conditions.iter().map(ConditionView::of).collect(),
+                    })
+                })
+                .collect::<Vec<_>>();
+            if !built.is_empty() {
+                rows.insert(action.clone(), built);
             }
         }
+        members.entry(rep).or_default().push(action);
     }
 
-    // Gates: the boundary, then each level of SCPs, must allow too.
-    if let Some(b) = &boundary {
-        gate(&mut rows, &[*b], StatementKind::Boundary, &ctx, &mut denied);
-    }
-    for level in &levels {
-        let policies: Vec<PolicyRef<'_>> = level.iter().map(|(p, _)| *p).collect();
-        if !policies.is_empty() {
-            gate(&mut rows, &policies, StatementKind::Scp, &ctx, &mut denied);
+    let mut denied = Vec::new();
+    for (kind, name, s) in &denies {
+        if let Some(t) = subtract(&mut rows, s, *kind, name, &ctx) {
+            denied.push(t);
         }
     }
-
+    for (kind, policies) in &gates {
+        gate(&mut rows, policies, *kind, &ctx, &mut denied);
+    }
     resource_side(snapshot, &caller, principal, &mut rows, &mut denied);
-    let permissions = rows
-        .into_iter()
-        .flat_map(|(action, rows)| {
-            let shown = spelled(&action);
-            merge(rows).into_iter().map(move |r| Permission {
+
+    // Each class's rows, for every action of the class.
+    for t in &mut denied {
+        t.actions =
+            t.actions.iter().flat_map(|rep| members.get(rep).into_iter().flatten()).map(|a| spelled(a)).collect();
+    }
+    let mut permissions = Vec::new();
+    for (rep, list) in rows {
+        let merged = merge(list);
+        for action in members.get(&rep).into_iter().flatten() {
+            let shown = spelled(action);
+            permissions.extend(merged.iter().map(|r| Permission {
                 action: shown.clone(),
-                resources: r.resources,
-                not_resources: r.not_resources,
-                conditions: r.conditions,
-            })
-        })
-        .collect();
+                resources: r.resources.clone(),
+                not_resources: r.not_resources.clone(),
+                conditions: r.conditions.clone(),
+            }));
+        }
+    }
+    permissions.sort_by(|a, b| a.action.cmp(&b.action));
     Ok(Access { principal: principal.to_owned(), permissions, denied })
 }
 
@@ -275,6 +325,9 @@ fn subtract(
     }
     if conditions.is_empty() {
         let all = resources.iter().any(|r| r == "*") && not_resources.is_empty();
+        let denied_toks: Vec<_> = resources.iter().map(|r| tokens(r)).collect();
+        // Rows of many actions share their resources: each distinct list is narrowed once.
+        let mut left: FxHashMap<Vec<String>, Vec<String>> = FxHashMap::default();
         for a in &actions {
             let Some(list) = rows.get_mut(a) else { continue };
             if all {
@@ -286,13 +339,21 @@ fn subtract(
                 }
             } else {
                 for row in list.iter_mut() {
-                    let denied = resources.iter().map(|r| tokens(r)).collect::<Vec<_>>();
-                    row.resources.retain(|r| !denied.iter().any(|d| covers(d, &tokens(r))));
-                    for r in &resources {
-                        if !row.not_resources.contains(r) {
-                            row.not_resources.push(r.clone());
+                    let kept = match left.get(&row.resources) {
+                        Some(k) => k.clone(),
+                        None => {
+                            let k: Vec<String> = row
+                                .resources
+                                .iter()
+                                .filter(|r| !denied_toks.iter().any(|d| covers(d, &tokens(r))))
+                                .cloned()
+                                .collect();
+                            left.insert(row.resources.clone(), k.clone());
+                            k
                         }
-                    }
+                    };
+                    row.resources = kept;
+                    add_all(&mut row.not_resources, &resources);
                 }
             }
             list.retain(|row| !row.resources.is_empty());
@@ -301,15 +362,7 @@ fn subtract(
             }
         }
     }
-    Some(Taken {
-        kind,
-        policy: policy.to_owned(),
-        sid: s.sid.clone(),
-        actions: actions.iter().map(|a| spelled(a)).collect(),
-        resources,
-        not_resources,
-        conditions,
-    })
+    Some(Taken { kind, policy: policy.to_owned(), sid: s.sid.clone(), actions, resources, not_resources, conditions })
 }
 
 /// Narrows every row to what `policies` (a boundary, or one level of SCPs) also allow.
@@ -327,11 +380,21 @@ fn gate(
         .filter_map(|s| resources_of(s, ctx).map(|(r, n)| (s, r, n)))
         .collect();
     let mut removed = Vec::new();
+    // Rows of many actions share their resources: each distinct (statement, list) is narrowed once.
+    let mut narrowed: FxHashMap<(usize, Vec<String>), Vec<String>> = FxHashMap::default();
     for (action, list) in rows.iter_mut() {
         let mut next = Vec::new();
-        for (g, g_res, g_not) in allows.iter().filter(|(g, _, _)| action_matches(g, action)) {
+        for (k, (g, g_res, g_not)) in allows.iter().enumerate().filter(|(_, (g, _, _))| action_matches(g, action)) {
             for row in list.iter() {
-                let resources = intersect(&row.resources, g_res);
+                let key = (k, row.resources.clone());
+                let resources = match narrowed.get(&key) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = intersect(&row.resources, g_res);
+                        narrowed.insert(key, r.clone());
+                        r
+                    }
+                };
                 if resources.is_empty() {
                     continue;
                 }
@@ -353,7 +416,7 @@ fn gate(
             kind,
             policy: policies.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
             sid: None,
-            actions: removed.iter().map(|a| spelled(a)).collect(),
+            actions: removed,
             resources: vec!["*".into()],
             not_resources: Vec::new(),
             conditions: Vec::new(),
@@ -407,7 +470,7 @@ fn resource_side(
                 kind: StatementKind::Resource,
                 policy: rp.arn.clone(),
                 sid: s.sid.clone(),
-                actions: actions.iter().map(|a| spelled(a)).collect(),
+                actions,
                 resources: covered,
                 not_resources: Vec::new(),
                 conditions: s.conditions.iter().map(ConditionView::of).collect(),

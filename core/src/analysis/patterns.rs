@@ -10,12 +10,27 @@ use crate::policy::glob::Tok;
 /// whose inclusion needs reasoning across several wildcards, which only makes an analysis
 /// narrower.
 pub(crate) fn covers(outer: &[Tok], inner: &[Tok]) -> bool {
-    // dp[j]: outer[..i] matches inner[..j]; rolling over i.
+    if outer == [Tok::Star] || outer == inner {
+        return true;
+    }
+    if !outer.iter().any(|t| matches!(t, Tok::Star | Tok::One)) {
+        return false; // a literal covers only itself
+    }
+    // The literal heads must agree (most pairs of ARN patterns part there).
+    for (o, i) in outer.iter().zip(inner) {
+        match (o, i) {
+            (Tok::Lit(a), Tok::Lit(b)) if a != b => return false,
+            (Tok::Lit(_), _) => {}
+            _ => break,
+        }
+    }
+    // dp[j]: outer[..i] matches inner[..j]; two rows, swapped as i advances.
     let n = inner.len();
     let mut dp = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
     dp[0] = true;
     for o in outer {
-        let mut next = vec![false; n + 1];
+        next[0] = false;
         match o {
             Tok::Star => {
                 let mut any = false;
@@ -35,7 +50,7 @@ pub(crate) fn covers(outer: &[Tok], inner: &[Tok]) -> bool {
                 }
             }
         }
-        dp = next;
+        std::mem::swap(&mut dp, &mut next);
     }
     dp[n]
 }
@@ -68,6 +83,12 @@ pub(crate) fn tokens(text: &str) -> Vec<Tok> {
 /// (deduplicated). Pairs that only partly overlap are left out: the result never holds a text
 /// outside `a ∩ b`.
 pub(crate) fn intersect(a: &[String], b: &[String]) -> Vec<String> {
+    if b.iter().any(|x| x == "*") {
+        return a.to_vec();
+    }
+    if a.iter().any(|x| x == "*") {
+        return b.to_vec();
+    }
     let (ta, tb): (Vec<_>, Vec<_>) = (a.iter().map(|s| tokens(s)).collect(), b.iter().map(|s| tokens(s)).collect());
     let mut out: Vec<String> = Vec::new();
     for (s, t) in a.iter().zip(&ta) {
@@ -86,6 +107,9 @@ pub(crate) fn intersect(a: &[String], b: &[String]) -> Vec<String> {
 /// `list` without the patterns that another of its patterns covers (of equal ones, the first
 /// stays).
 pub(crate) fn prune(list: Vec<String>) -> Vec<String> {
+    if list.len() < 2 {
+        return list;
+    }
     let toks: Vec<Vec<Tok>> = list.iter().map(|s| tokens(s)).collect();
     let redundant = |i: usize| {
         (0..toks.len()).any(|j| j != i && covers(&toks[j], &toks[i]) && (j < i || !covers(&toks[i], &toks[j])))
