@@ -15,7 +15,8 @@
 //!   `create-policy-version` (of a customer managed policy attached to A), `add-user-to-group`
 //!   (of a group whose own policy allows `*` on `*`): A may grant itself anything, an edge
 //!   A → A. It counts only when no permissions boundary and no SCP would cap what A grants
-//!   itself (a boundary or every SCP level must allow `*` on `*` without conditions).
+//!   itself (a boundary and every SCP level must allow `*` on `*` without conditions, and no
+//!   SCP may deny a probe action below without conditions).
 //!
 //! Admins are the principals allowed `*` on `*`: decided for probe actions of several services,
 //! one of them an action no policy can name except through a wildcard. The answer holds every
@@ -368,7 +369,7 @@ impl<'s> Graph<'_, 's> {
     }
 
     /// Whether what node `a` grants itself would be in force: no boundary and no SCP level that
-    /// lacks an unconditional Allow of `*` on `*`, and no unconditional SCP Deny.
+    /// lacks an unconditional Allow of `*` on `*`, and no unconditional SCP Deny of a probe action.
     fn uncapped(&self, a: usize) -> bool {
         let store = self.snapshot.store();
         let Some(request) = self.request(a, "sts:GetCallerIdentity", "*", None) else { return false };
@@ -379,11 +380,14 @@ impl<'s> Graph<'_, 's> {
                 return false;
             }
         }
+        let blocks_a_probe = |s: &Statement| {
+            s.effect == Effect::Deny
+                && s.conditions.is_empty()
+                && PROBES.iter().any(|(a, _)| action_matches(s, &a.to_ascii_lowercase()))
+        };
         scp_levels(store, &caller).iter().all(|level| {
             level.iter().any(|(p, _)| everything(p))
-                && level.iter().all(|(p, _)| {
-                    !p.policy.statements.iter().any(|s| s.effect == Effect::Deny && s.conditions.is_empty())
-                })
+                && level.iter().all(|(p, _)| !p.policy.statements.iter().any(blocks_a_probe))
         })
     }
 
@@ -531,12 +535,13 @@ impl Escalation {
     /// The graph in Graphviz's DOT language: every principal with an edge, admins filled red,
     /// edges labelled with their kind.
     pub fn to_dot(&self) -> String {
-        // `user/dave (444455556666)`: the resource part, and the account on a second line.
-        let short = |arn: &str| match crate::store::arn_fields(arn) {
-            Some([_, _, _, _, account, resource]) => format!("{resource}\n{account}"),
-            None => arn.to_owned(),
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let quote = |s: &str| format!("\"{}\"", esc(s));
+        // `user/dave` over `444455556666`.
+        let label = |arn: &str| match crate::store::arn_fields(arn) {
+            Some([_, _, _, _, account, resource]) => format!("\"{}\\n{}\"", esc(resource), esc(account)),
+            None => quote(arn),
         };
-        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
         let mut out = String::from(
             "digraph escalation {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
         );
@@ -554,7 +559,7 @@ impl Escalation {
             } else {
                 ""
             };
-            out.push_str(&format!("  {} [label={}{style}];\n", quote(n), quote(&short(n))));
+            out.push_str(&format!("  {} [label={}{style}];\n", quote(n), label(n)));
         }
         for e in &self.edges {
             out.push_str(&format!("  {} -> {} [label={}];\n", quote(&e.from), quote(&e.to), quote(e.kind)));
