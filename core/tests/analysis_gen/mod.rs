@@ -151,6 +151,18 @@ fn managed_arn(i: usize) -> String {
     format!("arn:aws:iam::{ACCOUNT}:policy/{}", MANAGED[i])
 }
 
+/// `AttachedManagedPolicies` for the managed policies `ids`.
+fn attached(ids: &[usize]) -> Vec<Value> {
+    ids.iter().map(|&m| json!({"PolicyName": MANAGED[m], "PolicyArn": managed_arn(m)})).collect()
+}
+
+/// Gives `entity` the permissions boundary `boundary` when `yes`.
+fn bounded(entity: &mut Value, yes: bool, boundary: &Value) {
+    if yes {
+        entity["PermissionsBoundary"] = boundary.clone();
+    }
+}
+
 /// A generated store document (`get-account-authorization-details` plus extensions).
 pub fn store() -> impl Strategy<Value = Value> {
     (
@@ -184,11 +196,9 @@ fn build(
                 "Arn": user_arn(name),
                 "GroupList": shape.groups_of[i].iter().map(|&g| GROUPS[g]).collect::<Vec<_>>(),
                 "UserPolicyList": [{"PolicyName": "own", "PolicyDocument": user_p[i]}],
-                "AttachedManagedPolicies": shape.managed_of[i].iter().map(|&m| json!({"PolicyName": MANAGED[m], "PolicyArn": managed_arn(m)})).collect::<Vec<_>>(),
+                "AttachedManagedPolicies": attached(&shape.managed_of[i]),
             });
-            if shape.boundary_of[i] {
-                u["PermissionsBoundary"] = boundary.clone();
-            }
+            bounded(&mut u, shape.boundary_of[i], &boundary);
             u
         })
         .collect();
@@ -200,7 +210,7 @@ fn build(
                 "GroupName": name, "GroupId": format!("AGPA{}", name.to_uppercase()), "Path": "/",
                 "Arn": format!("arn:aws:iam::{ACCOUNT}:group/{name}"),
                 "GroupPolicyList": [{"PolicyName": "grp", "PolicyDocument": group_p[i]}],
-                "AttachedManagedPolicies": shape.managed_of[USERS.len() - 1 - i].iter().map(|&m| json!({"PolicyName": MANAGED[m], "PolicyArn": managed_arn(m)})).collect::<Vec<_>>(),
+                "AttachedManagedPolicies": attached(&shape.managed_of[USERS.len() - 1 - i]),
             })
         })
         .collect();
@@ -213,11 +223,9 @@ fn build(
                 "Arn": role_arn(name),
                 "AssumeRolePolicyDocument": trusts[i],
                 "RolePolicyList": [{"PolicyName": "own", "PolicyDocument": role_p[i]}],
-                "AttachedManagedPolicies": shape.role_managed[i].iter().map(|&m| json!({"PolicyName": MANAGED[m], "PolicyArn": managed_arn(m)})).collect::<Vec<_>>(),
+                "AttachedManagedPolicies": attached(&shape.role_managed[i]),
             });
-            if shape.role_boundary[i] {
-                r["PermissionsBoundary"] = boundary.clone();
-            }
+            bounded(&mut r, shape.role_boundary[i], &boundary);
             r
         })
         .collect();
