@@ -151,7 +151,21 @@ pub fn escalation(snapshot: &Snapshot, context: Option<&serde_json::Value>) -> R
     let users: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].user.is_some()).collect();
     let roles: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].role.is_some()).collect();
 
-    let g = Graph { snapshot, nodes: &nodes, by_arn: &by_arn, context };
+    let trusted = roles
+        .iter()
+        .filter_map(|&i| {
+            let trust = nodes[i].role.and_then(|r| store.roles.get(r)).and_then(|r| store.policy(r.trust))?;
+            let mut everyone = false;
+            let mut named = FxHashSet::default();
+            for s in trust.policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                let Some(p) = s.principal.as_ref().filter(|p| !p.not) else { continue };
+                everyone |= p.any || p.aws.iter().any(|x| x == "*");
+                named.extend(p.aws.iter().map(String::as_str));
+            }
+            Some((i, everyone, named))
+        })
+        .collect();
+    let g = Graph { snapshot, nodes: &nodes, by_arn: &by_arn, context, by_policy: Default::default(), trusted };
     let admins: Vec<bool> = nodes.iter().map(|n| g.is_admin(n)).collect();
     let mut edges: Vec<Edge> = Vec::new();
     for (a, node) in nodes.iter().enumerate() {
@@ -238,6 +252,11 @@ struct Graph<'a, 's> {
     by_arn: &'a FxHashMap<&'s str, usize>,
     /// The request context of every decision.
     context: serde_json::Map<String, serde_json::Value>,
+    /// Per policy, its Allow statements for each action of [`ACTIONS`] (policies are shared by
+    /// many principals: each is read once).
+    by_policy: std::cell::RefCell<FxHashMap<PolicyId, Vec<(&'static str, &'s Statement)>>>,
+    /// Per role, whether its trust policy names everyone, and the ARNs and unique IDs it names.
+    trusted: Vec<(usize, bool, FxHashSet<&'s str>)>,
 }
 
 impl<'s> Graph<'_, 's> {
@@ -296,14 +315,18 @@ impl<'s> Graph<'_, 's> {
             _ => Vec::new(),
         };
         let mut out: Grants<'s> = FxHashMap::default();
-        for s in ids.iter().filter_map(|&id| store.policy(id)).flat_map(|p| &p.policy.statements) {
-            if s.effect != Effect::Allow {
-                continue;
-            }
-            for a in ACTIONS {
-                if action_matches(s, a) {
-                    out.entry(a).or_default().push(s);
-                }
+        let mut cache = self.by_policy.borrow_mut();
+        for id in ids {
+            let list = cache.entry(id).or_insert_with(|| {
+                let statements = store.policy(id).map(|p| p.policy.statements.as_slice()).unwrap_or_default();
+                statements
+                    .iter()
+                    .filter(|s| s.effect == Effect::Allow)
+                    .flat_map(|s| ACTIONS.iter().filter(|a| action_matches(s, a)).map(move |a| (*a, s)))
+                    .collect()
+            });
+            for (a, s) in list.iter() {
+                out.entry(a).or_default().push(s);
             }
         }
         out
@@ -351,20 +374,10 @@ impl<'s> Graph<'_, 's> {
         }
         .filter(|id| !id.is_empty());
         let arn = self.nodes[a].arn;
-        self.nodes
+        self.trusted
             .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                let Some(role) = n.role.and_then(|r| store.roles.get(r)) else { return false };
-                let Some(trust) = store.policy(role.trust) else { return false };
-                trust.policy.statements.iter().any(|s| {
-                    s.effect == Effect::Allow
-                        && s.principal.as_ref().is_some_and(|p| {
-                            !p.not && (p.any || p.aws.iter().any(|x| x == "*" || x == arn || Some(x.as_str()) == id))
-                        })
-                })
-            })
-            .map(|(i, _)| i)
+            .filter(|(_, everyone, named)| *everyone || named.contains(arn) || id.is_some_and(|i| named.contains(i)))
+            .map(|(node, _, _)| *node)
             .collect()
     }
 
