@@ -9,7 +9,7 @@
 //! - an unconditional `Deny` (identity, boundary, SCP, RCP) removes the action, or adds its
 //!   resources to the row's `notResources`; a conditional one is listed in `denied`, unapplied;
 //! - the permissions boundary and each level of SCPs must allow too: a row keeps only the
-//!   resources both sides allow ([`super::patterns::intersect`], never wider than either) and
+//!   resources both sides allow (`core/src/analysis/patterns.rs`, never wider than either) and
 //!   gains the gate's conditions; an action no gate statement allows is removed;
 //! - roles (`sts:AssumeRole` and the other trust actions) are listed only where the role's trust
 //!   policy lets the principal in, and KMS keys with a key policy only where it grants.

@@ -84,10 +84,10 @@ pub(crate) fn tokens(text: &str) -> Vec<Tok> {
 /// outside `a ∩ b`.
 pub(crate) fn intersect(a: &[String], b: &[String]) -> Vec<String> {
     if b.iter().any(|x| x == "*") {
-        return a.to_vec();
+        return prune(a.to_vec());
     }
     if a.iter().any(|x| x == "*") {
-        return b.to_vec();
+        return prune(b.to_vec());
     }
     let (ta, tb): (Vec<_>, Vec<_>) = (a.iter().map(|s| tokens(s)).collect(), b.iter().map(|s| tokens(s)).collect());
     let mut out: Vec<String> = Vec::new();
