@@ -293,12 +293,11 @@ fn access_text(a: &Access) -> String {
             let sid = t.sid.as_deref().map(|s| format!("#{s}")).unwrap_or_default();
             let kind =
                 serde_json::to_value(t.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            out.push_str(&format!(
-                "  {kind} {}{sid}: {} on {} ({what})\n",
-                t.policy,
-                t.actions.join(", "),
-                t.resources.join(", ")
-            ));
+            let actions = match t.actions.len() {
+                n if n > 8 => format!("{} and {} more actions", t.actions[..8].join(", "), n - 8),
+                _ => t.actions.join(", "),
+            };
+            out.push_str(&format!("  {kind} {}{sid}: {actions} on {} ({what})\n", t.policy, t.resources.join(", ")));
         }
     }
     out

@@ -455,7 +455,9 @@ fn resource_side(
                 continue;
             }
             let covered = vec![rp.arn.clone(), format!("{}/*", rp.arn)];
-            let actions: Vec<String> = rows.keys().filter(|a| action_matches(s, a)).cloned().collect();
+            let reaches = |list: &Vec<Row>| list.iter().any(|r| r.resources.iter().any(|x| may_reach(x, &rp.arn)));
+            let actions: Vec<String> =
+                rows.iter().filter(|(a, list)| action_matches(s, a) && reaches(list)).map(|(a, _)| a.clone()).collect();
             if actions.is_empty() {
                 continue;
             }
