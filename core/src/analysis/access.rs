@@ -11,6 +11,7 @@
 //! - the permissions boundary and each level of SCPs must allow too: a row keeps only the
 //!   resources both sides allow (`core/src/analysis/patterns.rs`, never wider than either) and
 //!   gains the gate's conditions; an action no gate statement allows is removed;
+//! - calls this kind of caller can never make (a role's `sts:GetSessionToken`) are left out;
 //! - roles (`sts:AssumeRole` and the other trust actions) are listed only where the role's trust
 //!   policy lets the principal in, and KMS keys with a key policy only where it grants.
 //!
@@ -23,7 +24,7 @@ use crate::analysis::patterns::{covers, intersect, prune, text, tokens};
 use crate::analysis::{template_request, with_principal, AnalysisError, ConditionView};
 use crate::decide::principal::{resolve, Caller, CallerKind, Named, PolicyRef};
 use crate::decide::reference::{build_context, scp_levels};
-use crate::decide::rules::{action_matches, is_kms_key, TRUST_ACTIONS};
+use crate::decide::rules::{action_matches, credential_restriction, is_kms_key, TRUST_ACTIONS};
 use crate::decide::snapshot::Snapshot;
 use crate::policy::ast::{Effect, Statement};
 use crate::policy::context::{Context, Lookup};
@@ -74,7 +75,7 @@ pub struct Taken {
 pub struct Access {
     /// The principal asked about.
     pub principal: String,
-    /// What it may do, sorted by action.
+    /// What it may do: by action, in the catalogue's order, then the actions it does not know.
     pub permissions: Vec<Permission>,
     /// What Deny statements, the boundary, SCPs and RCPs take away.
     pub denied: Vec<Taken>,
@@ -161,7 +162,7 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     // gate statements match them): the rows are worked out once per class, on one of its
     // actions. Trust and KMS actions, whose resources are decided one by one, are classes of
     // their own.
-    let mut granted: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut granted: BTreeMap<Act, Vec<u32>> = BTreeMap::new();
     for (i, s) in allows.iter().enumerate() {
         for action in expand(s, &in_scope) {
             granted.entry(action).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
@@ -169,47 +170,61 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     }
     let gate_statements: Vec<&Statement> =
         gates.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| &p.policy.statements)).collect();
-    let mut class_of: FxHashMap<Vec<u32>, String> = FxHashMap::default();
-    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Signature → class; each class: its representative's lowercase action and its members.
+    let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut classes: Vec<(String, Vec<Act>)> = Vec::new();
     let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for (n, (action, ids)) in granted.into_iter().enumerate() {
-        let mut signature = ids.clone();
+    let mut signature: Vec<u32> = Vec::new();
+    // Every action with its class, in order.
+    let mut order: Vec<(Act, usize)> = Vec::with_capacity(granted.len());
+    for (n, (act, ids)) in granted.into_iter().enumerate() {
+        let action = act.lc();
+        if credential_restriction(caller.kind, &request, action).is_some() {
+            continue; // this kind of caller can never make the call (a role and GetSessionToken)
+        }
+        signature.clear();
+        signature.extend(&ids);
         signature.push(u32::MAX);
-        let matching = |list: &mut Vec<u32>, i: usize, s: &Statement| {
-            if action_matches(s, &action) {
-                list.push(u32::try_from(i).unwrap_or(u32::MAX));
+        for (i, s) in denies.iter().map(|(_, _, s)| s).chain(&gate_statements).enumerate() {
+            if i == denies.len() {
+                signature.push(u32::MAX);
+            }
+            if action_matches(s, action) {
+                signature.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        if TRUST_ACTIONS.contains(&action) || action.starts_with("kms:") {
+            signature.extend([u32::MAX, u32::MAX, u32::try_from(n).unwrap_or(u32::MAX)]);
+        }
+        let class = match class_of.get(&signature) {
+            Some(&c) => c,
+            None => {
+                class_of.insert(signature.clone(), classes.len());
+                classes.push((action.to_owned(), Vec::new()));
+                let built = ids
+                    .iter()
+                    .filter_map(|&i| allows.get(i as usize))
+                    .filter_map(|s| {
+                        let (resources, not_resources) = resources_of(s, &ctx)?;
+                        Some(Row {
+                            resources,
+                            not_resources,
+                            conditions: s.conditions.iter().map(ConditionView::of).collect(),
+                        })
+                    })
+                    .collect::<Vec<_>>();
+                if !built.is_empty() {
+                    rows.insert(action.to_owned(), built);
+                }
+                classes.len() - 1
             }
         };
-        for (i, (_, _, s)) in denies.iter().enumerate() {
-            matching(&mut signature, i, s);
+        if let Some((_, members)) = classes.get_mut(class) {
+            members.push(act.clone());
         }
-        signature.push(u32::MAX);
-        for (i, s) in gate_statements.iter().enumerate() {
-            matching(&mut signature, i, s);
-        }
-        if TRUST_ACTIONS.contains(&action.as_str()) || action.starts_with("kms:") {
-            signature.extend([u32::MAX, u32::try_from(n).unwrap_or(u32::MAX)]);
-        }
-        let rep = class_of.entry(signature).or_insert_with(|| action.clone()).clone();
-        if rep == action {
-            let built = ids
-                .iter()
-                .filter_map(|&i| allows.get(i as usize))
-                .filter_map(|s| {
-                    let (resources, not_resources) = resources_of(s, &ctx)?;
-                    Some(Row {
-                        resources,
-                        not_resources,
-                        conditions: s.conditions.iter().map(ConditionView::of).collect(),
-                    })
-                })
-                .collect::<Vec<_>>();
-            if !built.is_empty() {
-                rows.insert(action.clone(), built);
-            }
-        }
-        members.entry(rep).or_default().push(action);
+        order.push((act, class));
     }
+    let members: FxHashMap<&str, &[Act]> = classes.iter().map(|(rep, m)| (rep.as_str(), m.as_slice())).collect();
 
     let mut denied = Vec::new();
     for (kind, name, s) in &denies {
@@ -224,38 +239,77 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
 
     // Each class's rows, for every action of the class.
     for t in &mut denied {
-        t.actions =
-            t.actions.iter().flat_map(|rep| members.get(rep).into_iter().flatten()).map(|a| spelled(a)).collect();
+        t.actions = t
+            .actions
+            .iter()
+            .flat_map(|rep| members.get(rep.as_str()).copied().unwrap_or_default())
+            .map(Act::shown)
+            .collect();
     }
+    let merged: Vec<Vec<Row>> =
+        classes.iter().map(|(rep, _)| rows.remove(rep.as_str()).map(merge).unwrap_or_default()).collect();
     let mut permissions = Vec::new();
-    for (rep, list) in rows {
-        let merged = merge(list);
-        for action in members.get(&rep).into_iter().flatten() {
-            let shown = spelled(action);
-            permissions.extend(merged.iter().map(|r| Permission {
-                action: shown.clone(),
-                resources: r.resources.clone(),
-                not_resources: r.not_resources.clone(),
-                conditions: r.conditions.clone(),
-            }));
-        }
+    for (act, class) in &order {
+        let Some(list) = merged.get(*class).filter(|l| !l.is_empty()) else { continue };
+        let shown = act.shown();
+        permissions.extend(list.iter().map(|r| Permission {
+            action: shown.clone(),
+            resources: r.resources.clone(),
+            not_resources: r.not_resources.clone(),
+            conditions: r.conditions.clone(),
+        }));
     }
-    permissions.sort_by(|a, b| a.action.cmp(&b.action));
     Ok(Access { principal: principal.to_owned(), permissions, denied })
 }
 
-/// The actions (lowercase) a statement's `Action` / `NotAction` covers, within scope.
-fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool) -> Vec<String> {
+/// An action: one of the catalogue ([`catalogue_actions`], by position), or one it does not
+/// know (lowercase, as a policy names it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Act {
+    Known(u32),
+    Other(String),
+}
+
+impl Act {
+    /// Lowercase.
+    fn lc(&self) -> &str {
+        match self {
+            Act::Known(i) => catalogue_actions().get(*i as usize).map_or("", |(lc, _)| lc.as_str()),
+            Act::Other(s) => s,
+        }
+    }
+
+    /// As AWS spells it.
+    fn shown(&self) -> String {
+        match self {
+            Act::Known(i) => catalogue_actions().get(*i as usize).map_or_else(String::new, |(_, s)| s.clone()),
+            Act::Other(s) => s.clone(),
+        }
+    }
+
+    fn known(i: usize) -> Act {
+        Act::Known(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
+/// The actions a statement's `Action` / `NotAction` covers, within scope.
+fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool) -> Vec<Act> {
     let all = catalogue_actions();
     if s.action.not {
-        return all.iter().filter(|(lc, _)| in_scope(lc) && action_matches(s, lc)).map(|(lc, _)| lc.clone()).collect();
+        return (0..all.len())
+            .filter(|&i| all.get(i).is_some_and(|(lc, _)| in_scope(lc) && action_matches(s, lc)))
+            .map(Act::known)
+            .collect();
     }
     let mut out = Vec::new();
     for p in &s.action.patterns {
         match p.as_literal() {
             Some(lc) => {
                 if in_scope(&lc) {
-                    out.push(lc);
+                    out.push(match all.binary_search_by(|(x, _)| x.as_str().cmp(&lc)) {
+                        Ok(i) => Act::known(i),
+                        Err(_) => Act::Other(lc),
+                    });
                 }
             }
             None => {
@@ -273,9 +327,9 @@ fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool) -> Vec<String> {
                     }
                     None => (0, all.len()),
                 };
-                for (lc, _) in all.get(lo..hi).unwrap_or_default() {
-                    if in_scope(lc) && crate::policy::glob::glob_match(toks, lc) {
-                        out.push(lc.clone());
+                for i in lo..hi {
+                    if all.get(i).is_some_and(|(lc, _)| in_scope(lc) && crate::policy::glob::glob_match(toks, lc)) {
+                        out.push(Act::known(i));
                     }
                 }
             }

@@ -148,12 +148,18 @@ pub fn escalation(snapshot: &Snapshot, context: Option<&serde_json::Value>) -> R
         .collect();
     debug_assert_eq!(nodes.len(), principal_arns(snapshot).count());
     let by_arn: FxHashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.arn, i)).collect();
-    let users: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].user.is_some()).collect();
-    let roles: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].role.is_some()).collect();
+    // Users and roles, each sorted by ARN (for [`Graph::targets`]).
+    let sorted = |role: bool| {
+        let mut v: Vec<(&str, usize)> =
+            nodes.iter().enumerate().filter(|(_, n)| n.role.is_some() == role).map(|(i, n)| (n.arn, i)).collect();
+        v.sort_unstable();
+        v
+    };
+    let (users, roles) = (sorted(false), sorted(true));
 
     let trusted = roles
         .iter()
-        .filter_map(|&i| {
+        .filter_map(|&(_, i)| {
             let trust = nodes[i].role.and_then(|r| store.roles.get(r)).and_then(|r| store.policy(r.trust))?;
             let mut everyone = false;
             let mut named = FxHashSet::default();
@@ -335,22 +341,26 @@ impl<'s> Graph<'_, 's> {
     /// The nodes of `among` whose ARN some statement granting `action` might cover (a
     /// pre-filter: the decision is exact). Resources with variables or `NotResource` might cover
     /// any.
-    fn targets(&self, grants: &Grants<'_>, action: &str, among: &[usize]) -> Vec<usize> {
+    fn targets(&self, grants: &Grants<'_>, action: &str, among: &[(&str, usize)]) -> Vec<usize> {
         let Some(statements) = grants.get(action) else { return Vec::new() };
+        let all = || among.iter().map(|(_, i)| *i).collect();
         let mut out = FxHashSet::default();
         for s in statements {
             let Some(block) = &s.resource else { continue };
             if block.not {
-                return among.to_vec();
+                return all();
             }
             for p in &block.patterns {
                 if p.has_variables() {
-                    return among.to_vec();
+                    return all();
                 }
-                match p.as_literal() {
-                    Some(arn) => out.extend(self.by_arn.get(arn.as_str()).filter(|i| among.contains(i))),
-                    None => out.extend(among.iter().filter(|&&i| glob_match(p.tokens(), self.nodes[i].arn))),
-                }
+                // Only ARNs that begin with the pattern's literal head can match: a range of
+                // the sorted ARNs, found by binary search.
+                let head = p.raw.split(['*', '?', '$']).next().unwrap_or_default();
+                let from = among.partition_point(|(arn, _)| *arn < head);
+                let candidates =
+                    among.get(from..).unwrap_or_default().iter().take_while(|(arn, _)| arn.starts_with(head));
+                out.extend(candidates.filter(|(arn, _)| glob_match(p.tokens(), arn)).map(|(_, i)| *i));
             }
         }
         let mut v: Vec<usize> = out.into_iter().collect();
