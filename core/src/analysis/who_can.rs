@@ -10,9 +10,7 @@
 
 use crate::analysis::{granting, principal_arns, template_request, with_principal, AnalysisError};
 use crate::decide::request::Request;
-use crate::decide::rules::{action_matches, covers, TRUST_ACTIONS};
 use crate::decide::snapshot::Snapshot;
-use crate::policy::ast::Effect;
 use crate::{Matched, StatementKind};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -73,11 +71,7 @@ pub fn who_can(
     let arns: Vec<&str> = principal_arns(snapshot).collect();
     let mut allowed = vec![false; arns.len()];
     let mut principals = Vec::new();
-    let may = may_be_allowed(snapshot, &request);
     for (i, arn) in arns.iter().enumerate() {
-        if !may(i) {
-            continue;
-        }
         with_principal(&mut request, arn);
         if snapshot.decide(&request).is_allowed() {
             allowed[i] = true;
@@ -92,39 +86,6 @@ pub fn who_can(
     }
     principals.extend(sessions(snapshot, &arns, &allowed, &request));
     Ok(WhoCan { action: action.to_owned(), resource: resource.to_owned(), principals })
-}
-
-/// A pre-filter that is exact where it says no: without a resource policy on the resource (nor a
-/// trust policy: not a trust action), only an identity `Allow` for the action can allow, so a
-/// principal none of whose identity policies has one is denied. Each policy is read once (many
-/// principals share them). Calls no policy controls are never filtered.
-fn may_be_allowed<'a>(snapshot: &'a Snapshot, request: &Request) -> impl Fn(usize) -> bool + 'a {
-    let store = snapshot.store();
-    let action = request.action_lc.as_str();
-    let open = matches!(action, "sts:getcalleridentity" | "sts:getsessiontoken")
-        || TRUST_ACTIONS.contains(&action)
-        || request.resource_policy.is_some()
-        || store.resource_policies.iter().any(|rp| covers(&rp.arn, &request.resource));
-    let granting: Vec<bool> = if open {
-        Vec::new()
-    } else {
-        store
-            .policies
-            .iter()
-            .map(|p| p.policy.statements.iter().any(|s| s.effect == Effect::Allow && action_matches(s, action)))
-            .collect()
-    };
-    let users = store.users.len();
-    move |i: usize| {
-        if open {
-            return true;
-        }
-        let grants = |id: crate::id::PolicyId| granting.get(id.index()).copied().unwrap_or(true);
-        match store.users.get(i) {
-            Some(u) => u.policy_ids(store).any(grants),
-            None => store.roles.get(i - users).is_none_or(|r| r.policy_ids().any(grants)),
-        }
-    }
 }
 
 /// `trust` when a trust policy grants, `resource` when a resource policy does and no identity
