@@ -44,6 +44,14 @@ impl Cidr {
         }
     }
 
+    /// The block as text (`10.0.0.0/16`), as analyses show a condition's value.
+    pub fn text(&self) -> String {
+        match self.0 {
+            Block::V4 { net, prefix } => format!("{}/{prefix}", std::net::Ipv4Addr::from(net)),
+            Block::V6 { net, prefix } => format!("{}/{prefix}", std::net::Ipv6Addr::from(net)),
+        }
+    }
+
     /// Whether `ip` lies in the block (an address of the other family never does).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.0, ip) {

@@ -80,6 +80,8 @@ impl User {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
+    /// Read by the analyses (`iam:AddUserToGroup` escalation edges).
+    pub arn: String,
     pub inline: Vec<PolicyId>,
     pub managed: Vec<PolicyId>,
 }
@@ -788,7 +790,7 @@ impl Builder {
         for (p, arn) in attached {
             self.pend(file, p, RefKind::GroupManaged { group: idx, arn });
         }
-        self.groups.push(Group { inline, managed: Vec::new() });
+        self.groups.push(Group { arn, inline, managed: Vec::new() });
     }
 
     fn user(&mut self, file: &str, pointer: &str, entry: &Json, doc_account: Option<&str>) {

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-fn load_or_report(path: Option<&Path>, trust: &TrustArgs) -> Option<Snapshot> {
+pub(crate) fn load_or_report(path: Option<&Path>, trust: &TrustArgs) -> Option<Snapshot> {
     let source = match source_of(path, trust) {
         Ok(s) => s,
         Err(e) => {

@@ -1,10 +1,12 @@
-//! `keycard`: the HTTP sidecar (`serve`) and the command line (`authorize`, `validate`).
+//! `keycard`: the HTTP sidecar (`serve`) and the command line (`authorize`, `validate`, the
+//! analyses of [`analysis_cmd`] ...).
 //!
 //! This file only parses arguments and dispatches: the sidecar lives in [`serve`], the one-shot
 //! commands in [`cli`], and both load the store through [`source`].
 
 #![forbid(unsafe_code)]
 
+mod analysis_cmd;
 mod bundle_cmd;
 mod cli;
 mod lint_cmd;
@@ -149,6 +151,8 @@ enum Command {
         #[command(flatten)]
         bundle: bundle_cmd::TrustArgs,
     },
+    #[command(flatten)]
+    Analysis(analysis_cmd::AnalysisCommand),
     /// Show what the embedded AWS service catalogue knows of actions: access level, resource
     /// types with ARN formats, condition keys. PATTERN is `svc:Action` and may hold `*` and `?`.
     Catalog {
@@ -213,5 +217,6 @@ fn main() -> ExitCode {
             &fail_on,
         ),
         Command::Catalog { json, patterns } => lint_cmd::catalog_cmd(&patterns, json),
+        Command::Analysis(command) => analysis_cmd::run(command),
     }
 }

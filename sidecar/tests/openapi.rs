@@ -269,6 +269,39 @@ fn every_answer_follows_the_openapi_description() {
     spec.check("/", "POST", &r);
     spec.check("/", "GET", &server.get("/"));
 
+    // The analyses.
+    let alice = "arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Fdev%2Falice";
+    let a = spec.check("/v1/access", "GET", &server.get(&format!("/v1/access?principal={alice}")));
+    assert!(!a["permissions"].as_array().unwrap().is_empty(), "{a}");
+    spec.check("/v1/access", "GET", &server.get(&format!("/v1/access?principal={alice}&service=s3")));
+    for (path, status) in [
+        ("/v1/access?principal=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Fnobody", 404),
+        ("/v1/access", 400),
+        ("/v1/access?principal=x&principal=y", 400),
+        ("/v1/access?who=x", 400),
+        ("/v1/who-can?action=s3%3AGetObject", 400),
+        ("/v1/who-can?action=nonsense&resource=*", 400),
+        ("/v1/who-can?action=s3%3AGetObject&resource=*&context=%5B", 400),
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        spec.check(path.split('?').next().unwrap(), "GET", &r);
+    }
+    let w = spec.check(
+        "/v1/who-can",
+        "GET",
+        &server.get("/v1/who-can?action=s3%3AGetObject&resource=arn%3Aaws%3As3%3A%3A%3Aexample-reports%2F2026%2Fq1.csv&context=%7B%22aws%3ASourceIp%22%3A%22203.0.113.7%22%7D"),
+    );
+    assert!(
+        w["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["principal"] == "arn:aws:iam::111122223333:user/dev/alice"),
+        "{w}"
+    );
+    spec.check("/v1/who-can", "GET", &server.post("/v1/who-can", "{}"));
+
     // Unknown paths.
     let r = server.get("/v2/nothing");
     assert_eq!(r.status, 404);

@@ -382,10 +382,10 @@ impl Evaluation {
     }
 }
 
-type LevelPolicies<'s> = Vec<(PolicyRef<'s>, StatementKind)>;
+pub(crate) type LevelPolicies<'s> = Vec<(PolicyRef<'s>, StatementKind)>;
 
 /// The SCPs attached at each level (root, OUs, account) of the caller's account, when SCPs apply.
-fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s>> {
+pub(crate) fn scp_levels<'s>(store: &'s Store, caller: &Caller<'_>) -> Vec<LevelPolicies<'s>> {
     let Some(org) = &store.organization else { return Vec::new() };
     match caller.account {
         Some(account) if !caller.service_linked && account != org.management_account => {

@@ -44,6 +44,16 @@ impl Decimal {
     pub(crate) fn cmp_request(&self, request: &str) -> Option<Ordering> {
         Some(Parts::parse(request)?.cmp(&self.parts))
     }
+
+    /// The number as text (`-1.5`, `10`), for analyses that show a condition.
+    pub(crate) fn text(&self) -> String {
+        let sign = if self.parts.negative { "-" } else { "" };
+        let int = if self.parts.int.is_empty() { "0" } else { &self.parts.int };
+        match self.parts.frac.as_ref() {
+            "" => format!("{sign}{int}"),
+            frac => format!("{sign}{int}.{frac}"),
+        }
+    }
 }
 
 impl<'a> Parts<'a> {

@@ -134,11 +134,14 @@ pub(crate) enum Endpoint {
     Envoy,
     /// gRPC `envoy.service.auth.v3.Authorization/Check` (counted by the HTTP status it decided).
     Check,
+    /// `GET /v1/access` and `GET /v1/who-can` (docs/analysis.md).
+    Access,
+    WhoCan,
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 11] = [
+    const ALL: [Endpoint; 13] = [
         Endpoint::Authorize,
         Endpoint::Batch,
         Endpoint::Healthz,
@@ -149,6 +152,8 @@ impl Endpoint {
         Endpoint::Gate,
         Endpoint::Envoy,
         Endpoint::Check,
+        Endpoint::Access,
+        Endpoint::WhoCan,
         Endpoint::Other,
     ];
 
@@ -164,6 +169,8 @@ impl Endpoint {
             Endpoint::Gate => "/v1/gate",
             Endpoint::Envoy => "/v1/envoy",
             Endpoint::Check => "/envoy.service.auth.v3.Authorization/Check",
+            Endpoint::Access => "/v1/access",
+            Endpoint::WhoCan => "/v1/who-can",
             Endpoint::Other => "other",
         }
     }

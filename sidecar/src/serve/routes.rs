@@ -55,6 +55,10 @@ pub(crate) enum ApiError {
     NotReady,
     /// The pool of heavy work stayed full.
     Busy,
+    /// A query parameter of an analysis route that is missing, unknown, repeated or malformed.
+    Query(String),
+    /// An analysis asked about a principal the store does not have.
+    UnknownPrincipal(String),
     /// keycard failed (fail closed).
     Internal(&'static str),
 }
@@ -63,7 +67,8 @@ impl ApiError {
     /// The HTTP status of each error: the one place that decides it.
     pub(crate) fn status(&self) -> StatusCode {
         match self {
-            ApiError::Request(_) | ApiError::Body(_) => StatusCode::BAD_REQUEST,
+            ApiError::Request(_) | ApiError::Body(_) | ApiError::Query(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnknownPrincipal(_) => StatusCode::NOT_FOUND,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -80,7 +85,8 @@ impl ApiError {
         match self {
             ApiError::Request(e) => e.to_json(),
             ApiError::Auth(e) => e.to_json(),
-            ApiError::Body(m) | ApiError::TooLarge(m) => error(m),
+            ApiError::Body(m) | ApiError::TooLarge(m) | ApiError::Query(m) => error(m),
+            ApiError::UnknownPrincipal(p) => error(&format!("unknown principal {p:?}")),
             ApiError::NotFound(path) => error(&format!("no such endpoint: {path}")),
             ApiError::Method { path, allowed } => error(&format!("{path} takes {allowed}")),
             ApiError::Timeout => error("the request body did not arrive in time"),
@@ -128,6 +134,8 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         "/readyz" => Endpoint::Readyz,
         "/v1/snapshot" => Endpoint::Snapshot,
         "/metrics" => Endpoint::Metrics,
+        "/v1/access" => Endpoint::Access,
+        "/v1/who-can" => Endpoint::WhoCan,
         _ => Endpoint::Other,
     };
     let (allowed, allowed_name) = match endpoint {
@@ -180,6 +188,11 @@ async fn route(req: Request<Incoming>, state: &Arc<State>, peer: Peer) -> (Endpo
         Endpoint::Readyz => readyz(state),
         Endpoint::Snapshot => snapshot(state),
         Endpoint::Metrics => text_reply(state.render_metrics()),
+        Endpoint::Access | Endpoint::WhoCan => {
+            // A who-can decides every principal: always on the pool of heavy work.
+            let query = req.uri().query().unwrap_or("").to_owned();
+            offload_if(state, true, move |s| analysis(endpoint, &query, s)).await
+        }
         Endpoint::Gate | Endpoint::Envoy | Endpoint::Check | Endpoint::Other => {
             ApiError::NotFound(req.uri().path().to_owned()).reply()
         }
@@ -339,6 +352,46 @@ fn snapshot(state: &State) -> Reply {
         map.insert("bundle".into(), bundle.into());
     }
     json_reply(StatusCode::OK, &v)
+}
+
+/// `GET /v1/access?principal=ARN[&service=S]` and `GET /v1/who-can?action=A&resource=R[&context=JSON]`
+/// (docs/analysis.md): the JSON of `keycard access` / `keycard who-can --format json`.
+fn analysis(endpoint: Endpoint, query: &str, state: &State) -> Reply {
+    match analysis_answer(endpoint, query, state) {
+        Ok(v) => json_reply(StatusCode::OK, &v),
+        Err(e) => e.reply(),
+    }
+}
+
+fn analysis_answer(endpoint: Endpoint, query: &str, state: &State) -> Result<Value, ApiError> {
+    use keycard::analysis::AnalysisError;
+    let Some(loaded) = state.current().as_ref().map(Arc::clone) else { return Err(ApiError::NotReady) };
+    let known: &[&str] =
+        if endpoint == Endpoint::Access { &["principal", "service"] } else { &["action", "resource", "context"] };
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if !known.contains(&k.as_ref()) {
+            return Err(ApiError::Query(format!("unknown parameter {k:?} (expected {})", known.join(", "))));
+        }
+        if params.iter().any(|(p, _)| *p == k) {
+            return Err(ApiError::Query(format!("parameter {k:?} is given twice")));
+        }
+        params.push((k.into_owned(), v.into_owned()));
+    }
+    let get = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v.as_str());
+    let missing = |k: &str| ApiError::Query(format!("missing parameter {k:?}"));
+    let answer = if endpoint == Endpoint::Access {
+        let principal = get("principal").ok_or_else(|| missing("principal"))?;
+        keycard::analysis::access::access(loaded.snapshot(), principal, get("service")).map(|a| json!(a))
+    } else {
+        let action = get("action").ok_or_else(|| missing("action"))?;
+        let resource = get("resource").ok_or_else(|| missing("resource"))?;
+        keycard::analysis::who_can::who_can(loaded.snapshot(), action, resource, get("context")).map(|w| json!(w))
+    };
+    answer.map_err(|e| match e {
+        AnalysisError::UnknownPrincipal(p) => ApiError::UnknownPrincipal(p),
+        AnalysisError::Request(e) => ApiError::Request(e),
+    })
 }
 
 fn json_reply(status: StatusCode, value: &Value) -> Reply {
