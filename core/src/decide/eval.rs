@@ -7,7 +7,7 @@
 //! A request without policy-variable substitution is decided without touching the heap.
 
 use crate::decide::answer::Decision;
-use crate::decide::index::{ActionKey, CPattern, CResource, CStatement, Index, TableId};
+use crate::decide::index::{ActionKey, Hot, Index, Pat, ResourceKind, TableRef};
 use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
 use crate::decide::request::Request;
 use crate::decide::rules::{
@@ -25,7 +25,7 @@ use std::cell::OnceCell;
 
 /// Decides `req` against the store through its index.
 pub(crate) fn decide(store: &Store, index: &Index, req: &Request) -> Decision {
-    let Ok(caller) = resolve(store, req) else { return Decision::ImplicitDeny };
+    let Ok(caller) = resolve(store, Some(&index.principals), req) else { return Decision::ImplicitDeny };
     let view = View::new(store, index, &caller, req);
     match req.action_lc.as_str() {
         "sts:getcalleridentity" => {
@@ -84,8 +84,8 @@ impl<'a> Evaluator<'_, 'a> {
         // Identity policies first: a Deny there decides (credential restrictions were checked).
         let has_identity = caller.user.is_some() || caller.role.is_some();
         let identity = has_identity.then(|| {
-            let user = caller.user_ix.and_then(|i| index.user_table(i));
-            let role = caller.role_ix.and_then(|i| index.role_table(i));
+            let user = caller.user_ix.and_then(|i| caller.table.or_else(|| index.user_table(i)));
+            let role = caller.role_ix.and_then(|i| caller.table.or_else(|| index.role_table(i)));
             user.into_iter().chain(role).fold(Verdict::default(), |v, t| v.or(self.scan(t, &key)))
         });
         if identity.is_some_and(|v| v.deny) {
@@ -197,11 +197,11 @@ impl<'a> Evaluator<'_, 'a> {
 
     /// Deny/Allow over the candidates of one table (no principal check): Deny statements first,
     /// and each effect stops at the first statement that applies.
-    fn scan(&self, t: TableId, key: &ActionKey<'_>) -> Verdict {
-        let (store, index) = (self.store, self.index);
+    fn scan(&self, t: TableRef, key: &ActionKey<'_>) -> Verdict {
+        let index = self.index;
         let q = index.query(t, key, &self.req.resource);
-        let deny = index.visit(store, &q, Effect::Deny, |c| self.applies(c));
-        let allow = index.visit(store, &q, Effect::Allow, |c| self.applies(c));
+        let deny = index.visit(&q, Effect::Deny, |c| self.applies(c));
+        let allow = index.visit(&q, Effect::Allow, |c| self.applies(c));
         Verdict { deny, allow }
     }
 
@@ -233,9 +233,9 @@ impl<'a> Evaluator<'_, 'a> {
         let mut level = None;
         // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
         // resource policies.
-        let named = |c: &CStatement| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
-        let deny = index.visit(store, &q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
-        index.visit(store, &q, Effect::Allow, |c| {
+        let named = |c: &Hot| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
+        let deny = index.visit(&q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
+        index.visit(&q, Effect::Allow, |c| {
             if let Some(Named::Allow(l)) = named(c) {
                 if Some(l) > level && self.applies(c) {
                     level = Some(l);
@@ -266,35 +266,35 @@ impl<'a> Evaluator<'_, 'a> {
     }
 
     /// Resource and conditions of a compiled statement (its action already matched).
-    fn applies(&self, c: &CStatement) -> bool {
-        let resource = self.req.resource.as_str();
-        let ast = || self.index.statement(self.store, c);
+    fn applies(&self, c: &Hot) -> bool {
+        let (index, resource) = (self.index, self.req.resource.as_str());
+        let ast = || index.statement(self.store, c);
         // The candidate's probe (see `Index::visit`) has been checked.
-        if let CResource::Block { not, patterns } = &c.resource {
+        if c.resource != ResourceKind::Implicit {
+            let not = c.resource == ResourceKind::NotResource;
             let mut hit = false;
-            for p in patterns.iter() {
-                let m = match p {
-                    CPattern::Any => Some(true),
-                    CPattern::Exact(lit) => Some(resource == &**lit),
-                    CPattern::Prefix(lit) => Some(resource.starts_with(&**lit)),
-                    CPattern::Glob(parts) => Some(match_parts(parts, resource)),
-                    CPattern::Template(i) => ast()
-                        .and_then(|s| s.resource.as_ref())
-                        .and_then(|r| r.patterns.get(*i as usize))
-                        .and_then(|t| {
+            for p in index.patterns(c) {
+                let m = match *p {
+                    Pat::Any => Some(true),
+                    Pat::Exact { at, len } => Some(resource == index.text(at, len)),
+                    Pat::Prefix { at, len } => Some(resource.starts_with(index.text(at, len))),
+                    Pat::Glob(i) => Some(match_parts(index.glob(i), resource)),
+                    Pat::Template(i) => {
+                        ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(i as usize)).and_then(|t| {
                             let mut parts = SmallVec::new();
                             t.resolve_parts(|k| self.view.single_text(k), &mut parts)
                                 .then(|| match_parts(&parts, resource))
-                        }),
+                        })
+                    }
                 };
                 match m {
                     Some(m) => hit |= m,
                     // Unresolvable variable: under NotResource the statement is dropped.
-                    None if *not => return false,
+                    None if not => return false,
                     None => {}
                 }
             }
-            if hit == *not {
+            if hit == not {
                 return false;
             }
         }
