@@ -274,10 +274,10 @@ impl<'a> Evaluator<'_, 'a> {
             let not = c.resource == ResourceKind::NotResource;
             let mut hit = false;
             for p in index.patterns(c) {
-                let m = match *p {
+                let m = match p {
                     Pat::Any => Some(true),
-                    Pat::Exact { at, len } => Some(resource == index.text(at, len)),
-                    Pat::Prefix { at, len } => Some(resource.starts_with(index.text(at, len))),
+                    Pat::Exact(text) => Some(resource.as_bytes() == text),
+                    Pat::Prefix(text) => Some(resource.as_bytes().starts_with(text)),
                     Pat::Glob(i) => Some(match_parts(index.glob(i), resource)),
                     Pat::Template(i) => {
                         ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(i as usize)).and_then(|t| {

@@ -3,10 +3,11 @@
 //! The reference evaluator walks every statement of every policy for each request. The index
 //! does that work once, at load time, and lays it out so that a decision over a stream of
 //! different principals touches few cache lines:
-//! - every statement is compiled once into a small fixed-size record ([`Hot`]: effect, action
-//!   class, condition flag, where its resource patterns and action ids are) in one flat array;
-//!   resource patterns, their literal text and action ids live in flat arrays too, so the whole
-//!   index is a handful of allocations, freed together when a snapshot is dropped;
+//! - every statement is compiled once into one contiguous record of a flat byte array
+//!   ([`Hot`]: effect, action class, condition flag, then its exact action ids, its wildcard
+//!   pattern ids and its resource patterns with their literal text), so a candidate that passes
+//!   its probe is decided from one or two adjacent cache lines; the whole index is a handful of
+//!   allocations, freed together when a snapshot is dropped;
 //! - literal actions (`s3:getobject`) and service prefixes are interned across the store; every
 //!   wildcard action pattern is compiled into its service's multi-pattern automaton
 //!   ([`actions`]), so one pass over any request action (named literally by a policy or not)
@@ -50,7 +51,8 @@ use std::cell::OnceCell;
 type ServiceId = u32;
 /// An interned literal action (`s3:getobject`).
 type ActionId = u32;
-/// A statement: its position in [`Index::stmts`].
+/// A statement: the offset of its record in [`Index::blob`] (at compile time: its position in
+/// the store's statements).
 type StmtRef = u32;
 
 /// A candidate table: where its directory region starts in [`Index::dirs`] and the log2 of its
@@ -87,37 +89,142 @@ pub(crate) enum ResourceKind {
     NotResource,
 }
 
-/// A compiled statement: the part a decision reads, in one fixed-size record.
-#[derive(Debug, Clone, Copy)]
+/// A compiled statement: the head of its record in [`Index::blob`]. The record is this head
+/// ([`HEAD_BYTES`]), then `n_exact` exact action ids and `n_wild` wildcard pattern ids (4 bytes
+/// each, sorted), then `n_pats` resource patterns ([`Pat`], tag byte first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Hot {
     pub policy: PolicyId,
     /// Position in its policy.
     pub pos: u32,
-    /// Its resource patterns: `Index::pats[pats.0..pats.1]`.
-    pats: (u32, u32),
-    /// `Index::ids[acts.0..acts.1]`: its exact action ids (sorted), then `..acts.2` the ids of
-    /// its wildcard action patterns (sorted).
-    acts: (u32, u32, u32),
     pub effect: Effect,
     pub has_conditions: bool,
     pub class: ActionClass,
     pub resource: ResourceKind,
+    n_exact: u16,
+    n_wild: u16,
+    n_pats: u16,
+    /// Where its action ids start in the blob.
+    ids: u32,
 }
 
+/// Bytes of a record's head.
+const HEAD_BYTES: usize = 18;
+
 /// One resource pattern, classified for fast matching.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Pat {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pat<'i> {
     /// `*`: everything.
     Any,
-    /// Literal text: `Index::text[at..at + len]`.
-    Exact { at: u32, len: u32 },
+    /// Literal text.
+    Exact(&'i [u8]),
     /// `literal*`.
-    Prefix { at: u32, len: u32 },
+    Prefix(&'i [u8]),
     /// Other wildcards: `Index::globs[i]`, matched segment by segment
     /// ([`crate::policy::glob::match_parts`]).
     Glob(u32),
     /// Policy variables (resolved per request): the AST pattern at this position.
     Template(u32),
+}
+
+/// [`Pat`] tags in a record.
+const PAT_ANY: u8 = 0;
+const PAT_EXACT: u8 = 1;
+const PAT_PREFIX: u8 = 2;
+const PAT_GLOB: u8 = 3;
+const PAT_TEMPLATE: u8 = 4;
+
+/// The little-endian `u32` at `at`.
+#[inline]
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?))
+}
+
+#[inline]
+fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(bytes.get(at..at.checked_add(2)?)?.try_into().ok()?))
+}
+
+impl Hot {
+    /// Appends the head of the record.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.policy.0.to_le_bytes());
+        out.extend_from_slice(&self.pos.to_le_bytes());
+        out.push(u8::from(self.effect == Effect::Allow));
+        out.push(u8::from(self.has_conditions));
+        out.push(self.class as u8);
+        out.push(self.resource as u8);
+        for n in [self.n_exact, self.n_wild, self.n_pats] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    /// The head of the record at `at`.
+    #[inline]
+    fn decode(blob: &[u8], at: usize) -> Option<Hot> {
+        let b = blob.get(at..at.checked_add(HEAD_BYTES)?)?;
+        let class = match b.get(10)? {
+            0 => ActionClass::Listed,
+            1 => ActionClass::Wild,
+            2 => ActionClass::All,
+            3 => ActionClass::AllBut,
+            _ => ActionClass::Nothing,
+        };
+        let resource = match b.get(11)? {
+            0 => ResourceKind::Implicit,
+            1 => ResourceKind::Resource,
+            _ => ResourceKind::NotResource,
+        };
+        Some(Hot {
+            policy: PolicyId(u32_at(b, 0)?),
+            pos: u32_at(b, 4)?,
+            effect: if *b.get(8)? == 1 { Effect::Allow } else { Effect::Deny },
+            has_conditions: *b.get(9)? == 1,
+            class,
+            resource,
+            n_exact: u16_at(b, 12)?,
+            n_wild: u16_at(b, 14)?,
+            n_pats: u16_at(b, 16)?,
+            ids: u32::try_from(at + HEAD_BYTES).ok()?,
+        })
+    }
+}
+
+/// The resource patterns of a record, decoded one by one.
+#[derive(Debug, Clone)]
+pub(crate) struct Patterns<'i> {
+    blob: &'i [u8],
+    at: usize,
+    left: u16,
+}
+
+impl<'i> Iterator for Patterns<'i> {
+    type Item = Pat<'i>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Pat<'i>> {
+        self.left = self.left.checked_sub(1)?;
+        let tag = *self.blob.get(self.at)?;
+        if tag == PAT_ANY {
+            self.at += 1;
+            return Some(Pat::Any);
+        }
+        let n = u32_at(self.blob, self.at + 1)?;
+        self.at += 5;
+        Some(match tag {
+            PAT_EXACT | PAT_PREFIX => {
+                let text = self.blob.get(self.at..self.at + n as usize)?;
+                self.at += n as usize;
+                if tag == PAT_EXACT {
+                    Pat::Exact(text)
+                } else {
+                    Pat::Prefix(text)
+                }
+            }
+            PAT_GLOB => Pat::Glob(n),
+            _ => Pat::Template(n),
+        })
+    }
 }
 
 /// No probe: every resource passes.
@@ -173,7 +280,8 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(w))
 }
 
-/// A candidate entry (12 bytes; a table's candidates for one key are one contiguous run).
+/// A candidate entry (12 bytes; a table's candidates for one key are one contiguous run): the
+/// statement's record, a probe of one of its resource patterns, whether its action is matched.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cand {
     stmt: StmtRef,
@@ -239,16 +347,10 @@ pub(crate) struct Query<'k, 'r> {
 /// The whole decision index of a store.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// Every statement of every policy, policy by policy.
-    stmts: Vec<Hot>,
-    /// Resource patterns of the statements.
-    pats: Vec<Pat>,
-    /// Literal text of the resource patterns.
-    text: String,
+    /// Every statement of every policy, policy by policy: one record each ([`Hot`]).
+    blob: Vec<u8>,
     /// Segments of the glob resource patterns.
     globs: Vec<Box<[OwnedPart]>>,
-    /// Exact action ids and wildcard pattern ids of the statements.
-    ids: Vec<u32>,
     /// Candidate lists (runs referred to by [`Span`]s).
     cands: Vec<Cand>,
     /// The tables' directory regions.
@@ -336,7 +438,7 @@ impl Index {
     /// Calls `f` on each candidate of `q` with effect `effect` whose Action/NotAction matches the
     /// request's action and whose resource passes the entry's probe, in store order per run,
     /// until `f` returns `true`; returns whether it did.
-    pub(crate) fn visit<'i>(&'i self, q: &Query<'_, '_>, effect: Effect, mut f: impl FnMut(&'i Hot) -> bool) -> bool {
+    pub(crate) fn visit(&self, q: &Query<'_, '_>, effect: Effect, mut f: impl FnMut(&Hot) -> bool) -> bool {
         let resource = q.resource.as_bytes();
         for span in &q.spans {
             let (start, end) = match effect {
@@ -348,8 +450,8 @@ impl Index {
                 if !cand.probe().admits(resource) {
                     continue;
                 }
-                let Some(h) = self.stmts.get(cand.stmt as usize) else { continue };
-                if (cand.act == ACT_MATCHED || self.action_hit(h, q.key)) && f(h) {
+                let Some(h) = Hot::decode(&self.blob, cand.stmt as usize) else { continue };
+                if (cand.act == ACT_MATCHED || self.action_hit(&h, q.key)) && f(&h) {
                     return true;
                 }
             }
@@ -360,11 +462,10 @@ impl Index {
     /// Whether the Action/NotAction block of `h` matches the request's action: its exact action
     /// ids and its wildcard patterns (through the automata).
     fn action_hit(&self, h: &Hot, key: &ActionKey<'_>) -> bool {
-        let (a, b, c) = (h.acts.0 as usize, h.acts.1 as usize, h.acts.2 as usize);
-        let exact = self.ids.get(a..b).unwrap_or_default();
-        let wild = self.ids.get(b..c).unwrap_or_default();
-        let hit = key.action.is_some_and(|id| exact.binary_search(&id).is_ok())
-            || (!wild.is_empty() && self.matched(key).any(wild));
+        let ids = |from: usize, n: u16| (0..usize::from(n)).filter_map(move |i| u32_at(&self.blob, from + 4 * i));
+        let (exact, wild) = (h.ids as usize, h.ids as usize + 4 * usize::from(h.n_exact));
+        let hit = key.action.is_some_and(|id| ids(exact, h.n_exact).any(|e| e == id))
+            || (h.n_wild > 0 && self.matched(key).any(ids(wild, h.n_wild)));
         match h.class {
             ActionClass::All => true,
             ActionClass::Nothing => false,
@@ -382,14 +483,9 @@ impl Index {
     }
 
     /// The resource patterns of `h`.
-    pub(crate) fn patterns(&self, h: &Hot) -> &[Pat] {
-        self.pats.get(h.pats.0 as usize..h.pats.1 as usize).unwrap_or_default()
-    }
-
-    /// The literal text of an [`Pat::Exact`] or [`Pat::Prefix`] pattern.
-    #[inline]
-    pub(crate) fn text(&self, at: u32, len: u32) -> &str {
-        self.text.get(at as usize..(at as usize).saturating_add(len as usize)).unwrap_or_default()
+    pub(crate) fn patterns(&self, h: &Hot) -> Patterns<'_> {
+        let at = h.ids as usize + 4 * (usize::from(h.n_exact) + usize::from(h.n_wild));
+        Patterns { blob: &self.blob, at, left: h.n_pats }
     }
 
     /// The segments of a [`Pat::Glob`] pattern.

@@ -30,8 +30,8 @@ pub(crate) struct Matched(SmallVec<[PatternId; 8]>);
 impl Matched {
     /// Whether any of `ids` matched.
     #[inline]
-    pub(crate) fn any(&self, ids: &[PatternId]) -> bool {
-        ids.iter().any(|id| self.0.binary_search(id).is_ok())
+    pub(crate) fn any(&self, mut ids: impl Iterator<Item = PatternId>) -> bool {
+        ids.any(|id| self.0.binary_search(&id).is_ok())
     }
 }
 
@@ -183,7 +183,7 @@ mod tests {
             let service = lc.split_once(':').map_or(lc.as_str(), |(s, _)| s);
             let m = a.matching(service, &lc);
             for (t, id) in &ids {
-                assert_eq!(m.any(&[*id]), glob_match(t, &lc), "{action} against pattern {id}");
+                assert_eq!(m.any([*id].into_iter()), glob_match(t, &lc), "{action} against pattern {id}");
             }
         }
     }
@@ -241,9 +241,9 @@ mod tests {
         a.build();
         assert_eq!(x, y);
         let m = a.matching("s3", "s3:getobject");
-        assert!(m.any(&[x]));
-        assert!(!m.any(&[z]));
-        assert!(!a.matching("sns", "sns:getx").any(&[x, z]));
+        assert!(m.any([x].into_iter()));
+        assert!(!m.any([z].into_iter()));
+        assert!(!a.matching("sns", "sns:getx").any([x, z].into_iter()));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use super::actions::PatternId;
 use super::principals::{PrincipalKind, PrincipalMap};
 use super::{
-    ActionClass, ActionId, Cand, Dir, Hot, Index, Pat, Probe, ResourceKind, ServiceId, Span, StmtRef, TableRef,
-    ACT_CHECK, ACT_MATCHED, EMPTY_KEY, SERVICE_BIT,
+    ActionClass, ActionId, Cand, Dir, Hot, Index, Probe, ResourceKind, ServiceId, Span, StmtRef, TableRef, ACT_CHECK,
+    ACT_MATCHED, EMPTY_KEY, PAT_ANY, PAT_EXACT, PAT_GLOB, PAT_PREFIX, PAT_TEMPLATE, SERVICE_BIT,
 };
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
@@ -60,6 +60,8 @@ struct StmtInfo {
 #[derive(Default)]
 struct Compiler {
     index: Index,
+    /// The head of every statement's record, and where the record is in the blob.
+    hots: Vec<(Hot, u32)>,
     infos: Vec<StmtInfo>,
     /// First statement of each policy in `index.stmts` (one more entry than policies).
     first: Vec<u32>,
@@ -219,76 +221,77 @@ impl Compiler {
         }
     }
 
-    /// Classifies a statement's resource patterns into the flat arrays.
-    fn resource_patterns(&mut self, s: &Statement) -> ((u32, u32), ResourceKind) {
-        let start = to_u32(self.index.pats.len());
-        let Some(block) = &s.resource else { return ((start, start), ResourceKind::Implicit) };
-        for (at, t) in block.patterns.iter().enumerate() {
-            let pat = self.classify_resource(t, to_u32(at));
-            self.index.pats.push(pat);
+    /// Appends a resource pattern to the blob: its tag, then its literal text (length first) or
+    /// its number (glob, or position of a template in the statement).
+    fn push_resource(&mut self, t: &Template, at: u32) {
+        let (tag, n, text): (u8, u32, &str) = if t.has_variables() {
+            (PAT_TEMPLATE, at, "")
+        } else {
+            // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
+            match t.pieces.as_slice() {
+                [Piece::Star] => (PAT_ANY, 0, ""),
+                [] => (PAT_EXACT, 0, ""),
+                [Piece::Text(lit)] => (PAT_EXACT, to_u32(lit.len()), lit),
+                [Piece::Text(head), Piece::Star] => (PAT_PREFIX, to_u32(head.len()), head),
+                _ => {
+                    self.index.globs.push(owned_parts(t.tokens()).into_boxed_slice());
+                    (PAT_GLOB, to_u32(self.index.globs.len() - 1), "")
+                }
+            }
+        };
+        let blob = &mut self.index.blob;
+        blob.push(tag);
+        if tag != PAT_ANY {
+            blob.extend_from_slice(&n.to_le_bytes());
+            blob.extend_from_slice(text.as_bytes());
         }
-        let kind = if block.not { ResourceKind::NotResource } else { ResourceKind::Resource };
-        ((start, to_u32(self.index.pats.len())), kind)
     }
 
-    fn push_text(&mut self, text: &str) -> (u32, u32) {
-        let at = to_u32(self.index.text.len());
-        self.index.text.push_str(text);
-        (at, to_u32(text.len()))
-    }
-
-    fn classify_resource(&mut self, t: &Template, at: u32) -> Pat {
-        if t.has_variables() {
-            return Pat::Template(at);
+    /// Appends the record of statement `pos` of policy `p` to the blob.
+    fn compile_statement(&mut self, p: usize, pos: usize, s: &Statement) {
+        let class = action_class(s);
+        let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
+        let (exact, wild) = self.action_ids(s, &mut info);
+        self.listed(s, class, &mut info, &exact);
+        let n = |k: usize| u16::try_from(k).unwrap_or(u16::MAX);
+        let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+        let at = to_u32(self.index.blob.len());
+        let hot = Hot {
+            policy: PolicyId(to_u32(p)),
+            pos: to_u32(pos),
+            effect: s.effect,
+            has_conditions: !s.conditions.is_empty(),
+            class,
+            resource: match &s.resource {
+                None => ResourceKind::Implicit,
+                Some(b) if b.not => ResourceKind::NotResource,
+                Some(_) => ResourceKind::Resource,
+            },
+            n_exact: n(exact.len()),
+            n_wild: n(wild.len()),
+            n_pats: n(patterns.len()),
+            ids: at + to_u32(super::HEAD_BYTES),
+        };
+        hot.encode(&mut self.index.blob);
+        for id in exact.iter().take(usize::from(hot.n_exact)).chain(wild.iter().take(usize::from(hot.n_wild))) {
+            self.index.blob.extend_from_slice(&id.to_le_bytes());
         }
-        // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
-        match t.pieces.as_slice() {
-            [Piece::Star] => Pat::Any,
-            [] => Pat::Exact { at: 0, len: 0 },
-            [Piece::Text(lit)] => {
-                let (at, len) = self.push_text(lit);
-                Pat::Exact { at, len }
-            }
-            [Piece::Text(head), Piece::Star] => {
-                let (at, len) = self.push_text(head);
-                Pat::Prefix { at, len }
-            }
-            _ => {
-                self.index.globs.push(owned_parts(t.tokens()).into_boxed_slice());
-                Pat::Glob(to_u32(self.index.globs.len() - 1))
-            }
+        for (i, t) in patterns.iter().take(usize::from(hot.n_pats)).enumerate() {
+            self.push_resource(t, to_u32(i));
         }
+        self.hots.push((hot, at));
+        self.infos.push(info);
     }
 
     /// Pass 2: compiles every statement.
     fn compile_statements(&mut self, store: &Store) {
         for (p, named) in store.policies.iter().enumerate() {
-            self.first.push(to_u32(self.index.stmts.len()));
+            self.first.push(to_u32(self.hots.len()));
             for (pos, s) in named.policy.statements.iter().enumerate() {
-                let class = action_class(s);
-                let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
-                let (exact, wild) = self.action_ids(s, &mut info);
-                self.listed(s, class, &mut info, &exact);
-                let a = to_u32(self.index.ids.len());
-                self.index.ids.extend_from_slice(&exact);
-                let b = to_u32(self.index.ids.len());
-                self.index.ids.extend_from_slice(&wild);
-                let acts = (a, b, to_u32(self.index.ids.len()));
-                let (pats, resource) = self.resource_patterns(s);
-                self.index.stmts.push(Hot {
-                    policy: PolicyId(to_u32(p)),
-                    pos: to_u32(pos),
-                    pats,
-                    acts,
-                    effect: s.effect,
-                    has_conditions: !s.conditions.is_empty(),
-                    class,
-                    resource,
-                });
-                self.infos.push(info);
+                self.compile_statement(p, pos, s);
             }
         }
-        self.first.push(to_u32(self.index.stmts.len()));
+        self.first.push(to_u32(self.hots.len()));
         self.index.automata.build();
     }
 
@@ -306,7 +309,7 @@ impl Compiler {
             }
             let [keyed, services, global, universal] = &mut lists;
             for i in first..end {
-                let (Some(h), Some(info)) = (self.index.stmts.get(i as usize), self.infos.get(i as usize)) else {
+                let (Some((h, _)), Some(info)) = (self.hots.get(i as usize), self.infos.get(i as usize)) else {
                     continue;
                 };
                 match h.class {
@@ -369,10 +372,10 @@ impl Compiler {
     }
 
     /// Appends a table's directory region: its global and universal runs, then `runs` hashed
-    /// into `2^bits` slots (at least twice as many as runs).
+    /// into `2^bits` slots (at most 80 % full, so that linear probing stays short).
     fn directory(&mut self, global: Span, universal: Span, runs: &[Dir]) -> TableRef {
         let mut bits = 1u8;
-        while (1usize << bits) < runs.len() * 2 {
+        while (1usize << bits) < runs.len() + runs.len().div_ceil(4) + 1 {
             bits += 1;
         }
         let dir = to_u32(self.index.dirs.len());
@@ -403,14 +406,14 @@ impl Compiler {
             if p & (1 << 31) != 0 && mid.is_none() {
                 mid = Some(to_u32(self.index.cands.len()));
             }
-            let stmt = (p & 0x7fff_ffff) as u32;
-            let (Some(h), Some(info)) = (self.index.stmts.get(stmt as usize), self.infos.get(stmt as usize)) else {
+            let stmt = (p & 0x7fff_ffff) as usize;
+            let (Some((h, at)), Some(info)) = (self.hots.get(stmt), self.infos.get(stmt)) else {
                 continue;
             };
             let act = act(h);
             for probe in &info.probes {
                 self.index.cands.push(Cand {
-                    stmt,
+                    stmt: *at,
                     probe_word: probe.word,
                     probe_len: probe.len,
                     probe_mode: probe.mode,
@@ -516,16 +519,14 @@ fn organization(store: &Store, index: &mut Index) {
 pub(crate) fn compile(store: &Store) -> Index {
     let mut c = Compiler::default();
     c.intern(store);
-    c.index.stmts.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
+    c.hots.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
     c.compile_statements(store);
     c.policy_entries();
     c.tables(store);
     let mut index = c.index;
     index.cands.shrink_to_fit();
     index.dirs.shrink_to_fit();
-    index.pats.shrink_to_fit();
-    index.ids.shrink_to_fit();
-    index.text.shrink_to_fit();
+    index.blob.shrink_to_fit();
     index.principals = principals(store, &index);
     organization(store, &mut index);
     index
@@ -533,30 +534,69 @@ pub(crate) fn compile(store: &Store) -> Index {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Pat;
     use super::*;
     use crate::policy::glob::Vars;
 
-    fn pattern(raw: &str) -> (Pat, String) {
-        let t = Template::parse(raw, true, Vars::Allowed).unwrap();
-        let mut c = Compiler::default();
-        let p = c.classify_resource(&t, 0);
-        let text = match p {
-            Pat::Exact { at, len } | Pat::Prefix { at, len } => c.index.text(at, len).to_owned(),
-            _ => String::new(),
-        };
-        (p, text)
+    /// The records of a one-statement policy's statement, decoded back.
+    fn record(statement: &str) -> (Hot, Vec<String>, Index) {
+        let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#);
+        let store = Store::from_documents([(
+            "a.json",
+            format!(
+                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
+                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
+            )
+            .as_str(),
+        )])
+        .unwrap();
+        let index = compile(&store);
+        let hot = Hot::decode(&index.blob, 0).unwrap();
+        let pats = index
+            .patterns(&hot)
+            .map(|p| match p {
+                Pat::Any => "any".to_owned(),
+                Pat::Exact(t) => format!("exact {}", String::from_utf8_lossy(t)),
+                Pat::Prefix(t) => format!("prefix {}", String::from_utf8_lossy(t)),
+                Pat::Glob(i) => format!("glob {i} of {} parts", index.glob(i).len()),
+                Pat::Template(i) => format!("template {i}"),
+            })
+            .collect();
+        (hot, pats, index)
     }
 
     #[test]
-    fn resource_patterns_are_classified() {
-        assert!(matches!(pattern("*").0, Pat::Any));
-        assert!(matches!(pattern("arn:aws:s3:::b/k"), (Pat::Exact { .. }, ref s) if s == "arn:aws:s3:::b/k"));
-        assert!(matches!(pattern("arn:aws:s3:::b/*"), (Pat::Prefix { .. }, ref s) if s == "arn:aws:s3:::b/"));
-        assert!(matches!(pattern("arn:aws:s3:::*log*").0, Pat::Glob(0)));
-        assert!(matches!(pattern("arn:aws:s3:::b/?").0, Pat::Glob(0)));
-        assert!(matches!(pattern("arn:aws:s3:::b/${aws:username}/*").0, Pat::Template(0)));
-        // An escaped wildcard is literal text.
-        assert!(matches!(pattern("arn:aws:s3:::b/${*}"), (Pat::Exact { .. }, ref s) if s == "arn:aws:s3:::b/*"));
+    fn statement_records_hold_their_resource_patterns() {
+        let (hot, pats, _) = record(
+            r#"{"Effect": "Deny", "Action": ["s3:Get*", "s3:PutObject"], "Resource": ["*", "arn:aws:s3:::b/k",
+               "arn:aws:s3:::b/*", "arn:aws:s3:::*log*", "arn:aws:s3:::b/?", "arn:aws:s3:::b/${aws:username}/*",
+               "arn:aws:s3:::b/${*}", "arn:aws:s3:::é/ü"], "Condition": {"Bool": {"aws:SecureTransport": "true"}}}"#,
+        );
+        assert_eq!(
+            pats,
+            [
+                "any",
+                "exact arn:aws:s3:::b/k",
+                "prefix arn:aws:s3:::b/",
+                "glob 0 of 4 parts",
+                "glob 1 of 2 parts",
+                "template 5",
+                // An escaped wildcard is literal text.
+                "exact arn:aws:s3:::b/*",
+                "exact arn:aws:s3:::é/ü",
+            ]
+        );
+        assert_eq!(
+            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (Effect::Deny, ActionClass::Wild, ResourceKind::Resource, true)
+        );
+        assert_eq!((hot.n_exact, hot.n_wild, hot.pos, hot.policy), (1, 1, 0, PolicyId(0)));
+        let (hot, pats, _) = record(r#"{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}"#);
+        assert_eq!(pats, ["exact arn:aws:s3:::x"]);
+        assert_eq!(
+            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (Effect::Allow, ActionClass::AllBut, ResourceKind::NotResource, false)
+        );
     }
 
     fn action(raw: &str) -> String {
