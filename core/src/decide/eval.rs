@@ -58,6 +58,17 @@ struct Evaluator<'v, 'a> {
     view: &'v View<'v, 'a>,
 }
 
+/// What the resource side says ([`Evaluator::resource_side`]).
+#[derive(Default, Clone, Copy)]
+struct ResourceSide {
+    /// A resource-side Deny names the caller.
+    deny: bool,
+    /// The strongest level at which a matching resource-side Allow names the caller.
+    rbp: Option<Level>,
+    /// The resource is reachable only through its resource policy (trust policy, KMS key policy).
+    requires_grant: bool,
+}
+
 /// What one policy (or several, OR-ed) says about the request.
 #[derive(Default, Clone, Copy)]
 struct Verdict {
@@ -73,12 +84,11 @@ impl Verdict {
 
 impl<'a> Evaluator<'_, 'a> {
     fn decide_action(&self, action: &str) -> Decision {
-        let (store, index, req, caller) = (self.store, self.index, self.req, self.caller);
+        let (index, req, caller) = (self.index, self.req, self.caller);
         if credential_restriction(caller.kind, req, action).is_some() {
             return Decision::ImplicitDeny;
         }
         let key = index.action_key(action);
-        let resource = req.resource.as_str();
         let trust_action = TRUST_ACTIONS.contains(&action);
 
         // Identity policies first: a Deny there decides (credential restrictions were checked).
@@ -91,25 +101,7 @@ impl<'a> Evaluator<'_, 'a> {
         if identity.is_some_and(|v| v.deny) {
             return Decision::ExplicitDeny;
         }
-
-        // Resource-side policies.
-        let mut requires_grant = false;
-        let mut resource_policies: SmallVec<[PolicyId; 4]> = SmallVec::new();
-        if trust_action && resource.contains(":role/") {
-            requires_grant = true;
-            if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
-                resource_policies.push(role.trust);
-            }
-        } else if !index.rp_by_arn.is_empty() {
-            for_each_covering_arn(resource, |arn| {
-                for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
-                    resource_policies.extend(store.resource_policies.get(i).map(|rp| rp.policy));
-                }
-            });
-            if is_kms_key(resource) && !resource_policies.is_empty() {
-                requires_grant = true;
-            }
-        }
+        let side = self.resource_side(action, &key, trust_action);
         // The owner depends on the action only through "is it a trust action", which every
         // sub-action of one request shares with the request's action: the view computed it.
         let resource_account = self.view.owner;
@@ -117,57 +109,11 @@ impl<'a> Evaluator<'_, 'a> {
         // Boundary, session.
         let boundary = caller.boundary_id().map(|id| self.scan_policy(id, &key));
         let session = req.session_policy.as_ref().map(|p| self.scan_statements(&p.statements, action));
-
-        // Resource side: Deny and the strongest Allow level, with the caller named.
-        let mut resource_deny = false;
-        let mut rbp: Option<Level> = None;
-        for &id in &resource_policies {
-            let (deny, level) = self.scan_resource(id, &key);
-            resource_deny |= deny;
-            rbp = rbp.max(level);
-        }
-        if let Some(p) = &req.resource_policy {
-            // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
-            let (deny, level) = self.scan_resource_statements(&p.statements, action, !trust_action);
-            resource_deny |= deny;
-            rbp = rbp.max(level);
-        }
-
-        // Organization levels.
-        let scp_levels = match (&store.organization, caller.account) {
-            (Some(org), Some(account)) if !caller.service_linked && account != org.management_account => {
-                index.scp_levels.get(account)
-            }
-            _ => None,
-        };
-        let rcp_levels = match (&store.organization, resource_account) {
-            (Some(org), Some(account))
-                if rcps_apply(action, resource, account, &org.management_account, caller.service_linked) =>
-            {
-                index.rcp_levels.get(account)
-            }
-            _ => None,
-        };
-        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>| {
-            let mut deny = false;
-            let mut every_level_allows = true;
-            for level in levels.into_iter().flatten() {
-                let mut allows = level.is_empty();
-                for &id in level {
-                    let v = self.scan_policy(id, &key);
-                    deny |= v.deny;
-                    allows |= v.allow;
-                }
-                every_level_allows &= allows;
-            }
-            (deny, every_level_allows)
-        };
-        let (scp_deny, scp_allows) = level_verdicts(scp_levels);
-        let (rcp_deny, _) = level_verdicts(rcp_levels);
+        let (scp_deny, scp_allows, rcp_deny) = self.organization(action, &key, resource_account);
 
         // Step 1: explicit deny anywhere.
         let v = |o: Option<Verdict>| o.unwrap_or_default();
-        if v(identity).deny || v(boundary).deny || v(session).deny || resource_deny || scp_deny || rcp_deny {
+        if v(identity).deny || v(boundary).deny || v(session).deny || side.deny || scp_deny || rcp_deny {
             return Decision::ExplicitDeny;
         }
         // Step 2: every SCP level must allow.
@@ -182,9 +128,9 @@ impl<'a> Evaluator<'_, 'a> {
                 (Some(a), Some(b)) => a != b,
                 _ => false,
             },
-            requires_grant,
+            requires_grant: side.requires_grant,
             trust_action,
-            rbp,
+            rbp: side.rbp,
             id: caller.kind == CallerKind::Root || v(identity).allow,
             pb: boundary.is_none_or(|b| b.allow),
             sp: match caller.kind {
@@ -193,6 +139,78 @@ impl<'a> Evaluator<'_, 'a> {
             },
         };
         allow_decision(&facts, &mut |_| {})
+    }
+
+    /// The resource side: the resource policies (or the role's trust policy) covering the
+    /// resource, and the request's own resource policy: whether a Deny names the caller, the
+    /// strongest level at which an Allow does, and whether only such a grant can allow.
+    fn resource_side(&self, action: &str, key: &ActionKey<'_>, trust_action: bool) -> ResourceSide {
+        let (store, index, req) = (self.store, self.index, self.req);
+        let resource = req.resource.as_str();
+        let mut side = ResourceSide::default();
+        let mut resource_policies: SmallVec<[PolicyId; 4]> = SmallVec::new();
+        if trust_action && resource.contains(":role/") {
+            side.requires_grant = true;
+            if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
+                resource_policies.push(role.trust);
+            }
+        } else if !index.rp_by_arn.is_empty() {
+            for_each_covering_arn(resource, |arn| {
+                for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
+                    resource_policies.extend(store.resource_policies.get(i).map(|rp| rp.policy));
+                }
+            });
+            side.requires_grant = is_kms_key(resource) && !resource_policies.is_empty();
+        }
+        for &id in &resource_policies {
+            let (deny, level) = self.scan_resource(id, key);
+            side.deny |= deny;
+            side.rbp = side.rbp.max(level);
+        }
+        if let Some(p) = &req.resource_policy {
+            // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
+            let (deny, level) = self.scan_resource_statements(&p.statements, action, !trust_action);
+            side.deny |= deny;
+            side.rbp = side.rbp.max(level);
+        }
+        side
+    }
+
+    /// The organization's levels: whether an SCP denies, whether every SCP level allows, whether
+    /// an RCP denies.
+    fn organization(&self, action: &str, key: &ActionKey<'_>, resource_account: Option<&str>) -> (bool, bool, bool) {
+        let (store, index, caller) = (self.store, self.index, self.caller);
+        let Some(org) = &store.organization else { return (false, true, false) };
+        let scp_levels = match caller.account {
+            Some(account) if !caller.service_linked && account != org.management_account => {
+                index.scp_levels.get(account)
+            }
+            _ => None,
+        };
+        let resource = self.req.resource.as_str();
+        let rcp_levels = match resource_account {
+            Some(account) if rcps_apply(action, resource, account, &org.management_account, caller.service_linked) => {
+                index.rcp_levels.get(account)
+            }
+            _ => None,
+        };
+        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>| {
+            let mut deny = false;
+            let mut every_level_allows = true;
+            for level in levels.into_iter().flatten() {
+                let mut allows = level.is_empty();
+                for &id in level {
+                    let v = self.scan_policy(id, key);
+                    deny |= v.deny;
+                    allows |= v.allow;
+                }
+                every_level_allows &= allows;
+            }
+            (deny, every_level_allows)
+        };
+        let (scp_deny, scp_allows) = level_verdicts(scp_levels);
+        let (rcp_deny, _) = level_verdicts(rcp_levels);
+        (scp_deny, scp_allows, rcp_deny)
     }
 
     /// Deny/Allow over the candidates of one table (no principal check): Deny statements first,

@@ -448,8 +448,32 @@ impl Compiler {
         }
     }
 
+    /// The candidate entries each policy adds to a table that holds it.
+    fn weights(&self) -> Vec<usize> {
+        let probes = |p: &u64| self.infos.get((p & 0x7fff_ffff) as usize).map_or(0, |i| i.probes.len());
+        let entries = |(start, end): (u32, u32)| self.entries.get(start as usize..end as usize).unwrap_or_default();
+        self.policy_ranges
+            .iter()
+            .map(|ranges| ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum())
+            .collect()
+    }
+
+    /// Reserves the candidate entries all tables need at most (tables shared by several
+    /// principals count once each), so that the array is not copied while it grows and the
+    /// allocator keeps no abandoned copies; trimmed at the end.
+    fn reserve(&mut self, store: &Store) {
+        let weights = self.weights();
+        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
+            ids.map(|id| weights.get(id.index()).copied().unwrap_or(0)).sum()
+        };
+        let users: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum();
+        let roles: usize = store.roles.iter().map(|r| weight(&mut r.policy_ids())).sum();
+        self.index.cands.reserve(users + roles + weights.iter().sum::<usize>());
+    }
+
     /// Pass 3: the tables of every principal and of every policy evaluated on its own.
     fn tables(&mut self, store: &Store) {
+        self.reserve(store);
         self.index.policy_tables = vec![None; store.policies.len()];
         self.index.user_tables = store.users.iter().map(|u| u.policy_ids(store)).map(|ids| self.table(ids)).collect();
         self.index.role_tables = store.roles.iter().map(|r| self.table(r.policy_ids())).collect();
