@@ -295,7 +295,7 @@ impl Fixture {
     /// keycard's reference evaluator.
     #[inline]
     pub fn reference(&self, r: &keycard::Request) -> Decision {
-        keycard::reference::authorize(self.snapshot.store(), r).decision
+        keycard::reference::authorize(self.snapshot.store(), r).decision()
     }
 
     /// keycard's compiled snapshot (the decision index).

@@ -129,7 +129,7 @@ fn differential(shape: Shape, requests: usize) {
     let mut failures = Vec::new();
     for p in &probes {
         let kc = p.to_keycard();
-        let reference = keycard::reference::authorize(snapshot.store(), &kc).decision;
+        let reference = keycard::reference::authorize(snapshot.store(), &kc).decision();
         let compiled = snapshot.decide(&kc);
         let req = p.to_cedar();
         let user = model.users.iter().position(|u| u.name == p.user).unwrap();

@@ -21,7 +21,7 @@
 //! the first 16 hex digits of the SHA-256 of its 32 raw bytes; the signature names the key that
 //! made it, so several trusted keys (a rotation) cost one lookup.
 
-use crate::error::{LoadError, Problem};
+use crate::error::{LoadError, Problem, ProblemKind};
 use crate::store::Store;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -75,7 +75,7 @@ pub enum BundleError {
 impl BundleError {
     /// As a store load error naming `source` (the bundle's file or URL), for [`crate::live`].
     pub fn into_load_error(self, source: &str) -> LoadError {
-        LoadError::new(vec![Problem::error(source, "", self.to_string())])
+        LoadError::new(vec![Problem::of(ProblemKind::Bundle, source, self.to_string())])
     }
 }
 
@@ -319,8 +319,9 @@ pub struct Built {
 /// Every load problem, or a path that is not UTF-8.
 pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>, check: bool) -> Result<Built, LoadError> {
     let shown = store.display().to_string();
-    let metadata = std::fs::metadata(store)
-        .map_err(|e| LoadError::new(vec![Problem::error(&shown, "", format!("cannot read the store: {e}"))]))?;
+    let metadata = std::fs::metadata(store).map_err(|e| {
+        LoadError::new(vec![Problem::of(ProblemKind::Io, &shown, format!("cannot read the store: {e}"))])
+    })?;
     let mut paths = Vec::new();
     if metadata.is_file() {
         paths.push(store.to_path_buf());
@@ -348,9 +349,9 @@ pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>, che
             })
             .collect::<Option<Vec<_>>>()
             .map(|parts| parts.join("/"))
-            .ok_or_else(|| LoadError::new(vec![Problem::error(&name, "", "the path is not UTF-8")]))?;
+            .ok_or_else(|| LoadError::new(vec![Problem::of(ProblemKind::Io, &name, "the path is not UTF-8")]))?;
         let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::new(vec![Problem::error(&name, "", format!("cannot read: {e}"))]))?;
+            .map_err(|e| LoadError::new(vec![Problem::of(ProblemKind::Io, &name, format!("cannot read: {e}"))]))?;
         files.insert(inner.clone(), bytes);
         shown_names.push((inner, name));
     }
@@ -384,7 +385,7 @@ pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>, che
     };
     let count = listed.len();
     let manifest = serde_json::to_vec_pretty(&Manifest { format: FORMAT, revision: revision.clone(), files: listed })
-        .map_err(|e| LoadError::single(format!("cannot write the manifest: {e}")))?;
+        .map_err(|e| LoadError::single(ProblemKind::Io, format!("cannot write the manifest: {e}")))?;
     let signature = key.map(|k| {
         let file = SignatureFile {
             algorithm: "ed25519".into(),
@@ -393,13 +394,16 @@ pub fn build(store: &Path, revision: Option<&str>, key: Option<&SigningKey>, che
         };
         serde_json::to_vec_pretty(&file)
     });
-    let signature = signature.transpose().map_err(|e| LoadError::single(format!("cannot write the signature: {e}")))?;
+    let signature = signature
+        .transpose()
+        .map_err(|e| LoadError::single(ProblemKind::Io, format!("cannot write the signature: {e}")))?;
     let mut entries: Vec<(&str, &[u8])> = vec![(MANIFEST, &manifest)];
     if let Some(s) = &signature {
         entries.push((SIGNATURE, s));
     }
     entries.extend(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
-    let bytes = write_tar_gz(&entries).map_err(|e| LoadError::single(format!("cannot write the bundle: {e}")))?;
+    let bytes = write_tar_gz(&entries)
+        .map_err(|e| LoadError::single(ProblemKind::Io, format!("cannot write the bundle: {e}")))?;
     Ok(Built { bytes, revision, files: count, signed_by: key.map(|k| k.public.id.clone()) })
 }
 

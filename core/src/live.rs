@@ -6,6 +6,10 @@
 //! caller that fetches stores itself (the sidecar's bundle poller) hands each one to
 //! [`Live::publish`], which swaps it in exactly as a reload does.
 //!
+//! A [`Config`] says whether to watch, how to debounce and whom to tell (regex-automata-style:
+//! `Config::new().watch(true).observer(...)`); [`Live::current`] hands out the serving snapshot as
+//! a [`Current`], cheap to take and hold for one request.
+//!
 //! One thread per [`Live`] owns the file watcher (`notify`), debounces bursts of events into one
 //! reload, loads and compiles off every reader's path, and publishes with `arc-swap`. What it
 //! survives, and how:
@@ -21,7 +25,7 @@
 
 use crate::bundle::BundleInfo;
 use crate::decide::snapshot::Snapshot;
-use crate::error::LoadError;
+use crate::error::{LoadError, ProblemKind};
 use crate::store::{Store, StoreStats};
 use arc_swap::{ArcSwapOption, Guard};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
@@ -31,13 +35,89 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// A burst of file events ends after this long without another.
+/// The default quiet time that ends a burst of file events.
 const QUIET: Duration = Duration::from_millis(150);
-/// A burst that never goes quiet still reloads after this long.
+/// The default longest wait before a burst that never goes quiet still reloads.
 const MAX_DELAY: Duration = Duration::from_secs(2);
+
+/// How a [`Live`] runs: whether it watches the store's files, how it debounces their events, and
+/// the observer it tells of each load. Built by value, each setter returning the new config.
+#[derive(Clone)]
+#[must_use]
+pub struct Config {
+    watch: bool,
+    quiet: Duration,
+    max_delay: Duration,
+    observer: Option<Observer>,
+}
+
+/// The observer: called on the reload thread after each load.
+type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("watch", &self.watch)
+            .field("quiet", &self.quiet)
+            .field("max_delay", &self.max_delay)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+impl Config {
+    /// No watching (reload on request only), a 150 ms quiet time, at most 2 s of delay, no
+    /// observer.
+    pub fn new() -> Config {
+        Config { watch: false, quiet: QUIET, max_delay: MAX_DELAY, observer: None }
+    }
+
+    /// Reload when the store's files change (a path or bundle source).
+    pub fn watch(self, watch: bool) -> Config {
+        Config { watch, ..self }
+    }
+
+    /// A burst of file events ends after `quiet` without another, and then the store reloads.
+    pub fn debounce(self, quiet: Duration) -> Config {
+        Config { quiet, ..self }
+    }
+
+    /// A burst that never goes quiet still reloads after `max_delay`.
+    pub fn max_delay(self, max_delay: Duration) -> Config {
+        Config { max_delay, ..self }
+    }
+
+    /// Called on the reload thread after each load, and when the watcher has a problem (for
+    /// metrics and logs). It must not block for long: reloads wait for it.
+    pub fn observer(self, observer: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Config {
+        Config { observer: Some(Arc::new(observer)), ..self }
+    }
+
+    /// Whether the store's files are watched.
+    pub fn get_watch(&self) -> bool {
+        self.watch
+    }
+
+    /// The quiet time that ends a burst of file events.
+    pub fn get_debounce(&self) -> Duration {
+        self.quiet
+    }
+
+    /// The longest a burst delays a reload.
+    pub fn get_max_delay(&self) -> Duration {
+        self.max_delay
+    }
+}
 
 /// Where a live store's documents come from.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Source {
     /// A directory of `*.json` files, or one file, on disk (watched when asked).
     Path(PathBuf),
@@ -75,7 +155,9 @@ impl Source {
             Source::Bundle { path, trust } => {
                 crate::bundle::load_file(path, trust, &crate::bundle::Limits::default()).map(|(s, i)| (s, Some(i)))
             }
-            Source::External(what) => Err(LoadError::single(format!("{what}: published by its poller, not loaded"))),
+            Source::External(what) => {
+                Err(LoadError::single(ProblemKind::Internal, format!("{what}: published by its poller, not loaded")))
+            }
         }
     }
 
@@ -92,30 +174,88 @@ impl Source {
 
 /// A published snapshot and what was loaded.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Loaded {
+    snapshot: Snapshot,
+    loaded_at: SystemTime,
+    stats: StoreStats,
+    files: Vec<String>,
+    bundle: Option<BundleInfo>,
+}
+
+impl Loaded {
     /// The compiled snapshot.
-    pub snapshot: Snapshot,
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
     /// When it was published.
-    pub loaded_at: SystemTime,
+    pub fn loaded_at(&self) -> SystemTime {
+        self.loaded_at
+    }
+
     /// Counts of what it holds.
-    pub stats: StoreStats,
+    pub fn stats(&self) -> &StoreStats {
+        &self.stats
+    }
+
     /// The files it was loaded from, as named in problems.
-    pub files: Vec<String>,
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
     /// The bundle it came from, when it came from one.
-    pub bundle: Option<BundleInfo>,
+    pub fn bundle(&self) -> Option<&BundleInfo> {
+        self.bundle.as_ref()
+    }
 }
 
 /// A load that failed; the last good snapshot kept serving.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadFailure {
-    /// Every problem, one per line, with file and JSON pointer.
-    pub message: String,
+    error: LoadError,
+    at: SystemTime,
+}
+
+impl LoadFailure {
+    /// Why: every problem, with its kind, file and JSON pointer.
+    pub fn error(&self) -> &LoadError {
+        &self.error
+    }
+
     /// When it failed.
-    pub at: SystemTime,
+    pub fn at(&self) -> SystemTime {
+        self.at
+    }
+
+    /// Every problem, one per line, with file and JSON pointer (as `/readyz` shows it).
+    pub fn message(&self) -> String {
+        self.error.problems().iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// The serving snapshot, as [`Live::current`] hands it out: `None` until the first load. Cheap to
+/// take; hold it for one request (or one batch) so that everything it answers comes from the
+/// same snapshot, and drop it soon (a held `Current` keeps its snapshot alive).
+pub struct Current(Guard<Option<Arc<Loaded>>>);
+
+impl std::ops::Deref for Current {
+    type Target = Option<Arc<Loaded>>;
+    fn deref(&self) -> &Option<Arc<Loaded>> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Current {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Current").field(&*self.0).finish()
+    }
 }
 
 /// What the reload thread reports to the [`Live`]'s observer (for metrics and logs).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A snapshot was loaded and published.
     Published {
@@ -126,17 +266,12 @@ pub enum Event<'a> {
     },
     /// A load failed; the previous snapshot (if any) still serves.
     Failed {
-        /// The error, when there is one to show (a panic while loading has none).
-        error: Option<&'a LoadError>,
-        /// What `last_error` now says.
+        /// What `last_error` now says (a panic while loading is a [`ProblemKind::Internal`]).
         failure: &'a LoadFailure,
     },
     /// The file watcher could not watch something; changes may need an explicit reload.
     WatchProblem(String),
 }
-
-/// The observer: called on the reload thread after each load.
-pub type Observer = Box<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Why the reload thread wakes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +287,17 @@ struct Shared {
     reloading: std::sync::Mutex<()>,
     current: ArcSwapOption<Loaded>,
     last_error: ArcSwapOption<LoadFailure>,
-    observer: Observer,
+    observer: Option<Observer>,
+    quiet: Duration,
+    max_delay: Duration,
+}
+
+impl Shared {
+    fn tell(&self, event: &Event<'_>) {
+        if let Some(observer) = &self.observer {
+            observer(event);
+        }
+    }
 }
 
 /// The current snapshot of a store, kept up to date by a reload thread. Dropping it stops the
@@ -172,14 +317,14 @@ impl std::fmt::Debug for Live {
 
 impl Live {
     /// Starts the reload thread, which loads the store first (so [`Live::current`] is `None`
-    /// until then: "not ready until loaded") and then, with `watch`, on every change. A store
-    /// that fails to load (or does not exist yet) is reported, never fatal: the next good
+    /// until then: "not ready until loaded") and then, as `config` says, on every change. A
+    /// store that fails to load (or does not exist yet) is reported, never fatal: the next good
     /// change loads.
     ///
     /// # Errors
     /// Only when the thread cannot be started.
-    pub fn start(source: Source, watch: bool, observer: Observer) -> std::io::Result<Live> {
-        let (shared, tx, rx, store_watch) = Live::prepare(&source, watch, observer);
+    pub fn start(source: Source, config: Config) -> std::io::Result<Live> {
+        let (shared, tx, rx, store_watch) = Live::prepare(&source, config);
         Live::spawn(source, shared, tx, rx, store_watch, true)
     }
 
@@ -187,30 +332,31 @@ impl Live {
     /// up to date like [`Live::start`].
     ///
     /// # Errors
-    /// The load error (a thread that cannot start is reported as a load error too).
-    pub fn open(source: Source, watch: bool, observer: Observer) -> Result<Live, LoadError> {
-        let (shared, tx, rx, store_watch) = Live::prepare(&source, watch, observer);
+    /// The load error (a thread that cannot start is a [`ProblemKind::Internal`] load error).
+    pub fn open(source: Source, config: Config) -> Result<Live, LoadError> {
+        let (shared, tx, rx, store_watch) = Live::prepare(&source, config);
         reload(&source, &shared)?;
         Live::spawn(source, shared, tx, rx, store_watch, false)
-            .map_err(|e| LoadError::single(format!("cannot start the reload thread: {e}")))
+            .map_err(|e| LoadError::single(ProblemKind::Internal, format!("cannot start the reload thread: {e}")))
     }
 
     /// The shared state, the trigger channel and the watch, set up before the first read so
     /// that no change after it is missed.
     fn prepare(
         source: &Source,
-        watch: bool,
-        observer: Observer,
+        config: Config,
     ) -> (Arc<Shared>, Sender<Trigger>, Receiver<Trigger>, Option<StoreWatch>) {
         let shared = Arc::new(Shared {
             reloading: std::sync::Mutex::new(()),
             current: ArcSwapOption::empty(),
             last_error: ArcSwapOption::empty(),
-            observer,
+            observer: config.observer,
+            quiet: config.quiet,
+            max_delay: config.max_delay,
         });
         let (tx, rx) = mpsc::channel();
         let store_watch = match source {
-            Source::Path(p) | Source::Bundle { path: p, .. } if watch => {
+            Source::Path(p) | Source::Bundle { path: p, .. } if config.watch => {
                 let mut w = StoreWatch::new(p.clone(), tx.clone(), &shared);
                 w.rewatch(&shared);
                 Some(w)
@@ -239,7 +385,7 @@ impl Live {
                 if first == Trigger::Stop {
                     return;
                 }
-                let Some(_forced) = debounce(first, &rx) else { return };
+                let Some(_forced) = debounce(first, &rx, shared.quiet, shared.max_delay) else { return };
                 if let Some(w) = &mut store_watch {
                     w.rewatch(&shared);
                 }
@@ -249,10 +395,10 @@ impl Live {
         Ok(Live { shared, source, tx, thread: Some(thread) })
     }
 
-    /// The snapshot serving now, if one has loaded. Hold the guard for one request (or one
-    /// batch) so that everything it answers comes from the same snapshot.
-    pub fn current(&self) -> Guard<Option<Arc<Loaded>>> {
-        self.shared.current.load()
+    /// The snapshot serving now, if one has loaded. Hold it for one request (or one batch) so
+    /// that everything it answers comes from the same snapshot.
+    pub fn current(&self) -> Current {
+        Current(self.shared.current.load())
     }
 
     /// The snapshot serving now, as an owned handle.
@@ -313,15 +459,15 @@ impl Drop for Live {
 }
 
 /// Waits until the burst that began with `first` goes quiet: `Some(forced)`, or `None` to stop.
-fn debounce(first: Trigger, rx: &Receiver<Trigger>) -> Option<bool> {
+fn debounce(first: Trigger, rx: &Receiver<Trigger>, quiet: Duration, max_delay: Duration) -> Option<bool> {
     let start = Instant::now();
     let mut forced = first == Trigger::Force;
     loop {
-        let left = MAX_DELAY.saturating_sub(start.elapsed());
+        let left = max_delay.saturating_sub(start.elapsed());
         if left.is_zero() {
             return Some(forced);
         }
-        match rx.recv_timeout(QUIET.min(left)) {
+        match rx.recv_timeout(quiet.min(left)) {
             Ok(Trigger::Stop) => return None,
             Ok(t) => forced |= t == Trigger::Force,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Some(forced),
@@ -367,27 +513,20 @@ fn settle(
             let loaded = Arc::new(loaded);
             shared.current.store(Some(Arc::clone(&loaded)));
             shared.last_error.store(None);
-            (shared.observer)(&Event::Published { loaded: &loaded, took: started.elapsed() });
+            shared.tell(&Event::Published { loaded: &loaded, took: started.elapsed() });
             Ok(())
         }
-        Ok(Err(e)) => {
-            let message = e.problems().iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-            let failure = LoadFailure {
-                message: if message.is_empty() { e.to_string() } else { message },
-                at: SystemTime::now(),
-            };
-            shared.last_error.store(Some(Arc::new(failure.clone())));
-            (shared.observer)(&Event::Failed { error: Some(&e), failure: &failure });
-            Err(e)
-        }
-        Err(_) => {
-            let failure =
-                LoadFailure { message: "internal error while loading the store".into(), at: SystemTime::now() };
-            shared.last_error.store(Some(Arc::new(failure.clone())));
-            (shared.observer)(&Event::Failed { error: None, failure: &failure });
-            Err(LoadError::single(failure.message))
-        }
+        Ok(Err(e)) => fail(shared, e),
+        Err(_) => fail(shared, LoadError::single(ProblemKind::Internal, "internal error while loading the store")),
     }
+}
+
+/// Records a failed load as `last_error` and tells the observer.
+fn fail(shared: &Shared, error: LoadError) -> Result<(), LoadError> {
+    let failure = Arc::new(LoadFailure { error, at: SystemTime::now() });
+    shared.last_error.store(Some(Arc::clone(&failure)));
+    shared.tell(&Event::Failed { failure: &failure });
+    Err(failure.error.clone())
 }
 
 /// The notify watches on a store path.
@@ -413,13 +552,13 @@ impl StoreWatch {
         let mut watcher = match watcher {
             Ok(w) => Some(w),
             Err(e) => {
-                (shared.observer)(&Event::WatchProblem(format!("cannot watch the store: {e}")));
+                shared.tell(&Event::WatchProblem(format!("cannot watch the store: {e}")));
                 None
             }
         };
         if let (Some(w), Some(parent)) = (&mut watcher, path.parent()) {
             if let Err(e) = w.watch(parent, RecursiveMode::NonRecursive) {
-                (shared.observer)(&Event::WatchProblem(format!("cannot watch {}: {e}", parent.display())));
+                shared.tell(&Event::WatchProblem(format!("cannot watch {}: {e}", parent.display())));
             }
         }
         StoreWatch { path, watcher, watching_store: false }
@@ -435,7 +574,7 @@ impl StoreWatch {
         if self.path.is_dir() {
             match w.watch(&self.path, RecursiveMode::Recursive) {
                 Ok(()) => self.watching_store = true,
-                Err(e) => (shared.observer)(&Event::WatchProblem(format!("cannot watch {}: {e}", self.path.display()))),
+                Err(e) => shared.tell(&Event::WatchProblem(format!("cannot watch {}: {e}", self.path.display()))),
             }
         }
     }
@@ -475,10 +614,10 @@ mod tests {
         for t in [Trigger::Changed, Trigger::Force, Trigger::Changed] {
             tx.send(t).unwrap();
         }
-        assert_eq!(debounce(Trigger::Changed, &rx), Some(true));
+        assert_eq!(debounce(Trigger::Changed, &rx, QUIET, MAX_DELAY), Some(true));
         assert!(rx.try_recv().is_err(), "the burst was drained");
-        assert_eq!(debounce(Trigger::Changed, &rx), Some(false));
+        assert_eq!(debounce(Trigger::Changed, &rx, QUIET, MAX_DELAY), Some(false));
         tx.send(Trigger::Stop).unwrap();
-        assert_eq!(debounce(Trigger::Changed, &rx), None);
+        assert_eq!(debounce(Trigger::Changed, &rx, QUIET, MAX_DELAY), None);
     }
 }

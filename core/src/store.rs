@@ -9,7 +9,8 @@
 pub(crate) mod credentials;
 pub(crate) mod routes;
 
-use crate::error::{LoadError, Problem, Severity};
+use crate::arn::{arn_account, is_account_id};
+use crate::error::{LoadError, Problem, ProblemKind, Severity};
 use crate::id::PolicyId;
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::json::{pointer_token, Json};
@@ -86,8 +87,7 @@ pub(crate) struct Role {
     pub managed: Vec<PolicyId>,
     pub boundary: Option<PolicyId>,
     pub tags: Vec<(String, String)>,
-    /// Read by the STS endpoint (issue 6); loaded and validated now so dumps round-trip.
-    #[allow(dead_code)]
+    /// `MaxSessionDuration` (3,600 to 43,200 seconds): the longest session STS issues for it.
     pub max_session_duration: u32,
 }
 
@@ -150,8 +150,10 @@ pub struct Store {
     pub(crate) gateway: crate::store::routes::Gateway,
 }
 
-/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`).
+/// Counts that describe a store (for `/v1/snapshot` and `keycard validate`). Plain counts, read
+/// as fields; `#[non_exhaustive]` so that a new count is not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Files read.
     pub files: usize,
@@ -176,14 +178,14 @@ impl Store {
         let mut files = Vec::new();
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => problems.push(Problem::error(&shown, "", format!("cannot read the store: {e}"))),
+            Err(e) => problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read the store: {e}"))),
             Ok(m) if m.is_file() => files.push(path.to_path_buf()),
             Ok(_) => {
                 let mut visited = BTreeSet::new();
                 collect_json_files(path, &mut files, &mut visited, &mut problems);
                 files.sort();
                 if files.is_empty() && problems.is_empty() {
-                    problems.push(Problem::error(&shown, "", "no *.json files in the store"));
+                    problems.push(Problem::of(ProblemKind::Io, &shown, "no *.json files in the store"));
                 }
             }
         }
@@ -193,9 +195,9 @@ impl Store {
             match std::fs::read(f) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => documents.push((name, text)),
-                    Err(_) => problems.push(Problem::error(&name, "", "file is not UTF-8")),
+                    Err(_) => problems.push(Problem::of(ProblemKind::Io, &name, "file is not UTF-8")),
                 },
-                Err(e) => problems.push(Problem::error(&name, "", format!("cannot read: {e}"))),
+                Err(e) => problems.push(Problem::of(ProblemKind::Io, &name, format!("cannot read: {e}"))),
             }
         }
         build(documents, problems)
@@ -255,7 +257,7 @@ pub(crate) fn collect_json_files(
     let canonical = match std::fs::canonicalize(dir) {
         Ok(c) => c,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -265,7 +267,7 @@ pub(crate) fn collect_json_files(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem::error(&shown, "", format!("cannot read directory: {e}")));
+            problems.push(Problem::of(ProblemKind::Io, &shown, format!("cannot read directory: {e}")));
             return;
         }
     };
@@ -284,7 +286,9 @@ pub(crate) fn collect_json_files(
                 }
             }
             Ok(_) => {}
-            Err(e) => problems.push(Problem::error(&child.display().to_string(), "", format!("cannot read: {e}"))),
+            Err(e) => {
+                problems.push(Problem::of(ProblemKind::Io, &child.display().to_string(), format!("cannot read: {e}")))
+            }
         }
     }
 }
@@ -346,13 +350,17 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
                 b.document(name, &doc);
                 // A repeated key anywhere (routes, entities, extensions) is an error, as in a
                 // policy, where the policy reader has already reported it.
+                // Reported once, as a JSON problem whoever found it first.
                 if let Some(pointer) = doc.first_duplicate("") {
-                    if !b.problems.iter().any(|p| p.file == *name && p.pointer == pointer) {
-                        b.problems.push(Problem::error(name, pointer, "duplicate key"));
+                    match b.problems.iter_mut().find(|p| p.file == *name && p.pointer == pointer) {
+                        Some(found) => found.kind = ProblemKind::Json,
+                        None => {
+                            b.problems.push(Problem::error(name, pointer, "duplicate key").with_kind(ProblemKind::Json))
+                        }
                     }
                 }
             }
-            Err(e) => b.problems.push(Problem::error(name, "", format!("invalid JSON: {e}"))),
+            Err(e) => b.problems.push(Problem::of(ProblemKind::Json, name, format!("invalid JSON: {e}"))),
         }
     }
     b.resolve();
@@ -381,47 +389,6 @@ fn build(documents: Vec<(String, String)>, problems: Vec<Problem>) -> Result<Sto
         auth,
         gateway: crate::store::routes::gateway(b.routes),
     })
-}
-
-/// The account field (5th) of an ARN.
-pub(crate) fn arn_account(arn: &str) -> Option<&str> {
-    // `arn.split(':').nth(4)`, as one pass over the bytes (this runs on every decision).
-    let mut field = 0;
-    let mut start = 0;
-    for (i, b) in arn.bytes().enumerate() {
-        if b == b':' {
-            if field == 4 {
-                return arn.get(start..i).filter(|a| !a.is_empty());
-            }
-            field += 1;
-            start = i + 1;
-        }
-    }
-    if field == 4 {
-        arn.get(start..).filter(|a| !a.is_empty())
-    } else {
-        None
-    }
-}
-
-/// `arn.splitn(6, ':')` when it gives six fields, as one pass over the bytes.
-pub(crate) fn arn_fields(arn: &str) -> Option<[&str; 6]> {
-    let mut out = [""; 6];
-    let mut rest = arn;
-    for slot in out.iter_mut().take(5) {
-        let i = rest.bytes().position(|b| b == b':')?;
-        let (field, tail) = rest.split_at_checked(i)?;
-        *slot = field;
-        rest = tail.get(1..)?;
-    }
-    if let Some(last) = out.last_mut() {
-        *last = rest;
-    }
-    Some(out)
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Builder {
@@ -1058,30 +1025,5 @@ fn resource_policy_limit(arn: &str) -> Option<(&'static str, usize)> {
         "sns" => Some(("SNS topic policies", 30 * 1024)),
         "kms" => Some(("KMS key policies", 32 * 1024)),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arn_fields_split_like_the_standard_library() {
-        for arn in [
-            "arn:aws:iam::111122223333:user/alice",
-            "arn:aws:s3:::b/k:with:colons",
-            "arn:aws:iam::1:root",
-            "arn:aws:iam::1",
-            "arn:aws:iam:",
-            "a:b:c:d:e:",
-            ":::::",
-            "",
-            "arn:aws:sts::1:assumed-role/r/s",
-            "arné:ü:::x:y",
-        ] {
-            let std: Vec<&str> = arn.splitn(6, ':').collect();
-            assert_eq!(arn_fields(arn).map(Vec::from), (std.len() == 6).then_some(std), "{arn}");
-            assert_eq!(arn_account(arn), arn.split(':').nth(4).filter(|a| !a.is_empty()), "{arn}");
-        }
     }
 }

@@ -103,7 +103,7 @@ fn decisions_without_variables_do_not_allocate() {
         let (got, allocations) = allocations_during(|| snapshot.decide(req));
         assert_eq!(got, *want, "{} {}", req.action(), req.resource());
         assert_eq!(allocations, 0, "{} on {} allocated {allocations} times", req.action(), req.resource());
-        assert_eq!(got, keycard::reference::authorize(snapshot.store(), req).decision);
+        assert_eq!(got, keycard::reference::authorize(snapshot.store(), req).decision());
     }
 }
 
@@ -141,7 +141,7 @@ fn resource_variables_do_not_allocate() {
         let (got, allocations) = allocations_during(|| snapshot.decide(&req));
         assert_eq!(got, want, "{action} {resource}");
         assert_eq!(allocations, 0, "{action} on {resource} allocated {allocations} times");
-        assert_eq!(got, keycard::reference::authorize(snapshot.store(), &req).decision);
+        assert_eq!(got, keycard::reference::authorize(snapshot.store(), &req).decision());
     }
 }
 
@@ -252,7 +252,7 @@ fn decisions_of_a_stream_do_not_allocate() {
         assert_eq!(allocations, 0, "{} on {} allocated {allocations} times", req.action(), req.resource());
         assert_eq!(
             got,
-            keycard::reference::authorize(snapshot.store(), req).decision,
+            keycard::reference::authorize(snapshot.store(), req).decision(),
             "{} on {}",
             req.action(),
             req.resource()

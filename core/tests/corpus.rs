@@ -23,8 +23,8 @@ fn run_cases(store_dir: &Path, cases: &Path, out: &mut Outcome) {
             Request::from_value(&case["request"]).unwrap_or_else(|e| panic!("{}:{}: {e}", cases.display(), n + 1));
         let expect = case["expect"].as_str().unwrap();
         let why = case["why"].as_str().unwrap_or("");
-        let got = snapshot.authorize(&request).decision;
-        let reference = keycard::reference::authorize(snapshot.store(), &request).decision;
+        let got = snapshot.authorize(&request).decision();
+        let reference = keycard::reference::authorize(snapshot.store(), &request).decision();
         let ok = |d: Decision| match expect {
             "deny" => !d.is_allowed(),
             e => d.as_str() == e,

@@ -1,212 +1,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! One test per numbered edge case of `docs/semantics.md#edge-cases`.
 //!
-//! Every test builds a minimal store (`docs/store.md`) with the small builder below, sends the
+//! Every test builds a minimal store (`docs/store.md`) with the builder of `common`, sends the
 //! requests the case describes (`docs/http-api.md#a-request`) and asserts the exact decision. Each
 //! request is answered by the compiled snapshot and by the reference evaluator, which must agree.
 //! Where a case names one outcome only, a control request with the opposite outcome shows that the
 //! policy under test is really in force.
 
-use keycard::{Decision, Request, Snapshot, Store};
+use keycard::Decision;
 use serde_json::{json, Value};
 
 mod common;
 use common::*;
 
 use Decision::{Allowed, ExplicitDeny, ImplicitDeny};
-
-// ---------------------------------------------------------------------------------------------
-// Deciding
-// ---------------------------------------------------------------------------------------------
-
-/// Loads one store document, answers one request, returns the decision.
-fn decide(store_json: &str, request_json: &str) -> Decision {
-    decide_docs(&[store_json.to_string()], request_json)
-}
-
-/// Loads several store documents (one per account), answers one request with the compiled
-/// snapshot and the reference evaluator, checks they agree and returns the decision.
-fn decide_docs(docs: &[String], request_json: &str) -> Decision {
-    let names: Vec<String> = (0..docs.len()).map(|i| format!("doc{i}.json")).collect();
-    let store = Store::from_documents(names.iter().map(String::as_str).zip(docs.iter().cloned()))
-        .unwrap_or_else(|e| panic!("store failed to load: {e:?}\nstore: {docs:?}"));
-    let snapshot = Snapshot::new(store);
-    let request =
-        Request::from_json(request_json).unwrap_or_else(|e| panic!("request rejected: {e:?}\nrequest: {request_json}"));
-    let answer = snapshot.authorize(&request);
-    let reference = keycard::reference::authorize(snapshot.store(), &request);
-    assert_eq!(
-        answer.decision, reference.decision,
-        "compiled snapshot and reference evaluator disagree on {request_json}"
-    );
-    answer.decision
-}
-
-/// A set of store documents that requests are checked against.
-struct World {
-    docs: Vec<String>,
-}
-
-impl World {
-    fn of(accounts: &[&Acct]) -> World {
-        World { docs: accounts.iter().map(|a| a.build()).collect() }
-    }
-
-    fn decide(&self, request: &Value) -> Decision {
-        decide_docs(&self.docs, &request.to_string())
-    }
-
-    #[track_caller]
-    fn expect(&self, request: Value, want: Decision) {
-        let got = self.decide(&request);
-        assert_eq!(got, want, "request: {request}");
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Requests
-// ---------------------------------------------------------------------------------------------
-
-fn policy_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:policy/{name}")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Store documents
-// ---------------------------------------------------------------------------------------------
-
-/// One account's `get-account-authorization-details` document plus keycard's extensions.
-struct Acct {
-    id: &'static str,
-    users: Vec<Value>,
-    roles: Vec<Value>,
-    policies: Vec<Value>,
-    resource_policies: Vec<Value>,
-    organization: Option<Value>,
-}
-
-impl Acct {
-    fn new(id: &'static str) -> Acct {
-        Acct { id, users: vec![], roles: vec![], policies: vec![], resource_policies: vec![], organization: None }
-    }
-
-    /// A user at path `/` with inline policies.
-    fn user(self, name: &str, policies: &[Value]) -> Acct {
-        self.user_full(name, policies, None, &[])
-    }
-
-    /// A user with inline policies, an optional boundary (a managed policy of this account,
-    /// by name) and tags.
-    fn user_full(mut self, name: &str, policies: &[Value], boundary: Option<&str>, user_tags: &[(&str, &str)]) -> Acct {
-        let mut u = json!({
-            "Path": "/",
-            "UserName": name,
-            "UserId": unique_id("AIDA", &format!("{}:{name}", self.id)),
-            "Arn": user_arn(self.id, name),
-            "CreateDate": "2025-01-15T10:00:00Z",
-            "UserPolicyList": inline(policies),
-            "GroupList": [],
-            "AttachedManagedPolicies": [],
-            "Tags": tags(user_tags),
-        });
-        if let Some(b) = boundary {
-            u["PermissionsBoundary"] =
-                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": policy_arn(self.id, b)});
-        }
-        self.users.push(u);
-        self
-    }
-
-    /// A role (`path` begins and ends with `/`) with a trust policy and inline policies.
-    fn role(self, path: &str, name: &str, trust_policy: Value, policies: &[Value]) -> Acct {
-        self.role_full(path, name, trust_policy, policies, None)
-    }
-
-    fn role_full(
-        mut self,
-        path: &str,
-        name: &str,
-        trust_policy: Value,
-        policies: &[Value],
-        boundary: Option<&str>,
-    ) -> Acct {
-        let mut r = json!({
-            "Path": path,
-            "RoleName": name,
-            "RoleId": unique_id("AROA", &format!("{}:{name}", self.id)),
-            "Arn": format!("arn:aws:iam::{}:role{path}{name}", self.id),
-            "CreateDate": "2025-01-15T10:00:00Z",
-            "AssumeRolePolicyDocument": trust_policy,
-            "InstanceProfileList": [],
-            "RolePolicyList": inline(policies),
-            "AttachedManagedPolicies": [],
-            "Tags": [],
-            "RoleLastUsed": {},
-        });
-        if let Some(b) = boundary {
-            r["PermissionsBoundary"] =
-                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": policy_arn(self.id, b)});
-        }
-        self.roles.push(r);
-        self
-    }
-
-    /// A customer managed policy (used here as permissions boundaries).
-    fn managed(mut self, name: &str, document: Value) -> Acct {
-        self.policies.push(json!({
-            "PolicyName": name,
-            "PolicyId": unique_id("ANPA", &format!("{}:{name}", self.id)),
-            "Arn": policy_arn(self.id, name),
-            "Path": "/",
-            "DefaultVersionId": "v1",
-            "AttachmentCount": 1,
-            "PermissionsBoundaryUsageCount": 1,
-            "IsAttachable": true,
-            "CreateDate": "2025-01-15T10:00:00Z",
-            "UpdateDate": "2025-01-15T10:00:00Z",
-            "PolicyVersionList": [{
-                "Document": document,
-                "VersionId": "v1",
-                "IsDefaultVersion": true,
-                "CreateDate": "2025-01-15T10:00:00Z"
-            }]
-        }));
-        self
-    }
-
-    /// A resource policy owned by this account.
-    fn resource_policy(mut self, arn: &str, document: Value) -> Acct {
-        self.resource_policies.push(json!({"ResourceArn": arn, "Account": self.id, "Policy": document}));
-        self
-    }
-
-    fn organization(mut self, org: Value) -> Acct {
-        self.organization = Some(org);
-        self
-    }
-
-    fn build(&self) -> String {
-        let mut d = json!({
-            "AccountId": self.id,
-            "UserDetailList": self.users,
-            "GroupDetailList": [],
-            "RoleDetailList": self.roles,
-            "Policies": self.policies,
-        });
-        if !self.resource_policies.is_empty() {
-            d["ResourcePolicies"] = Value::Array(self.resource_policies.clone());
-        }
-        if let Some(org) = &self.organization {
-            d["Organization"] = org.clone();
-        }
-        d.to_string()
-    }
-
-    /// This account alone.
-    fn world(&self) -> World {
-        World::of(&[self])
-    }
-}
 
 /// Alice, an IAM user of account A with the given inline policies.
 fn alice_with(policies: &[Value]) -> World {
@@ -224,11 +31,11 @@ fn edge_01_action_case_insensitive() {
     w.expect(req(&alice(), "s3:GETOBJECT", "arn:aws:s3:::b/k"), Allowed);
     w.expect(req(&alice(), "s3:PutObject", "arn:aws:s3:::b/k"), ImplicitDeny);
 
-    // the same through `decide` on raw JSON text
+    // the same from raw JSON text
     let store = Acct::new(A).user("alice", &[allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"))]).build();
     let request = r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "S3:getobject",
                       "resource": "arn:aws:s3:::b/k"}"#;
-    assert_eq!(decide(&store, request), Allowed);
+    assert_eq!(World::from_docs(&[store]).answer_text(request).decision(), Allowed);
 }
 
 #[test]
@@ -333,8 +140,8 @@ fn edge_11_negated_operator_true_when_key_missing() {
     }]));
     let w = Acct::new(A)
         .user("alice", std::slice::from_ref(&policy))
-        .user_full("bob", std::slice::from_ref(&policy), None, &[("team", "red")])
-        .user_full("carol", std::slice::from_ref(&policy), None, &[("team", "blue")])
+        .user_full("/", "bob", std::slice::from_ref(&policy), None, &[("team", "red")])
+        .user_full("/", "carol", std::slice::from_ref(&policy), None, &[("team", "blue")])
         .world();
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
     w.expect(req(&user_arn(A, "bob"), "s3:GetObject", "arn:aws:s3:::b/k"), ImplicitDeny);
@@ -449,8 +256,8 @@ fn edge_20_for_all_values_on_missing_principal_tag() {
     }]));
     let w = Acct::new(A)
         .user("alice", std::slice::from_ref(&policy))
-        .user_full("bob", std::slice::from_ref(&policy), None, &[("x", "w")])
-        .user_full("carol", std::slice::from_ref(&policy), None, &[("x", "v")])
+        .user_full("/", "bob", std::slice::from_ref(&policy), None, &[("x", "w")])
+        .user_full("/", "carol", std::slice::from_ref(&policy), None, &[("x", "v")])
         .world();
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
     w.expect(req(&user_arn(A, "bob"), "s3:GetObject", "arn:aws:s3:::b/k"), ImplicitDeny);
@@ -597,7 +404,7 @@ fn edge_29_username_variable_in_resource() {
     let policy = home_policy(Some("2012-10-17"), "arn:aws:s3:::home/${aws:username}/*");
     let w = Acct::new(A)
         .user("alice", std::slice::from_ref(&policy))
-        .role("/", "app", trust(json!(root_arn(A))), std::slice::from_ref(&policy))
+        .role("app", trust(json!(root_arn(A))), std::slice::from_ref(&policy))
         .world();
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::home/alice/x"), Allowed);
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::home/bob/x"), ImplicitDeny);
@@ -612,7 +419,7 @@ fn edge_30_variable_default_value() {
     let policy = home_policy(Some("2012-10-17"), "arn:aws:s3:::home/${aws:username, 'nobody'}/*");
     let w = Acct::new(A)
         .user("alice", std::slice::from_ref(&policy))
-        .role("/", "app", trust(json!(root_arn(A))), std::slice::from_ref(&policy))
+        .role("app", trust(json!(root_arn(A))), std::slice::from_ref(&policy))
         .world();
     let session = session_arn(A, "app", "s1");
     w.expect(req(&session, "s3:GetObject", "arn:aws:s3:::home/nobody/x"), Allowed);
@@ -688,8 +495,8 @@ fn edge_34_same_account_bucket_policy_names_account_only() {
 #[test]
 fn edge_35_same_account_policy_names_role() {
     let w = Acct::new(A)
-        .role("/", "app", trust(json!(root_arn(A))), &[])
-        .role("/", "other", trust(json!(root_arn(A))), &[])
+        .role("app", trust(json!(root_arn(A))), &[])
+        .role("other", trust(json!(root_arn(A))), &[])
         .resource_policy("arn:aws:s3:::b", bucket_allow(json!(role_arn(A, "app"))))
         .world();
     w.expect(req(&session_arn(A, "app", "s1"), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
@@ -701,8 +508,8 @@ fn edge_36_policy_names_role_but_role_boundary_blocks() {
     let w = Acct::new(A)
         .managed("DdbOnly", ddb_only())
         .managed("GetOnly", allow(json!("s3:GetObject"), json!("*")))
-        .role_full("/", "app", trust(json!(root_arn(A))), &[], Some("DdbOnly"))
-        .role_full("/", "app2", trust(json!(root_arn(A))), &[], Some("GetOnly"))
+        .role_full("/", "app", trust(json!(root_arn(A))), &[], Some("DdbOnly"), &[])
+        .role_full("/", "app2", trust(json!(root_arn(A))), &[], Some("GetOnly"), &[])
         .resource_policy("arn:aws:s3:::b", bucket_allow(json!([role_arn(A, "app"), role_arn(A, "app2")])))
         .world();
     w.expect(req(&session_arn(A, "app", "s1"), "s3:GetObject", "arn:aws:s3:::b/k"), ImplicitDeny);
@@ -713,7 +520,7 @@ fn edge_36_policy_names_role_but_role_boundary_blocks() {
 fn edge_37_policy_names_session_despite_boundary() {
     let w = Acct::new(A)
         .managed("DdbOnly", ddb_only())
-        .role_full("/", "app", trust(json!(root_arn(A))), &[], Some("DdbOnly"))
+        .role_full("/", "app", trust(json!(root_arn(A))), &[], Some("DdbOnly"), &[])
         .resource_policy("arn:aws:s3:::b", bucket_allow(json!(session_arn(A, "app", "s1"))))
         .world();
     w.expect(req(&session_arn(A, "app", "s1"), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
@@ -724,8 +531,8 @@ fn edge_37_policy_names_session_despite_boundary() {
 fn edge_38_policy_names_user_despite_boundary() {
     let w = Acct::new(A)
         .managed("DdbOnly", ddb_only())
-        .user_full("alice", &[], Some("DdbOnly"), &[])
-        .user_full("bob", &[allow(json!("s3:*"), json!("*"))], Some("DdbOnly"), &[])
+        .user_full("/", "alice", &[], Some("DdbOnly"), &[])
+        .user_full("/", "bob", &[allow(json!("s3:*"), json!("*"))], Some("DdbOnly"), &[])
         .resource_policy("arn:aws:s3:::b", bucket_allow(json!(alice())))
         .world();
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
@@ -743,7 +550,7 @@ fn edge_39_deny_in_boundary() {
                 {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}
             ])),
         )
-        .user_full("alice", &[allow(json!("s3:*"), json!("*"))], Some("S3NoGet"), &[])
+        .user_full("/", "alice", &[allow(json!("s3:*"), json!("*"))], Some("S3NoGet"), &[])
         .resource_policy(
             "arn:aws:s3:::b",
             doc(json!([{"Effect": "Allow", "Principal": {"AWS": alice()}, "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}])),
@@ -757,7 +564,7 @@ fn edge_39_deny_in_boundary() {
 fn edge_40_boundary_caps_identity() {
     let w = Acct::new(A)
         .managed("S3Only", allow(json!("s3:*"), json!("*")))
-        .user_full("alice", &[allow(json!(["ec2:*", "s3:GetObject"]), json!("*"))], Some("S3Only"), &[])
+        .user_full("/", "alice", &[allow(json!(["ec2:*", "s3:GetObject"]), json!("*"))], Some("S3Only"), &[])
         .world();
     w.expect(req(&alice(), "ec2:RunInstances", "*"), ImplicitDeny);
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::b/k"), Allowed);
@@ -789,7 +596,7 @@ fn edge_43_cross_account_policy_names_caller_account() {
     let a = Acct::new(A)
         .managed("Ec2Only", allow(json!("ec2:*"), json!("*")))
         .user("alice", &[allow(json!("s3:*"), json!("*"))])
-        .user_full("bob", &[allow(json!("s3:*"), json!("*"))], Some("Ec2Only"), &[])
+        .user_full("/", "bob", &[allow(json!("s3:*"), json!("*"))], Some("Ec2Only"), &[])
         .user("carol", &[]);
     let b = Acct::new(B).resource_policy("arn:aws:s3:::b", bucket_allow(json!(A)));
     let w = World::of(&[&a, &b]);
@@ -801,7 +608,7 @@ fn edge_43_cross_account_policy_names_caller_account() {
 #[test]
 fn edge_44_resource_deny_naming_account_root_covers_sessions() {
     let a = Acct::new(A)
-        .role("/", "app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))])
+        .role("app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))])
         .user("alice", &[allow(json!("s3:*"), json!("*"))])
         .resource_policy(
             "arn:aws:s3:::b",
@@ -811,7 +618,7 @@ fn edge_44_resource_deny_naming_account_root_covers_sessions() {
                  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
             ])),
         );
-    let b = Acct::new(B).role("/", "reader", trust(json!(root_arn(B))), &[allow(json!("s3:GetObject"), json!("*"))]);
+    let b = Acct::new(B).role("reader", trust(json!(root_arn(B))), &[allow(json!("s3:GetObject"), json!("*"))]);
     let w = World::of(&[&a, &b]);
     w.expect(req(&session_arn(A, "app", "s1"), "s3:GetObject", "arn:aws:s3:::b/k"), ExplicitDeny);
     w.expect(req(&alice(), "s3:GetObject", "arn:aws:s3:::b/k"), ExplicitDeny);
@@ -825,7 +632,7 @@ fn edge_44_resource_deny_naming_account_root_covers_sessions() {
 fn edge_45_not_principal_deny_applies_to_users_with_boundary() {
     let w = Acct::new(A)
         .managed("S3Boundary", allow(json!("s3:*"), json!("*")))
-        .user_full("u", &[allow(json!("s3:*"), json!("*"))], Some("S3Boundary"), &[])
+        .user_full("/", "u", &[allow(json!("s3:*"), json!("*"))], Some("S3Boundary"), &[])
         .user("v", &[allow(json!("s3:*"), json!("*"))])
         .user("w", &[allow(json!("s3:*"), json!("*"))])
         .resource_policy(
@@ -924,8 +731,8 @@ fn edge_49_trust_names_account_needs_identity_permission() {
     let w = Acct::new(A)
         .user("ben", &[])
         .user("cat", &[allow(json!("sts:AssumeRole"), json!(role_arn(A, "*")))])
-        .role("/", "shared", trust(json!(root_arn(A))), &[])
-        .role("/", "shared2", trust(json!(A)), &[])
+        .role("shared", trust(json!(root_arn(A))), &[])
+        .role("shared2", trust(json!(A)), &[])
         .world();
     for role in ["shared", "shared2"] {
         w.expect(req(&user_arn(A, "ben"), "sts:AssumeRole", &role_arn(A, role)), ImplicitDeny);
@@ -935,11 +742,8 @@ fn edge_49_trust_names_account_needs_identity_permission() {
 
 #[test]
 fn edge_50_trust_names_user_no_identity_policy_needed() {
-    let w = Acct::new(A)
-        .user("amy", &[])
-        .user("ben", &[])
-        .role("/", "deploy", trust(json!(user_arn(A, "amy"))), &[])
-        .world();
+    let w =
+        Acct::new(A).user("amy", &[]).user("ben", &[]).role("deploy", trust(json!(user_arn(A, "amy"))), &[]).world();
     w.expect(req(&user_arn(A, "amy"), "sts:AssumeRole", &role_arn(A, "deploy")), Allowed);
     w.expect(req(&user_arn(A, "ben"), "sts:AssumeRole", &role_arn(A, "deploy")), ImplicitDeny);
 }
@@ -948,7 +752,7 @@ fn edge_50_trust_names_user_no_identity_policy_needed() {
 fn edge_51_trust_names_user_of_another_account() {
     let a =
         Acct::new(A).user("alice", &[]).user("carol", &[allow(json!("sts:AssumeRole"), json!(role_arn(B, "xacct")))]);
-    let b = Acct::new(B).role("/", "xacct", trust(json!([alice(), user_arn(A, "carol")])), &[]);
+    let b = Acct::new(B).role("xacct", trust(json!([alice(), user_arn(A, "carol")])), &[]);
     let w = World::of(&[&a, &b]);
     w.expect(req(&alice(), "sts:AssumeRole", &role_arn(B, "xacct")), ImplicitDeny);
     w.expect(req(&user_arn(A, "carol"), "sts:AssumeRole", &role_arn(B, "xacct")), Allowed);
@@ -959,9 +763,8 @@ fn edge_52_session_tags_need_tag_session_in_trust() {
     let amy = user_arn(A, "amy");
     let w = Acct::new(A)
         .user("amy", &[])
-        .role("/", "plain", trust(json!(amy)), &[])
+        .role("plain", trust(json!(amy)), &[])
         .role(
-            "/",
             "tagging",
             doc(
                 json!([{"Effect": "Allow", "Principal": {"AWS": amy}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]),
@@ -989,7 +792,7 @@ fn edge_53_role_chaining_duration_limit() {
 
 #[test]
 fn edge_54_session_policy_caps_role() {
-    let w = Acct::new(A).role("/", "app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))]).world();
+    let w = Acct::new(A).role("app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))]).world();
     let session = session_arn(A, "app", "s1");
     let narrowed = |action: &str| {
         with(req(&session, action, "arn:aws:s3:::b/k"), "sessionPolicy", allow(json!("s3:GetObject"), json!("*")))
@@ -1031,7 +834,7 @@ fn edge_56_role_session_does_not_inherit_caller_denies() {
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
             ]))],
         )
-        .role("/", "app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))])
+        .role("app", trust(json!(root_arn(A))), &[allow(json!("s3:*"), json!("*"))])
         .world();
     let bob = user_arn(A, "bob");
     w.expect(req(&bob, "sts:AssumeRole", &role_arn(A, "app")), Allowed);
@@ -1047,7 +850,7 @@ fn edge_57_get_caller_identity_ignores_deny() {
     ]));
     let w = Acct::new(A)
         .user("alice", std::slice::from_ref(&deny_all))
-        .role("/", "app", trust(json!(root_arn(A))), std::slice::from_ref(&deny_all))
+        .role("app", trust(json!(root_arn(A))), std::slice::from_ref(&deny_all))
         .world();
     w.expect(req(&alice(), "sts:GetCallerIdentity", "*"), Allowed);
     w.expect(req(&session_arn(A, "app", "s1"), "sts:GetCallerIdentity", "*"), Allowed);
@@ -1063,7 +866,7 @@ fn edge_58_session_revocation() {
             "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-03-01T12:00:00Z"}}
         }])),
     ];
-    let w = Acct::new(A).role("/", "app", trust(json!(root_arn(A))), &policies).user("alice", &policies).world();
+    let w = Acct::new(A).role("app", trust(json!(root_arn(A))), &policies).user("alice", &policies).world();
     let session = session_arn(A, "app", "s1");
     let issued = |t: &str| req_ctx(&session, "s3:GetObject", "arn:aws:s3:::b/k", json!({"aws:TokenIssueTime": t}));
     w.expect(issued("2026-03-01T11:00:00Z"), ExplicitDeny);
@@ -1075,7 +878,7 @@ fn edge_58_session_revocation() {
 #[test]
 fn edge_59_principal_arn_of_session_includes_role_path() {
     let w = Acct::new(A)
-        .role(
+        .role_full(
             "/svc/",
             "app",
             trust(json!(root_arn(A))),
@@ -1087,6 +890,8 @@ fn edge_59_principal_arn_of_session_includes_role_path() {
                 {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "*",
                  "Condition": {"ArnEquals": {"aws:PrincipalArn": role_arn(A, "app")}}}
             ]))],
+            None,
+            &[],
         )
         .world();
     let session = session_arn(A, "app", "s1");
@@ -1100,7 +905,6 @@ fn edge_60_root_user() {
     let w = Acct::new(A)
         .user("alice", &[])
         .role(
-            "/",
             "admin",
             doc(json!([{"Effect": "Allow", "Principal": {"AWS": [root_arn(A), A]}, "Action": "sts:AssumeRole"}])),
             &[],
@@ -1137,7 +941,7 @@ fn edge_62_kms_key_policy_must_grant() {
     let key = |id: &str| format!("arn:aws:kms:us-east-1:{A}:key/{id}");
     let w = Acct::new(A)
         .user("alice", &[allow(json!("kms:*"), json!("*"))])
-        .role("/", "keyadmin", trust(json!(root_arn(A))), &[])
+        .role("keyadmin", trust(json!(root_arn(A))), &[])
         .resource_policy(
             &key("k-admins-only"),
             doc(json!([{"Effect": "Allow", "Principal": {"AWS": role_arn(A, "keyadmin")}, "Action": "kms:*", "Resource": "*"}])),

@@ -60,8 +60,8 @@ fn replay(target: &str, check: impl Fn(&[u8]) -> Result<(), String>) {
 }
 
 fn agree(snapshot: &Snapshot, request: &Request) -> Result<Decision, String> {
-    let compiled = snapshot.authorize(request).decision;
-    let reference = keycard::reference::authorize(snapshot.store(), request).decision;
+    let compiled = snapshot.authorize(request).decision();
+    let reference = keycard::reference::authorize(snapshot.store(), request).decision();
     if compiled == reference {
         Ok(compiled)
     } else {

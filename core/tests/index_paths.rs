@@ -89,7 +89,7 @@ const RESOURCES: [&str; 6] = [
 fn decide(snapshot: &Snapshot, user: &str, action: &str, resource: &str) -> Decision {
     let req = Request::new(&format!("arn:aws:iam::111122223333:user/{user}"), action, resource).unwrap();
     let fast = snapshot.decide(&req);
-    let reference = keycard::reference::authorize(snapshot.store(), &req).decision;
+    let reference = keycard::reference::authorize(snapshot.store(), &req).decision();
     assert_eq!(fast, reference, "{user} {action} {resource}: index {fast:?}, reference {reference:?}");
     fast
 }

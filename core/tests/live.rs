@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use keycard::live::{Event, Live, Source};
+use keycard::live::{Config, Event, Live, Source};
 use keycard::{Decision, Request};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +26,7 @@ fn account(effect: &str) -> String {
 
 fn decide(live: &Live) -> Option<Decision> {
     let request = Request::new("arn:aws:iam::111122223333:user/bob", "s3:GetObject", "arn:aws:s3:::b/k").unwrap();
-    live.current().as_ref().map(|l| l.snapshot.decide(&request))
+    live.current().as_ref().map(|l| l.snapshot().decide(&request))
 }
 
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
@@ -40,10 +40,11 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn counting() -> (Arc<AtomicUsize>, Arc<AtomicUsize>, keycard::live::Observer) {
+/// Counters of published and failed loads, and a config whose observer counts them.
+fn counting() -> (Arc<AtomicUsize>, Arc<AtomicUsize>, Config) {
     let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (o, f) = (Arc::clone(&ok), Arc::clone(&failed));
-    let observer = Box::new(move |e: &Event<'_>| match e {
+    let observer = Config::new().observer(move |e: &Event<'_>| match e {
         Event::Published { .. } => {
             o.fetch_add(1, Ordering::SeqCst);
         }
@@ -51,6 +52,7 @@ fn counting() -> (Arc<AtomicUsize>, Arc<AtomicUsize>, keycard::live::Observer) {
             f.fetch_add(1, Ordering::SeqCst);
         }
         Event::WatchProblem(m) => panic!("{m}"),
+        other => panic!("unexpected {other:?}"),
     });
     (ok, failed, observer)
 }
@@ -60,7 +62,7 @@ fn open_loads_at_once_then_follows_edits_and_keeps_the_last_good_snapshot() {
     let dir = temp_dir("open");
     std::fs::write(dir.join("a.json"), account("Allow")).unwrap();
     let (ok, failed, observer) = counting();
-    let live = Live::open(Source::Path(dir.clone()), true, observer).unwrap();
+    let live = Live::open(Source::Path(dir.clone()), observer.watch(true)).unwrap();
     assert_eq!(decide(&live), Some(Decision::Allowed), "loaded before open returns");
     assert_eq!(ok.load(Ordering::SeqCst), 1);
 
@@ -70,7 +72,7 @@ fn open_loads_at_once_then_follows_edits_and_keeps_the_last_good_snapshot() {
     std::fs::write(dir.join("a.json"), "{ broken").unwrap();
     wait_for("the failure", || failed.load(Ordering::SeqCst) == 1);
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "the last good snapshot serves");
-    assert!(live.last_error().unwrap().message.contains("a.json"));
+    assert!(live.last_error().unwrap().message().contains("a.json"));
 
     std::fs::write(dir.join("a.json"), account("Allow")).unwrap();
     wait_for("the recovery", || decide(&live) == Some(Decision::Allowed));
@@ -84,11 +86,11 @@ fn open_fails_on_a_broken_store_and_start_waits_for_a_good_one() {
     let dir = temp_dir("start");
     std::fs::write(dir.join("a.json"), "[]").unwrap();
     let (_, _, observer) = counting();
-    let err = Live::open(Source::Path(dir.clone()), false, observer).unwrap_err();
-    assert!(err.problems().iter().any(|p| p.file.contains("a.json")), "{err}");
+    let err = Live::open(Source::Path(dir.clone()), observer.watch(false)).unwrap_err();
+    assert!(err.problems().iter().any(|p| p.file().contains("a.json")), "{err}");
 
     let (ok, failed, observer) = counting();
-    let live = Live::start(Source::Path(dir.clone()), true, observer).unwrap();
+    let live = Live::start(Source::Path(dir.clone()), observer.watch(true)).unwrap();
     wait_for("the first failure", || failed.load(Ordering::SeqCst) == 1);
     assert!(live.current().is_none(), "not ready until loaded");
     std::fs::write(dir.join("a.json"), account("Allow")).unwrap();
@@ -101,14 +103,14 @@ fn open_fails_on_a_broken_store_and_start_waits_for_a_good_one() {
 fn documents_in_memory_reload_on_request() {
     let docs: Arc<[(String, String)]> = vec![("a.json".to_owned(), account("Deny"))].into();
     let (ok, _, observer) = counting();
-    let live = Live::open(Source::Documents(docs), false, observer).unwrap();
+    let live = Live::open(Source::Documents(docs), observer.watch(false)).unwrap();
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny));
     let first = live.current_arc().unwrap();
     live.reload();
     wait_for("the forced reload", || ok.load(Ordering::SeqCst) == 2);
     let second = live.current_arc().unwrap();
     assert!(!Arc::ptr_eq(&first, &second), "a new snapshot was published");
-    assert_eq!(first.snapshot.id(), second.snapshot.id(), "same documents, same id");
+    assert_eq!(first.snapshot().id(), second.snapshot().id(), "same documents, same id");
 }
 
 #[test]
@@ -116,13 +118,14 @@ fn reload_now_publishes_before_it_returns_and_reports_a_broken_store() {
     let dir = temp_dir("reload-now");
     std::fs::write(dir.join("a.json"), account("Allow")).unwrap();
     let (ok, failed, observer) = counting();
-    let live = Live::open(Source::Path(dir.clone()), false, observer).unwrap();
+    let live = Live::open(Source::Path(dir.clone()), observer.watch(false)).unwrap();
     std::fs::write(dir.join("a.json"), account("Deny")).unwrap();
     live.reload_now().unwrap();
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "published before reload_now returns");
     std::fs::write(dir.join("a.json"), "{ broken").unwrap();
     let e = live.reload_now().unwrap_err();
-    assert!(e.to_string().contains("a.json"), "{e}");
+    assert_eq!(e.kind(), keycard::ProblemKind::Json, "{e}");
+    assert!(e.errors().any(|p| p.file().ends_with("a.json")), "{e}");
     assert_eq!(decide(&live), Some(Decision::ExplicitDeny), "the last good snapshot serves");
     assert_eq!((ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst)), (2, 1));
     drop(live);

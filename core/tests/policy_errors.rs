@@ -140,7 +140,7 @@ fn errors_of(store_text: &str) -> Vec<Problem> {
         Ok(store) => {
             panic!("store loaded but should have been rejected (warnings:{})\n{store_text}", show(store.warnings()))
         }
-        Err(e) => e.problems().iter().filter(|p| p.severity == Severity::Error).cloned().collect(),
+        Err(e) => e.problems().iter().filter(|p| p.severity() == Severity::Error).cloned().collect(),
     }
 }
 
@@ -150,9 +150,9 @@ fn errors_of(store_text: &str) -> Vec<Problem> {
 fn assert_rejected(store_text: &str, pointer_suffix: &str, message_fragment: &str) -> Vec<Problem> {
     let errors = errors_of(store_text);
     assert!(
-        errors
-            .iter()
-            .any(|p| p.file == "a.json" && p.pointer.ends_with(pointer_suffix) && p.message.contains(message_fragment)),
+        errors.iter().any(|p| p.file() == "a.json"
+            && p.pointer().ends_with(pointer_suffix)
+            && p.message().contains(message_fragment)),
         "expected an error at {pointer_suffix:?} containing {message_fragment:?}; got:{}\nstore: {store_text}",
         show(&errors)
     );
@@ -580,7 +580,7 @@ fn duplicate_sid_pointer_counts_broken_statements() {
         "duplicate Sid",
     );
     assert!(
-        !errors.iter().any(|p| p.pointer.ends_with("/Statement/1/Sid")),
+        !errors.iter().any(|p| p.pointer().ends_with("/Statement/1/Sid")),
         "duplicate Sid reported at the wrong statement:{}",
         show(&errors)
     );
@@ -955,13 +955,13 @@ fn oversized_managed_policy_loads_with_a_warning() {
     let store = assert_loads(&managed(&version("v1", true, &doc(&stmt))));
     let warnings = store.warnings();
     assert!(
-        warnings.iter().any(|w| w.severity == Severity::Warning
-            && w.pointer == "/Policies/0/PolicyVersionList/0/Document"
-            && w.message.contains("6,144")),
+        warnings.iter().any(|w| w.severity() == Severity::Warning
+            && w.pointer() == "/Policies/0/PolicyVersionList/0/Document"
+            && w.message().contains("6,144")),
         "expected a size warning; got:{}",
         show(warnings)
     );
-    let shown = warnings.iter().find(|w| w.message.contains("6,144")).unwrap().to_string();
+    let shown = warnings.iter().find(|w| w.message().contains("6,144")).unwrap().to_string();
     assert!(shown.starts_with("warning: a.json: /Policies/0/PolicyVersionList/0/Document: "), "{shown}");
 }
 
@@ -977,6 +977,51 @@ fn whitespace_does_not_count_toward_the_managed_policy_size() {
     let policy = doc(&stmt);
     assert!(policy.len() > 6144, "the test document should be long with its whitespace ({})", policy.len());
     assert_loads_clean(&managed(&version("v1", true, &policy)));
+}
+
+/// A managed policy document of `n` `s3:GetObjectTagging` actions, as compact JSON text.
+fn compact_managed_doc(n: usize) -> String {
+    let actions: Vec<String> = (0..n).map(|i| format!("\"s3:GetObjectTagging{i:04}\"")).collect();
+    let text = doc(&format!(r#"{{"Effect":"Allow","Action":[{}],"Resource":"*"}}"#, actions.join(",")));
+    // The same text serde_json prints compactly: what IAM counts.
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&value).unwrap().len(), text.replace(' ', "").len());
+    text.replace(' ', "")
+}
+
+#[test]
+fn a_url_encoded_policy_is_measured_decoded() {
+    // ~5,300 characters decoded, ~7,000 URL-encoded: under IAM's 6,144 as IAM counts it.
+    let text = compact_managed_doc(200);
+    let encoded = url_encode(&text);
+    assert!(text.len() < 6144 && encoded.len() > 6144, "decoded {} encoded {}", text.len(), encoded.len());
+    assert_loads_clean(&managed(&version("v1", true, &json_string(&encoded))));
+
+    // Over the quota decoded: the warning gives the decoded, compact size, to the character.
+    let text = compact_managed_doc(300);
+    assert!(text.len() > 6144);
+    let store = assert_loads(&managed(&version("v1", true, &json_string(&url_encode(&text)))));
+    let want = format!("managed policy is {} characters; IAM allows 6,144", text.len());
+    let messages: Vec<&str> = store.warnings().iter().map(|w| w.message()).collect();
+    assert_eq!(messages, [want.as_str()]);
+}
+
+#[test]
+fn inline_policies_given_as_text_total_their_decoded_sizes() {
+    // Two inline policies of a user, one URL-encoded and one plain JSON text with indentation:
+    // each counts its compact, decoded size.
+    let one = compact_managed_doc(40);
+    let pretty = one.replace(",", ",\n    ");
+    let store = format!(
+        r#"{{"UserDetailList": [{{"UserName": "alice", "Arn": "arn:aws:iam::{A}:user/alice",
+            "UserPolicyList": [{{"PolicyName": "a", "PolicyDocument": {}}}, {{"PolicyName": "b", "PolicyDocument": {}}}]}}]}}"#,
+        json_string(&url_encode(&one)),
+        json_string(&pretty),
+    );
+    let loaded = assert_loads(&store);
+    let want = format!("the user's inline policies total {} characters; IAM allows 2048", 2 * one.len());
+    let messages: Vec<&str> = loaded.warnings().iter().map(|w| w.message()).collect();
+    assert_eq!(messages, [want.as_str()]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1002,7 +1047,7 @@ fn every_problem_is_reported_not_just_the_first() {
     );
     let b = scp(r#"{"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*"}]}"#);
     let err = Store::from_documents([("a.json", a.as_str()), ("b.json", b.as_str())]).unwrap_err();
-    let errors: Vec<&Problem> = err.problems().iter().filter(|p| p.severity == Severity::Error).collect();
+    let errors: Vec<&Problem> = err.problems().iter().filter(|p| p.severity() == Severity::Error).collect();
     let expected = [
         ("a.json", format!("{USER}/Statement/0/Effect"), "\"allow\""),
         ("a.json", format!("{USER}/Statement/1/Action"), "\"GetObject\""),
@@ -1014,7 +1059,7 @@ fn every_problem_is_reported_not_just_the_first() {
     ];
     for (file, pointer, fragment) in &expected {
         assert!(
-            errors.iter().any(|p| p.file == *file && p.pointer == *pointer && p.message.contains(fragment)),
+            errors.iter().any(|p| p.file() == *file && p.pointer() == *pointer && p.message().contains(fragment)),
             "missing {file} {pointer} ({fragment}); got:{}",
             show(err.problems())
         );
@@ -1029,10 +1074,10 @@ fn problem_display_names_severity_file_pointer_and_message() {
     let errors = errors_of(&user(&doc(stmt)));
     assert_eq!(errors.len(), 1, "{}", show(&errors));
     let p = &errors[0];
-    assert_eq!(p.severity, Severity::Error);
-    assert_eq!(p.file, "a.json");
-    assert_eq!(p.pointer, format!("{USER}/Statement/0/Effect"));
-    assert_eq!(p.to_string(), format!("error: a.json: {}: {}", p.pointer, p.message));
+    assert_eq!(p.severity(), Severity::Error);
+    assert_eq!(p.file(), "a.json");
+    assert_eq!(p.pointer(), format!("{USER}/Statement/0/Effect"));
+    assert_eq!(p.to_string(), format!("error: a.json: {}: {}", p.pointer(), p.message()));
     assert!(
         p.to_string().starts_with(
             "error: a.json: /UserDetailList/0/UserPolicyList/0/PolicyDocument/Statement/0/Effect: expected \"Allow\""

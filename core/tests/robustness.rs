@@ -76,7 +76,7 @@ fn mutated_stores_load_or_report_errors() {
                 Err(e) => {
                     rejected += 1;
                     assert!(e.errors().next().is_some(), "a LoadError carries at least one error");
-                    assert!(e.errors().all(|p| p.file == "account.json" && !p.message.is_empty()), "{e}");
+                    assert!(e.errors().all(|p| p.file() == "account.json" && !p.message().is_empty()), "{e}");
                 }
             }
         }

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use keycard::auth::sigv4::{sha256_hex, sign};
 use keycard::auth::{authenticate, AuthCode, Identity, SealKeys, SignedRequest};
-use keycard::sts::{CallFacts, Params, Sts};
-use keycard::{Decision, Request, Snapshot, Store};
+use keycard::sts::{CallFacts, Params, Sts, StsCode};
+use keycard::{Decision, Request, Snapshot, Store, Verifier};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256};
 use serde_json::{json, Value};
@@ -119,7 +119,8 @@ fn alice(snap: &Snapshot, at: u64) -> Identity {
 fn assume(sts: &Sts, snap: &Snapshot, who: &Identity, extra: &[(&str, &str)], at: u64) -> Result<Identity, String> {
     let mut p = vec![("RoleArn", "arn:aws:iam::111122223333:role/app"), ("RoleSessionName", "s1")];
     p.extend_from_slice(extra);
-    let issued = sts.assume_role(snap, who, &params(&p), &CallFacts::default(), at).map_err(|e| e.code().to_owned())?;
+    let issued =
+        sts.assume_role(snap, who, &params(&p), &CallFacts::default(), at).map_err(|e| e.code().as_str().to_owned())?;
     let c = issued.credentials;
     let req = signed(&c.access_key_id, &c.secret_access_key, Some(&c.session_token), at + 1);
     Ok(authenticate(snap.store(), Some(sts.keys()), &req, at + 1).map_err(|e| e.code().as_str().to_owned())?.0)
@@ -128,7 +129,7 @@ fn assume(sts: &Sts, snap: &Snapshot, who: &Identity, extra: &[(&str, &str)], at
 fn decide(snap: &Snapshot, who: &Identity, action: &str, resource: &str, at: u64) -> Decision {
     let mut r = Request::new("*", action, resource).unwrap();
     r.authenticated_as(snap.store(), who, at);
-    let reference = keycard::reference::authorize(snap.store(), &r).decision;
+    let reference = keycard::reference::authorize(snap.store(), &r).decision();
     let compiled = snap.decide(&r);
     assert_eq!(reference, compiled, "the reference and the index disagree on {action} {resource}");
     compiled
@@ -270,7 +271,7 @@ fn get_session_token_sessions_and_mfa() {
         let p = if mfa { params(&[("SerialNumber", serial), ("TokenCode", &code)]) } else { params(&[]) };
         let c = sts
             .get_session_token(snap.store(), &alice(&snap, at), &p, at)
-            .map_err(|e| e.code().to_owned())?
+            .map_err(|e| e.code().as_str().to_owned())?
             .credentials;
         let req = signed(&c.access_key_id, &c.secret_access_key, Some(&c.session_token), at + 1);
         Ok::<Identity, String>(authenticate(snap.store(), Some(sts.keys()), &req, at + 1).unwrap().0)
@@ -287,10 +288,13 @@ fn get_session_token_sessions_and_mfa() {
     let p2 = params(&[("SerialNumber", serial), ("TokenCode", wrong)]);
     assert_eq!(
         sts.get_session_token(snap.store(), &alice(&snap, T + 60), &p2, T + 60).unwrap_err().code(),
-        "AccessDenied"
+        StsCode::AccessDenied
     );
     // Session credentials cannot call GetSessionToken.
-    assert_eq!(sts.get_session_token(snap.store(), &plain, &params(&[]), T + 2).unwrap_err().code(), "AccessDenied");
+    assert_eq!(
+        sts.get_session_token(snap.store(), &plain, &params(&[]), T + 2).unwrap_err().code(),
+        StsCode::AccessDenied
+    );
 }
 
 /// A compact JWS signed by `sign`.
@@ -348,35 +352,38 @@ fn web_identities_from_rs256_and_es256_tokens() {
     }
     assert_eq!(
         call(&es256(claims("system:serviceaccount:ns:other", "sts.amazonaws.com", T + 600))).unwrap_err(),
-        "AccessDenied"
+        StsCode::AccessDenied
     );
     assert_eq!(
         call(&rs256(claims("system:serviceaccount:ns:app", "someone-else", T + 600))).unwrap_err(),
-        "InvalidIdentityToken"
+        StsCode::Auth(AuthCode::InvalidIdentityToken)
     );
     assert_eq!(
         call(&es256(claims("system:serviceaccount:ns:app", "sts.amazonaws.com", T - 1))).unwrap_err(),
-        "ExpiredTokenException"
+        StsCode::Auth(AuthCode::ExpiredTokenException)
     );
     // Tampered claims, a token signed by another key, and algorithms keycard refuses.
     let token = es256(good.clone());
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     parts[1] =
         URL_SAFE_NO_PAD.encode(claims("system:serviceaccount:ns:app", "sts.amazonaws.com", T + 99_999).to_string());
-    assert_eq!(call(&parts.join(".")).unwrap_err(), "InvalidIdentityToken");
+    assert_eq!(call(&parts.join(".")).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
     let other_pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let other = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, other_pkcs8.as_ref(), &rng).unwrap();
     let forged =
         jwt(json!({"alg": "ES256", "kid": "ec1"}), good.clone(), |m| other.sign(&rng, m).unwrap().as_ref().to_vec());
-    assert_eq!(call(&forged).unwrap_err(), "InvalidIdentityToken");
-    assert_eq!(call(&jwt(json!({"alg": "none"}), good.clone(), |_| Vec::new())).unwrap_err(), "InvalidIdentityToken");
+    assert_eq!(call(&forged).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
+    assert_eq!(
+        call(&jwt(json!({"alg": "none"}), good.clone(), |_| Vec::new())).unwrap_err(),
+        StsCode::Auth(AuthCode::InvalidIdentityToken)
+    );
     let hs256 = jwt(json!({"alg": "HS256", "kid": "rsa1"}), good.clone(), |m| {
         ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"public"), m).as_ref().to_vec()
     });
-    assert_eq!(call(&hs256).unwrap_err(), "InvalidIdentityToken");
+    assert_eq!(call(&hs256).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
     let unknown_issuer =
         es256(json!({"iss": "https://evil.example.com", "sub": "x", "aud": "sts.amazonaws.com", "exp": T + 600}));
-    assert_eq!(call(&unknown_issuer).unwrap_err(), "InvalidIdentityToken");
+    assert_eq!(call(&unknown_issuer).unwrap_err(), StsCode::Auth(AuthCode::InvalidIdentityToken));
 }
 
 #[test]
@@ -390,7 +397,7 @@ fn signed_requests_decide_only_once_authenticated() {
         "action": "s3:ListBucket", "resource": "arn:aws:s3:::b"});
     let mut request = Request::from_json(&body.to_string()).unwrap();
     assert_eq!(snap.decide(&request), Decision::ImplicitDeny, "unauthenticated: fail closed");
-    let who = request.authenticate(snap.store(), None, T).unwrap();
+    let who = request.authenticate(snap.store(), Verifier::StoreKeys, T).unwrap();
     assert_eq!(who.principal_arn(), "arn:aws:iam::111122223333:user/alice");
     assert_eq!(snap.decide(&request), Decision::Allowed);
     // A signed request may not claim credential facts itself, nor name a principal too.
@@ -402,7 +409,10 @@ fn signed_requests_decide_only_once_authenticated() {
     assert_eq!(Request::from_json(&both.to_string()).unwrap_err().field(), "/signedRequest");
     // A wrong signature leaves it unauthenticated.
     let mut bad = Request::from_json(&body.to_string()).unwrap();
-    assert_eq!(bad.authenticate(snap.store(), None, T + 10_000).unwrap_err().code(), AuthCode::RequestExpired);
+    assert_eq!(
+        bad.authenticate(snap.store(), Verifier::StoreKeys, T + 10_000).unwrap_err().code(),
+        AuthCode::RequestExpired
+    );
     assert_eq!(snap.decide(&bad), Decision::ImplicitDeny);
 }
 
@@ -438,7 +448,10 @@ fn session_tags_and_source_identity_are_validated_as_aws_does() {
     assert_eq!(code(&[("Tags.member.1.Key", "k"), ("Tags.member.1.Value", &long_value)]), "ValidationError");
     // Session names: 2 to 64 characters of [\w+=,.@-].
     let p = params(&[("RoleArn", "arn:aws:iam::111122223333:role/app"), ("RoleSessionName", "has space")]);
-    assert_eq!(sts.assume_role(&snap, &who, &p, &CallFacts::default(), T).unwrap_err().code(), "ValidationError");
+    assert_eq!(
+        sts.assume_role(&snap, &who, &p, &CallFacts::default(), T).unwrap_err().code(),
+        StsCode::ValidationError
+    );
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn rss() -> u64 {
 #[test]
 fn a_thousand_swaps_keep_memory_flat_and_free_each_old_snapshot() {
     let docs: Arc<[(String, String)]> = Arc::from(vec![("account.json".to_owned(), store(40))]);
-    let live = Live::open(Source::Documents(docs), false, Box::new(|_| {})).unwrap();
+    let live = Live::open(Source::Documents(docs), keycard::live::Config::new()).unwrap();
     let request = Request::new("arn:aws:iam::111122223333:user/u7", "s3:GetObject", "arn:aws:s3:::data-7/k").unwrap();
 
     // A reader holds the first snapshot across swaps: it stays alive and keeps answering.
@@ -56,14 +56,14 @@ fn a_thousand_swaps_keep_memory_flat_and_free_each_old_snapshot() {
             assert!(w.upgrade().is_none(), "swap {i}: the previous snapshot is still alive");
         }
         let current = live.current_arc().unwrap();
-        assert_eq!(current.snapshot.decide(&request), Decision::Allowed);
+        assert_eq!(current.snapshot().decide(&request), Decision::Allowed);
         weak_of_previous = Some(Arc::downgrade(&current));
         drop(current);
         if i == 49 {
             after_warm_up = rss();
         }
     }
-    assert_eq!(held.snapshot.decide(&request), Decision::Allowed);
+    assert_eq!(held.snapshot().decide(&request), Decision::Allowed);
     assert!(held_weak.upgrade().is_some(), "a snapshot with a reader was freed");
     drop(held);
     assert!(held_weak.upgrade().is_none(), "the first snapshot outlived its last reader");

@@ -73,7 +73,7 @@ fn main() {
         cases.iter().map(|c| c.iter().map(|f| CString::new(f.as_str()).unwrap()).collect()).collect();
 
     let snapshot = Snapshot::new(Store::load(&args[2]).unwrap());
-    let live = Live::open(Source::Path(args[2].clone().into()), false, Box::new(|_| {})).unwrap();
+    let live = Live::open(Source::Path(args[2].clone().into()), kc::live::Config::new()).unwrap();
 
     let path = CString::new(args[3].as_str()).unwrap();
     // SAFETY: `path` is NUL-terminated; dlerror's message is read before any other dl call.
@@ -116,7 +116,7 @@ fn main() {
         let l = time(
             &mut |i| {
                 let current = live.current();
-                decide(&current.as_ref().unwrap().snapshot, &cases[i % cases.len()])
+                decide(current.as_ref().unwrap().snapshot(), &cases[i % cases.len()])
             },
             &mut checksum,
         );

@@ -75,6 +75,13 @@
  */
 typedef struct keycard_engine keycard_engine;
 
+/*
+ How `keycard_engine_open_with` opens an engine. Opaque; create with `keycard_options_new`,
+ set with `keycard_options_set_*`, destroy with `keycard_options_free`. One options object may
+ open any number of engines; the engines do not keep it.
+ */
+typedef struct keycard_options keycard_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -93,7 +100,9 @@ const char *keycard_version(void);
  must have signed it, and every file must match its manifest. Without that variable a bundle
  is refused, unless `KEYCARD_BUNDLE_INSECURE_UNSIGNED=1` accepts it unverified.
 
- `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change.
+ `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change. When
+ `KEYCARD_STS_KEY_FILE` is set, it names STS keys as `keycard_options_set_sts_key_file` does.
+ `keycard_engine_open_with` takes the same settings as an options object instead.
 
  Returns a new engine, owned by the caller: free it with `keycard_engine_free`. Returns `NULL`
  on error (`NULL` or non-UTF-8 path, unknown flags, a store that does not load: the message
@@ -104,6 +113,62 @@ const char *keycard_version(void);
  `policies_path` is `NULL` or a NUL-terminated string.
  */
 keycard_engine *keycard_engine_open(const char *policies_path, unsigned int flags);
+
+/*
+ Opens the policy store at `policies_path` as `keycard_engine_open` does, configured by
+ `options` (from `keycard_options_new`) instead of flags and `KEYCARD_STS_KEY_FILE`. A bundle
+ is verified as for `keycard_engine_open`.
+
+ Returns a new engine, owned by the caller: free it with `keycard_engine_free`. Returns `NULL`
+ on error (`NULL` arguments, a store that does not load), with `keycard_last_error` set. Both
+ arguments stay the caller's; the engine keeps nothing of `options`.
+
+ # Safety
+ `policies_path` is `NULL` or a NUL-terminated string; `options` is `NULL` or a live handle
+ from `keycard_options_new`.
+ */
+keycard_engine *keycard_engine_open_with(const char *policies_path, const keycard_options *options);
+
+/*
+ New options for `keycard_engine_open_with`: no watching, no STS keys (only the store's
+ long-term access keys authenticate a `signedRequest`). Returns `NULL` only on an internal
+ error. The options are the caller's: free them with `keycard_options_free`.
+ */
+keycard_options *keycard_options_new(void);
+
+/*
+ Whether engines opened with `options` reload the store when its files change (nonzero: yes;
+ what the `KEYCARD_WATCH` flag does). Returns 0, or `KEYCARD_ERR_NULL` (last error set).
+
+ # Safety
+ `options` is `NULL` or a live handle from `keycard_options_new`, used by no other thread
+ during the call.
+ */
+int keycard_options_set_watch(keycard_options *options, int watch);
+
+/*
+ Reads the keys that open STS session tokens from `path` (the file `keycard serve
+ --sts-key-file` seals with), so that engines opened with `options` authenticate
+ `signedRequest`s made with `keycard serve`'s temporary credentials. The file is read now:
+ returns 0, or `KEYCARD_ERR_LOAD` for a missing or malformed file, `KEYCARD_ERR_NULL`,
+ `KEYCARD_ERR_UTF8` (last error set; the options are then unchanged). `path` stays the
+ caller's.
+
+ # Safety
+ `options` is `NULL` or a live handle from `keycard_options_new`, used by no other thread
+ during the call; `path` is `NULL` or a NUL-terminated string.
+ */
+int keycard_options_set_sts_key_file(keycard_options *options, const char *path);
+
+/*
+ Frees options from `keycard_options_new`. Engines opened with them are not affected. `NULL` is
+ ignored.
+
+ # Safety
+ `options` is `NULL` or a handle from `keycard_options_new` not freed before; it must not be
+ used afterwards.
+ */
+void keycard_options_free(keycard_options *options);
 
 /*
  Frees an engine from `keycard_engine_open`: stops and joins its reload thread (and file
@@ -153,8 +218,9 @@ int keycard_authorize(const keycard_engine *engine,
  `"principal"` is authenticated first (SigV4, `docs/http-api.md#signed-requests`) and the answer
  names the signer in `"principal"`; a signature that fails answers
  `{"error":"...","code":"SignatureDoesNotMatch"}` (AWS's code) with `keycard_last_error` set.
- Session tokens from `keycard serve`'s STS open when `KEYCARD_STS_KEY_FILE` names its
- `--sts-key-file` at `keycard_engine_open`. `bodySha256` is the SHA-256 of the body the caller
+ Session tokens from `keycard serve`'s STS open when the engine was opened with its
+ `--sts-key-file` (`keycard_options_set_sts_key_file`, or `KEYCARD_STS_KEY_FILE` at
+ `keycard_engine_open`). `bodySha256` is the SHA-256 of the body the caller
  received (missing: the empty body); an `x-amz-content-sha256` header must equal it, else
  `"code":"XAmzContentSHA256Mismatch"`.
 

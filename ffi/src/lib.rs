@@ -3,8 +3,9 @@
 //! `KEYCARD_BLESS_HEADER=1` to rewrite it).
 //!
 //! The model, for every entry point:
-//! - **Ownership.** `keycard_engine_open` returns a handle the caller owns and gives back with
-//!   `keycard_engine_free`. Every `char *` a function returns is owned by the caller and freed
+//! - **Ownership.** `keycard_engine_open` (and `keycard_engine_open_with`) returns a handle the
+//!   caller owns and gives back with `keycard_engine_free`; `keycard_options_new` returns options
+//!   the caller owns and gives back with `keycard_options_free`. Every `char *` a function returns is owned by the caller and freed
 //!   with `keycard_string_free` (never `free`). Every `const char *` argument stays the
 //!   caller's; keycard reads it during the call only. `keycard_version` and
 //!   `keycard_last_error` return pointers keycard owns.
@@ -16,13 +17,14 @@
 //! - **Threads.** An engine is `Send + Sync`: any number of threads may call it at once. Each
 //!   decision reads one whole snapshot; a reload swaps snapshots atomically.
 
-use kc::live::{Live, Source};
-use kc::{Decision, Request, RequestError};
+use kc::live::{Config, Live, Source};
+use kc::{Decision, Request, RequestError, Verifier};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_uint, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::ptr;
+use std::sync::Arc;
 
 /// `keycard_engine_open` flag: reload the store when its files change (as the sidecar does:
 /// watched with notify, debounced, loaded off the callers' path, swapped atomically; a broken
@@ -55,9 +57,19 @@ pub const KEYCARD_ERR_INTERNAL: c_int = -6;
 #[allow(non_camel_case_types)]
 pub struct keycard_engine {
     live: Live,
-    /// Keys that open STS session tokens in `signedRequest`s (`KEYCARD_STS_KEY_FILE`, the
-    /// sidecar's `--sts-key-file`); without them only long-term keys authenticate.
-    sts_keys: Option<kc::auth::SealKeys>,
+    /// Keys that open STS session tokens in `signedRequest`s (`keycard_options_set_sts_key_file`
+    /// or `KEYCARD_STS_KEY_FILE`, the sidecar's `--sts-key-file`); without them only long-term
+    /// keys authenticate.
+    sts_keys: Option<Arc<kc::auth::SealKeys>>,
+}
+
+/// How `keycard_engine_open_with` opens an engine. Opaque; create with `keycard_options_new`,
+/// set with `keycard_options_set_*`, destroy with `keycard_options_free`. One options object may
+/// open any number of engines; the engines do not keep it.
+#[allow(non_camel_case_types)]
+pub struct keycard_options {
+    watch: bool,
+    sts_keys: Option<Arc<kc::auth::SealKeys>>,
 }
 
 /// An error on its way to `keycard_last_error`.
@@ -181,25 +193,19 @@ fn owned_string(s: String) -> Result<*mut c_char, Failure> {
 fn with_snapshot<T>(engine: &keycard_engine, f: impl FnOnce(&kc::Snapshot) -> T) -> Result<T, Failure> {
     let current = engine.live.current();
     let loaded = current.as_ref().ok_or_else(|| Failure::new(KEYCARD_ERR_INTERNAL, "no snapshot is loaded"))?;
-    Ok(f(&loaded.snapshot))
+    Ok(f(loaded.snapshot()))
 }
 
-/// Authenticates a `signedRequest` (`docs/http-api.md#signed-requests`) and decides as the signer:
-/// the answer with `"principal"`, or `{"error", "code"}` with AWS's code when the signature does
-/// not verify.
-fn signed_answer(engine: &keycard_engine, mut request: Request) -> Result<serde_json::Value, Failure> {
-    let now = kc::clock::unix_seconds(std::time::SystemTime::now());
-    with_snapshot(engine, |s| match request.authenticate(s.store(), engine.sts_keys.as_ref(), now) {
-        Ok(identity) => {
-            let mut answer = s.authorize(&request).to_json();
-            if let serde_json::Value::Object(map) = &mut answer {
-                map.insert("principal".into(), identity.principal_arn().into());
-            }
-            answer
-        }
+/// Decides a request given as JSON, authenticating a `signedRequest` first
+/// (`docs/http-api.md#signed-requests`): the answer (naming the signer in `"principal"`), or
+/// `{"error", "code"}` with AWS's code when the signature does not verify (last error set).
+fn json_answer(engine: &keycard_engine, request: &Request) -> Result<serde_json::Value, Failure> {
+    let verifier = engine.sts_keys.as_deref().map_or(Verifier::StoreKeys, Verifier::Sessions);
+    with_snapshot(engine, |s| match s.authorize_signed(request, verifier, std::time::SystemTime::now()) {
+        Ok(answer) => answer.to_json(),
         Err(e) => {
             set_last_error(&format!("signature refused: {e}"));
-            serde_json::json!({"error": e.message(), "code": e.code().as_str()})
+            e.to_json()
         }
     })
 }
@@ -218,7 +224,9 @@ pub extern "C" fn keycard_version() -> *const c_char {
 /// must have signed it, and every file must match its manifest. Without that variable a bundle
 /// is refused, unless `KEYCARD_BUNDLE_INSECURE_UNSIGNED=1` accepts it unverified.
 ///
-/// `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change.
+/// `flags`: 0, or `KEYCARD_WATCH` to reload the store when its files change. When
+/// `KEYCARD_STS_KEY_FILE` is set, it names STS keys as `keycard_options_set_sts_key_file` does.
+/// `keycard_engine_open_with` takes the same settings as an options object instead.
 ///
 /// Returns a new engine, owned by the caller: free it with `keycard_engine_free`. Returns `NULL`
 /// on error (`NULL` or non-UTF-8 path, unknown flags, a store that does not load: the message
@@ -232,30 +240,162 @@ pub unsafe extern "C" fn keycard_engine_open(policies_path: *const c_char, flags
     guarded(
         |_| ptr::null_mut(),
         || {
-            // SAFETY: the caller promises NULL or a NUL-terminated string.
-            let path = unsafe { text(policies_path, "policies_path")? };
             if flags & !KEYCARD_WATCH != 0 {
                 return Err(Failure::new(KEYCARD_ERR_ARGUMENT, format!("unknown flags: {flags:#x}")));
             }
-            let path = std::path::absolute(PathBuf::from(path))
-                .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("{path}: {e}")))?;
             let sts_keys = match std::env::var_os("KEYCARD_STS_KEY_FILE") {
-                Some(file) => Some(
-                    kc::auth::SealKeys::from_file(std::path::Path::new(&file))
-                        .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("KEYCARD_STS_KEY_FILE {e}")))?,
-                ),
+                Some(file) => Some(load_sts_keys(std::path::Path::new(&file), "KEYCARD_STS_KEY_FILE")?),
                 None => None,
             };
-            let source = if kc::bundle::is_bundle_file(&path) {
-                Source::Bundle { trust: std::sync::Arc::new(bundle_trust(&path)?), path }
-            } else {
-                Source::Path(path)
-            };
-            let live = Live::open(source, flags & KEYCARD_WATCH != 0, Box::new(|_| {}))
-                .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, e.to_string()))?;
-            Ok(Box::into_raw(Box::new(keycard_engine { live, sts_keys })))
+            let options = keycard_options { watch: flags & KEYCARD_WATCH != 0, sts_keys };
+            // SAFETY: forwarded from the caller's promise.
+            unsafe { open(policies_path, &options) }
         },
     )
+}
+
+/// Opens the policy store at `policies_path` as `keycard_engine_open` does, configured by
+/// `options` (from `keycard_options_new`) instead of flags and `KEYCARD_STS_KEY_FILE`. A bundle
+/// is verified as for `keycard_engine_open`.
+///
+/// Returns a new engine, owned by the caller: free it with `keycard_engine_free`. Returns `NULL`
+/// on error (`NULL` arguments, a store that does not load), with `keycard_last_error` set. Both
+/// arguments stay the caller's; the engine keeps nothing of `options`.
+///
+/// # Safety
+/// `policies_path` is `NULL` or a NUL-terminated string; `options` is `NULL` or a live handle
+/// from `keycard_options_new`.
+#[no_mangle]
+pub unsafe extern "C" fn keycard_engine_open_with(
+    policies_path: *const c_char,
+    options: *const keycard_options,
+) -> *mut keycard_engine {
+    guarded(
+        |_| ptr::null_mut(),
+        || {
+            // SAFETY: the caller promises NULL or a live handle, which nothing frees during the call.
+            let options =
+                unsafe { options.as_ref() }.ok_or_else(|| Failure::new(KEYCARD_ERR_NULL, "options is NULL"))?;
+            // SAFETY: forwarded from the caller's promise.
+            unsafe { open(policies_path, options) }
+        },
+    )
+}
+
+/// Opens an engine: loads and compiles the store before returning.
+///
+/// # Safety
+/// `policies_path` is `NULL` or a NUL-terminated string.
+unsafe fn open(policies_path: *const c_char, options: &keycard_options) -> Result<*mut keycard_engine, Failure> {
+    // SAFETY: forwarded from the caller's promise.
+    let path = unsafe { text(policies_path, "policies_path")? };
+    let path =
+        std::path::absolute(PathBuf::from(path)).map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("{path}: {e}")))?;
+    let source = if kc::bundle::is_bundle_file(&path) {
+        Source::Bundle { trust: Arc::new(bundle_trust(&path)?), path }
+    } else {
+        Source::Path(path)
+    };
+    let live = Live::open(source, Config::new().watch(options.watch))
+        .map_err(|e| Failure::new(KEYCARD_ERR_LOAD, e.to_string()))?;
+    Ok(Box::into_raw(Box::new(keycard_engine { live, sts_keys: options.sts_keys.clone() })))
+}
+
+/// Takes back and drops a handle keycard made with `Box::into_raw`; `NULL` is ignored.
+///
+/// # Safety
+/// `handle` is `NULL` or a handle made by `Box::into_raw` and not freed before; nothing uses it
+/// during or after the call.
+unsafe fn free_handle<T>(handle: *mut T) {
+    guarded(
+        |_| (),
+        || {
+            if !handle.is_null() {
+                // SAFETY: the caller gives back ownership of a handle made by Box::into_raw.
+                drop(unsafe { Box::from_raw(handle) });
+            }
+            Ok(())
+        },
+    );
+}
+
+/// Reads the options argument of a setter.
+///
+/// # Safety
+/// `options` is `NULL` or a live handle from `keycard_options_new` that no other thread uses
+/// during the call.
+unsafe fn options_mut<'a>(options: *mut keycard_options) -> Result<&'a mut keycard_options, Failure> {
+    // SAFETY: the caller promises NULL or a live handle no other thread is using.
+    unsafe { options.as_mut() }.ok_or_else(|| Failure::new(KEYCARD_ERR_NULL, "options is NULL"))
+}
+
+/// Reads an STS key file (`--sts-key-file`'s format); `what` names it in the error.
+fn load_sts_keys(path: &std::path::Path, what: &str) -> Result<Arc<kc::auth::SealKeys>, Failure> {
+    kc::auth::SealKeys::from_file(path).map(Arc::new).map_err(|e| Failure::new(KEYCARD_ERR_LOAD, format!("{what} {e}")))
+}
+
+/// New options for `keycard_engine_open_with`: no watching, no STS keys (only the store's
+/// long-term access keys authenticate a `signedRequest`). Returns `NULL` only on an internal
+/// error. The options are the caller's: free them with `keycard_options_free`.
+#[no_mangle]
+pub extern "C" fn keycard_options_new() -> *mut keycard_options {
+    guarded(|_| ptr::null_mut(), || Ok(Box::into_raw(Box::new(keycard_options { watch: false, sts_keys: None }))))
+}
+
+/// Whether engines opened with `options` reload the store when its files change (nonzero: yes;
+/// what the `KEYCARD_WATCH` flag does). Returns 0, or `KEYCARD_ERR_NULL` (last error set).
+///
+/// # Safety
+/// `options` is `NULL` or a live handle from `keycard_options_new`, used by no other thread
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn keycard_options_set_watch(options: *mut keycard_options, watch: c_int) -> c_int {
+    guarded(
+        |code| code,
+        || {
+            // SAFETY: forwarded from the caller's promise.
+            let options = unsafe { options_mut(options)? };
+            options.watch = watch != 0;
+            Ok(0)
+        },
+    )
+}
+
+/// Reads the keys that open STS session tokens from `path` (the file `keycard serve
+/// --sts-key-file` seals with), so that engines opened with `options` authenticate
+/// `signedRequest`s made with `keycard serve`'s temporary credentials. The file is read now:
+/// returns 0, or `KEYCARD_ERR_LOAD` for a missing or malformed file, `KEYCARD_ERR_NULL`,
+/// `KEYCARD_ERR_UTF8` (last error set; the options are then unchanged). `path` stays the
+/// caller's.
+///
+/// # Safety
+/// `options` is `NULL` or a live handle from `keycard_options_new`, used by no other thread
+/// during the call; `path` is `NULL` or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn keycard_options_set_sts_key_file(options: *mut keycard_options, path: *const c_char) -> c_int {
+    guarded(
+        |code| code,
+        || {
+            // SAFETY: forwarded from the caller's promise.
+            let options = unsafe { options_mut(options)? };
+            // SAFETY: forwarded from the caller's promise.
+            let path = unsafe { text(path, "path")? };
+            options.sts_keys = Some(load_sts_keys(std::path::Path::new(path), "sts key file")?);
+            Ok(0)
+        },
+    )
+}
+
+/// Frees options from `keycard_options_new`. Engines opened with them are not affected. `NULL` is
+/// ignored.
+///
+/// # Safety
+/// `options` is `NULL` or a handle from `keycard_options_new` not freed before; it must not be
+/// used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn keycard_options_free(options: *mut keycard_options) {
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { free_handle(options) }
 }
 
 /// How a bundle is verified: `KEYCARD_BUNDLE_PUBLIC_KEY` (PEM files, `:`-separated), or
@@ -289,16 +429,8 @@ fn bundle_trust(path: &std::path::Path) -> Result<kc::bundle::Trust, Failure> {
 /// may be using it, and it must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn keycard_engine_free(engine: *mut keycard_engine) {
-    guarded(
-        |_| (),
-        || {
-            if !engine.is_null() {
-                // SAFETY: the caller gives back ownership of a handle made by Box::into_raw.
-                drop(unsafe { Box::from_raw(engine) });
-            }
-            Ok(())
-        },
-    );
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { free_handle(engine) }
 }
 
 /// Decides one request: may `principal` do `action` on `resource`, in `context_json`?
@@ -374,8 +506,9 @@ pub unsafe extern "C" fn keycard_authorize(
 /// `"principal"` is authenticated first (SigV4, `docs/http-api.md#signed-requests`) and the answer
 /// names the signer in `"principal"`; a signature that fails answers
 /// `{"error":"...","code":"SignatureDoesNotMatch"}` (AWS's code) with `keycard_last_error` set.
-/// Session tokens from `keycard serve`'s STS open when `KEYCARD_STS_KEY_FILE` names its
-/// `--sts-key-file` at `keycard_engine_open`. `bodySha256` is the SHA-256 of the body the caller
+/// Session tokens from `keycard serve`'s STS open when the engine was opened with its
+/// `--sts-key-file` (`keycard_options_set_sts_key_file`, or `KEYCARD_STS_KEY_FILE` at
+/// `keycard_engine_open`). `bodySha256` is the SHA-256 of the body the caller
 /// received (missing: the empty body); an `x-amz-content-sha256` header must equal it, else
 /// `"code":"XAmzContentSHA256Mismatch"`.
 ///
@@ -395,8 +528,7 @@ pub unsafe extern "C" fn keycard_authorize_json(
             // SAFETY: forwarded from the caller's promise.
             let (engine, text) = unsafe { (engine_ref(engine)?, text(request_json, "request_json")?) };
             let answer = match Request::from_json(text) {
-                Ok(request) if request.signed_request().is_some() => signed_answer(engine, request)?,
-                Ok(request) => with_snapshot(engine, |s| s.authorize(&request).to_json())?,
+                Ok(request) => json_answer(engine, &request)?,
                 Err(e) => {
                     set_last_error(&format!("malformed request: {e}"));
                     e.to_json()

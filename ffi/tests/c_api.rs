@@ -6,6 +6,9 @@
 //! `KEYCARD_TEST_DECISIONS` sets the multi-threaded run's decision count: 1,000,000 in a release
 //! build (`cargo test --release`), 250,000 in a debug build (debug code is about 30x slower);
 //! `ffi/valgrind.sh` runs the full million. `KEYCARD_SKIP_VALGRIND=1` skips the valgrind run.
+//! Without valgrind, Python or pytest the test that needs it says it skipped (pytest missing: the
+//! Python tests run as a plain script), unless `KEYCARD_REQUIRE_TOOLS=1` (`.ci/run`): then it
+//! fails (`sidecar/tests/common/tools.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -13,6 +16,9 @@ use kc::{Decision, Request, Snapshot, Store};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+#[path = "../../sidecar/tests/common/tools.rs"]
+mod tools;
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -158,8 +164,8 @@ fn the_c_test_is_clean_under_valgrind() {
         println!("skipped: KEYCARD_SKIP_VALGRIND is set");
         return;
     }
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        println!("skipped: valgrind is not on PATH (apt-get install valgrind; .ci/run installs it)");
+    if !tools::runs("valgrind", &["--version"]) {
+        tools::missing("valgrind", "apt-get install valgrind; .ci/run installs it");
         return;
     }
     let binary = c_test_binary("test_keycard_vg");
@@ -184,13 +190,16 @@ fn the_c_test_is_clean_under_valgrind() {
 #[test]
 fn the_python_binding_passes() {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    if Command::new(&python).arg("--version").output().is_err() {
-        println!("skipped: {python} is not on PATH");
+    if !tools::runs(&python, &["--version"]) {
+        tools::missing(&python, "apt-get install python3");
         return;
     }
     let lib = lib_dir().join("libkeycard.so");
     let test = manifest_dir().join("python/test_keycard.py");
-    let has_pytest = Command::new(&python).args(["-c", "import pytest"]).output().is_ok_and(|o| o.status.success());
+    let has_pytest = tools::runs(&python, &["-c", "import pytest"]);
+    if !has_pytest && tools::required() {
+        tools::missing(&format!("pytest for {python}"), "pip install pytest");
+    }
     let mut command = Command::new(&python);
     if has_pytest {
         command.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(&test);

@@ -66,8 +66,8 @@ impl std::fmt::Debug for Rendered {
 
 /// The compiled snapshot and the reference evaluator must agree; returns the decision.
 pub fn check_agreement(snapshot: &Snapshot, request: &Request, case: &dyn std::fmt::Debug) -> Decision {
-    let compiled = snapshot.authorize(request).decision;
-    let reference = keycard::reference::authorize(snapshot.store(), request).decision;
+    let compiled = snapshot.authorize(request).decision();
+    let reference = keycard::reference::authorize(snapshot.store(), request).decision();
     assert_eq!(compiled, reference, "snapshot (left) and reference (right) disagree; reproducer:\n{case:?}");
     compiled
 }

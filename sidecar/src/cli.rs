@@ -5,7 +5,7 @@
 
 use crate::bundle_cmd::TrustArgs;
 use crate::source::source_of;
-use keycard::{Answer, Request, Severity, Snapshot};
+use keycard::{Decision, Request, Severity, Snapshot, Verifier};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -34,39 +34,19 @@ fn error_line(message: &str) -> String {
     serde_json::json!({ "error": message }).to_string()
 }
 
-fn answer_line(answer: &Answer) -> String {
-    serde_json::to_string(answer).unwrap_or_else(|_| error_line("cannot serialize the answer"))
-}
-
-/// Authenticates a `signedRequest` (`docs/http-api.md#signed-requests`) against the store's
-/// long-term keys: the request as its signer and the signer's ARN, or the error line `{"error",
-/// "code"}`.
-fn signed_by(
-    snapshot: &keycard::Snapshot,
-    mut request: Request,
-) -> Result<(Request, Option<String>), (String, String)> {
-    if request.signed_request().is_none() {
-        return Ok((request, None));
+/// Answers one request's JSON text, authenticating a `signedRequest` against the store's
+/// long-term keys (`docs/http-api.md#signed-requests`): the answer line and the decision, or the
+/// error line (`{"error", "field"}` or `{"error", "code"}`) and the message for stderr.
+fn answer(snapshot: &Snapshot, text: &str, explain: bool) -> Result<(String, Decision), (String, String)> {
+    let mut request = Request::from_json(text).map_err(|e| (e.to_json().to_string(), e.to_string()))?;
+    if explain {
+        request.set_explain(true);
     }
-    let now = keycard::clock::unix_seconds(std::time::SystemTime::now());
-    match request.authenticate(snapshot.store(), None, now) {
-        Ok(identity) => Ok((request, Some(identity.principal_arn().to_owned()))),
-        Err(e) => {
-            Err((serde_json::json!({"error": e.message(), "code": e.code().as_str()}).to_string(), e.to_string()))
-        }
-    }
-}
-
-/// Adds `"principal"` to an answer line when the request was signed.
-fn with_principal(line: String, signer: Option<&str>) -> String {
-    let Some(signer) = signer else { return line };
-    match serde_json::from_str::<serde_json::Value>(&line) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            map.insert("principal".into(), signer.into());
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => line,
-    }
+    let answer = snapshot
+        .authorize_signed(&request, Verifier::StoreKeys, std::time::SystemTime::now())
+        .map_err(|e| (e.to_json().to_string(), e.to_string()))?;
+    let line = serde_json::to_string(&answer).unwrap_or_else(|_| error_line("cannot serialize the answer"));
+    Ok((line, answer.decision()))
 }
 
 /// `keycard authorize [--explain] [FILE]`: exit 0 allowed, 1 denied, 2 error.
@@ -84,18 +64,10 @@ pub(crate) fn authorize_one(
             std::io::stdin().read_to_string(&mut s).map(|_| s).map_err(|e| format!("cannot read stdin: {e}"))
         }
     };
-    let request = text
-        .map_err(|e| (error_line(&e), e))
-        .and_then(|t| Request::from_json(&t).map_err(|e| (e.to_json().to_string(), e.to_string())))
-        .and_then(|r| signed_by(&snapshot, r));
-    match request {
-        Ok((mut request, signer)) => {
-            if explain {
-                request.set_explain(true);
-            }
-            let answer = snapshot.authorize(&request);
-            println!("{}", with_principal(answer_line(&answer), signer.as_deref()));
-            if answer.decision.is_allowed() {
+    match text.map_err(|e| (error_line(&e), e)).and_then(|t| answer(&snapshot, &t, explain)) {
+        Ok((line, decision)) => {
+            println!("{line}");
+            if decision.is_allowed() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -125,16 +97,7 @@ pub(crate) fn authorize_jsonl(policies: Option<&Path>, trust: &TrustArgs, explai
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = Request::from_json(&line).map_err(|e| (e.to_json().to_string(), e.to_string()));
-        let reply = match parsed.and_then(|r| signed_by(&snapshot, r)) {
-            Ok((mut request, signer)) => {
-                if explain {
-                    request.set_explain(true);
-                }
-                with_principal(answer_line(&snapshot.authorize(&request)), signer.as_deref())
-            }
-            Err((line, _)) => line,
-        };
+        let reply = answer(&snapshot, &line, explain).map_or_else(|(line, _)| line, |(line, _)| line);
         if writeln!(out, "{reply}").is_err() {
             return ExitCode::SUCCESS; // the reader went away (e.g. `| head`)
         }
@@ -173,7 +136,7 @@ pub(crate) fn validate(policies: Option<&Path>, trust: &TrustArgs) -> ExitCode {
             for p in e.problems() {
                 println!("{p}");
             }
-            let n = e.problems().iter().filter(|p| p.severity == Severity::Error).count();
+            let n = e.problems().iter().filter(|p| p.severity() == Severity::Error).count();
             println!("{n} error{}", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }

@@ -1,25 +1,27 @@
 //! The STS endpoint against the real AWS clients (the AWS CLI and boto3, from PyPI): runs
 //! `tests/aws/test_aws_clients.py` with pytest against this build's `keycard` binary.
 //!
-//! `.ci/run` installs the clients and sets `KEYCARD_REQUIRE_AWS_CLIENTS=1`, so there a missing
-//! client is a failure; elsewhere the test says it skipped.
+//! `.ci/run` installs the clients and sets `KEYCARD_REQUIRE_TOOLS=1`, so there a missing client
+//! (or the openssl CLI, which signs the web identity tokens) is a failure; elsewhere the test
+//! says it skipped (`common/tools.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::tools;
 use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn the_aws_cli_and_boto3_work_against_keycard_sts() {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let required = std::env::var("KEYCARD_REQUIRE_AWS_CLIENTS").is_ok_and(|v| v == "1");
-    let has = |module: &str| {
-        Command::new(&python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
-    };
-    let missing: Vec<&str> = ["pytest", "boto3", "awscli"].into_iter().filter(|m| !has(m)).collect();
+    let missing: Vec<&str> = ["pytest", "boto3", "awscli"]
+        .into_iter()
+        .filter(|m| !tools::runs(&python, &["-c", &format!("import {m}")]))
+        .collect();
     if !missing.is_empty() {
-        assert!(!required, "KEYCARD_REQUIRE_AWS_CLIENTS=1 but {python} lacks {missing:?}");
-        println!("skipped: {python} lacks {missing:?} (pip install awscli boto3 pytest)");
+        tools::missing(&format!("the Python modules {missing:?} of {python}"), "pip install awscli boto3 pytest");
         return;
     }
     let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws/test_aws_clients.py");
@@ -27,6 +29,7 @@ fn the_aws_cli_and_boto3_work_against_keycard_sts() {
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"])
         .arg(&test)
         .env("KEYCARD_BIN", env!("CARGO_BIN_EXE_keycard"))
+        .env("KEYCARD_REQUIRE_OPENSSL", if tools::required() { "1" } else { "" })
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("run pytest");

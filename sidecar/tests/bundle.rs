@@ -3,13 +3,13 @@
 //! HTTP and over HTTPS with a test CA made by the `openssl` CLI).
 //!
 //! nginx and openssl are needed; without them the nginx tests print a skip, unless
-//! `KEYCARD_REQUIRE_TOOLS` or `CI` is set (as `.ci/run` does): then they fail.
+//! `KEYCARD_REQUIRE_TOOLS=1` or `CI` is set (as `.ci/run` does): then they fail (`common/tools.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{temp_dir, Server, KEYCARD};
+use common::{temp_dir, tools, Server, KEYCARD};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -140,17 +140,11 @@ fn the_bundle_commands_build_verify_and_load() {
 
 /// Whether the tools are there; without them: skip, or fail when CI asks for them.
 fn tools() -> Option<PathBuf> {
-    let nginx = ["nginx", "/usr/sbin/nginx"]
-        .iter()
-        .find(|n| Command::new(n).arg("-v").stderr(Stdio::null()).status().is_ok_and(|s| s.success()))
-        .map(PathBuf::from);
-    let openssl = Command::new("openssl").arg("version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let nginx = ["nginx", "/usr/sbin/nginx"].into_iter().find(|n| tools::runs(n, &["-v"])).map(PathBuf::from);
     match nginx {
-        Some(n) if openssl => Some(n),
+        Some(n) if tools::runs("openssl", &["version"]) => Some(n),
         _ => {
-            let required = std::env::var_os("KEYCARD_REQUIRE_TOOLS").is_some() || std::env::var_os("CI").is_some();
-            assert!(!required, "nginx and openssl are required (KEYCARD_REQUIRE_TOOLS or CI is set)");
-            eprintln!("SKIPPED: nginx or openssl not installed (apt-get install nginx openssl)");
+            tools::missing("nginx or openssl", "apt-get install nginx openssl");
             None
         }
     }

@@ -168,7 +168,10 @@ fn embedded_default_store_answers_without_policies_flag() {
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["decision"], "implicitDeny");
-    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("unknown principal")));
+    assert_eq!(
+        v["notes"],
+        serde_json::json!(["unknown principal: no user arn:aws:iam::111122223333:user/nobody in the store"])
+    );
 }
 
 /// 100,000 lines stream through in order, bad lines answered with an error, while the writer

@@ -229,6 +229,10 @@ fn nothing_is_allowed_before_the_first_snapshot() {
     assert_eq!(r.header("x-keycard-decision"), Some("implicitDeny"));
 }
 
+/// How long a test waits for a changed routes file to be served: generous, so that a loaded
+/// machine cannot fail the test (the swap itself takes milliseconds; tests assert no timings).
+const SWAP_WAIT: Duration = Duration::from_secs(30);
+
 fn write_atomically(path: &Path, text: &str) {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).unwrap();
@@ -236,7 +240,7 @@ fn write_atomically(path: &Path, text: &str) {
 }
 
 #[test]
-fn a_changed_route_answers_within_two_seconds() {
+fn a_changed_route_answers_without_a_restart() {
     let (s, dir) = serve("gate-swap", &[]);
     expect(&gate(&s, "GET", "/new", &as_alice(&[])), 403, "noRoute", Some(ALICE));
     let routes = ROUTES.replacen(
@@ -252,14 +256,14 @@ fn a_changed_route_answers_within_two_seconds() {
             expect(&r, 200, "allowed", Some(ALICE));
             break;
         }
-        assert!(written.elapsed() < Duration::from_secs(2), "the new route did not answer within 2 s: {}", r.text());
+        assert!(written.elapsed() < SWAP_WAIT, "the new route did not answer within {SWAP_WAIT:?}: {}", r.text());
         std::thread::sleep(Duration::from_millis(20));
     }
     // And away again, in place.
     let written = Instant::now();
     std::fs::write(dir.join("routes.json"), ROUTES).unwrap();
     while gate(&s, "GET", "/new", &as_alice(&[])).status != 403 {
-        assert!(written.elapsed() < Duration::from_secs(2), "the removed route still answers after 2 s");
+        assert!(written.elapsed() < SWAP_WAIT, "the removed route still answers after {SWAP_WAIT:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
     // A broken routes file keeps the last good routes.

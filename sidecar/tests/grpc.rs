@@ -456,6 +456,10 @@ fn a_unix_socket_peer_is_trusted_like_loopback() {
     }
 }
 
+/// How long a test waits for a changed routes file to be served: generous, so that a loaded
+/// machine cannot fail the test (the swap itself takes milliseconds; tests assert no timings).
+const SWAP_WAIT: Duration = Duration::from_secs(30);
+
 fn write_atomically(path: &Path, text: &str) {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).unwrap();
@@ -463,7 +467,7 @@ fn write_atomically(path: &Path, text: &str) {
 }
 
 #[test]
-fn a_changed_route_answers_within_two_seconds() {
+fn a_changed_route_answers_without_a_restart() {
     let (s, g, dir) = serve("grpc-swap", &[]);
     expect(&get(&g, "/new", &as_alice(&[])), 403, "noRoute", None);
     let written = Instant::now();
@@ -474,7 +478,7 @@ fn a_changed_route_answers_within_two_seconds() {
             expect(&a, 200, "allowed", Some(ALICE));
             break;
         }
-        assert!(written.elapsed() < Duration::from_secs(2), "the new route did not answer within 2 s: {a:?}");
+        assert!(written.elapsed() < SWAP_WAIT, "the new route did not answer within {SWAP_WAIT:?}: {a:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
     // A broken routes file keeps the last good routes.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const REQUEST: &str =
     r#"{"principal": "arn:aws:iam::111122223333:user/bob", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}"#;
@@ -58,20 +58,22 @@ impl Expected {
 }
 
 /// Client threads that send [`REQUEST`] until stopped and check every answer against
-/// [`Expected`]; they return how many answers each snapshot gave.
+/// [`Expected`], counting the answers of each snapshot in `seen`.
 struct Load {
     stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<HashMap<String, usize>>>,
+    seen: Arc<Mutex<HashMap<String, usize>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Load {
     fn start(server: &Server, expected: &Arc<Expected>, clients: usize) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(HashMap::new()));
         let threads = (0..clients)
             .map(|i| {
                 let (addr, stop, expected) = (server.addr.clone(), Arc::clone(&stop), Arc::clone(expected));
+                let seen = Arc::clone(&seen);
                 std::thread::spawn(move || {
-                    let mut seen: HashMap<String, usize> = HashMap::new();
                     let mut client = Client::connect(&addr);
                     // Half the clients reconnect for every request, half keep one connection.
                     let reconnect = i % 2 == 1;
@@ -89,31 +91,47 @@ impl Load {
                             .get(&id)
                             .unwrap_or_else(|| panic!("answer from a snapshot no version produced: {answer}"));
                         assert_eq!(answer["decision"], want, "answer does not match its snapshot {id}");
-                        *seen.entry(id).or_default() += 1;
+                        *seen.lock().unwrap().entry(id).or_default() += 1;
                     }
-                    seen
                 })
             })
             .collect();
-        Load { stop, threads }
+        Load { stop, seen, threads }
     }
 
+    /// Waits (up to a generous 60 s) until the clients have had [`ANSWERS_PER_SNAPSHOT`] answers
+    /// from snapshot `id`; a client that stopped (its check failed) fails the test at once.
+    fn await_answers(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let n = self.seen.lock().unwrap().get(id).copied().unwrap_or(0);
+            if n >= ANSWERS_PER_SNAPSHOT {
+                return;
+            }
+            assert!(!self.threads.iter().any(|t| t.is_finished()), "a client stopped (see its panic above)");
+            assert!(Instant::now() < deadline, "{n} answers from snapshot {id} in 60 s");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stops the clients (a failed check fails the test here) and returns the answers per snapshot.
     fn finish(self) -> HashMap<String, usize> {
         self.stop.store(true, Ordering::Relaxed);
-        let mut all = HashMap::new();
         for t in self.threads {
-            for (id, n) in t.join().unwrap() {
-                *all.entry(id).or_default() += n;
-            }
+            t.join().unwrap();
         }
-        all
+        let seen = self.seen.lock().unwrap().clone();
+        seen
     }
 }
 
-/// Waits until the server serves `id`, then lets the clients make some requests on it.
-fn await_snapshot(server: &Server, id: &str) {
+/// Answers each snapshot must give the clients before the store changes again.
+const ANSWERS_PER_SNAPSHOT: usize = 20;
+
+/// Waits until the server serves `id`, then until the clients have had answers from it.
+fn await_snapshot(server: &Server, load: &Load, id: &str) {
     server.wait_for(&format!("snapshot {id}"), |s| s.snapshot_id().as_deref() == Some(id));
-    std::thread::sleep(Duration::from_millis(150));
+    load.await_answers(id);
 }
 
 #[test]
@@ -129,29 +147,29 @@ fn swaps_under_load_never_fail_a_request_or_mix_snapshots() {
     server.wait_ready();
     assert_eq!(server.snapshot_id().as_deref(), Some(v1.as_str()));
     let load = Load::start(&server, &expected, 4);
-    std::thread::sleep(Duration::from_millis(150));
+    load.await_answers(&v1);
 
     // 1. Edited in place.
     std::fs::write(store.join("account.json"), account("Deny", "v2")).unwrap();
     let v2 = expected.record(&store, "explicitDeny");
-    await_snapshot(&server, &v2);
+    await_snapshot(&server, &load, &v2);
 
     // 2. An editor's write-to-temp-then-rename (the hidden temp file is never loaded).
     std::fs::write(store.join(".account.json.swp"), account("Allow", "v3")).unwrap();
     std::fs::rename(store.join(".account.json.swp"), store.join("account.json")).unwrap();
     let v3 = expected.record(&store, "allowed");
-    await_snapshot(&server, &v3);
+    await_snapshot(&server, &load, &v3);
 
     // 3. A file added (an SCP that denies the read)...
     std::fs::write(store.join("organization.json"), DENY_SCP).unwrap();
     let v4 = expected.record(&store, "explicitDeny");
-    await_snapshot(&server, &v4);
+    await_snapshot(&server, &load, &v4);
 
     // 4. ...and deleted again.
     std::fs::remove_file(store.join("organization.json")).unwrap();
     let v5 = expected.record(&store, "allowed");
     assert_eq!(v5, v3, "the same files are the same snapshot");
-    await_snapshot(&server, &v5);
+    await_snapshot(&server, &load, &v5);
 
     // 5. The whole directory replaced.
     let staged = root.join("store.new");
@@ -162,13 +180,13 @@ fn swaps_under_load_never_fail_a_request_or_mix_snapshots() {
     std::fs::rename(&staged, &store).unwrap();
     std::fs::remove_dir_all(root.join("store.old")).unwrap();
     let v6 = expected.record(&store, "explicitDeny");
-    await_snapshot(&server, &v6);
+    await_snapshot(&server, &load, &v6);
 
     // 6. The new directory is watched too: edit it in place.
     std::fs::write(store.join("account.json"), account("Allow", "v7")).unwrap();
     std::fs::remove_file(store.join("organization.json")).unwrap();
     let v7 = expected.record(&store, "allowed");
-    await_snapshot(&server, &v7);
+    await_snapshot(&server, &load, &v7);
 
     let seen = load.finish();
     for id in [&v1, &v2, &v3, &v6, &v7] {
@@ -225,19 +243,19 @@ fn configmap_volume_updates_swap_under_load() {
     server.wait_ready();
     assert_eq!(server.snapshot_id().as_deref(), Some(c1.as_str()));
     let load = Load::start(&server, &expected, 4);
-    std::thread::sleep(Duration::from_millis(150));
+    load.await_answers(&c1);
 
     configmap_update(&mount, 2, &[("account.json", account("Deny", "c2"))]);
     let c2 = expected.record(&mount, "explicitDeny");
-    await_snapshot(&server, &c2);
+    await_snapshot(&server, &load, &c2);
 
     configmap_update(&mount, 3, &[("account.json", account("Allow", "c3")), ("organization.json", DENY_SCP.into())]);
     let c3 = expected.record(&mount, "explicitDeny");
-    await_snapshot(&server, &c3);
+    await_snapshot(&server, &load, &c3);
 
     configmap_update(&mount, 4, &[("account.json", account("Allow", "c4"))]);
     let c4 = expected.record(&mount, "allowed");
-    await_snapshot(&server, &c4);
+    await_snapshot(&server, &load, &c4);
 
     let seen = load.finish();
     for id in [&c1, &c2, &c3, &c4] {
@@ -255,6 +273,7 @@ fn a_broken_edit_keeps_the_last_good_snapshot_until_fixed() {
     let server = Server::start("broken", &["--policies", dir.to_str().unwrap()]);
     server.wait_ready();
     let load = Load::start(&server, &expected, 2);
+    load.await_answers(&good);
 
     // Invalid JSON, then a policy with a grammar error: both rejected, both reported.
     for (i, broken) in [
@@ -279,7 +298,7 @@ fn a_broken_edit_keeps_the_last_good_snapshot_until_fixed() {
     // The next good edit recovers.
     std::fs::write(dir.join("account.json"), account("Deny", "g3")).unwrap();
     let fixed = expected.record(&dir, "explicitDeny");
-    await_snapshot(&server, &fixed);
+    await_snapshot(&server, &load, &fixed);
     assert!(server.get("/v1/snapshot").json()["lastError"].is_null());
     let seen = load.finish();
     assert!(seen.get(good.as_str()).copied().unwrap_or(0) > 0 && seen.get(fixed.as_str()).copied().unwrap_or(0) > 0);

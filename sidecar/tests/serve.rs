@@ -238,11 +238,10 @@ fn sighup_reloads_and_sigterm_drains_in_flight_requests_then_exits_0() {
     let head = format!("POST /v1/authorize HTTP/1.1\r\nHost: k\r\nContent-Length: {}\r\n\r\n", body.len());
     client.send_raw(head.as_bytes()).unwrap();
     client.send_raw(&body[..10]).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    server.wait_for("the server to read the request's head", |_| client.server_has_read_everything());
     server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(300));
     // New connections are refused once draining has begun...
-    assert!(std::net::TcpStream::connect(&server.addr).is_err(), "still accepting after SIGTERM");
+    server.wait_for("new connections to be refused after SIGTERM", |s| std::net::TcpStream::connect(&s.addr).is_err());
     // ...but the request in flight completes.
     client.send_raw(&body[10..]).unwrap();
     let r = client.read_response().unwrap();
@@ -334,11 +333,15 @@ fn a_stuck_decision_log_drops_records_instead_of_slowing_decisions() {
     assert!(server.metric("keycard_decision_log_dropped_total") >= 492.0);
     // Unblock the writer so that the server can shut down cleanly. The reader is not joined: if
     // the server is gone before it opens the FIFO, its open would wait for a writer forever.
+    let (opened, reader_open) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = std::fs::File::open(&fifo).and_then(|mut f| f.read_to_string(&mut s));
+        let file = std::fs::File::open(&fifo);
+        let _ = opened.send(());
+        let _ = file.and_then(|mut f| f.read_to_string(&mut s));
     });
-    std::thread::sleep(Duration::from_millis(100));
+    // The reader has the FIFO open (so the writer is unblocked), or it never will: shut down.
+    let _ = reader_open.recv_timeout(Duration::from_secs(20));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,7 +119,7 @@ fn prepare(shape: Shape, dir: &Path, len: usize) {
         let mut expected = [0; 2];
         for (k, with_context) in [true, false].into_iter().enumerate() {
             let req = request(&row, with_context);
-            let reference = keycard::reference::authorize(snapshot.store(), &req).decision;
+            let reference = keycard::reference::authorize(snapshot.store(), &req).decision();
             let compiled = snapshot.decide(&req);
             assert_eq!(
                 compiled,
@@ -200,7 +200,7 @@ fn run(shape: Shape, dir: &Path) {
     let (repeated_p50, _) = percentiles(repeated);
     let n_ref = env_num("KEYCARD_STREAM_REFERENCE", 2000).min(requests.len());
     let (reference_p50, reference_p99) = percentiles(time_each(&requests[..n_ref], 1, overhead, |r| {
-        keycard::reference::authorize(snapshot.store(), r).decision
+        keycard::reference::authorize(snapshot.store(), r).decision()
     }));
 
     // Cedar on the principal's slice, for a sample of the stream (one slice per distinct user).

@@ -20,8 +20,9 @@ pub use token::{KeyFileError, SealKeys};
 use crate::store::credentials::AccessKey;
 use crate::store::Store;
 
-/// An AWS authentication error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An AWS authentication error code: what [`AuthError::code`] returns for callers to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthCode {
     /// No signature at all.
     MissingAuthenticationToken,
@@ -103,6 +104,42 @@ impl AuthError {
     /// The message, as AWS would word it.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The error as the sidecar, the CLI and the C ABI answer a signed request that does not
+    /// verify: `{"error": "...", "code": "SignatureDoesNotMatch"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.message, "code": self.code.as_str() })
+    }
+}
+
+/// Who vouches for the key that signed a request ([`crate::Snapshot::authorize_signed`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Verifier<'a> {
+    /// Only the store's long-term access keys (`keycard authorize`).
+    StoreKeys,
+    /// The store's keys, and session tokens sealed with these keys (the C ABI with
+    /// `keycard_options_set_sts_key_file`).
+    Sessions(&'a SealKeys),
+    /// Through keycard's STS (`keycard serve`): its keys open session tokens, and a long-term key
+    /// whose signatures keep failing is throttled (`crate::auth::throttle`).
+    Sts(&'a crate::sts::Sts),
+}
+
+impl Verifier<'_> {
+    /// Verifies `request` at `now` (seconds since the epoch).
+    pub(crate) fn verify(
+        self,
+        store: &Store,
+        request: &SignedRequest,
+        now: u64,
+    ) -> Result<(Identity, Signature), AuthError> {
+        match self {
+            Verifier::StoreKeys => authenticate(store, None, request, now),
+            Verifier::Sessions(keys) => authenticate(store, Some(keys), request, now),
+            Verifier::Sts(sts) => sts.authenticate(store, request, now),
+        }
     }
 }
 
@@ -188,7 +225,7 @@ impl Identity {
 
     /// The account of the principal.
     pub fn account(&self) -> &str {
-        crate::store::arn_account(self.principal_arn()).unwrap_or_default()
+        crate::arn::arn_account(self.principal_arn()).unwrap_or_default()
     }
 }
 

@@ -5,6 +5,9 @@
 use serde::Serialize;
 
 /// The IAM policy simulator's three decisions.
+///
+/// Deliberately not `#[non_exhaustive]`: these are AWS's three outcomes, and a caller must be
+/// able to match them exhaustively, so that a new variant could never fall into an `_ => allow`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Decision {
@@ -35,6 +38,7 @@ impl Decision {
 /// Which kind of policy a matched statement belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum StatementKind {
     /// A user, group or role policy (inline or managed).
     Identity,
@@ -53,47 +57,113 @@ pub enum StatementKind {
 }
 
 /// A statement whose Action, Resource, Principal and Condition all matched the request.
+///
+/// Fields are private (read them through the accessors) so that what a match records can grow
+/// without breaking callers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Matched {
+    pub(crate) kind: StatementKind,
+    pub(crate) policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: &'static str,
+}
+
+impl Matched {
     /// The kind of policy.
-    pub kind: StatementKind,
+    pub fn kind(&self) -> StatementKind {
+        self.kind
+    }
+
     /// The policy: a managed policy or resource ARN, `ENTITY_ARN#NAME` for an inline policy,
     /// `ROLE_ARN#trust`, the SCP/RCP name, or `request#sessionPolicy` / `request#resourcePolicy`.
-    pub policy: String,
+    pub fn policy(&self) -> &str {
+        &self.policy
+    }
+
     /// The statement's `Sid`, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
     /// `Allow` or `Deny`.
-    pub effect: &'static str,
+    pub fn effect(&self) -> &'static str {
+        self.effect
+    }
 }
 
 /// The slow-path details of a decision, present when the request asked for `explain`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Explanation {
-    /// Every statement that matched.
-    pub matched: Vec<Matched>,
-    /// Context keys that a condition of an otherwise matching statement read but the request
-    /// did not carry.
+    pub(crate) matched: Vec<Matched>,
     #[serde(rename = "missingContextKeys")]
-    pub missing_context_keys: Vec<String>,
-    /// Why the decision came out as it did, in words.
-    pub notes: Vec<String>,
+    pub(crate) missing_context_keys: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
-/// The answer to one request.
+impl Explanation {
+    /// Every statement that matched, in evaluation order.
+    pub fn matched(&self) -> &[Matched] {
+        &self.matched
+    }
+
+    /// Context keys that a condition of an otherwise matching statement read but the request
+    /// did not carry.
+    pub fn missing_context_keys(&self) -> &[String] {
+        &self.missing_context_keys
+    }
+
+    /// Why the decision came out as it did, in words, in the order the evaluator reached them.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+/// The answer to one request: what `POST /v1/authorize`, `keycard authorize` and
+/// `keycard_authorize_json` all return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Answer {
-    /// The decision.
-    pub decision: Decision,
-    /// The id of the snapshot that decided.
-    pub snapshot: String,
-    /// Details, when `explain` was asked for.
+    pub(crate) decision: Decision,
+    pub(crate) snapshot: String,
+    /// The signer, for a request authenticated by [`crate::Snapshot::authorize_signed`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) principal: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<Explanation>,
+    pub(crate) explanation: Option<Explanation>,
 }
 
 impl Answer {
-    /// The answer as a JSON value.
+    /// An answer without a signer.
+    pub(crate) fn new(decision: Decision, snapshot: &str, explanation: Option<Explanation>) -> Answer {
+        Answer { decision, snapshot: snapshot.to_owned(), principal: None, explanation }
+    }
+
+    /// The decision.
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// The id of the snapshot that decided.
+    pub fn snapshot(&self) -> &str {
+        &self.snapshot
+    }
+
+    /// The ARN of the signer whose signature [`crate::Snapshot::authorize_signed`] verified: the
+    /// principal the request was decided as. `None` for a request that named its principal.
+    pub fn principal(&self) -> Option<&str> {
+        self.principal.as_deref()
+    }
+
+    /// The matched statements, missing context keys and notes, when the request asked for
+    /// `explain`.
+    pub fn explanation(&self) -> Option<&Explanation> {
+        self.explanation.as_ref()
+    }
+
+    /// The answer as a JSON value (`docs/http-api.md#a-request`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({"decision": "implicitDeny"}))
     }

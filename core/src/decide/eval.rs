@@ -23,10 +23,12 @@ use crate::store::Store;
 use smallvec::SmallVec;
 use std::cell::OnceCell;
 
-/// Decides `req` against the store through its index.
-pub(crate) fn decide(store: &Store, index: &Index, req: &Request) -> Decision {
+/// Decides `req` against the store through its index, at `now` (`None`: the clock, read only if
+/// a condition needs the time).
+pub(crate) fn decide(store: &Store, index: &Index, req: &Request, now: Option<Instant>) -> Decision {
     let Ok(caller) = resolve(store, Some(&index.principals), req) else { return Decision::ImplicitDeny };
-    let view = View::new(store, index, &caller, req);
+    let mut view = View::new(store, index, &caller, req);
+    view.now = now;
     match req.action_lc.as_str() {
         "sts:getcalleridentity" => {
             return if caller.kind.resource_policy_only() { Decision::ImplicitDeny } else { Decision::Allowed };
@@ -369,6 +371,8 @@ pub(crate) struct View<'v, 'a> {
     joined: OnceCell<String>,
     /// The defaults of `aws:CurrentTime` and `aws:EpochTime`, built only if read.
     time: OnceCell<(String, String)>,
+    /// The time of the decision; `None` reads the clock.
+    now: Option<Instant>,
 }
 
 impl<'v, 'a> View<'v, 'a> {
@@ -387,6 +391,7 @@ impl<'v, 'a> View<'v, 'a> {
             resource_org: owner.and_then(|a| index.org_paths.get(a)),
             joined: OnceCell::new(),
             time: OnceCell::new(),
+            now: None,
         }
     }
 
@@ -420,7 +425,8 @@ impl<'v, 'a> View<'v, 'a> {
     fn time(&self) -> &(String, String) {
         self.time.get_or_init(|| {
             let first = |k: &str| self.request(k).and_then(|v| v.get(0)).and_then(|v| Instant::parse(v.text()));
-            let now = first("aws:currenttime").or_else(|| first("aws:epochtime")).unwrap_or_else(Instant::now);
+            let given = first("aws:currenttime").or_else(|| first("aws:epochtime"));
+            let now = given.or(self.now).unwrap_or_else(Instant::now);
             (now.to_iso(), now.secs.to_string())
         })
     }

@@ -425,7 +425,7 @@ fn resolve_principal<'a>(dir: Directory<'a>, req: &'a Request) -> Result<Caller<
         PrincipalRef::CanonicalUser(name) => return Ok(named(CallerKind::CanonicalUser, name)),
         PrincipalRef::Arn(arn) => arn.as_str(),
     };
-    let Some(["arn", partition, service, _region, account, resource]) = crate::store::arn_fields(arn) else {
+    let Some(["arn", partition, service, _region, account, resource]) = crate::arn::arn_fields(arn) else {
         return Err(Unknown::NotAnArn(arn));
     };
     let mut c = Caller::new(CallerKind::Root);

@@ -28,22 +28,49 @@ use crate::policy::context::{Context, Lookup, Scalar};
 use crate::policy::value::Instant;
 use crate::store::{OrgPolicy, Organization, Store};
 
-/// Decides `request` against `store` by the book.
+/// Decides `request` against `store` by the book, reading the clock for `aws:CurrentTime`.
 pub fn authorize(store: &Store, request: &Request) -> Answer {
-    let mut ev = Evaluation { explain: request.explain, out: Explanation::default() };
+    authorize_at(store, request, None)
+}
+
+/// [`authorize`] with the time given: `now` (else the clock) is the default of
+/// `aws:CurrentTime` and `aws:EpochTime`.
+pub(crate) fn authorize_at(store: &Store, request: &Request, now: Option<Instant>) -> Answer {
+    let mut ev = Evaluation { explain: request.explain, out: Explanation::default(), now };
     let decision = ev.decide(store, request);
-    Answer { decision, snapshot: store.id.clone(), explanation: request.explain.then_some(ev.out) }
+    Answer::new(decision, &store.id, request.explain.then_some(ev.out))
 }
 
 struct Evaluation {
     explain: bool,
     out: Explanation,
+    /// The time of the decision; `None` reads the clock.
+    now: Option<Instant>,
 }
 
 /// A resource-side policy in force for this request.
 struct ResourceSide<'s> {
     kind: StatementKind,
     policy: PolicyRef<'s>,
+}
+
+/// The policies in force for one action, and what is known about the resource before any
+/// statement is matched.
+struct InForce<'s> {
+    identity: Vec<PolicyRef<'s>>,
+    boundary: Option<PolicyRef<'s>>,
+    session: Option<PolicyRef<'s>>,
+    resource_side: Vec<ResourceSide<'s>>,
+    /// SCPs per level of the caller's account path (empty when SCPs do not apply).
+    scps: Vec<LevelPolicies<'s>>,
+    /// RCPs per level of the resource owner's account path (empty when RCPs do not apply).
+    rcps: Vec<LevelPolicies<'s>>,
+    /// The action is one of [`TRUST_ACTIONS`].
+    trust_action: bool,
+    /// The resource is reachable only through its resource policy (trust policy, KMS key policy).
+    requires_grant: bool,
+    /// The caller's account differs from the resource's.
+    cross_account: bool,
 }
 
 impl Evaluation {
@@ -61,7 +88,7 @@ impl Evaluation {
                 return Decision::ImplicitDeny;
             }
         };
-        let ctx = build_context(store, &caller, req);
+        let ctx = build_context(store, &caller, req, self.now);
         if req.action_lc == "sts:getcalleridentity" {
             if matches!(
                 caller.kind,
@@ -95,6 +122,8 @@ impl Evaluation {
         decision
     }
 
+    /// One action by the book: credential restrictions, then steps 1 to 6 (each its own
+    /// function below).
     fn decide_action(
         &mut self,
         store: &Store,
@@ -103,21 +132,68 @@ impl Evaluation {
         ctx: &Context,
         action: &str,
     ) -> Decision {
-        let resource = req.resource.as_str();
-        let is_trust_action = TRUST_ACTIONS.contains(&action);
         if let Some(why) = credential_restriction(caller.kind, req, action) {
             self.note(why);
             return Decision::ImplicitDeny;
         }
+        let policies = self.policies_in_force(store, req, caller, action);
+        let resource = req.resource.as_str();
+        let (explicit, rbp) = self.explicit_deny(&policies, caller, action, resource, ctx);
+        if explicit {
+            self.note("explicitDeny: a Deny statement matches (see matched); an explicit deny always wins");
+            return Decision::ExplicitDeny;
+        }
+        if let Some(level) = self.scp_gap(&policies.scps, action, resource, ctx) {
+            self.note(format!("no SCP attached at level {level} of the account's path allows the action"));
+            return Decision::ImplicitDeny;
+        }
+        let facts = self.allow_facts(&policies, caller, rbp, action, resource, ctx);
+        // `allow_decision` notes a boundary or session policy that does not allow.
+        allow_decision(&facts, &mut |note| self.note(note))
+    }
 
-        // Resource-side policies and the resource's owner.
-        let mut resource_side: Vec<ResourceSide<'_>> = Vec::new();
-        let mut requires_grant = false;
-        let trust_role =
-            if is_trust_action { store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) } else { None };
-        if is_trust_action && resource.contains(":role/") {
+    /// Every policy that applies to `action` on the request's resource, and the facts about the
+    /// resource that do not depend on what the policies say.
+    fn policies_in_force<'s>(
+        &mut self,
+        store: &'s Store,
+        req: &'s Request,
+        caller: &Caller<'_>,
+        action: &str,
+    ) -> InForce<'s> {
+        let resource = req.resource.as_str();
+        let trust_action = TRUST_ACTIONS.contains(&action);
+        let (resource_side, requires_grant) = self.resource_side_policies(store, req, trust_action);
+        let resource_account =
+            resource_account(store, req, caller.account, action, || first_covering(store, &req.resource))
+                .map(str::to_owned);
+        let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
+        let scps = scp_levels(store, caller);
+        let rcps = rcp_levels(store, caller, resource_account.as_deref(), action, resource);
+        let identity = caller.identity_policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect();
+        let boundary = caller.boundary_id().and_then(|id| PolicyRef::of(store, id));
+        let cross_account = match (caller.account, resource_account.as_deref()) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        InForce { identity, boundary, session, resource_side, scps, rcps, trust_action, requires_grant, cross_account }
+    }
+
+    /// The resource-side policies (a role's trust policy for a trust action, else the resource
+    /// policies covering the resource, plus the request's `resourcePolicy`) and whether only they
+    /// can grant access (a role, a KMS key with a key policy).
+    fn resource_side_policies<'s>(
+        &mut self,
+        store: &'s Store,
+        req: &'s Request,
+        trust_action: bool,
+    ) -> (Vec<ResourceSide<'s>>, bool) {
+        let resource = req.resource.as_str();
+        let mut resource_side = Vec::new();
+        let requires_grant;
+        if trust_action && resource.contains(":role/") {
             requires_grant = true;
-            match trust_role {
+            match store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
                 Some(role) => {
                     if let Some(policy) = PolicyRef::of(store, role.trust) {
                         resource_side.push(ResourceSide { kind: StatementKind::Trust, policy });
@@ -131,98 +207,95 @@ impl Evaluation {
                     resource_side.push(ResourceSide { kind: StatementKind::Resource, policy });
                 }
             }
-            if is_kms_key(resource) && !resource_side.is_empty() {
-                requires_grant = true;
-            }
+            requires_grant = is_kms_key(resource) && !resource_side.is_empty();
         }
         if let Some(p) = &req.resource_policy {
-            let kind = if is_trust_action { StatementKind::Trust } else { StatementKind::Resource };
+            let kind = if trust_action { StatementKind::Trust } else { StatementKind::Resource };
             resource_side.push(ResourceSide { kind, policy: PolicyRef { name: "request#resourcePolicy", policy: p } });
         }
-        let resource_account =
-            resource_account(store, req, caller.account, action, || first_covering(store, &req.resource))
-                .map(str::to_owned);
+        (resource_side, requires_grant)
+    }
 
-        let session = req.session_policy.as_ref().map(|p| PolicyRef { name: "request#sessionPolicy", policy: p });
-        let scp_levels = scp_levels(store, caller);
-        let rcp_levels = rcp_levels(store, caller, resource_account.as_deref(), action, resource);
-
-        let identity: Vec<PolicyRef<'_>> =
-            caller.identity_policy_ids(store).filter_map(|id| PolicyRef::of(store, id)).collect();
-        let boundary = caller.boundary_id().and_then(|id| PolicyRef::of(store, id));
-
-        // Step 1: explicit deny anywhere.
+    /// Step 1: whether a `Deny` matches in any policy in force, and (step 4's `rbp`, found in the
+    /// same walk of the resource side) the strongest level at which a resource-side `Allow` names
+    /// the caller.
+    fn explicit_deny(
+        &mut self,
+        p: &InForce<'_>,
+        caller: &Caller<'_>,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> (bool, Option<Level>) {
         let mut explicit = false;
-        for p in &identity {
-            explicit |= self.any_match(p, StatementKind::Identity, Effect::Deny, action, resource, ctx);
+        for policy in &p.identity {
+            explicit |= self.any_match(policy, StatementKind::Identity, Effect::Deny, action, resource, ctx);
         }
-        if let Some(b) = &boundary {
+        if let Some(b) = &p.boundary {
             explicit |= self.any_match(b, StatementKind::Boundary, Effect::Deny, action, resource, ctx);
         }
-        if let Some(s) = &session {
+        if let Some(s) = &p.session {
             explicit |= self.any_match(s, StatementKind::Session, Effect::Deny, action, resource, ctx);
         }
-        // Resource side: Denies count here, the strongest Allow level in step 4.
         let mut rbp: Option<Level> = None;
-        for rs in &resource_side {
+        for rs in &p.resource_side {
             let (deny, level) = self.resource_side(rs, caller, action, resource, ctx);
             explicit |= deny;
             rbp = rbp.max(level);
         }
-        for level in scp_levels.iter().flatten().chain(rcp_levels.iter().flatten()) {
-            explicit |= self.any_match(&level.0, level.1, Effect::Deny, action, resource, ctx);
+        for (policy, kind) in p.scps.iter().flatten().chain(p.rcps.iter().flatten()) {
+            explicit |= self.any_match(policy, *kind, Effect::Deny, action, resource, ctx);
         }
-        if explicit {
-            self.note("explicitDeny: a Deny statement matches (see matched); an explicit deny always wins");
-            return Decision::ExplicitDeny;
-        }
+        (explicit, rbp)
+    }
 
-        // Step 2: every SCP level must allow.
-        for (i, level) in scp_levels.iter().enumerate() {
+    /// Step 2: the first level (1 = the root) of the account's path where SCPs are attached and
+    /// none allows, if any.
+    fn scp_gap(&mut self, scps: &[LevelPolicies<'_>], action: &str, resource: &str, ctx: &Context) -> Option<usize> {
+        for (i, level) in scps.iter().enumerate() {
             if !level.is_empty()
                 && !level.iter().any(|(p, k)| self.any_match(p, *k, Effect::Allow, action, resource, ctx))
             {
-                self.note(format!("no SCP attached at level {} of the account's path allows the action", i + 1));
-                return Decision::ImplicitDeny;
+                return Some(i + 1);
             }
         }
+        None
+    }
 
-        // Step 4: the pieces of the allow decision (rbp above).
+    /// Step 4: the pieces of the allow decision (`rbp` from step 1).
+    fn allow_facts(
+        &mut self,
+        p: &InForce<'_>,
+        caller: &Caller<'_>,
+        rbp: Option<Level>,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> Facts {
         let mut id = caller.kind == CallerKind::Root;
-        for p in &identity {
-            id |= self.any_match(p, StatementKind::Identity, Effect::Allow, action, resource, ctx);
+        for policy in &p.identity {
+            id |= self.any_match(policy, StatementKind::Identity, Effect::Allow, action, resource, ctx);
         }
-        let pb = match &boundary {
+        let pb = match &p.boundary {
             None => true,
             Some(b) => self.any_match(b, StatementKind::Boundary, Effect::Allow, action, resource, ctx),
         };
         let session_allows =
-            session.as_ref().map(|s| self.any_match(s, StatementKind::Session, Effect::Allow, action, resource, ctx));
+            p.session.as_ref().map(|s| self.any_match(s, StatementKind::Session, Effect::Allow, action, resource, ctx));
         let sp = match caller.kind {
             CallerKind::FederatedUser => session_allows == Some(true),
             _ => session_allows.unwrap_or(true),
         };
-        if !pb {
-            self.note("the permissions boundary does not allow the action");
-        }
-        if !sp {
-            self.note("the session policy does not allow the action");
-        }
-
-        let facts = Facts {
+        Facts {
             kind: caller.kind,
-            cross_account: match (caller.account, resource_account.as_deref()) {
-                (Some(a), Some(b)) => a != b,
-                _ => false,
-            },
-            requires_grant,
-            trust_action: is_trust_action,
+            cross_account: p.cross_account,
+            requires_grant: p.requires_grant,
+            trust_action: p.trust_action,
             rbp,
             id,
             pb,
             sp,
-        };
-        allow_decision(&facts, &mut |note| self.note(note))
+        }
     }
 
     /// Whether any statement of `effect` in `policy` matches; records matches for the explanation.
@@ -367,7 +440,7 @@ fn first_covering(store: &Store, resource: &str) -> Option<usize> {
 }
 
 /// The request's context plus what the store and the clock know.
-pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -> Context {
+pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request, now: Option<Instant>) -> Context {
     let mut ctx = req.context.clone();
     caller.add_context(&mut ctx);
     let owner = resource_account(store, req, caller.account, &req.action_lc, || first_covering(store, &req.resource))
@@ -378,7 +451,7 @@ pub(crate) fn build_context(store: &Store, caller: &Caller<'_>, req: &Request) -
         .and_then(|v| v.first())
         .and_then(|v| Instant::parse(v.text()))
         .or_else(|| ctx.get("aws:epochtime").and_then(|v| v.first()).and_then(|v| Instant::parse(v.text())));
-    let now = given.unwrap_or_else(Instant::now);
+    let now = given.or(now).unwrap_or_else(Instant::now);
     ctx.insert_default("aws:CurrentTime", vec![Scalar::Str(now.to_iso())]);
     ctx.insert_default("aws:EpochTime", vec![Scalar::Num(now.secs.to_string())]);
     // AWS always sets aws:ViaAWSService; a request that does not say is a direct call.

@@ -4,9 +4,10 @@
 //! fields, wrong types, malformed actions and resources, and context keys that describe the
 //! principal (those come from the store) are errors that name the field by JSON pointer.
 
+use crate::arn::is_account_id;
 use crate::auth::session::SessionFacts;
-use crate::auth::{AuthCode, AuthError, Identity, SealKeys, Session, SessionKind, SignedRequest};
-use crate::error::RequestError;
+use crate::auth::{AuthCode, AuthError, Identity, Session, SessionKind, SignedRequest, Verifier};
+use crate::error::{RequestError, RequestErrorKind};
 use crate::policy::ast::{Policy, PolicyKind};
 use crate::policy::context::{Context, Scalar};
 use crate::policy::json::{pointer_token, Json};
@@ -91,10 +92,6 @@ pub struct Request {
     pub(crate) unverified: Option<Box<SignedRequest>>,
     /// The facts of the temporary credentials the request was signed with.
     pub(crate) session: Option<Box<SessionFacts>>,
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Request {
@@ -183,35 +180,11 @@ impl Request {
                 return Err(RequestError::new(
                     format!("/{}", pointer_token(key)),
                     format!("unknown field (expected one of {})", FIELDS.join(", ")),
-                ));
+                )
+                .with_kind(RequestErrorKind::UnknownField));
             }
         }
-        let unverified = match map.get("signedRequest") {
-            None | Some(Json::Null) => None,
-            Some(v) => {
-                if !matches!(map.get("principal"), None | Some(Json::Null)) {
-                    return Err(RequestError::new(
-                        "/signedRequest",
-                        "give either principal or signedRequest, not both (a signed request names its own principal)",
-                    ));
-                }
-                Some(Box::new(signed_request_from_json(v)?))
-            }
-        };
-        let principal = match map.get("principal") {
-            None | Some(Json::Null) if unverified.is_some() => PrincipalRef::Anonymous,
-            None | Some(Json::Null) => {
-                return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)"))
-            }
-            Some(Json::String(s)) => principal_from_str(s, "/principal")?,
-            Some(Json::Object(obj)) => principal_from_object(obj)?,
-            Some(_) => {
-                return Err(RequestError::new(
-                    "/principal",
-                    "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}",
-                ))
-            }
-        };
+        let (principal, unverified) = caller(&map)?;
         let action = required_str(&map, "action")?;
         check_action(action)?;
         let resource = required_str(&map, "resource")?;
@@ -245,11 +218,7 @@ impl Request {
         };
         let federating_user = match map.get("federatingUser") {
             None | Some(Json::Null) => None,
-            Some(Json::String(s))
-                if s.starts_with("arn:") && s.contains(":user/") && s.chars().count() <= MAX_ARN_CHARS =>
-            {
-                Some(s.clone())
-            }
+            Some(Json::String(s)) if is_user_arn(s) => Some(s.clone()),
             Some(_) => return Err(RequestError::new("/federatingUser", "expected an IAM user ARN")),
         };
         Ok(Request {
@@ -273,36 +242,18 @@ impl Request {
         self.unverified.as_deref()
     }
 
-    /// Authenticates the request's `signedRequest` at `now` (seconds since the epoch) and makes
-    /// its signer the principal (`docs/http-api.md#signed-requests`).
+    /// Authenticates the request's `signedRequest` at `now` (seconds since the epoch) with
+    /// `verifier`, and makes its signer the principal (`docs/http-api.md#signed-requests`).
     ///
     /// # Errors
-    /// The [`AuthError`] of [`crate::auth::authenticate`]; the request then stays unauthenticated
-    /// and every decision on it is an implicit deny.
-    pub fn authenticate(&mut self, store: &Store, keys: Option<&SealKeys>, now: u64) -> Result<Identity, AuthError> {
+    /// The [`AuthError`] of [`crate::auth::authenticate`] (a `MissingAuthenticationToken` when
+    /// the request has no `signedRequest`); the request then stays unauthenticated and every
+    /// decision on it is an implicit deny.
+    pub fn authenticate(&mut self, store: &Store, verifier: Verifier<'_>, now: u64) -> Result<Identity, AuthError> {
         let Some(signed) = self.unverified.as_deref() else {
             return Err(AuthError::new(AuthCode::MissingAuthenticationToken, "the request has no signedRequest"));
         };
-        let (identity, _) = crate::auth::authenticate(store, keys, signed, now)?;
-        self.act_as(store, &identity, now);
-        Ok(identity)
-    }
-
-    /// [`Request::authenticate`] through `sts`: its keys open session tokens, and a long-term key
-    /// whose signatures keep failing is throttled (`crate::auth::throttle`).
-    ///
-    /// # Errors
-    /// As [`crate::sts::Sts::authenticate`]; the request then stays unauthenticated.
-    pub fn authenticate_throttled(
-        &mut self,
-        store: &Store,
-        sts: &crate::sts::Sts,
-        now: u64,
-    ) -> Result<Identity, AuthError> {
-        let Some(signed) = self.unverified.as_deref() else {
-            return Err(AuthError::new(AuthCode::MissingAuthenticationToken, "the request has no signedRequest"));
-        };
-        let (identity, _) = sts.authenticate(store, signed, now)?;
+        let (identity, _) = verifier.verify(store, signed, now)?;
         self.act_as(store, &identity, now);
         Ok(identity)
     }
@@ -447,7 +398,8 @@ pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>,
         return Err(RequestError::new(
             format!("/{}", pointer_token(key)),
             "unknown field (expected only \"requests\")",
-        ));
+        )
+        .with_kind(RequestErrorKind::UnknownField));
     }
     let Some((_, Json::Array(items))) = pairs.into_iter().next() else {
         return Err(RequestError::new("/requests", "expected an array of requests"));
@@ -455,10 +407,7 @@ pub fn batch_from_json(text: &str) -> Result<Vec<Result<Request, RequestError>>,
     Ok(items
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            Request::from_tree(item)
-                .map_err(|e| RequestError::new(format!("/requests/{i}{}", e.field()), e.message().to_owned()))
-        })
+        .map(|(i, item)| Request::from_tree(item).map_err(|e| e.under(&format!("/requests/{i}"))))
         .collect())
 }
 
@@ -469,7 +418,8 @@ fn reject_credential_keys(context: &Context) -> Result<(), RequestError> {
             return Err(RequestError::new(
                 format!("/context/{}", pointer_token(key)),
                 format!("{key} comes from the signer's credentials; a signed request may not supply it"),
-            ));
+            )
+            .with_kind(RequestErrorKind::Reserved));
         }
     }
     Ok(())
@@ -509,13 +459,16 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         return Err(RequestError::new(
             format!("{P}/{}", pointer_token(key)),
             format!("unknown field (expected one of {})", KEYS.join(", ")),
-        ));
+        )
+        .with_kind(RequestErrorKind::UnknownField));
     }
     let string = |name: &str, required: bool| -> Result<Option<String>, RequestError> {
         match map.get(name) {
             Some(Json::String(s)) => Ok(Some(s.clone())),
             None | Some(Json::Null) if !required => Ok(None),
-            None | Some(Json::Null) => Err(RequestError::new(format!("{P}/{name}"), "missing (required)")),
+            None | Some(Json::Null) => {
+                Err(RequestError::new(format!("{P}/{name}"), "missing (required)").with_kind(RequestErrorKind::Missing))
+            }
             Some(_) => Err(RequestError::new(format!("{P}/{name}"), "expected a string")),
         }
     };
@@ -538,11 +491,29 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         (Some(q), None) | (None, Some(q)) => q.strip_prefix('?').map(str::to_owned).unwrap_or(q),
         (None, None) => String::new(),
     };
+    let headers = signed_headers(map.get("headers"))?;
+    // The hash of the body the caller received (absent: the empty body). The signature must be
+    // over it, and an `x-amz-content-sha256` header must equal it: the caller vouches for the
+    // body, keycard for the rest (fail closed: there is no "unknown body").
+    let body_sha256 = string("bodySha256", false)?.unwrap_or_else(|| crate::auth::sigv4::EMPTY_SHA256.to_owned());
+    if body_sha256.len() != 64 || !body_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RequestError::new(
+            format!("{P}/bodySha256"),
+            "expected the SHA-256 of the body received, as 64 hex digits",
+        ));
+    }
+    Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
+}
+
+/// `signedRequest.headers`: an object whose values are strings or arrays of strings, or an
+/// array of `[name, value]` pairs; `(name, value)` in order.
+fn signed_headers(headers_json: Option<&Json>) -> Result<Vec<(String, String)>, RequestError> {
+    const P: &str = "/signedRequest";
     let mut headers = Vec::new();
     let bad_header = |name: &str| {
         RequestError::new(format!("{P}/headers/{}", pointer_token(name)), "expected a string or an array of strings")
     };
-    match map.get("headers") {
+    match headers_json {
         None | Some(Json::Null) => {}
         Some(Json::Object(h)) => {
             for (name, value) in h {
@@ -577,17 +548,7 @@ fn signed_request_from_json(v: &Json) -> Result<SignedRequest, RequestError> {
         }
         Some(_) => return Err(RequestError::new(format!("{P}/headers"), "expected an object of header values")),
     }
-    // The hash of the body the caller received (absent: the empty body). The signature must be
-    // over it, and an `x-amz-content-sha256` header must equal it: the caller vouches for the
-    // body, keycard for the rest (fail closed: there is no "unknown body").
-    let body_sha256 = string("bodySha256", false)?.unwrap_or_else(|| crate::auth::sigv4::EMPTY_SHA256.to_owned());
-    if body_sha256.len() != 64 || !body_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(RequestError::new(
-            format!("{P}/bodySha256"),
-            "expected the SHA-256 of the body received, as 64 hex digits",
-        ));
-    }
-    Ok(SignedRequest { method, path, query, headers, body_sha256: Some(body_sha256.to_ascii_lowercase()) })
+    Ok(headers)
 }
 
 /// Context keys that describe the principal come from the store: a request naming the identity
@@ -601,7 +562,8 @@ fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
             return Err(RequestError::new(
                 format!("/context/{}", pointer_token(key)),
                 format!("{key} describes the principal and comes from the store; a request may not supply it"),
-            ));
+            )
+            .with_kind(RequestErrorKind::Reserved));
         }
         if is_principal_key(key) {
             dropped.push(key.to_owned());
@@ -614,6 +576,43 @@ fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
 }
 
 /// An object's pairs read by field name (duplicates were refused when the text was read).
+/// Who a request names: its `principal`, or its `signedRequest` to authenticate (never both).
+fn caller(map: &Fields<'_>) -> Result<(PrincipalRef, Option<Box<SignedRequest>>), RequestError> {
+    let unverified = match map.get("signedRequest") {
+        None | Some(Json::Null) => None,
+        Some(v) => {
+            if !matches!(map.get("principal"), None | Some(Json::Null)) {
+                return Err(RequestError::new(
+                    "/signedRequest",
+                    "give either principal or signedRequest, not both (a signed request names its own principal)",
+                ));
+            }
+            Some(Box::new(signed_request_from_json(v)?))
+        }
+    };
+    let principal = match map.get("principal") {
+        None | Some(Json::Null) if unverified.is_some() => PrincipalRef::Anonymous,
+        None | Some(Json::Null) => {
+            return Err(RequestError::new("/principal", "missing (required: principal or signedRequest)")
+                .with_kind(RequestErrorKind::Missing))
+        }
+        Some(Json::String(s)) => principal_from_str(s, "/principal")?,
+        Some(Json::Object(obj)) => principal_from_object(obj)?,
+        Some(_) => {
+            return Err(RequestError::new(
+                "/principal",
+                "expected a string (ARN, account ID or \"*\") or {\"Service\": ...}",
+            ))
+        }
+    };
+    Ok((principal, unverified))
+}
+
+/// An IAM user's ARN, within the ARN length limit (`federatingUser`).
+fn is_user_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.contains(":user/") && s.chars().count() <= MAX_ARN_CHARS
+}
+
 struct Fields<'a>(&'a [(String, Json)]);
 
 impl<'a> Fields<'a> {
@@ -625,16 +624,21 @@ impl<'a> Fields<'a> {
 /// Reads request text with keycard's JSON reader, refusing a repeated key by its JSON pointer
 /// (under `base`): `serde_json::Value` would keep the last one and decide on it.
 fn read_json(text: &str, base: &str) -> Result<Json, RequestError> {
-    let value = Json::parse(text).map_err(|e| RequestError::new(base, format!("invalid JSON: {e}")))?;
+    let value = Json::parse(text)
+        .map_err(|e| RequestError::new(base, format!("invalid JSON: {e}")).with_kind(RequestErrorKind::Json))?;
     if let Some(pointer) = value.first_duplicate(base) {
-        return Err(RequestError::new(pointer, "duplicate key: each field may be given once"));
+        return Err(
+            RequestError::new(pointer, "duplicate key: each field may be given once").with_kind(RequestErrorKind::Json)
+        );
     }
     Ok(value)
 }
 
 fn required_str<'a>(map: &Fields<'a>, field: &str) -> Result<&'a str, RequestError> {
     match map.get(field) {
-        None | Some(Json::Null) => Err(RequestError::new(format!("/{field}"), "missing (required)")),
+        None | Some(Json::Null) => {
+            Err(RequestError::new(format!("/{field}"), "missing (required)").with_kind(RequestErrorKind::Missing))
+        }
         Some(Json::String(s)) => Ok(s),
         Some(_) => Err(RequestError::new(format!("/{field}"), "expected a string")),
     }
@@ -664,7 +668,8 @@ fn check_resource(resource: &str) -> Result<&str, RequestError> {
 fn check_arn_length(arn: &str, pointer: &str) -> Result<(), RequestError> {
     // Bytes bound characters from above: count only when the bytes alone exceed the limit.
     if arn.len() > MAX_ARN_CHARS && arn.chars().count() > MAX_ARN_CHARS {
-        return Err(RequestError::new(pointer, format!("ARN longer than {MAX_ARN_CHARS} characters")));
+        return Err(RequestError::new(pointer, format!("ARN longer than {MAX_ARN_CHARS} characters"))
+            .with_kind(RequestErrorKind::TooLarge));
     }
     Ok(())
 }
@@ -712,7 +717,10 @@ fn optional_policy(
     kind: PolicyKind,
     limit: usize,
 ) -> Result<Option<Policy>, RequestError> {
-    let too_long = || RequestError::new(pointer, format!("policy longer than {limit} characters"));
+    let too_long = || {
+        RequestError::new(pointer, format!("policy longer than {limit} characters"))
+            .with_kind(RequestErrorKind::TooLarge)
+    };
     let parsed;
     let value = match value {
         None | Some(Json::Null) => return Ok(None),
@@ -720,8 +728,9 @@ fn optional_policy(
             if text.len() > limit && text.chars().count() > limit {
                 return Err(too_long());
             }
-            parsed =
-                Json::parse(text).map_err(|e| RequestError::new(pointer, format!("policy text is not JSON: {e}")))?;
+            parsed = Json::parse(text).map_err(|e| {
+                RequestError::new(pointer, format!("policy text is not JSON: {e}")).with_kind(RequestErrorKind::Policy)
+            })?;
             &parsed
         }
         Some(v) => {
@@ -737,7 +746,8 @@ fn optional_policy(
         None => {
             let first = errors.first().map_or(pointer.to_owned(), |e| e.pointer().to_owned());
             let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            Err(RequestError::new(first, format!("invalid policy: {}", all.join("; "))))
+            Err(RequestError::new(first, format!("invalid policy: {}", all.join("; ")))
+                .with_kind(RequestErrorKind::Policy))
         }
     }
 }

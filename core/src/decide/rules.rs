@@ -7,6 +7,7 @@
 //! statement, the compiled index looks candidates up); once they know the facts, this module
 //! decides, so the two cannot drift apart on the rules themselves.
 
+use crate::arn::{arn_account, is_account_id};
 use crate::decide::answer::Decision;
 use crate::decide::principal::{CallerKind, Level};
 use crate::decide::request::Request;
@@ -14,7 +15,7 @@ use crate::policy::ast::Statement;
 use crate::policy::cond::{evaluate, CondResult};
 use crate::policy::context::Lookup;
 use crate::policy::glob::glob_match;
-use crate::store::{arn_account, Store};
+use crate::store::Store;
 
 /// Actions whose resource is a role and whose resource policy is the role's trust policy.
 pub(crate) const TRUST_ACTIONS: [&str; 5] = [
@@ -92,7 +93,7 @@ pub(crate) fn resource_account<'a>(
     req.resource_account
         .as_deref()
         .or(from_store)
-        .or_else(|| arn_account(resource).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())))
+        .or_else(|| arn_account(resource).filter(|a| is_account_id(a)))
         .or(caller_account)
 }
 

@@ -4,8 +4,9 @@
 //! these types. Every value that the evaluator would otherwise parse per request (CIDRs, numbers,
 //! dates, base64, wildcard patterns, policy-variable templates) is parsed once, at load time.
 
+use crate::net::Cidr;
 use crate::policy::glob::Template;
-use crate::policy::value::{Cidr, Decimal, Instant};
+use crate::policy::value::{Decimal, Instant};
 
 /// The policy language version: only 2012-10-17 knows policy variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

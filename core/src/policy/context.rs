@@ -156,7 +156,8 @@ impl Context {
             return Err(RequestError::new(base, "expected an object of condition keys"));
         };
         if pairs.len() > MAX_CONTEXT_KEYS {
-            return Err(RequestError::new(base, format!("more than {MAX_CONTEXT_KEYS} condition keys")));
+            return Err(RequestError::new(base, format!("more than {MAX_CONTEXT_KEYS} condition keys"))
+                .with_kind(crate::RequestErrorKind::TooLarge));
         }
         let mut ctx = Context::default();
         let mut chars = 0usize;
@@ -176,7 +177,8 @@ impl Context {
             chars += key.chars().count();
             let values = match v {
                 Json::Array(items) if items.len() > MAX_CONTEXT_VALUES => {
-                    return Err(RequestError::new(ptr(key), format!("more than {MAX_CONTEXT_VALUES} values")));
+                    return Err(RequestError::new(ptr(key), format!("more than {MAX_CONTEXT_VALUES} values"))
+                        .with_kind(crate::RequestErrorKind::TooLarge));
                 }
                 Json::Array(items) => items
                     .iter()
@@ -196,7 +198,8 @@ impl Context {
                 return Err(RequestError::new(
                     ptr(key),
                     format!("the context holds more than {MAX_CONTEXT_CHARS} characters of keys and values"),
-                ));
+                )
+                .with_kind(crate::RequestErrorKind::TooLarge));
             }
             ctx.entries.insert(key_lc, (key.clone(), values));
         }

@@ -7,14 +7,16 @@
 //! family, policy variables only where allowed. Parsing never stops at the first problem: all of
 //! them are collected so `keycard validate` can print them at once.
 
+use crate::arn::is_account_id;
 use crate::error::PolicyError;
+use crate::net::Cidr;
 use crate::policy::ast::{
     ActionBlock, CondValue, Condition, Effect, Family, OpKind, Operator, Policy, PolicyKind, PrincipalBlock, Qualifier,
     ResourceBlock, Statement, Version,
 };
 use crate::policy::glob::{Template, Vars};
 use crate::policy::json::{pointer_token, repeated_keys, Json};
-use crate::policy::value::{decode_base64, parse_bool, Cidr, Decimal, Instant};
+use crate::policy::value::{decode_base64, parse_bool, Decimal, Instant};
 
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
@@ -478,10 +480,6 @@ fn colons_before_first_variable(raw: &str) -> usize {
         rest = &rest[i + 2..];
     }
     usize::MAX
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_principal(

@@ -1,10 +1,12 @@
 //! Condition values: the typed forms a condition's policy values are parsed into at load time
-//! (exact decimals, instants, CIDR blocks) and the request-side parsers that match them.
+//! (exact decimals, instants; CIDR blocks are [`crate::net::Cidr`]) and the request-side parsers
+//! that match them.
 //!
 //! They sit below both [`super::ast`], which stores them in a parsed policy, and [`super::cond`],
 //! which compares request values against them, so that neither of those two imports the other
 //! both ways.
 
+use crate::clock::{civil_from_days, days_from_civil, days_in_month};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -268,98 +270,6 @@ fn fraction_nanos(digits: &str) -> Option<u32> {
         n = n * 10 + u32::from(b - b'0');
     }
     Some(n)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
-/// An IPv4 or IPv6 network (a bare address is a /32 or /128).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cidr {
-    V4 { net: u32, prefix: u8 },
-    V6 { net: u128, prefix: u8 },
-}
-
-impl Cidr {
-    pub(crate) fn parse(s: &str) -> Option<Cidr> {
-        let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => {
-                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                (a, Some(p.parse::<u8>().ok()?))
-            }
-            None => (s, None),
-        };
-        match addr.parse::<IpAddr>().ok()? {
-            IpAddr::V4(a) => {
-                let prefix = prefix.unwrap_or(32);
-                (prefix <= 32).then(|| Cidr::V4 { net: u32::from(a) & mask32(prefix), prefix })
-            }
-            IpAddr::V6(a) => {
-                let prefix = prefix.unwrap_or(128);
-                (prefix <= 128).then(|| Cidr::V6 { net: u128::from(a) & mask128(prefix), prefix })
-            }
-        }
-    }
-
-    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
-        match (self, ip) {
-            (Cidr::V4 { net, prefix }, IpAddr::V4(a)) => u32::from(a) & mask32(*prefix) == *net,
-            (Cidr::V6 { net, prefix }, IpAddr::V6(a)) => u128::from(a) & mask128(*prefix) == *net,
-            _ => false,
-        }
-    }
-}
-
-fn mask32(prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    }
-}
-
-fn mask128(prefix: u8) -> u128 {
-    if prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(prefix))
-    }
 }
 
 /// A request IP address: a bare address, or an address with a prefix (its address is used).

@@ -310,92 +310,111 @@ impl DirectoryBuilder {
     ) -> (Directory, Vec<Problem>) {
         let DirectoryBuilder { pending, providers, provider_sites, mut problems } = self;
         let mut dir = Directory { providers, ..Directory::default() };
-        // name (lowercase) -> ARNs, for entries without an account.
-        let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::default();
-        for &ix in user_arns.values() {
-            if let Some((arn, account)) = user_name_of(ix) {
-                let name = arn.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-                by_name.entry(name).or_default().push((arn, account));
-            }
-        }
+        let by_name = users_by_name(user_arns, user_name_of);
         let mut keys_per_user: HashMap<String, usize> = HashMap::default();
         for p in pending {
-            let user_arn = if p.user_name.starts_with("arn:") {
-                if user_arns.contains_key(&p.user_name) {
-                    Some(p.user_name.clone())
-                } else {
-                    None
-                }
-            } else {
-                let candidates = by_name.get(&p.user_name.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[]);
-                let matching: Vec<&(String, String)> =
-                    candidates.iter().filter(|(_, acct)| p.account.as_ref().is_none_or(|a| a == acct)).collect();
-                match matching.as_slice() {
-                    [(arn, _)] => Some(arn.clone()),
-                    [] => None,
-                    _ => {
-                        problems.push(Problem::error(
-                            &p.file,
-                            &p.pointer,
-                            format!("user {:?} is in several accounts: give UserArn instead", p.user_name),
-                        ));
-                        continue;
+            match resolve_user(&p, user_arns, &by_name) {
+                Ok(user_arn) => {
+                    if let Err(problem) = dir.add(p, user_arn, &mut keys_per_user) {
+                        problems.push(problem);
                     }
                 }
-            };
-            let Some(user_arn) = user_arn else {
-                problems.push(Problem::error(
-                    &p.file,
-                    &p.pointer,
-                    format!("user {:?} is not in the store", p.user_name),
-                ));
-                continue;
-            };
-            match p.what {
-                PendingKind::Key { id, secret, active } => {
-                    let count = keys_per_user.entry(user_arn.clone()).or_default();
-                    *count += 1;
-                    if *count > 2 {
-                        problems.push(Problem::error(
-                            &p.file,
-                            &p.pointer,
-                            format!("user {user_arn} has more than two access keys (IAM allows two)"),
-                        ));
-                    } else if dir.keys.contains_key(&id) {
-                        problems.push(Problem::error(
-                            &p.file,
-                            format!("{}/AccessKeyId", p.pointer),
-                            format!("access key {id} is defined twice"),
-                        ));
-                    } else {
-                        dir.keys.insert(id.clone(), AccessKey { id, secret, user_arn, active });
-                    }
-                }
-                PendingKind::Mfa { serial, seed } => {
-                    if dir.mfa.contains_key(&serial) {
-                        problems.push(Problem::error(
-                            &p.file,
-                            format!("{}/SerialNumber", p.pointer),
-                            format!("MFA device {serial} is defined twice"),
-                        ));
-                    } else {
-                        dir.mfa.insert(serial.clone(), MfaDevice { serial, user_arn, seed });
-                    }
-                }
+                Err(problem) => problems.push(problem),
             }
         }
         for (provider, (file, pointer)) in dir.providers.iter().zip(&provider_sites) {
-            if let Some(role) = &provider.gateway_role_arn {
-                if !role_arns.contains_key(role) {
-                    problems.push(Problem::error(
-                        file,
-                        format!("{pointer}/GatewayRoleArn"),
-                        format!("role {role} is not in the store"),
-                    ));
-                }
+            if let Some(role) = provider.gateway_role_arn.as_ref().filter(|r| !role_arns.contains_key(*r)) {
+                problems.push(Problem::error(
+                    file,
+                    format!("{pointer}/GatewayRoleArn"),
+                    format!("role {role} is not in the store"),
+                ));
             }
         }
         (dir, problems)
+    }
+}
+
+/// The store's users by lowercase name: `(ARN, account)` of each, for entries without an account.
+fn users_by_name(
+    user_arns: &HashMap<String, usize>,
+    user_name_of: impl Fn(usize) -> Option<(String, String)>,
+) -> HashMap<String, Vec<(String, String)>> {
+    let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::default();
+    for &ix in user_arns.values() {
+        if let Some((arn, account)) = user_name_of(ix) {
+            let name = arn.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+            by_name.entry(name).or_default().push((arn, account));
+        }
+    }
+    by_name
+}
+
+/// The ARN of the user an entry names (by ARN, or by name and optionally account), or the problem.
+fn resolve_user(
+    p: &PendingUser,
+    user_arns: &HashMap<String, usize>,
+    by_name: &HashMap<String, Vec<(String, String)>>,
+) -> Result<String, Problem> {
+    let not_in_store = || Problem::error(&p.file, &p.pointer, format!("user {:?} is not in the store", p.user_name));
+    if p.user_name.starts_with("arn:") {
+        return if user_arns.contains_key(&p.user_name) { Ok(p.user_name.clone()) } else { Err(not_in_store()) };
+    }
+    let candidates = by_name.get(&p.user_name.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[]);
+    let matching: Vec<&(String, String)> =
+        candidates.iter().filter(|(_, acct)| p.account.as_ref().is_none_or(|a| a == acct)).collect();
+    match matching.as_slice() {
+        [(arn, _)] => Ok(arn.clone()),
+        [] => Err(not_in_store()),
+        _ => Err(Problem::error(
+            &p.file,
+            &p.pointer,
+            format!("user {:?} is in several accounts: give UserArn instead", p.user_name),
+        )),
+    }
+}
+
+impl Directory {
+    /// Adds an access key or MFA device of `user_arn`; a third key of a user, or an id or serial
+    /// defined twice, is a problem.
+    fn add(
+        &mut self,
+        p: PendingUser,
+        user_arn: String,
+        keys_per_user: &mut HashMap<String, usize>,
+    ) -> Result<(), Problem> {
+        match p.what {
+            PendingKind::Key { id, secret, active } => {
+                let count = keys_per_user.entry(user_arn.clone()).or_default();
+                *count += 1;
+                if *count > 2 {
+                    return Err(Problem::error(
+                        &p.file,
+                        &p.pointer,
+                        format!("user {user_arn} has more than two access keys (IAM allows two)"),
+                    ));
+                }
+                if self.keys.contains_key(&id) {
+                    return Err(Problem::error(
+                        &p.file,
+                        format!("{}/AccessKeyId", p.pointer),
+                        format!("access key {id} is defined twice"),
+                    ));
+                }
+                self.keys.insert(id.clone(), AccessKey { id, secret, user_arn, active });
+            }
+            PendingKind::Mfa { serial, seed } => {
+                if self.mfa.contains_key(&serial) {
+                    return Err(Problem::error(
+                        &p.file,
+                        format!("{}/SerialNumber", p.pointer),
+                        format!("MFA device {serial} is defined twice"),
+                    ));
+                }
+                self.mfa.insert(serial.clone(), MfaDevice { serial, user_arn, seed });
+            }
+        }
+        Ok(())
     }
 }
 

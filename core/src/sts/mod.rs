@@ -10,6 +10,8 @@ mod service;
 
 pub use service::{CallFacts, CallerIdentity, Issued, Params, Sts, TemporaryCredentials};
 
+use crate::auth::{AuthCode, AuthError};
+
 /// An STS operation and what bounds its duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StsOperation {
@@ -25,38 +27,91 @@ pub enum StsOperation {
         /// Called by the root user (capped at one hour).
         root: bool,
     },
-    /// `GetFederationToken`.
-    GetFederationToken {
-        /// Called by the root user (capped at one hour).
-        root: bool,
-    },
 }
 
-/// A refused STS call, with AWS's error code (`ValidationError`, `AccessDenied`, ...).
+/// The AWS error code of a refused STS call: what [`StsError::code`] returns for callers to match,
+/// and what decides the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StsCode {
+    /// The caller's permissions, the role's trust policy or an MFA code refuse the call.
+    AccessDenied,
+    /// A parameter outside its constraints (length, pattern, range).
+    ValidationError,
+    /// A required parameter is missing.
+    MissingParameter,
+    /// A parameter that is well formed but refused (duplicate tags, an unknown policy ARN).
+    InvalidParameterValue,
+    /// A session policy that is not valid JSON or not a valid policy.
+    MalformedPolicyDocument,
+    /// Session policies and tags together exceed the packed size limit.
+    PackedPolicyTooLarge,
+    /// The request has no `Action` parameter.
+    MissingAction,
+    /// An operation keycard's STS does not have, or a wrong `Version`.
+    InvalidAction,
+    /// No snapshot is loaded yet.
+    ServiceUnavailable,
+    /// The call could not be authenticated (a signature, a session token or a web identity
+    /// token), with the code [`crate::auth::authenticate`] or the token check gave.
+    Auth(AuthCode),
+}
+
+impl StsCode {
+    /// The code as AWS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StsCode::AccessDenied => "AccessDenied",
+            StsCode::ValidationError => "ValidationError",
+            StsCode::MissingParameter => "MissingParameter",
+            StsCode::InvalidParameterValue => "InvalidParameterValue",
+            StsCode::MalformedPolicyDocument => "MalformedPolicyDocument",
+            StsCode::PackedPolicyTooLarge => "PackedPolicyTooLarge",
+            StsCode::MissingAction => "MissingAction",
+            StsCode::InvalidAction => "InvalidAction",
+            StsCode::ServiceUnavailable => "ServiceUnavailable",
+            StsCode::Auth(code) => code.as_str(),
+        }
+    }
+
+    /// The HTTP status AWS answers the code with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            StsCode::AccessDenied => 403,
+            StsCode::ServiceUnavailable => 503,
+            StsCode::Auth(code) => code.http_status(),
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for StsCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused STS call, with AWS's error code ([`StsCode`]) and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct StsError {
-    code: &'static str,
+    code: StsCode,
     message: String,
 }
 
 impl StsError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> StsError {
+    /// An error with AWS code `code`: keycard's own refusals, and the protocol layer's
+    /// (`MissingAction`, `InvalidAction`, ...).
+    pub fn new(code: StsCode, message: impl Into<String>) -> StsError {
         StsError { code, message: message.into() }
     }
 
-    /// An error with AWS code `code` (`MissingAction`, `InvalidAction`, ...), for the protocol
-    /// layer's own refusals.
-    pub fn from_parts(code: &'static str, message: impl Into<String>) -> StsError {
-        StsError::new(code, message)
-    }
-
     pub(crate) fn validation(message: impl Into<String>) -> StsError {
-        StsError::new("ValidationError", message)
+        StsError::new(StsCode::ValidationError, message)
     }
 
     /// The AWS error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> StsCode {
         self.code
     }
 
@@ -67,22 +122,13 @@ impl StsError {
 
     /// The HTTP status AWS answers the code with.
     pub fn http_status(&self) -> u16 {
-        match self.code {
-            "AccessDenied"
-            | "InvalidClientTokenId"
-            | "SignatureDoesNotMatch"
-            | "MissingAuthenticationToken"
-            | "IDPRejectedClaim" => 403,
-            "InternalFailure" => 500,
-            "ServiceUnavailable" => 503,
-            _ => 400,
-        }
+        self.code.http_status()
     }
 }
 
-impl From<crate::auth::AuthError> for StsError {
-    fn from(e: crate::auth::AuthError) -> StsError {
-        StsError { code: e.code().as_str(), message: e.message().to_owned() }
+impl From<AuthError> for StsError {
+    fn from(e: AuthError) -> StsError {
+        StsError { code: StsCode::Auth(e.code()), message: e.message().to_owned() }
     }
 }
 
@@ -96,12 +142,8 @@ pub fn session_duration(op: StsOperation, requested: Option<u32>) -> Result<u32,
         StsOperation::AssumeRole { role_max_session, chained: false } => {
             (900, role_max_session.clamp(3600, 43_200), 3600)
         }
-        StsOperation::GetSessionToken { root: true } | StsOperation::GetFederationToken { root: true } => {
-            (900, 3600, 3600)
-        }
-        StsOperation::GetSessionToken { root: false } | StsOperation::GetFederationToken { root: false } => {
-            (900, 129_600, 43_200)
-        }
+        StsOperation::GetSessionToken { root: true } => (900, 3600, 3600),
+        StsOperation::GetSessionToken { root: false } => (900, 129_600, 43_200),
     };
     let d = requested.unwrap_or(default);
     if d < min || d > max {
@@ -137,6 +179,7 @@ mod tests {
         assert_eq!(session_duration(StsOperation::GetSessionToken { root: false }, None), Ok(43_200));
         assert_eq!(session_duration(StsOperation::GetSessionToken { root: false }, Some(129_600)), Ok(129_600));
         assert!(session_duration(StsOperation::GetSessionToken { root: true }, Some(7200)).is_err());
-        assert!(session_duration(StsOperation::GetFederationToken { root: false }, Some(129_601)).is_err());
+        assert!(session_duration(StsOperation::GetSessionToken { root: false }, Some(129_601)).is_err());
+        assert!(session_duration(StsOperation::GetSessionToken { root: false }, Some(899)).is_err());
     }
 }

@@ -7,7 +7,7 @@
 //! the trust policy and, where AWS requires it, the caller's identity policies, plus
 //! `sts:TagSession` / `sts:SetSourceIdentity` when tags or a source identity are passed.
 
-use super::{session_duration, StsError, StsOperation};
+use super::{session_duration, StsCode, StsError, StsOperation};
 use crate::auth::throttle::{Blocked, FailureCounts, FailureReason, Throttle};
 use crate::auth::totp::{matching_step, UsedCodes};
 use crate::auth::{
@@ -64,9 +64,9 @@ impl Params {
     }
 
     fn required(&self, name: &str) -> Result<&str, StsError> {
-        self.get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| StsError::new("MissingParameter", format!("The request must contain the parameter {name}")))
+        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            StsError::new(StsCode::MissingParameter, format!("The request must contain the parameter {name}"))
+        })
     }
 
     /// `Prefix.member.N[.suffix]` values in N order (AWS's list encoding).
@@ -193,7 +193,7 @@ fn check_session_name(session_name: &str) -> Result<(), StsError> {
 
 fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
     StsError::new(
-        "AccessDenied",
+        StsCode::AccessDenied,
         format!("User: {caller} is not authorized to perform: {action} on resource: {resource}"),
     )
 }
@@ -201,7 +201,7 @@ fn not_authorized(caller: &str, action: &str, resource: &str) -> StsError {
 /// A wrong MFA code, and also a code refused unexamined during back-off or lockout: the two
 /// answers are the same, so that a guesser cannot tell a right code refused from a wrong one.
 fn mfa_failed() -> StsError {
-    StsError::new("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    StsError::new(StsCode::AccessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
 }
 
 /// A long-term key in back-off or lockout after failed signatures.
@@ -362,13 +362,14 @@ impl Sts {
         if let Some(text) = inline {
             // Measured as sent, whitespace included, before it is parsed.
             check_length("policy", text, MAX_POLICY_CHARS)?;
-            let json = Json::parse(text)
-                .map_err(|e| StsError::new("MalformedPolicyDocument", format!("The policy is not valid JSON: {e}")))?;
+            let json = Json::parse(text).map_err(|e| {
+                StsError::new(StsCode::MalformedPolicyDocument, format!("The policy is not valid JSON: {e}"))
+            })?;
             let mut errors = Vec::new();
             if parse_policy(&json, PolicyKind::Session, "", &mut errors).is_none() {
                 let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 return Err(StsError::new(
-                    "MalformedPolicyDocument",
+                    StsCode::MalformedPolicyDocument,
                     format!("Syntax errors in policy: {}", all.join("; ")),
                 ));
             }
@@ -386,7 +387,7 @@ impl Sts {
         for arn in &arns {
             if !store.managed_by_arn.contains_key(arn) {
                 return Err(StsError::new(
-                    "InvalidParameterValue",
+                    StsCode::InvalidParameterValue,
                     format!("Policy {arn} does not exist or is not attachable."),
                 ));
             }
@@ -419,13 +420,13 @@ impl Sts {
             let lower = key.to_ascii_lowercase();
             if !seen.insert(lower.clone()) {
                 return Err(StsError::new(
-                    "InvalidParameterValue",
+                    StsCode::InvalidParameterValue,
                     format!("Duplicate tag keys found. Please note that Tag keys are case insensitive: {key}"),
                 ));
             }
             if inherited.contains(&lower) {
                 return Err(StsError::new(
-                    "InvalidParameterValue",
+                    StsCode::InvalidParameterValue,
                     format!(
                         "One or more tags cannot be set because they conflict with inherited transitive tags: {key}"
                     ),
@@ -443,7 +444,7 @@ impl Sts {
             let lower = key.to_ascii_lowercase();
             if !seen.contains(&lower) {
                 return Err(StsError::new(
-                    "InvalidParameterValue",
+                    StsCode::InvalidParameterValue,
                     format!("The transitive tag key {key} is not one of the session tags passed"),
                 ));
             }
@@ -473,7 +474,8 @@ impl Sts {
         Ok((creds, session))
     }
 
-    /// `AssumeRole` by `identity` at `now`.
+    /// `AssumeRole` by `identity` at `now`: the call is validated (as AWS does, before any
+    /// policy), then decided (`sts:AssumeRole` on the role), then the session is issued.
     ///
     /// # Errors
     /// `ValidationError`, `MissingParameter`, `InvalidParameterValue`, `MalformedPolicyDocument`,
@@ -488,6 +490,25 @@ impl Sts {
         now: u64,
     ) -> Result<Issued, StsError> {
         let store = snapshot.store();
+        let call = self.validate_assume_role(store, identity, params, now)?;
+        let request = assume_role_request(store, identity, &call, facts, now)?;
+        let role = store.role_by_arn.get(call.role_arn).and_then(|&i| store.roles.get(i));
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now);
+        let Some(role) = role.filter(|_| snapshot.decide_at(&request, at) == Decision::Allowed) else {
+            return Err(not_authorized(identity.principal_arn(), "sts:AssumeRole", call.role_arn));
+        };
+        self.issue_role_session(role, identity.session(), call, now)
+    }
+
+    /// Every check AWS makes on an `AssumeRole` call before it evaluates a policy: parameters,
+    /// duration, tags, session policies, source identity, external id and the MFA code.
+    fn validate_assume_role<'p>(
+        &self,
+        store: &Store,
+        identity: &Identity,
+        params: &'p Params,
+        now: u64,
+    ) -> Result<AssumeRoleCall<'p>, StsError> {
         let role_arn = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
         check_session_name(session_name)?;
@@ -498,37 +519,26 @@ impl Sts {
             )));
         }
         let caller_session = identity.session();
-        let chained = caller_session.is_some_and(|s| s.kind == SessionKind::Role);
+        let inherited = caller_session.filter(|s| s.kind == SessionKind::Role);
         let role = store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i));
         let duration = session_duration(
-            StsOperation::AssumeRole { role_max_session: role.map_or(3600, |r| r.max_session_duration), chained },
+            StsOperation::AssumeRole {
+                role_max_session: role.map_or(3600, |r| r.max_session_duration),
+                chained: inherited.is_some(),
+            },
             params.duration()?,
         )?;
-        let inherited = caller_session.filter(|s| s.kind == SessionKind::Role);
-        let NewTags { tags: new_tags, transitive: new_transitive, packed: tags_packed } =
-            Self::session_tags(params, inherited)?;
+        let tags = Self::session_tags(params, inherited)?;
         let (policy, policy_arns, policy_packed) = Self::session_policies(store, params)?;
-        let packed = tags_packed + policy_packed;
+        let packed = tags.packed + policy_packed;
         if packed > PACKED_LIMIT {
             return Err(StsError::new(
-                "PackedPolicyTooLarge",
+                StsCode::PackedPolicyTooLarge,
                 format!("Packed size of session policies and tags is {}% of the limit", packed * 100 / PACKED_LIMIT),
             ));
         }
-        let source_identity = match (params.get("SourceIdentity"), caller_session.and_then(|s| s.source_identity.as_deref())) {
-            (Some(new), _) if !is_session_name(new) || new.to_ascii_lowercase().starts_with("aws:") => {
-                return Err(StsError::validation(format!(
-                    "Value '{new}' at 'sourceIdentity' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
-                )))
-            }
-            (Some(new), Some(old)) if new != old => {
-                return Err(StsError::new(
-                    "InvalidParameterValue",
-                    "The source identity cannot be changed once set: pass the one the caller's session carries",
-                ))
-            }
-            (new, old) => new.or(old).map(str::to_owned),
-        };
+        let source_identity =
+            source_identity(params.get("SourceIdentity"), caller_session.and_then(|s| s.source_identity.as_deref()))?;
         let external_id = params.get("ExternalId");
         if external_id.is_some_and(|e| !(2..=1224).contains(&e.len())) {
             return Err(StsError::validation(
@@ -541,39 +551,33 @@ impl Sts {
             Who::Session(_) => None,
         };
         let mfa_now = self.check_mfa(store, params, mfa_user, now)?;
-        let mfa_at = mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at));
+        let passed = params.get("Policy").is_some() || !policy_arns.is_empty() || tags.packed > 0;
+        Ok(AssumeRoleCall {
+            role_arn,
+            session_name,
+            duration,
+            tags,
+            policy,
+            policy_arns,
+            packed: passed.then_some(packed),
+            source_identity,
+            new_source_identity: params.get("SourceIdentity"),
+            external_id,
+            mfa_now,
+        })
+    }
 
-        // The decision: sts:AssumeRole on the role (trust policy, and the caller's permissions).
-        let mut request =
-            Request::new("*", "sts:AssumeRole", role_arn).map_err(|e| StsError::validation(e.to_string()))?;
-        request.act_as(store, identity, now);
-        if let Some(at) = mfa_now {
-            request.context.insert("aws:MultiFactorAuthPresent", vec![Scalar::Bool(true)]);
-            request.context.insert("aws:MultiFactorAuthAge", vec![Scalar::Num(now.saturating_sub(at).to_string())]);
-        }
-        request.context.insert("sts:RoleSessionName", vec![Scalar::Str(session_name.to_owned())]);
-        if let Some(e) = external_id {
-            request.context.insert("sts:ExternalId", vec![Scalar::Str(e.to_owned())]);
-        }
-        if let Some(new) = params.get("SourceIdentity") {
-            request.context.insert("sts:SourceIdentity", vec![Scalar::Str(new.to_owned())]);
-        }
-        if !new_tags.is_empty() {
-            for (k, v) in &new_tags {
-                request.context.insert(&format!("aws:RequestTag/{k}"), vec![Scalar::Str(v.clone())]);
-            }
-            request.context.insert("aws:TagKeys", new_tags.iter().map(|(k, _)| Scalar::Str(k.clone())).collect());
-        }
-        if !new_transitive.is_empty() {
-            let keys = new_tags.iter().filter(|(k, _)| new_transitive.contains(&k.to_ascii_lowercase()));
-            request.context.insert("sts:TransitiveTagKeys", keys.map(|(k, _)| Scalar::Str(k.clone())).collect());
-        }
-        add_call_facts(&mut request, facts);
-        let Some(role) = role.filter(|_| snapshot.decide(&request) == Decision::Allowed) else {
-            return Err(not_authorized(identity.principal_arn(), "sts:AssumeRole", role_arn));
-        };
-
-        // The session: inherited transitive tags overridden by the new tags.
+    /// The session of an allowed `AssumeRole` call: the caller's transitive tags overridden by
+    /// the new tags, sealed into new credentials.
+    fn issue_role_session(
+        &self,
+        role: &Role,
+        caller_session: Option<&Session>,
+        call: AssumeRoleCall<'_>,
+        now: u64,
+    ) -> Result<Issued, StsError> {
+        let inherited = caller_session.filter(|s| s.kind == SessionKind::Role);
+        let new_tags = call.tags.tags;
         let mut tags: Vec<(String, String)> = inherited
             .map(|s| {
                 s.tags
@@ -584,27 +588,26 @@ impl Sts {
                     .collect()
             })
             .unwrap_or_default();
-        tags.extend(new_tags.iter().cloned());
+        tags.extend(new_tags);
         let mut transitive: Vec<String> = inherited.map(|s| s.transitive.clone()).unwrap_or_default();
-        transitive.extend(new_transitive);
+        transitive.extend(call.tags.transitive);
         let session = Session {
-            policy,
-            policy_arns,
+            policy: call.policy,
+            policy_arns: call.policy_arns,
             tags,
             transitive,
-            source_identity: source_identity.clone(),
-            mfa_at,
+            source_identity: call.source_identity.clone(),
+            mfa_at: call.mfa_now.or_else(|| caller_session.and_then(|s| s.mfa_at)),
             chain: inherited.map_or(0, |s| s.chain.saturating_add(1)),
-            ..role_session(role, session_name, now, now + u64::from(duration))
+            ..role_session(role, call.session_name, now, now + u64::from(call.duration))
         };
-        let passed = params.get("Policy").is_some() || !session.policy_arns.is_empty() || tags_packed > 0;
         let (credentials, session) = self.new_credentials(session)?;
-        let session_name_id = format!("{}:{session_name}", session.role_id.clone().unwrap_or_default());
+        let session_name_id = format!("{}:{}", session.role_id.clone().unwrap_or_default(), call.session_name);
         Ok(Issued {
             credentials,
             assumed_role_user: Some((session_name_id, session.principal)),
-            packed_policy_size: passed.then(|| u32::try_from(packed * 100 / PACKED_LIMIT).unwrap_or(100)),
-            source_identity,
+            packed_policy_size: call.packed.map(|p| u32::try_from(p * 100 / PACKED_LIMIT).unwrap_or(100)),
+            source_identity: call.source_identity,
             web_identity: None,
         })
     }
@@ -622,7 +625,7 @@ impl Sts {
         now: u64,
     ) -> Result<Issued, StsError> {
         let Who::User { arn, .. } = &identity.0 else {
-            return Err(StsError::new("AccessDenied", "Cannot call GetSessionToken with session credentials"));
+            return Err(StsError::new(StsCode::AccessDenied, "Cannot call GetSessionToken with session credentials"));
         };
         let duration = session_duration(StsOperation::GetSessionToken { root: false }, params.duration()?)?;
         let mfa_at = self.check_mfa(store, params, Some(arn), now)?;
@@ -655,7 +658,10 @@ impl Sts {
         let store = snapshot.store();
         let iss = jwt::unverified_claim(token, "iss")?;
         let provider = store.auth.provider_by_issuer(&iss).ok_or_else(|| {
-            StsError::new("InvalidIdentityToken", format!("No OpenIDConnect provider found in your account for {iss}"))
+            StsError::new(
+                StsCode::Auth(AuthCode::InvalidIdentityToken),
+                format!("No OpenIDConnect provider found in your account for {iss}"),
+            )
         })?;
         let claims = jwt::verify(token, &provider.jwks, &provider.issuer, &provider.client_ids, now)?;
         let mut request = Request::new("*", "sts:AssumeRoleWithWebIdentity", role_arn)
@@ -671,8 +677,12 @@ impl Sts {
         request.context.insert("sts:RoleSessionName", vec![Scalar::Str(session_name.to_owned())]);
         add_call_facts(&mut request, facts);
         let role = store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i));
-        let Some(role) = role.filter(|_| snapshot.decide(&request) == Decision::Allowed) else {
-            return Err(StsError::new("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"));
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now);
+        let Some(role) = role.filter(|_| snapshot.decide_at(&request, at) == Decision::Allowed) else {
+            return Err(StsError::new(
+                StsCode::AccessDenied,
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            ));
         };
         let duration = session_duration(
             StsOperation::AssumeRole { role_max_session: role.max_session_duration, chained: false },
@@ -703,7 +713,12 @@ impl Sts {
         let iss = jwt::unverified_claim(token, "iss")?;
         let role_arn =
             snapshot.store().auth.provider_by_issuer(&iss).and_then(|p| p.gateway_role_arn.clone()).ok_or_else(
-                || StsError::new("InvalidIdentityToken", format!("no OIDC provider with a GatewayRoleArn for {iss}")),
+                || {
+                    StsError::new(
+                        StsCode::Auth(AuthCode::InvalidIdentityToken),
+                        format!("no OIDC provider with a GatewayRoleArn for {iss}"),
+                    )
+                },
             )?;
         // The session is named after the token's subject, in the characters session names allow.
         let subject = jwt::unverified_claim(token, "sub").unwrap_or_default();
@@ -743,7 +758,10 @@ impl Sts {
         let (mut session, web) = self.web_identity_session(snapshot, token, role_arn, session_name, facts, now)?;
         let (policy, policy_arns, packed) = Self::session_policies(store, params)?;
         if packed > PACKED_LIMIT {
-            return Err(StsError::new("PackedPolicyTooLarge", "Packed size of session policies exceeds the limit"));
+            return Err(StsError::new(
+                StsCode::PackedPolicyTooLarge,
+                "Packed size of session policies exceeds the limit",
+            ));
         }
         let role_max =
             store.role_by_arn.get(role_arn).and_then(|&i| store.roles.get(i)).map_or(3600, |r| r.max_session_duration);
@@ -763,6 +781,80 @@ impl Sts {
             web_identity: Some(web),
         })
     }
+}
+
+/// A validated `AssumeRole` call: what the decision and the session are made from.
+struct AssumeRoleCall<'p> {
+    role_arn: &'p str,
+    session_name: &'p str,
+    duration: u32,
+    tags: NewTags,
+    policy: Option<String>,
+    policy_arns: Vec<String>,
+    /// The packed size of session policies and tags, when any were passed.
+    packed: Option<usize>,
+    /// The session's source identity: the new one, or the caller's.
+    source_identity: Option<String>,
+    /// The `SourceIdentity` parameter, which `sts:SetSourceIdentity` is decided on.
+    new_source_identity: Option<&'p str>,
+    external_id: Option<&'p str>,
+    /// When the call's MFA code was checked (`now`), if it carried one.
+    mfa_now: Option<u64>,
+}
+
+/// `SourceIdentity`: a valid name, never changed once a caller's session carries one.
+fn source_identity(new: Option<&str>, old: Option<&str>) -> Result<Option<String>, StsError> {
+    match (new, old) {
+        (Some(new), _) if !is_session_name(new) || new.to_ascii_lowercase().starts_with("aws:") => {
+            Err(StsError::validation(format!(
+                "Value '{new}' at 'sourceIdentity' failed to satisfy constraint: Member must have length 2 to 64 and satisfy regular expression pattern: [\\w+=,.@-]*"
+            )))
+        }
+        (Some(new), Some(old)) if new != old => Err(StsError::new(
+            StsCode::InvalidParameterValue,
+            "The source identity cannot be changed once set: pass the one the caller's session carries",
+        )),
+        (new, old) => Ok(new.or(old).map(str::to_owned)),
+    }
+}
+
+/// The decision request of an `AssumeRole` call: `sts:AssumeRole` on the role, as the caller,
+/// with the keys the call sets (MFA, session name, external id, source identity, tags).
+fn assume_role_request(
+    store: &Store,
+    identity: &Identity,
+    call: &AssumeRoleCall<'_>,
+    facts: &CallFacts,
+    now: u64,
+) -> Result<Request, StsError> {
+    let mut request =
+        Request::new("*", "sts:AssumeRole", call.role_arn).map_err(|e| StsError::validation(e.to_string()))?;
+    request.act_as(store, identity, now);
+    let ctx = &mut request.context;
+    if let Some(at) = call.mfa_now {
+        ctx.insert("aws:MultiFactorAuthPresent", vec![Scalar::Bool(true)]);
+        ctx.insert("aws:MultiFactorAuthAge", vec![Scalar::Num(now.saturating_sub(at).to_string())]);
+    }
+    ctx.insert("sts:RoleSessionName", vec![Scalar::Str(call.session_name.to_owned())]);
+    if let Some(e) = call.external_id {
+        ctx.insert("sts:ExternalId", vec![Scalar::Str(e.to_owned())]);
+    }
+    if let Some(new) = call.new_source_identity {
+        ctx.insert("sts:SourceIdentity", vec![Scalar::Str(new.to_owned())]);
+    }
+    let new_tags = &call.tags.tags;
+    if !new_tags.is_empty() {
+        for (k, v) in new_tags {
+            ctx.insert(&format!("aws:RequestTag/{k}"), vec![Scalar::Str(v.clone())]);
+        }
+        ctx.insert("aws:TagKeys", new_tags.iter().map(|(k, _)| Scalar::Str(k.clone())).collect());
+    }
+    if !call.tags.transitive.is_empty() {
+        let keys = new_tags.iter().filter(|(k, _)| call.tags.transitive.contains(&k.to_ascii_lowercase()));
+        ctx.insert("sts:TransitiveTagKeys", keys.map(|(k, _)| Scalar::Str(k.clone())).collect());
+    }
+    add_call_facts(&mut request, facts);
+    Ok(request)
 }
 
 fn add_call_facts(request: &mut Request, facts: &CallFacts) {

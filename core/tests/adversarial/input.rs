@@ -59,8 +59,7 @@ fn a_request_that_names_two_principals_is_refused() {
         alice()
     );
     let e = Request::from_json(&text).unwrap_err();
-    assert_eq!(e.field(), "/principal", "{e}");
-    assert!(e.message().contains("duplicate"), "{e}");
+    assert_eq!((e.field(), e.kind()), ("/principal", keycard::RequestErrorKind::Json), "{e}");
 }
 
 #[test]
@@ -152,8 +151,8 @@ fn a_request_cannot_claim_to_be_a_service() {
     {
         let r = Request::from_json(&request(context.clone())).unwrap();
         assert_eq!(snap.decide(&r), Decision::ExplicitDeny, "{context}");
-        assert_eq!(snap.authorize(&r).decision, Decision::ExplicitDeny, "{context}");
-        assert_eq!(keycard::reference::authorize(snap.store(), &r).decision, Decision::ExplicitDeny, "{context}");
+        assert_eq!(snap.authorize(&r).decision(), Decision::ExplicitDeny, "{context}");
+        assert_eq!(keycard::reference::authorize(snap.store(), &r).decision(), Decision::ExplicitDeny, "{context}");
     }
     let r = Request::new(&alice(), "s3:DeleteObject", "arn:aws:s3:::b/k")
         .unwrap()
@@ -271,7 +270,7 @@ fn an_unauthenticated_policy_is_not_parsed_before_the_token_is_verified() {
             .code()
     });
     // A bad token is refused as such, whatever the Policy holds (it used to be parsed first).
-    assert_eq!(code, "InvalidIdentityToken");
+    assert_eq!(code, keycard::sts::StsCode::Auth(keycard::AuthCode::InvalidIdentityToken));
 }
 
 #[test]
@@ -319,11 +318,13 @@ fn a_store_document_that_repeats_a_key_is_refused() {
     // Two "Routes" keys: the first used to win silently.
     let doc = r#"{"Routes": [{"Method": "GET", "Path": "/a", "Action": "x:Get", "Resource": "*"}],
                   "Routes": [{"Method": "GET", "Path": "/b", "Action": "x:Get", "Resource": "*"}]}"#;
-    let e = Store::from_documents([("routes.json", doc)]).unwrap_err().to_string();
-    assert!(e.contains("/Routes") && e.contains("duplicate key"), "{e}");
+    let e = Store::from_documents([("routes.json", doc)]).unwrap_err();
+    assert_eq!(e.kind(), keycard::ProblemKind::Json, "{e}");
+    assert!(e.errors().any(|p| p.pointer() == "/Routes"), "{e}");
     let route = r#"{"Routes": [{"Method": "GET", "Path": "/a", "Action": "x:Get", "Resource": "*", "Path": "/b"}]}"#;
-    let e = Store::from_documents([("routes.json", route)]).unwrap_err().to_string();
-    assert!(e.contains("/Routes/0/Path") && e.contains("duplicate key"), "{e}");
+    let e = Store::from_documents([("routes.json", route)]).unwrap_err();
+    assert_eq!(e.kind(), keycard::ProblemKind::Json, "{e}");
+    assert!(e.errors().any(|p| p.pointer() == "/Routes/0/Path"), "{e}");
 }
 
 #[test]
@@ -413,6 +414,6 @@ fn a_web_identity_token_that_repeats_a_claim_is_refused() {
         .assume_role_with_web_identity(&snap, &params, &CallFacts::default(), 1_795_428_000)
         .map(|_| ())
         .unwrap_err();
-    assert_eq!(e.code(), "InvalidIdentityToken");
+    assert_eq!(e.code(), keycard::sts::StsCode::Auth(keycard::AuthCode::InvalidIdentityToken));
     assert!(e.message().contains("repeats the key at /sub"), "{}", e.message());
 }

@@ -366,6 +366,35 @@ static void test_threads(const char *scratch, long total) {
     keycard_engine_free(e);
 }
 
+/* keycard_engine_open_with and its options handle: the same engine as keycard_engine_open, and
+ * the setters' errors. */
+static void test_options(const char *policies, const char *scratch) {
+    keycard_options *o = keycard_options_new();
+    CHECK(o != NULL, "keycard_options_new");
+    CHECK(keycard_options_set_watch(o, 1) == 0, "set_watch");
+    CHECK(keycard_options_set_watch(NULL, 1) == KEYCARD_ERR_NULL, "set_watch(NULL)");
+    char missing[512];
+    snprintf(missing, sizeof missing, "%s/no-such-key-file", scratch);
+    CHECK(keycard_options_set_sts_key_file(o, missing) == KEYCARD_ERR_LOAD, "a missing key file is refused");
+    CHECK(keycard_last_error() && strstr(keycard_last_error(), "no-such-key-file"), "the error names the file: %s",
+          keycard_last_error() ? keycard_last_error() : "NULL");
+    write_file(scratch, "sts.keys", "0123456789abcdef0123456789abcdef0123\n");
+    char keys[512];
+    snprintf(keys, sizeof keys, "%s/sts.keys", scratch);
+    CHECK(keycard_options_set_sts_key_file(o, keys) == 0, "a key file: %s",
+          keycard_last_error() ? keycard_last_error() : "NULL");
+    CHECK(keycard_engine_open_with(policies, NULL) == NULL, "NULL options");
+    keycard_engine *e = keycard_engine_open_with(policies, o);
+    keycard_options_free(o); /* the engine keeps nothing of it */
+    CHECK(e != NULL, "open_with %s", policies);
+    if (e) {
+        test_cases(e);
+        keycard_engine_free(e);
+    }
+    remove_file(scratch, "sts.keys");
+    keycard_options_free(NULL);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s CASES_TSV POLICIES_DIR SCRATCH_DIR\n", argv[0]);
@@ -388,6 +417,7 @@ int main(int argc, char **argv) {
         test_errors(e, argv[3]);
         keycard_engine_free(e);
     }
+    test_options(argv[2], argv[3]);
     test_reload(argv[3]);
     test_threads(argv[3], total);
     free_cases();

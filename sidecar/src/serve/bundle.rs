@@ -19,6 +19,7 @@
 //! the platform's roots or `--bundle-ca-file`'s. Redirects are not followed.
 
 use super::poller::Poller;
+use super::start_error::StartError;
 use super::state::State;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -97,23 +98,25 @@ pub(crate) struct Config {
 impl Config {
     /// The poller `args` describe, if any (`--bundle-url`): the URL is parsed, the keys and the
     /// CA file are read now, so that a mistake stops the server at start.
-    pub(crate) fn new(args: &PollArgs, trust: &crate::bundle_cmd::TrustArgs) -> Result<Option<Config>, String> {
+    pub(crate) fn new(args: &PollArgs, trust: &crate::bundle_cmd::TrustArgs) -> Result<Option<Config>, StartError> {
         let Some(url) = &args.bundle_url else { return Ok(None) };
-        let uri: Uri = url.parse().map_err(|e| format!("--bundle-url {url}: {e}"))?;
+        let bad_url = |message: &dyn std::fmt::Display| StartError::option("--bundle-url", format!("{url}: {message}"));
+        let uri: Uri = url.parse().map_err(|e| bad_url(&e))?;
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err(format!("--bundle-url {url}: not an http:// or https:// URL")),
+            _ => return Err(bad_url(&"not an http:// or https:// URL")),
         };
-        let host = uri.host().ok_or_else(|| format!("--bundle-url {url}: no host"))?;
+        let host = uri.host().ok_or_else(|| bad_url(&"no host"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let trust = trust
-            .trust()?
-            .ok_or_else(|| "--bundle-url needs --bundle-public-key PEM (or --bundle-insecure-unsigned)".to_owned())?;
+        let trust = trust.trust().map_err(|e| StartError::option("--bundle-public-key", e))?.ok_or_else(|| {
+            StartError::option("--bundle-url", "needs --bundle-public-key PEM (or --bundle-insecure-unsigned)")
+        })?;
         let tls = if https { Some(tls_connector(args.bundle_ca_file.as_deref())?) } else { None };
         if let Some(dir) = &args.bundle_cache {
-            std::fs::create_dir_all(dir).map_err(|e| format!("--bundle-cache {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StartError::option("--bundle-cache", format!("{}: {e}", dir.display())))?;
         }
         let max = args.bundle_max_bytes;
         Ok(Some(Config {
@@ -135,7 +138,7 @@ impl Config {
     }
 }
 
-fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, String> {
+fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, StartError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
@@ -143,10 +146,13 @@ fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, S
         Some(path) => {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-                .map_err(|e| format!("--bundle-ca-file {}: {e}", path.display()))?;
+                .map_err(|e| StartError::option("--bundle-ca-file", format!("{}: {e}", path.display())))?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
-                return Err(format!("--bundle-ca-file {}: no usable CA certificate", path.display()));
+                return Err(StartError::option(
+                    "--bundle-ca-file",
+                    format!("{}: no usable CA certificate", path.display()),
+                ));
             }
         }
         None => {
@@ -156,14 +162,14 @@ fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, S
             }
             let (added, _) = roots.add_parsable_certificates(found.certs);
             if added == 0 {
-                return Err("no CA certificates found on this system: give --bundle-ca-file".into());
+                return Err(StartError::option("--bundle-ca-file", "missing: no CA certificates found on this system"));
             }
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .map_err(|e| StartError::setup("TLS", std::io::Error::other(e)))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
@@ -202,12 +208,10 @@ pub(crate) fn spawn(state: Arc<State>, config: Config, poller: Arc<Poller>) {
                     failures = 0;
                     config.poll
                 }
-                Err(message) => {
+                Err(e) => {
                     failures = failures.saturating_add(1);
                     poller.failed.fetch_add(1, Relaxed);
-                    let source = config.url.clone();
-                    let error = bundle::BundleError::Read(message).into_load_error(&source);
-                    state.live.fail(error);
+                    state.live.fail(e.into_load_error(&config.url));
                     backoff(config.poll, failures)
                 }
             };
@@ -235,16 +239,45 @@ fn jitter(d: Duration) -> Duration {
     d.mul_f64(0.9 + 0.2 * unit)
 }
 
+/// Why a poll published nothing: what `last_error` (and `/v1/snapshot`) then says.
+#[derive(Debug)]
+enum PollError {
+    /// The bundle server could not be reached, or answered something other than a bundle.
+    Fetch(String),
+    /// No complete answer within [`POLL_TIMEOUT`].
+    Timeout,
+    /// The bundle is refused: its signature, manifest or limits.
+    Bundle(bundle::BundleError),
+    /// The bundle opened, but its store does not load: every problem, with file and pointer.
+    Store(keycard::LoadError),
+    /// The loading task failed.
+    Internal(String),
+}
+
+impl PollError {
+    /// As a load error of the bundle at `url`, keeping a store's own problems as they are.
+    fn into_load_error(self, url: &str) -> keycard::LoadError {
+        let read = |message: String| bundle::BundleError::Read(message).into_load_error(url);
+        match self {
+            PollError::Fetch(message) | PollError::Internal(message) => read(message),
+            PollError::Timeout => read(format!("no complete answer within {POLL_TIMEOUT:?}")),
+            PollError::Bundle(e) => e.into_load_error(url),
+            PollError::Store(e) => e,
+        }
+    }
+}
+
 /// One poll: `Ok` when nothing needed doing or a new bundle is published; `Err` says why not.
 async fn poll_once(
     state: &Arc<State>,
     config: &Arc<Config>,
     poller: &Poller,
     current: &mut Current,
-) -> Result<(), String> {
+) -> Result<(), PollError> {
     let fetched = tokio::time::timeout(POLL_TIMEOUT, fetch(config, current.etag.as_deref(), &mut current.connection))
         .await
-        .map_err(|_| format!("no complete answer within {POLL_TIMEOUT:?}"))??;
+        .map_err(|_| PollError::Timeout)?
+        .map_err(PollError::Fetch)?;
     let Some((bytes, etag)) = fetched else {
         poller.not_modified.fetch_add(1, Relaxed);
         state.live.clear_error();
@@ -260,7 +293,7 @@ async fn poll_once(
     let (state2, config2, etag2) = (Arc::clone(state), Arc::clone(config), etag.clone());
     let revision = tokio::task::spawn_blocking(move || install(&state2, &config2, &bytes, etag2.as_deref()))
         .await
-        .map_err(|e| format!("internal error: {e}"))??;
+        .map_err(|e| PollError::Internal(format!("internal error: {e}")))??;
     tracing::info!(url = %config.url, revision = %revision, etag = ?etag, "bundle published");
     poller.updated.fetch_add(1, Relaxed);
     current.etag = etag;
@@ -273,10 +306,9 @@ fn ring_digest(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Opens, loads, compiles and publishes a downloaded bundle, then caches it; its revision.
-fn install(state: &State, config: &Config, bytes: &[u8], etag: Option<&str>) -> Result<String, String> {
-    let opened = bundle::open(bytes, &config.trust, &config.limits).map_err(|e| e.to_string())?;
-    let (store, mut info) =
-        opened.into_store().map_err(|e| e.problems().iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+fn install(state: &State, config: &Config, bytes: &[u8], etag: Option<&str>) -> Result<String, PollError> {
+    let opened = bundle::open(bytes, &config.trust, &config.limits).map_err(PollError::Bundle)?;
+    let (store, mut info) = opened.into_store().map_err(PollError::Store)?;
     info.url = Some(config.url.clone());
     info.etag = etag.map(str::to_owned);
     let revision = info.revision.clone();

@@ -6,6 +6,7 @@
 //! The writer flushes whenever the buffer runs dry, so the file is current when the server idles.
 
 use super::metrics::Metrics;
+use super::start_error::StartError;
 use keycard::clock::rfc3339;
 use keycard::{Answer, Request};
 use serde_json::{json, Value};
@@ -34,11 +35,11 @@ impl Record {
             "principal": self.principal,
             "action": self.action,
             "resource": self.resource,
-            "decision": self.answer.decision.as_str(),
-            "snapshot": self.answer.snapshot,
+            "decision": self.answer.decision().as_str(),
+            "snapshot": self.answer.snapshot(),
         });
-        if let (Some(e), Value::Object(map)) = (&self.answer.explanation, &mut v) {
-            map.insert("matched".into(), serde_json::to_value(&e.matched).unwrap_or(Value::Null));
+        if let (Some(e), Value::Object(map)) = (self.answer.explanation(), &mut v) {
+            map.insert("matched".into(), serde_json::to_value(e.matched()).unwrap_or(Value::Null));
         }
         v
     }
@@ -58,13 +59,14 @@ impl DecisionLog {
     ///
     /// # Errors
     /// When `path` cannot be a log file (a directory, or its directory does not exist).
-    pub(crate) fn start(path: &Path, capacity: usize, metrics: Arc<Metrics>) -> Result<DecisionLog, String> {
+    pub(crate) fn start(path: &Path, capacity: usize, metrics: Arc<Metrics>) -> Result<DecisionLog, StartError> {
+        let refuse = |message: String| StartError::option("--decision-log", message);
         if path.is_dir() {
-            return Err(format!("--decision-log {}: is a directory", path.display()));
+            return Err(refuse(format!("{}: is a directory", path.display())));
         }
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !parent.is_dir() {
-            return Err(format!("--decision-log {}: directory {} does not exist", path.display(), parent.display()));
+            return Err(refuse(format!("{}: directory {} does not exist", path.display(), parent.display())));
         }
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
         let (done_tx, done) = mpsc::sync_channel(1);
@@ -77,7 +79,7 @@ impl DecisionLog {
                 write_loop(&path, &rx, &writer_closed, &writer_metrics);
                 let _ = done_tx.send(());
             })
-            .map_err(|e| format!("cannot start the decision log thread: {e}"))?;
+            .map_err(|e| StartError::setup("cannot start the decision log thread", e))?;
         Ok(DecisionLog { tx, closed, writer: Mutex::new(Some((writer, done))), metrics })
     }
 
@@ -89,7 +91,8 @@ impl DecisionLog {
         }
         let record = Record {
             time: SystemTime::now(),
-            principal: request.principal_json(),
+            // A signed request's principal is its signer, whom the answer names.
+            principal: answer.principal().map_or_else(|| request.principal_json(), Value::from),
             action: request.action().to_owned(),
             resource: request.resource().to_owned(),
             answer: answer.clone(),

@@ -137,7 +137,7 @@ pub(crate) fn decide(asked: &Asked<'_>, peer: Peer, state: &State) -> Outcome {
     };
     // 3. Identity, before routes.
     let now = state.now_secs();
-    let original = Original { method, uri, host: asked.host, snapshot: &loaded.snapshot, state, source, now };
+    let original = Original { method, uri, host: asked.host, snapshot: loaded.snapshot(), state, source, now };
     let (principal, identity) = match identify(headers, trusted_peer, &state.gate, &original) {
         Found::Principal(p) => (p, None),
         Found::Identity(id) => (id.principal_arn().to_owned(), Some(id)),
@@ -145,7 +145,7 @@ pub(crate) fn decide(asked: &Asked<'_>, peer: Peer, state: &State) -> Outcome {
         Found::Refused(decision, reason) => return Outcome::refuse(decision, None, reason),
     };
     // 4. The route.
-    let target = match loaded.snapshot.gateway().resolve(method, uri, |name| header_lookup(headers, name)) {
+    let target = match loaded.snapshot().gateway().resolve(method, uri, |name| header_lookup(headers, name)) {
         Ok(t) => t,
         Err(GateRefusal::NoRoute) => {
             return Outcome::refuse(GateDecision::NoRoute, Some(principal), format!("no route for {method} {uri}"))
@@ -169,16 +169,16 @@ pub(crate) fn decide(asked: &Asked<'_>, peer: Peer, state: &State) -> Outcome {
     };
     if let Some(identity) = &identity {
         // Signed or bearer callers: the session's tags, session policies, MFA and issue time.
-        request.authenticated_as(loaded.snapshot.store(), identity, now);
+        request.authenticated_as(loaded.snapshot().store(), identity, now);
     }
     // 6. The decision: one snapshot, counted and logged like any other.
     let started = Instant::now();
-    let answer = loaded.snapshot.authorize(&request);
-    state.metrics.decision(answer.decision, started.elapsed());
+    let answer = loaded.snapshot().authorize(&request);
+    state.metrics.decision(answer.decision(), started.elapsed());
     if let Some(log) = &state.log {
         log.record(&request, &answer);
     }
-    Outcome { decision: answer.decision.into(), principal: Some(principal), reason: None }
+    Outcome { decision: answer.decision().into(), principal: Some(principal), reason: None }
 }
 
 /// The request a proxy protocol names.
@@ -335,7 +335,9 @@ fn bearer(headers: &HeaderMap, original: &Original<'_>) -> Found {
     let facts = keycard::sts::CallFacts { source_ip: Some(original.source.to_string()), region: None };
     match original.state.sts.gateway_identity(original.snapshot, token.trim(), &facts, original.now) {
         Ok(identity) => Found::Identity(identity),
-        Err(e) if e.code() == "AccessDenied" => Found::Refused(GateDecision::ImplicitDeny, e.to_string()),
+        Err(e) if e.code() == keycard::sts::StsCode::AccessDenied => {
+            Found::Refused(GateDecision::ImplicitDeny, e.to_string())
+        }
         Err(e) => Found::Refused(GateDecision::Unauthenticated, e.to_string()),
     }
 }

@@ -26,6 +26,7 @@ use super::gate::{self, Asked, Outcome};
 use super::gate_types::{GateDecision, Peer};
 use super::metrics::Endpoint;
 use super::routes::MAX_BODY;
+use super::start_error::StartError;
 use super::state::State;
 use envoy_types::ext_authz::v3::pb::{
     Address, Authorization, AuthorizationServer, CheckRequest, CheckResponse, DeniedHttpResponse, HeaderAppendAction,
@@ -69,22 +70,22 @@ pub(crate) enum Listener {
 }
 
 /// Binds `--grpc-listen` (`HOST:PORT` or `unix:/path`); returns the listener and how to show it.
-pub(crate) async fn bind(listen: &str) -> Result<(Listener, String), String> {
+pub(crate) async fn bind(listen: &str) -> Result<(Listener, String), StartError> {
     if let Some(path) = listen.strip_prefix("unix:") {
         let path = PathBuf::from(path);
         // A socket left behind by an earlier run would make bind fail; anything else is kept.
         if std::fs::symlink_metadata(&path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
             let _ = std::fs::remove_file(&path);
         }
-        let listener =
-            UnixListener::bind(&path).map_err(|e| format!("cannot listen on --grpc-listen {listen}: {e}"))?;
+        let listener = UnixListener::bind(&path)
+            .map_err(|e| StartError::setup(format!("cannot listen on --grpc-listen {listen}"), e))?;
         let shown = format!("unix:{}", path.display());
         return Ok((Listener::Unix(listener, path), shown));
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on --grpc-listen {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound gRPC address: {e}"))?;
+        .map_err(|e| StartError::setup(format!("cannot listen on --grpc-listen {listen}"), e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::setup("cannot read the bound gRPC address", e))?;
     Ok((Listener::Tcp(TcpIncoming::from(listener).with_nodelay(Some(true))), addr.to_string()))
 }
 
@@ -96,7 +97,7 @@ pub(crate) async fn serve(
     state: Arc<State>,
     published: Arc<Notify>,
     stop: impl Future<Output = ()> + Send,
-) -> Result<(), String> {
+) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", ServingStatus::NotServing).await;
     reporter.set_service_status(AUTHORIZATION, ServingStatus::NotServing).await;
@@ -131,7 +132,7 @@ pub(crate) async fn serve(
             served
         }
     };
-    served.map_err(|e| format!("the gRPC server failed: {e}"))
+    served
 }
 
 /// The two gRPC services on one listener, told apart by path (`/grpc.health.v1.Health/...`),

@@ -18,6 +18,7 @@ mod metrics;
 mod offload;
 mod poller;
 mod routes;
+mod start_error;
 mod state;
 mod sts;
 
@@ -29,6 +30,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use keycard::live::{Event, Live, Source};
 use metrics::Metrics;
+use start_error::StartError;
 use state::State;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,32 +104,49 @@ enum Listener {
     Unix(UnixListener, PathBuf),
 }
 
-async fn bind(listen: &str) -> Result<(Listener, String), String> {
+async fn bind(listen: &str) -> Result<(Listener, String), StartError> {
     if let Some(path) = listen.strip_prefix("unix:") {
         let path = PathBuf::from(path);
         // A socket left behind by an earlier run would make bind fail; anything else is kept.
         if std::fs::symlink_metadata(&path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
             let _ = std::fs::remove_file(&path);
         }
-        let listener = UnixListener::bind(&path).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let listener =
+            UnixListener::bind(&path).map_err(|e| StartError::setup(format!("cannot listen on {listen}"), e))?;
         let shown = format!("unix:{}", path.display());
         return Ok((Listener::Unix(listener, path), shown));
     }
-    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let listener =
+        TcpListener::bind(listen).await.map_err(|e| StartError::setup(format!("cannot listen on {listen}"), e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::setup("cannot read the bound address", e))?;
     Ok((Listener::Tcp(listener), format!("http://{addr}")))
 }
 
-async fn serve(options: Options) -> Result<(), String> {
-    let poll = bundle::Config::new(&options.poll, &options.bundle)?;
-    let source = match (&poll, &options.policies) {
+/// Where the store comes from: the bundle poller, `--policies`, or the embedded default store.
+fn store_source(options: &Options, poll: Option<&bundle::Config>) -> Result<Source, StartError> {
+    Ok(match (poll, &options.policies) {
         (Some(poll), _) => Source::External(poll.describe()),
         (None, Some(p)) => {
-            let p = std::path::absolute(p).map_err(|e| format!("--policies {}: {e}", p.display()))?;
-            crate::source::source_of(Some(&p), &options.bundle)?
+            let p = std::path::absolute(p)
+                .map_err(|e| StartError::option("--policies", format!("{}: {e}", p.display())))?;
+            crate::source::source_of(Some(&p), &options.bundle).map_err(|e| StartError::option("--policies", e))?
         }
         (None, None) => crate::source::source(None),
-    };
+    })
+}
+
+/// The keys that seal STS session tokens: `--sts-key-file`, else a random per-process key.
+fn sts_keys(options: &Options) -> Result<keycard::auth::SealKeys, StartError> {
+    match &options.sts_key_file {
+        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| StartError::option("--sts-key-file", e)),
+        None => keycard::auth::SealKeys::random()
+            .map_err(|e| StartError::setup("cannot make an STS key", std::io::Error::other(e.to_string()))),
+    }
+}
+
+async fn serve(options: Options) -> Result<(), StartError> {
+    let poll = bundle::Config::new(&options.poll, &options.bundle)?;
+    let source = store_source(&options, poll.as_ref())?;
     let described = crate::source::describe(&source);
     let gate = gate_types::Config::new(&options.trusted_proxies, options.trust_principal_header.as_deref())?;
     let metrics = Arc::new(Metrics::new());
@@ -135,10 +154,7 @@ async fn serve(options: Options) -> Result<(), String> {
         Some(path) => Some(DecisionLog::start(path, options.decision_log_buffer, Arc::clone(&metrics))?),
         None => None,
     };
-    let keys = match &options.sts_key_file {
-        Some(path) => keycard::auth::SealKeys::from_file(path).map_err(|e| format!("--sts-key-file {e}"))?,
-        None => keycard::auth::SealKeys::random().map_err(|e| format!("cannot make an STS key: {e}"))?,
-    };
+    let keys = sts_keys(&options)?;
     let (listener, shown) = bind(&options.listen).await?;
     let grpc_listener = match &options.grpc_listen {
         Some(listen) => Some(grpc::bind(listen).await?),
@@ -146,8 +162,9 @@ async fn serve(options: Options) -> Result<(), String> {
     };
     // The first load runs on the reload thread: /healthz answers at once, /readyz once loaded.
     let published = Arc::new(tokio::sync::Notify::new());
-    let live = Live::start(source, true, observer(Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
-        .map_err(|e| format!("cannot start the reloader: {e}"))?;
+    let config = keycard::live::Config::new().watch(true);
+    let live = Live::start(source, observe(config, Arc::clone(&metrics), described.clone(), Arc::clone(&published)))
+        .map_err(|e| StartError::setup("cannot start the reloader", e))?;
     let state = Arc::new(State {
         live,
         source: described,
@@ -164,9 +181,7 @@ async fn serve(options: Options) -> Result<(), String> {
         bundle::spawn(Arc::clone(&state), config, Arc::clone(poller));
     }
 
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+    let signals = Signals::new()?;
 
     // The first line on stdout says where to connect (tests and scripts read it), the second
     // where gRPC is served; written at once, and a closed stdout is no reason to stop.
@@ -188,41 +203,79 @@ async fn serve(options: Options) -> Result<(), String> {
     tracing::info!(listen = %shown, store = %state.source, heavy_permits = state.offload.permits(), "keycard serve started");
 
     let graceful = GracefulShutdown::new();
+    accept_until_signal(&listener, &state, &graceful, signals).await;
+    if let Listener::Unix(_, path) = &listener {
+        let _ = std::fs::remove_file(path);
+    }
+    drop(listener);
+    let _ = stop_grpc.send(());
+    drain(graceful, grpc_task, &state).await;
+    Ok(())
+}
+
+/// The signals `keycard serve` handles: `SIGHUP` reloads, `SIGTERM` and `SIGINT` drain.
+struct Signals {
+    hangup: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, StartError> {
+        let hangup = signal(SignalKind::hangup()).map_err(|e| StartError::setup("cannot handle SIGHUP", e))?;
+        let terminate = signal(SignalKind::terminate()).map_err(|e| StartError::setup("cannot handle SIGTERM", e))?;
+        let interrupt = signal(SignalKind::interrupt()).map_err(|e| StartError::setup("cannot handle SIGINT", e))?;
+        Ok(Signals { hangup, terminate, interrupt })
+    }
+}
+
+/// Accepts connections and serves them until `SIGTERM` or `SIGINT`; `SIGHUP` reloads the store
+/// (and wakes the bundle poller).
+async fn accept_until_signal(
+    listener: &Listener,
+    state: &Arc<State>,
+    graceful: &GracefulShutdown,
+    mut signals: Signals,
+) {
     loop {
         tokio::select! {
-            accepted = accept(&listener) => match accepted {
+            accepted = accept(listener) => match accepted {
                 Ok(Accepted::Tcp(stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, Peer::Ip(peer.ip()), &state, &graceful);
+                    spawn_connection(stream, Peer::Ip(peer.ip()), state, graceful);
                 }
-                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, &state, &graceful),
+                Ok(Accepted::Unix(stream)) => spawn_connection(stream, Peer::Local, state, graceful),
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = hangup.recv() => {
+            _ = signals.hangup.recv() => {
                 tracing::info!("SIGHUP: reloading the store");
                 state.live.reload();
                 if let Some(poller) = &state.bundle {
                     poller.wake();
                 }
             }
-            _ = terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
-            _ = interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
+            _ = signals.terminate.recv() => { tracing::info!("SIGTERM: draining"); break; }
+            _ = signals.interrupt.recv() => { tracing::info!("SIGINT: draining"); break; }
         }
     }
-    if let Listener::Unix(_, path) = &listener {
-        let _ = std::fs::remove_file(path);
-    }
-    drop(listener);
-    let _ = stop_grpc.send(());
+}
+
+/// Waits (at most [`DRAIN_TIMEOUT`]) for in-flight HTTP requests and gRPC calls, then closes the
+/// decision log.
+async fn drain(
+    graceful: GracefulShutdown,
+    grpc_task: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    state: &State,
+) {
     let grpc_drained = async {
         if let Some(task) = grpc_task {
             match task.await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!("{e}"),
+                Ok(Err(e)) => tracing::error!(error = %e, "the gRPC server failed"),
                 Err(e) => tracing::error!(error = %e, "the gRPC server task failed"),
             }
         }
@@ -235,7 +288,6 @@ async fn serve(options: Options) -> Result<(), String> {
         log.close(Duration::from_secs(2));
     }
     tracing::info!("keycard serve stopped");
-    Ok(())
 }
 
 /// `KEYCARD_TEST_CLOCK_OFFSET_SECS`, honoured by debug builds only (tests of expired sessions).
@@ -246,40 +298,43 @@ fn test_clock_offset() -> i64 {
     std::env::var("KEYCARD_TEST_CLOCK_OFFSET_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-/// Counts and logs what the reload thread does; `published` is notified of every new snapshot.
-fn observer(metrics: Arc<Metrics>, source: String, published: Arc<tokio::sync::Notify>) -> keycard::live::Observer {
-    Box::new(move |event: &Event<'_>| match event {
+/// `config` with an observer that counts and logs what the reload thread does; `published` is
+/// notified of every new snapshot.
+fn observe(
+    config: keycard::live::Config,
+    metrics: Arc<Metrics>,
+    source: String,
+    published: Arc<tokio::sync::Notify>,
+) -> keycard::live::Config {
+    config.observer(move |event: &Event<'_>| match event {
         Event::Published { loaded, took } => {
+            let stats = loaded.stats();
             tracing::info!(
-                snapshot = loaded.snapshot.id(),
-                files = loaded.stats.files,
-                principals = loaded.stats.principals,
-                policies = loaded.stats.policies,
-                statements = loaded.stats.statements,
+                snapshot = loaded.snapshot().id(),
+                files = stats.files,
+                principals = stats.principals,
+                policies = stats.policies,
+                statements = stats.statements,
                 took_ms = took.as_millis() as u64,
                 "snapshot loaded"
             );
-            if let Some(b) = &loaded.bundle {
+            if let Some(b) = loaded.bundle() {
                 tracing::info!(revision = %b.revision, verified_by = ?b.verified_by, url = ?b.url, "from bundle");
                 if b.verified_by.is_none() {
                     tracing::warn!("{}", crate::bundle_cmd::UNVERIFIED);
                 }
             }
-            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at));
+            metrics.reloaded(keycard::clock::unix_seconds(loaded.loaded_at()));
             published.notify_one();
         }
-        Event::Failed { error, failure } => {
-            match error {
-                Some(e) => {
-                    for p in e.problems() {
-                        tracing::error!(source = %source, problem = %p, "store failed to load; keeping the last good snapshot");
-                    }
-                }
-                None => tracing::error!(source = %source, "{}; keeping the last good snapshot", failure.message),
+        Event::Failed { failure } => {
+            for p in failure.error().problems() {
+                tracing::error!(source = %source, problem = %p, "store failed to load; keeping the last good snapshot");
             }
             metrics.reload_failed();
         }
         Event::WatchProblem(message) => tracing::warn!(source = %source, "{message}; changes need SIGHUP"),
+        _ => {}
     })
 }
 

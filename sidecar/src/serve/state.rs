@@ -4,8 +4,7 @@
 
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
-use arc_swap::Guard;
-use keycard::live::{Live, LoadFailure, Loaded};
+use keycard::live::{Current, Live, LoadFailure};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,15 +31,26 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The snapshot serving now, if one has loaded. Hold the guard for one request (or one
-    /// batch), so everything it answers comes from the same snapshot.
-    pub(crate) fn current(&self) -> Guard<Option<Arc<Loaded>>> {
+    /// The snapshot serving now, if one has loaded. Hold it for one request (or one batch), so
+    /// everything it answers comes from the same snapshot.
+    pub(crate) fn current(&self) -> Current {
         self.live.current()
     }
 
-    /// Now, in seconds since the epoch, for signatures, sessions and MFA codes.
+    /// Now, for signatures, sessions, MFA codes and signed requests' decisions.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        let offset = std::time::Duration::from_secs(self.clock_offset_secs.unsigned_abs());
+        let now = std::time::SystemTime::now();
+        if self.clock_offset_secs >= 0 {
+            now + offset
+        } else {
+            now - offset
+        }
+    }
+
+    /// [`State::now`] in seconds since the epoch.
     pub(crate) fn now_secs(&self) -> u64 {
-        keycard::clock::unix_seconds(std::time::SystemTime::now()).saturating_add_signed(self.clock_offset_secs)
+        keycard::clock::unix_seconds(self.now())
     }
 
     /// Whether a snapshot is loaded.

@@ -14,7 +14,7 @@ use hyper::{HeaderMap, Method, Response, StatusCode};
 use keycard::auth::sigv4::sha256_hex;
 use keycard::auth::{Identity, SignedRequest};
 use keycard::clock::iso_seconds;
-use keycard::sts::{CallFacts, Issued, Params, StsError};
+use keycard::sts::{CallFacts, Issued, Params, StsCode, StsError};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,23 +76,23 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
     }
     let params = Params::new(pairs);
     let Some(action) = params.get("Action") else {
-        return Err(StsError::from_parts("MissingAction", "The request must contain the parameter Action"));
+        return Err(StsError::new(StsCode::MissingAction, "The request must contain the parameter Action"));
     };
     match params.get("Version") {
         Some(VERSION) => {}
         Some(v) => {
-            return Err(StsError::from_parts(
-                "InvalidAction",
+            return Err(StsError::new(
+                StsCode::InvalidAction,
                 format!("Could not find operation {action} for version {v}"),
             ))
         }
-        None => return Err(StsError::from_parts("MissingParameter", "The request must contain the parameter Version")),
+        None => return Err(StsError::new(StsCode::MissingParameter, "The request must contain the parameter Version")),
     }
     let current = state.current();
     let Some(loaded) = current.as_ref() else {
-        return Err(StsError::from_parts("ServiceUnavailable", "no policy snapshot is loaded yet"));
+        return Err(StsError::new(StsCode::ServiceUnavailable, "no policy snapshot is loaded yet"));
     };
-    let snapshot = &loaded.snapshot;
+    let snapshot = loaded.snapshot();
     let now = state.now_secs();
     let mut facts = CallFacts { source_ip: call.peer.map(|ip| ip.to_string()), region: None };
     let sts = &state.sts;
@@ -120,8 +120,8 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
         "GetSessionToken" => {
             sts.get_session_token(snapshot.store(), &identity, &params, now).map(|i| issued_xml(action, &i))
         }
-        other => Err(StsError::from_parts(
-            "InvalidAction",
+        other => Err(StsError::new(
+            StsCode::InvalidAction,
             format!("Could not find operation {other} for version {VERSION}"),
         )),
     };
@@ -132,7 +132,9 @@ fn answer(call: &Call<'_>, state: &State) -> Result<String, StsError> {
 fn log_call(action: &str, identity: &Identity, result: &Result<String, StsError>) {
     match result {
         Ok(_) => tracing::info!(action, caller = identity.principal_arn(), "sts"),
-        Err(e) => tracing::info!(action, caller = identity.principal_arn(), code = e.code(), "sts call refused"),
+        Err(e) => {
+            tracing::info!(action, caller = identity.principal_arn(), code = e.code().as_str(), "sts call refused")
+        }
     }
 }
 

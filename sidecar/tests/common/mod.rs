@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod tools;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -189,6 +191,23 @@ impl Client {
 
     pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.get_mut().write_all(bytes)
+    }
+
+    /// Whether the server has read every byte sent on this connection: its end's receive queue
+    /// (Linux's `/proc/net/tcp`) is empty. Tells a test that the server has a request in hand
+    /// without sleeping.
+    pub fn server_has_read_everything(&self) -> bool {
+        let s = self.stream.get_ref();
+        let (client, server) = (s.local_addr().unwrap().port(), s.peer_addr().unwrap().port());
+        let port = |addr: &str| addr.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        table.lines().skip(1).any(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() > 4
+                && port(f[1]) == Some(server)
+                && port(f[2]) == Some(client)
+                && f[4].split(':').nth(1).is_some_and(|rx| u64::from_str_radix(rx, 16) == Ok(0))
+        })
     }
 
     pub fn read_response(&mut self) -> std::io::Result<Response> {
