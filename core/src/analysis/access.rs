@@ -124,7 +124,7 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     let mut request = template_request("sts:GetCallerIdentity", "*", None)?;
     with_principal(&mut request, principal);
     let unknown = || AnalysisError::UnknownPrincipal(principal.to_owned());
-    let caller = resolve(store, &request).map_err(|_| unknown())?;
+    let caller = resolve(store, None, &request).map_err(|_| unknown())?;
     if !matches!(caller.kind, CallerKind::User | CallerKind::Role | CallerKind::RoleSession) {
         return Err(unknown());
     }

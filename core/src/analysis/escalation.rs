@@ -397,7 +397,7 @@ impl<'s> Graph<'_, 's> {
     fn uncapped(&self, a: usize) -> bool {
         let store = self.snapshot.store();
         let Some(request) = self.request(a, "sts:GetCallerIdentity", "*", None) else { return false };
-        let Ok(caller) = resolve(store, &request) else { return false };
+        let Ok(caller) = resolve(store, None, &request) else { return false };
         let everything = |p: &PolicyRef<'_>| p.policy.statements.iter().any(allows_everything);
         if let Some(b) = caller.boundary_id().and_then(|id| PolicyRef::of(store, id)) {
             if !everything(&b) {

@@ -7,7 +7,7 @@
 //! A request without policy-variable substitution is decided without touching the heap.
 
 use crate::decide::answer::Decision;
-use crate::decide::index::{ActionKey, CPattern, CResource, CStatement, Index, TableId};
+use crate::decide::index::{ActionKey, Hot, Index, Pat, ResourceKind, TableRef};
 use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
 use crate::decide::request::Request;
 use crate::decide::rules::{
@@ -26,7 +26,7 @@ use std::cell::OnceCell;
 /// Decides `req` against the store through its index, at `now` (`None`: the clock, read only if
 /// a condition needs the time).
 pub(crate) fn decide(store: &Store, index: &Index, req: &Request, now: Option<Instant>) -> Decision {
-    let Ok(caller) = resolve(store, req) else { return Decision::ImplicitDeny };
+    let Ok(caller) = resolve(store, Some(&index.principals), req) else { return Decision::ImplicitDeny };
     let mut view = View::new(store, index, &caller, req);
     view.now = now;
     match req.action_lc.as_str() {
@@ -60,6 +60,17 @@ struct Evaluator<'v, 'a> {
     view: &'v View<'v, 'a>,
 }
 
+/// What the resource side says ([`Evaluator::resource_side`]).
+#[derive(Default, Clone, Copy)]
+struct ResourceSide {
+    /// A resource-side Deny names the caller.
+    deny: bool,
+    /// The strongest level at which a matching resource-side Allow names the caller.
+    rbp: Option<Level>,
+    /// The resource is reachable only through its resource policy (trust policy, KMS key policy).
+    requires_grant: bool,
+}
+
 /// What one policy (or several, OR-ed) says about the request.
 #[derive(Default, Clone, Copy)]
 struct Verdict {
@@ -75,43 +86,24 @@ impl Verdict {
 
 impl<'a> Evaluator<'_, 'a> {
     fn decide_action(&self, action: &str) -> Decision {
-        let (store, index, req, caller) = (self.store, self.index, self.req, self.caller);
+        let (index, req, caller) = (self.index, self.req, self.caller);
         if credential_restriction(caller.kind, req, action).is_some() {
             return Decision::ImplicitDeny;
         }
         let key = index.action_key(action);
-        let resource = req.resource.as_str();
         let trust_action = TRUST_ACTIONS.contains(&action);
 
         // Identity policies first: a Deny there decides (credential restrictions were checked).
         let has_identity = caller.user.is_some() || caller.role.is_some();
         let identity = has_identity.then(|| {
-            let user = caller.user_ix.and_then(|i| index.user_table(i));
-            let role = caller.role_ix.and_then(|i| index.role_table(i));
+            let user = caller.user_ix.and_then(|i| caller.table.or_else(|| index.user_table(i)));
+            let role = caller.role_ix.and_then(|i| caller.table.or_else(|| index.role_table(i)));
             user.into_iter().chain(role).fold(Verdict::default(), |v, t| v.or(self.scan(t, &key)))
         });
         if identity.is_some_and(|v| v.deny) {
             return Decision::ExplicitDeny;
         }
-
-        // Resource-side policies.
-        let mut requires_grant = false;
-        let mut resource_policies: SmallVec<[PolicyId; 4]> = SmallVec::new();
-        if trust_action && resource.contains(":role/") {
-            requires_grant = true;
-            if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
-                resource_policies.push(role.trust);
-            }
-        } else if !index.rp_by_arn.is_empty() {
-            for_each_covering_arn(resource, |arn| {
-                for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
-                    resource_policies.extend(store.resource_policies.get(i).map(|rp| rp.policy));
-                }
-            });
-            if is_kms_key(resource) && !resource_policies.is_empty() {
-                requires_grant = true;
-            }
-        }
+        let side = self.resource_side(action, &key, trust_action);
         // The owner depends on the action only through "is it a trust action", which every
         // sub-action of one request shares with the request's action: the view computed it.
         let resource_account = self.view.owner;
@@ -119,57 +111,11 @@ impl<'a> Evaluator<'_, 'a> {
         // Boundary, session.
         let boundary = caller.boundary_id().map(|id| self.scan_policy(id, &key));
         let session = req.session_policy.as_ref().map(|p| self.scan_statements(&p.statements, action));
-
-        // Resource side: Deny and the strongest Allow level, with the caller named.
-        let mut resource_deny = false;
-        let mut rbp: Option<Level> = None;
-        for &id in &resource_policies {
-            let (deny, level) = self.scan_resource(id, &key);
-            resource_deny |= deny;
-            rbp = rbp.max(level);
-        }
-        if let Some(p) = &req.resource_policy {
-            // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
-            let (deny, level) = self.scan_resource_statements(&p.statements, action, !trust_action);
-            resource_deny |= deny;
-            rbp = rbp.max(level);
-        }
-
-        // Organization levels.
-        let scp_levels = match (&store.organization, caller.account) {
-            (Some(org), Some(account)) if !caller.service_linked && account != org.management_account => {
-                index.scp_levels.get(account)
-            }
-            _ => None,
-        };
-        let rcp_levels = match (&store.organization, resource_account) {
-            (Some(org), Some(account))
-                if rcps_apply(action, resource, account, &org.management_account, caller.service_linked) =>
-            {
-                index.rcp_levels.get(account)
-            }
-            _ => None,
-        };
-        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>| {
-            let mut deny = false;
-            let mut every_level_allows = true;
-            for level in levels.into_iter().flatten() {
-                let mut allows = level.is_empty();
-                for &id in level {
-                    let v = self.scan_policy(id, &key);
-                    deny |= v.deny;
-                    allows |= v.allow;
-                }
-                every_level_allows &= allows;
-            }
-            (deny, every_level_allows)
-        };
-        let (scp_deny, scp_allows) = level_verdicts(scp_levels);
-        let (rcp_deny, _) = level_verdicts(rcp_levels);
+        let (scp_deny, scp_allows, rcp_deny) = self.organization(action, &key, resource_account);
 
         // Step 1: explicit deny anywhere.
         let v = |o: Option<Verdict>| o.unwrap_or_default();
-        if v(identity).deny || v(boundary).deny || v(session).deny || resource_deny || scp_deny || rcp_deny {
+        if v(identity).deny || v(boundary).deny || v(session).deny || side.deny || scp_deny || rcp_deny {
             return Decision::ExplicitDeny;
         }
         // Step 2: every SCP level must allow.
@@ -184,9 +130,9 @@ impl<'a> Evaluator<'_, 'a> {
                 (Some(a), Some(b)) => a != b,
                 _ => false,
             },
-            requires_grant,
+            requires_grant: side.requires_grant,
             trust_action,
-            rbp,
+            rbp: side.rbp,
             id: caller.kind == CallerKind::Root || v(identity).allow,
             pb: boundary.is_none_or(|b| b.allow),
             sp: match caller.kind {
@@ -197,13 +143,85 @@ impl<'a> Evaluator<'_, 'a> {
         allow_decision(&facts, &mut |_| {})
     }
 
+    /// The resource side: the resource policies (or the role's trust policy) covering the
+    /// resource, and the request's own resource policy: whether a Deny names the caller, the
+    /// strongest level at which an Allow does, and whether only such a grant can allow.
+    fn resource_side(&self, action: &str, key: &ActionKey<'_>, trust_action: bool) -> ResourceSide {
+        let (store, index, req) = (self.store, self.index, self.req);
+        let resource = req.resource.as_str();
+        let mut side = ResourceSide::default();
+        let mut resource_policies: SmallVec<[PolicyId; 4]> = SmallVec::new();
+        if trust_action && resource.contains(":role/") {
+            side.requires_grant = true;
+            if let Some(role) = store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)) {
+                resource_policies.push(role.trust);
+            }
+        } else if !index.rp_by_arn.is_empty() {
+            for_each_covering_arn(resource, |arn| {
+                for &i in index.rp_by_arn.get(arn).into_iter().flatten() {
+                    resource_policies.extend(store.resource_policies.get(i).map(|rp| rp.policy));
+                }
+            });
+            side.requires_grant = is_kms_key(resource) && !resource_policies.is_empty();
+        }
+        for &id in &resource_policies {
+            let (deny, level) = self.scan_resource(id, key);
+            side.deny |= deny;
+            side.rbp = side.rbp.max(level);
+        }
+        if let Some(p) = &req.resource_policy {
+            // Used as a trust policy for trust actions, where the NotPrincipal quirk does not apply.
+            let (deny, level) = self.scan_resource_statements(&p.statements, action, !trust_action);
+            side.deny |= deny;
+            side.rbp = side.rbp.max(level);
+        }
+        side
+    }
+
+    /// The organization's levels: whether an SCP denies, whether every SCP level allows, whether
+    /// an RCP denies.
+    fn organization(&self, action: &str, key: &ActionKey<'_>, resource_account: Option<&str>) -> (bool, bool, bool) {
+        let (store, index, caller) = (self.store, self.index, self.caller);
+        let Some(org) = &store.organization else { return (false, true, false) };
+        let scp_levels = match caller.account {
+            Some(account) if !caller.service_linked && account != org.management_account => {
+                index.scp_levels.get(account)
+            }
+            _ => None,
+        };
+        let resource = self.req.resource.as_str();
+        let rcp_levels = match resource_account {
+            Some(account) if rcps_apply(action, resource, account, &org.management_account, caller.service_linked) => {
+                index.rcp_levels.get(account)
+            }
+            _ => None,
+        };
+        let level_verdicts = |levels: Option<&Vec<SmallVec<[PolicyId; 2]>>>| {
+            let mut deny = false;
+            let mut every_level_allows = true;
+            for level in levels.into_iter().flatten() {
+                let mut allows = level.is_empty();
+                for &id in level {
+                    let v = self.scan_policy(id, key);
+                    deny |= v.deny;
+                    allows |= v.allow;
+                }
+                every_level_allows &= allows;
+            }
+            (deny, every_level_allows)
+        };
+        let (scp_deny, scp_allows) = level_verdicts(scp_levels);
+        let (rcp_deny, _) = level_verdicts(rcp_levels);
+        (scp_deny, scp_allows, rcp_deny)
+    }
+
     /// Deny/Allow over the candidates of one table (no principal check): Deny statements first,
     /// and each effect stops at the first statement that applies.
-    fn scan(&self, t: TableId, key: &ActionKey<'_>) -> Verdict {
-        let (store, index) = (self.store, self.index);
+    fn scan(&self, t: TableRef, key: &ActionKey<'_>) -> Verdict {
+        let index = self.index;
         let q = index.query(t, key, &self.req.resource);
-        let deny = index.visit(store, &q, Effect::Deny, |c| self.applies(c));
-        let allow = index.visit(store, &q, Effect::Allow, |c| self.applies(c));
+        let deny = index.visit(&q, Effect::Deny, |c| self.applies(c));
+        let allow = index.visit(&q, Effect::Allow, |c| self.applies(c));
         Verdict { deny, allow }
     }
 
@@ -235,9 +253,9 @@ impl<'a> Evaluator<'_, 'a> {
         let mut level = None;
         // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
         // resource policies.
-        let named = |c: &CStatement| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
-        let deny = index.visit(store, &q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
-        index.visit(store, &q, Effect::Allow, |c| {
+        let named = |c: &Hot| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
+        let deny = index.visit(&q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
+        index.visit(&q, Effect::Allow, |c| {
             if let Some(Named::Allow(l)) = named(c) {
                 if Some(l) > level && self.applies(c) {
                     level = Some(l);
@@ -268,35 +286,35 @@ impl<'a> Evaluator<'_, 'a> {
     }
 
     /// Resource and conditions of a compiled statement (its action already matched).
-    fn applies(&self, c: &CStatement) -> bool {
-        let resource = self.req.resource.as_str();
-        let ast = || self.index.statement(self.store, c);
+    fn applies(&self, c: &Hot) -> bool {
+        let (index, resource) = (self.index, self.req.resource.as_str());
+        let ast = || index.statement(self.store, c);
         // The candidate's probe (see `Index::visit`) has been checked.
-        if let CResource::Block { not, patterns } = &c.resource {
+        if c.resource != ResourceKind::Implicit {
+            let not = c.resource == ResourceKind::NotResource;
             let mut hit = false;
-            for p in patterns.iter() {
+            for p in index.patterns(c) {
                 let m = match p {
-                    CPattern::Any => Some(true),
-                    CPattern::Exact(lit) => Some(resource == &**lit),
-                    CPattern::Prefix(lit) => Some(resource.starts_with(&**lit)),
-                    CPattern::Glob(parts) => Some(match_parts(parts, resource)),
-                    CPattern::Template(i) => ast()
-                        .and_then(|s| s.resource.as_ref())
-                        .and_then(|r| r.patterns.get(*i as usize))
-                        .and_then(|t| {
+                    Pat::Any => Some(true),
+                    Pat::Exact(text) => Some(resource.as_bytes() == text),
+                    Pat::Prefix(text) => Some(resource.as_bytes().starts_with(text)),
+                    Pat::Glob(i) => Some(match_parts(index.glob(i), resource)),
+                    Pat::Template(i) => {
+                        ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(i as usize)).and_then(|t| {
                             let mut parts = SmallVec::new();
                             t.resolve_parts(|k| self.view.single_text(k), &mut parts)
                                 .then(|| match_parts(&parts, resource))
-                        }),
+                        })
+                    }
                 };
                 match m {
                     Some(m) => hit |= m,
                     // Unresolvable variable: under NotResource the statement is dropped.
-                    None if *not => return false,
+                    None if not => return false,
                     None => {}
                 }
             }
-            if hit == *not {
+            if hit == not {
                 return false;
             }
         }

@@ -1,27 +1,29 @@
 //! Store → decision index: what [`crate::Snapshot`] answers from.
 //!
 //! The reference evaluator walks every statement of every policy for each request. The index
-//! does that work once, at load time:
-//! - every statement of every policy is compiled once into one flat array ([`CStatement`]);
-//!   candidate lists refer to it by a `u32`, so compile time and memory grow with the statements,
-//!   not with principals × statements;
-//! - literal actions (`s3:getobject`) and service prefixes are interned across the store, and for
-//!   every statement the set of interned actions its `Action` matches (or, for `NotAction`, does
-//!   not match) is computed once, with the reference's own glob on the interned text;
-//! - a **candidate table** ([`Table`]) is built per distinct identity-policy list (principals with
-//!   the same attachments share it) and per policy that is evaluated on its own (boundaries, trust
-//!   and resource policies, SCPs, RCPs): interned action → the statements (across all the list's
-//!   policies) with a literal pattern for it, Deny first; service → the statements with a
-//!   wildcard pattern in it (checked by a binary search in the statement's precomputed action
-//!   set); statements with a wildcard service part; and the statements that match every action
-//!   but a few (`*`, `NotAction`). A request looks its action up once, then two binary searches
-//!   per table give its candidates, with no pattern matching left to do;
-//! - an action that no policy names literally (`s3:getobjectversion` under `s3:Get*`) falls back to
-//!   the table's per-service list of statements with wildcard patterns in that service plus those
-//!   with a wildcard in the service part, matched with the reference's rule
-//!   ([`crate::decide::rules::action_matches`]);
-//! - resource patterns are classified once (`*`, literal ARN, pure prefix, glob, template with
-//!   policy variables) so most checks are a comparison or a `starts_with`;
+//! does that work once, at load time, and lays it out so that a decision over a stream of
+//! different principals touches few cache lines:
+//! - every statement is compiled once into one contiguous record of a flat byte array
+//!   ([`Hot`]: effect, action class, condition flag, then its exact action ids, its wildcard
+//!   pattern ids and its resource patterns with their literal text), so a candidate that passes
+//!   its probe is decided from one or two adjacent cache lines; the whole index is a handful of
+//!   allocations, freed together when a snapshot is dropped;
+//! - literal actions (`s3:getobject`) and service prefixes are interned across the store; every
+//!   wildcard action pattern is compiled into its service's multi-pattern automaton
+//!   ([`actions`]), so one pass over any request action (named literally by a policy or not)
+//!   yields every wildcard pattern it matches;
+//! - a **candidate table** is built per distinct identity-policy list (principals with the same
+//!   attachments share it) and per policy that is evaluated on its own (boundaries, trust and
+//!   resource policies, SCPs, RCPs). A table is one directory region ([`TableRef`]): its
+//!   statements with a wildcard service part, those matching every action but a few (`*`,
+//!   `NotAction`), then a small open-addressed directory from interned action (statements with
+//!   a literal pattern for it) and service (statements with a wildcard pattern in it) to runs of
+//!   candidate entries, Deny first;
+//! - a candidate entry ([`Cand`], 12 bytes) carries the statement and a probe of one of its
+//!   resource patterns (the pattern's literal length, exact or prefix, and its last 4 literal
+//!   bytes), so most candidates are rejected from the run itself without reading the statement;
+//! - principals are found by ARN in one probe of an open-addressed table whose slots hold the
+//!   ARN's first bytes and the principal's table ([`principals`]);
 //! - resource policies are found by ARN (and by each `/`-prefix of the request's resource), SCP
 //!   and RCP levels are resolved per account.
 //!
@@ -30,93 +32,244 @@
 //! reference's [`crate::decide::rules::action_matches`]; the differential tests check the whole decision
 //! against [`crate::decide::reference`].
 
-use crate::decide::rules::action_matches;
+mod actions;
+mod compile;
+pub(crate) mod principals;
+
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
-use crate::policy::glob::{glob_match, owned_parts, OwnedPart, Piece, Template};
+use crate::policy::glob::OwnedPart;
 use crate::store::Store;
+use actions::{ActionAutomata, Matched};
+pub(crate) use compile::compile;
+use principals::PrincipalMap;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+use std::cell::OnceCell;
 
 /// An interned service prefix (`s3`).
 type ServiceId = u32;
 /// An interned literal action (`s3:getobject`).
 type ActionId = u32;
-/// A statement: its position in [`Index::stmts`].
+/// A statement: the offset of its record in [`Index::blob`] (at compile time: its position in
+/// the store's statements).
 type StmtRef = u32;
-/// A candidate table: its position in [`Index::tables`].
-pub(crate) type TableId = u32;
 
-/// How a statement's `Action`/`NotAction` block relates to the interned actions.
+/// A candidate table: where its directory region starts in [`Index::dirs`] and the log2 of its
+/// hash directory's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct TableRef {
+    dir: u32,
+    bits: u8,
+}
+
+/// How a statement's `Action`/`NotAction` block relates to actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ActionSet {
+pub(crate) enum ActionClass {
     /// `Action` with literal patterns only: matches exactly the interned actions the tables list
-    /// it under, and no other action.
+    /// it under.
     Listed,
-    /// `Action` with a wildcard pattern (not a bare `*`): matches the interned actions in
-    /// [`CStatement::acts`] (and, for other actions, whatever its patterns glob). Tables list it
-    /// under its wildcard services (or as global), and under its literal actions of other services.
+    /// `Action` with a wildcard pattern (not a bare `*`): its exact action ids and its wildcard
+    /// pattern ids decide.
     Wild,
     /// `Action` with a `*` pattern: every action.
     All,
-    /// `NotAction`: every action but the interned ones in [`CStatement::acts`] (and, for other
-    /// actions, those none of its patterns globs).
+    /// `NotAction`: every action its patterns do not match.
     AllBut,
     /// `NotAction` with a `*` pattern: no action.
     Nothing,
 }
 
-/// A compiled statement: where it is in the store, its effect, action class and resource patterns.
-#[derive(Debug)]
-pub(crate) struct CStatement {
-    pub effect: Effect,
-    pub has_conditions: bool,
-    pub actions: ActionSet,
+/// What a statement's resource element is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceKind {
+    /// No Resource element (trust policies): applies to the request's resource.
+    Implicit,
+    Resource,
+    NotResource,
+}
+
+/// A compiled statement: the head of its record in [`Index::blob`]. The record is this head
+/// ([`HEAD_BYTES`]), then `n_exact` exact action ids and `n_wild` wildcard pattern ids (4 bytes
+/// each, sorted), then `n_pats` resource patterns ([`Pat`], tag byte first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hot {
     pub policy: PolicyId,
     /// Position in its policy.
     pub pos: u32,
-    pub resource: CResource,
-    /// The interned actions a pattern matches, sorted: for [`ActionSet::Wild`] the ones it
-    /// matches, for [`ActionSet::AllBut`] the ones it excludes; empty otherwise.
-    acts: Box<[ActionId]>,
+    pub effect: Effect,
+    pub has_conditions: bool,
+    pub class: ActionClass,
+    pub resource: ResourceKind,
+    n_exact: u16,
+    n_wild: u16,
+    n_pats: u16,
+    /// Where its action ids start in the blob.
+    ids: u32,
 }
 
-/// 4 bytes that the request's resource must hold at a fixed offset for a statement's `Resource`
-/// to match: the last 4 bytes of the literal prefix its patterns share (ARNs of one service share
-/// their beginning and differ at its end: `data-17/`), compared as one `u32`. Copied into every
-/// candidate entry ([`Cand`]), so that a candidate whose resource cannot match is rejected while
-/// the decision walks its contiguous candidate run, without reading the statement. No probe when
-/// the shared prefix is shorter than 4 bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ResourceProbe {
-    /// Offset + 1 (0: no probe).
-    at: u32,
-    word: u32,
+/// Bytes of a record's head.
+const HEAD_BYTES: usize = 18;
+
+/// One resource pattern, classified for fast matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pat<'i> {
+    /// `*`: everything.
+    Any,
+    /// Literal text.
+    Exact(&'i [u8]),
+    /// `literal*`.
+    Prefix(&'i [u8]),
+    /// Other wildcards: `Index::globs[i]`, matched segment by segment
+    /// ([`crate::policy::glob::match_parts`]).
+    Glob(u32),
+    /// Policy variables (resolved per request): the AST pattern at this position.
+    Template(u32),
 }
 
-impl ResourceProbe {
-    /// The probe of patterns whose literal prefixes are `prefixes`.
-    fn of<'p>(mut prefixes: impl Iterator<Item = &'p str>) -> ResourceProbe {
-        let Some(first) = prefixes.next() else { return ResourceProbe::default() };
-        let mut common = first.as_bytes();
-        for p in prefixes {
-            let n = common.iter().zip(p.as_bytes()).take_while(|(a, b)| a == b).count();
-            common = common.get(..n).unwrap_or_default();
-        }
-        let Some(at) = common.len().checked_sub(4) else { return ResourceProbe::default() };
-        match (u32::try_from(at + 1), word(common, at)) {
-            (Ok(at), Some(word)) => ResourceProbe { at, word },
-            _ => ResourceProbe::default(),
+/// [`Pat`] tags in a record.
+const PAT_ANY: u8 = 0;
+const PAT_EXACT: u8 = 1;
+const PAT_PREFIX: u8 = 2;
+const PAT_GLOB: u8 = 3;
+const PAT_TEMPLATE: u8 = 4;
+
+/// The little-endian `u32` at `at`.
+#[inline]
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?))
+}
+
+#[inline]
+fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(bytes.get(at..at.checked_add(2)?)?.try_into().ok()?))
+}
+
+impl Hot {
+    /// Appends the head of the record.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.policy.0.to_le_bytes());
+        out.extend_from_slice(&self.pos.to_le_bytes());
+        out.push(u8::from(self.effect == Effect::Allow));
+        out.push(u8::from(self.has_conditions));
+        out.push(self.class as u8);
+        out.push(self.resource as u8);
+        for n in [self.n_exact, self.n_wild, self.n_pats] {
+            out.extend_from_slice(&n.to_le_bytes());
         }
     }
 
-    /// Whether `resource` passes (always, without a probe).
+    /// The head of the record at `at`.
     #[inline]
-    pub(crate) fn admits(&self, resource: &str) -> bool {
-        match self.at.checked_sub(1) {
-            None => true,
-            Some(at) => word(resource.as_bytes(), at as usize) == Some(self.word),
+    fn decode(blob: &[u8], at: usize) -> Option<Hot> {
+        let b = blob.get(at..at.checked_add(HEAD_BYTES)?)?;
+        let class = match b.get(10)? {
+            0 => ActionClass::Listed,
+            1 => ActionClass::Wild,
+            2 => ActionClass::All,
+            3 => ActionClass::AllBut,
+            _ => ActionClass::Nothing,
+        };
+        let resource = match b.get(11)? {
+            0 => ResourceKind::Implicit,
+            1 => ResourceKind::Resource,
+            _ => ResourceKind::NotResource,
+        };
+        Some(Hot {
+            policy: PolicyId(u32_at(b, 0)?),
+            pos: u32_at(b, 4)?,
+            effect: if *b.get(8)? == 1 { Effect::Allow } else { Effect::Deny },
+            has_conditions: *b.get(9)? == 1,
+            class,
+            resource,
+            n_exact: u16_at(b, 12)?,
+            n_wild: u16_at(b, 14)?,
+            n_pats: u16_at(b, 16)?,
+            ids: u32::try_from(at + HEAD_BYTES).ok()?,
+        })
+    }
+}
+
+/// The resource patterns of a record, decoded one by one.
+#[derive(Debug, Clone)]
+pub(crate) struct Patterns<'i> {
+    blob: &'i [u8],
+    at: usize,
+    left: u16,
+}
+
+impl<'i> Iterator for Patterns<'i> {
+    type Item = Pat<'i>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Pat<'i>> {
+        self.left = self.left.checked_sub(1)?;
+        let tag = *self.blob.get(self.at)?;
+        if tag == PAT_ANY {
+            self.at += 1;
+            return Some(Pat::Any);
         }
+        let n = u32_at(self.blob, self.at + 1)?;
+        self.at += 5;
+        Some(match tag {
+            PAT_EXACT | PAT_PREFIX => {
+                let text = self.blob.get(self.at..self.at + n as usize)?;
+                self.at += n as usize;
+                if tag == PAT_EXACT {
+                    Pat::Exact(text)
+                } else {
+                    Pat::Prefix(text)
+                }
+            }
+            PAT_GLOB => Pat::Glob(n),
+            _ => Pat::Template(n),
+        })
+    }
+}
+
+/// No probe: every resource passes.
+const PROBE_NONE: u8 = 0;
+/// The resource starts with the pattern's literal (`len` bytes or more).
+const PROBE_PREFIX: u8 = 1;
+/// The resource is the pattern's literal (exactly `len` bytes).
+const PROBE_EXACT: u8 = 2;
+
+/// The entry's statement matches the action of the run it is in.
+const ACT_MATCHED: u8 = 0;
+/// The statement's action block must be checked ([`Index::action_hit`]).
+const ACT_CHECK: u8 = 1;
+
+/// What a resource must look like for one pattern of a statement to match it: its length
+/// (exactly, or at least, the literal's) and the literal's last 4 bytes at that place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Probe {
+    word: u32,
+    len: u16,
+    mode: u8,
+}
+
+impl Probe {
+    /// The probe of a pattern whose literal prefix is `literal` (the whole pattern if `exact`).
+    /// No probe for a literal shorter than 4 bytes or longer than 65,535.
+    fn of(literal: &str, exact: bool) -> Probe {
+        let bytes = literal.as_bytes();
+        let at = bytes.len().checked_sub(4);
+        match (at.and_then(|at| word(bytes, at)), u16::try_from(bytes.len())) {
+            (Some(word), Ok(len)) => Probe { word, len, mode: if exact { PROBE_EXACT } else { PROBE_PREFIX } },
+            _ => Probe::default(),
+        }
+    }
+
+    /// Whether `resource` may match.
+    #[inline]
+    pub(crate) fn admits(&self, resource: &[u8]) -> bool {
+        let len = usize::from(self.len);
+        let length_ok = match self.mode {
+            PROBE_NONE => return true,
+            PROBE_EXACT => resource.len() == len,
+            _ => resource.len() >= len,
+        };
+        length_ok && word(resource, len.wrapping_sub(4)) == Some(self.word)
     }
 }
 
@@ -127,81 +280,66 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(w))
 }
 
-/// A candidate entry: a statement and the probe its resource must pass (12 bytes; a table's
-/// candidates for one action are one contiguous run of these).
+/// A candidate entry (12 bytes; a table's candidates for one key are one contiguous run): the
+/// statement's record, a probe of one of its resource patterns, whether its action is matched.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cand {
     stmt: StmtRef,
-    probe: ResourceProbe,
+    probe_word: u32,
+    probe_len: u16,
+    probe_mode: u8,
+    act: u8,
 }
 
-/// A statement's `Resource`/`NotResource`, classified for fast matching.
-#[derive(Debug)]
-pub(crate) enum CResource {
-    /// No Resource element (trust policies): applies to the request's resource.
-    Implicit,
-    Block {
-        not: bool,
-        patterns: Box<[CPattern]>,
-    },
-}
-
-/// One resource pattern; templates are read from the AST at their position.
-#[derive(Debug)]
-pub(crate) enum CPattern {
-    /// `*`: everything.
-    Any,
-    Exact(Box<str>),
-    /// `literal*`.
-    Prefix(Box<str>),
-    /// Other wildcards, matched segment by segment ([`crate::policy::glob::match_parts`]).
-    Glob(Box<[OwnedPart]>),
-    /// Policy variables (resolved per request): the AST pattern at this position.
-    Template(u32),
+impl Cand {
+    #[inline]
+    fn probe(&self) -> Probe {
+        Probe { word: self.probe_word, len: self.probe_len, mode: self.probe_mode }
+    }
 }
 
 /// A run of candidates in [`Index::cands`]: `start..mid` are Deny statements, `mid..end` Allow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Span {
+pub(crate) struct Span {
     start: u32,
     mid: u32,
     end: u32,
 }
 
-/// The key of a table's keyed run in [`Index::keyed`]: the table, and an interned action or (with
-/// [`SERVICE_BIT`]) an interned service.
-fn keyed(table: TableId, key: u32) -> u64 {
-    (u64::from(table) << 32) | u64::from(key)
+/// A directory slot: a key (interned action, or service with [`SERVICE_BIT`]) and its run. The
+/// first two slots of a table's region hold its global and universal runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dir {
+    key: u32,
+    span: Span,
 }
 
-/// Marks a service id in a [`keyed`] key.
+/// An empty directory slot.
+const EMPTY_KEY: u32 = u32::MAX;
+/// Marks a service id in a directory key.
 const SERVICE_BIT: u32 = 1 << 31;
 
-/// The candidate table of one policy list. Its keyed runs live in [`Index::keyed`]: under each
-/// interned action, the `Listed` statements matching it and the `Wild` ones with a literal
-/// pattern for it outside their wildcard services; under each service (with [`SERVICE_BIT`]), the
-/// `Wild` statements with a wildcard pattern in it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Table {
-    /// `Wild` statements with a pattern whose service part is not literal.
-    global: Span,
-    /// `All` and `AllBut` statements.
-    universal: Span,
+/// The slot a key hashes to in a directory of `2^bits` slots.
+#[inline]
+fn home(key: u32, bits: u8) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> (32 - u32::from(bits.clamp(1, 31)))) as usize
 }
 
 /// A request's action, looked up once in the index's interning tables.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct ActionKey<'r> {
     /// `service:name`, lowercased.
     pub action_lc: &'r str,
     action: Option<ActionId>,
     service: Option<ServiceId>,
+    /// The wildcard patterns matching the action, computed when first needed.
+    matched: OnceCell<Matched>,
 }
 
 /// The candidates of one table for one action, on one resource.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Query<'r> {
-    key: ActionKey<'r>,
+pub(crate) struct Query<'k, 'r> {
+    key: &'k ActionKey<'r>,
     resource: &'r str,
     spans: [Span; 4],
 }
@@ -209,25 +347,29 @@ pub(crate) struct Query<'r> {
 /// The whole decision index of a store.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// Every statement of every policy, policy by policy.
-    stmts: Vec<CStatement>,
+    /// Every statement of every policy, policy by policy: one record each ([`Hot`]).
+    blob: Vec<u8>,
+    /// Segments of the glob resource patterns.
+    globs: Vec<Box<[OwnedPart]>>,
     /// Candidate lists (runs referred to by [`Span`]s).
     cands: Vec<Cand>,
-    /// Keyed runs of the tables, by [`keyed`] key: one hash probe finds a table's run for an
-    /// action (or service).
-    keyed: FxHashMap<u64, Span>,
-    tables: Vec<Table>,
+    /// The tables' directory regions.
+    dirs: Vec<Dir>,
     /// The identity table of each user (by position in `Store::users`).
-    user_tables: Vec<TableId>,
+    user_tables: Vec<TableRef>,
     /// The identity table of each role (by position in `Store::roles`).
-    role_tables: Vec<TableId>,
+    role_tables: Vec<TableRef>,
     /// The table of each policy evaluated on its own (boundaries, trust, resource, SCP, RCP), by
-    /// [`PolicyId`]; `u32::MAX` for the others.
-    policy_tables: Vec<TableId>,
+    /// [`PolicyId`].
+    policy_tables: Vec<Option<TableRef>>,
     /// Interned service prefixes of literal action patterns.
     services: FxHashMap<Box<str>, ServiceId>,
     /// Interned literal actions (`s3:getobject`) with their service.
     actions: FxHashMap<Box<str>, (ActionId, ServiceId)>,
+    /// The wildcard action patterns, per service.
+    automata: ActionAutomata,
+    /// Users, roles and role-session prefixes by ARN, with their tables.
+    pub principals: PrincipalMap,
     /// Resource policies (positions in `Store::resource_policies`) by their exact ARN.
     pub rp_by_arn: FxHashMap<Box<str>, SmallVec<[usize; 1]>>,
     /// SCPs per level of each member account's path (root, OUs, the account).
@@ -238,60 +380,66 @@ pub(crate) struct Index {
     pub org_paths: FxHashMap<Box<str>, (String, String)>,
 }
 
-const NO_TABLE: TableId = TableId::MAX;
-
 impl Index {
     /// Looks the request's action up in the interning tables (one hash lookup, two when the
     /// action is not interned).
     pub(crate) fn action_key<'r>(&self, action_lc: &'r str) -> ActionKey<'r> {
-        match self.actions.get(action_lc) {
-            Some(&(action, service)) => ActionKey { action_lc, action: Some(action), service: Some(service) },
+        let (action, service) = match self.actions.get(action_lc) {
+            Some(&(action, service)) => (Some(action), Some(service)),
             None => {
                 let service = action_lc.split_once(':').map_or(action_lc, |(s, _)| s);
-                ActionKey { action_lc, action: None, service: self.services.get(service).copied() }
+                (None, self.services.get(service).copied())
             }
-        }
+        };
+        ActionKey { action_lc, action, service, matched: OnceCell::new() }
     }
 
     /// The identity table of the user at `i` in `Store::users`.
-    pub(crate) fn user_table(&self, i: usize) -> Option<TableId> {
+    pub(crate) fn user_table(&self, i: usize) -> Option<TableRef> {
         self.user_tables.get(i).copied()
     }
 
     /// The identity table of the role at `i` in `Store::roles`.
-    pub(crate) fn role_table(&self, i: usize) -> Option<TableId> {
+    pub(crate) fn role_table(&self, i: usize) -> Option<TableRef> {
         self.role_tables.get(i).copied()
     }
 
     /// The table of policy `id` on its own (boundaries, trust, resource policies, SCPs, RCPs).
-    pub(crate) fn policy_table(&self, id: PolicyId) -> Option<TableId> {
-        self.policy_tables.get(id.index()).copied().filter(|&t| t != NO_TABLE)
+    pub(crate) fn policy_table(&self, id: PolicyId) -> Option<TableRef> {
+        self.policy_tables.get(id.index()).copied().flatten()
     }
 
-    /// The candidates of table `t` for the action on `resource`: two hash probes (action,
-    /// service) when the action is interned, one (service) when it is not.
-    pub(crate) fn query<'r>(&self, t: TableId, key: &ActionKey<'r>, resource: &'r str) -> Query<'r> {
-        let mut spans = [Span::default(); 4];
-        if let Some(table) = self.tables.get(t as usize) {
-            let run = |k: u32| self.keyed.get(&keyed(t, k)).copied().unwrap_or_default();
-            let service = key.service.map(|s| run(s | SERVICE_BIT)).unwrap_or_default();
-            match key.action {
-                Some(a) => spans = [run(a), service, table.global, table.universal],
-                None => spans = [service, table.global, table.universal, Span::default()],
+    /// The run of `key` in table `t`: one probe of its directory, usually.
+    #[inline]
+    fn run(&self, t: TableRef, key: u32) -> Span {
+        let size = 1usize << t.bits;
+        let slots = self.dirs.get(t.dir as usize + 2..t.dir as usize + 2 + size).unwrap_or_default();
+        let mut i = home(key, t.bits);
+        for _ in 0..slots.len() {
+            match slots.get(i) {
+                Some(d) if d.key == key => return d.span,
+                Some(d) if d.key == EMPTY_KEY => break,
+                Some(_) => i = (i + 1) & (size - 1),
+                None => break,
             }
         }
-        Query { key: *key, resource, spans }
+        Span::default()
+    }
+
+    /// The candidates of table `t` for the action on `resource`: the action's run, its service's
+    /// run, the table's global and universal runs.
+    pub(crate) fn query<'k, 'r>(&self, t: TableRef, key: &'k ActionKey<'r>, resource: &'r str) -> Query<'k, 'r> {
+        let head = |i: u32| self.dirs.get((t.dir + i) as usize).map(|d| d.span).unwrap_or_default();
+        let action = key.action.map(|a| self.run(t, a)).unwrap_or_default();
+        let service = key.service.map(|s| self.run(t, s | SERVICE_BIT)).unwrap_or_default();
+        Query { key, resource, spans: [action, service, head(0), head(1)] }
     }
 
     /// Calls `f` on each candidate of `q` with effect `effect` whose Action/NotAction matches the
-    /// request's action, in store order per run, until `f` returns `true`; returns whether it did.
-    pub(crate) fn visit<'i>(
-        &'i self,
-        store: &'i Store,
-        q: &Query<'_>,
-        effect: Effect,
-        mut f: impl FnMut(&'i CStatement) -> bool,
-    ) -> bool {
+    /// request's action and whose resource passes the entry's probe, in store order per run,
+    /// until `f` returns `true`; returns whether it did.
+    pub(crate) fn visit(&self, q: &Query<'_, '_>, effect: Effect, mut f: impl FnMut(&Hot) -> bool) -> bool {
+        let resource = q.resource.as_bytes();
         for span in &q.spans {
             let (start, end) = match effect {
                 Effect::Deny => (span.start, span.mid),
@@ -299,22 +447,11 @@ impl Index {
             };
             for cand in self.cands.get(start as usize..end as usize).unwrap_or_default() {
                 // Most candidates fail here, without the statement being read.
-                if !cand.probe.admits(q.resource) {
+                if !cand.probe().admits(resource) {
                     continue;
                 }
-                let Some(c) = self.stmts.get(cand.stmt as usize) else { continue };
-                let matched = match (c.actions, q.key.action) {
-                    (ActionSet::All, _) => true,
-                    (ActionSet::Nothing, _) => false,
-                    // Only the action's own run lists it.
-                    (ActionSet::Listed, Some(_)) => true,
-                    (ActionSet::Wild, Some(a)) => c.acts.binary_search(&a).is_ok(),
-                    (ActionSet::AllBut, Some(a)) => c.acts.binary_search(&a).is_err(),
-                    (ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut, None) => {
-                        self.statement(store, c).is_some_and(|s| action_matches(s, q.key.action_lc))
-                    }
-                };
-                if matched && f(c) {
+                let Some(h) = Hot::decode(&self.blob, cand.stmt as usize) else { continue };
+                if (cand.act == ACT_MATCHED || self.action_hit(&h, q.key)) && f(&h) {
                     return true;
                 }
             }
@@ -322,531 +459,78 @@ impl Index {
         false
     }
 
+    /// Whether the Action/NotAction block of `h` matches the request's action: its exact action
+    /// ids and its wildcard patterns (through the automata).
+    fn action_hit(&self, h: &Hot, key: &ActionKey<'_>) -> bool {
+        let ids = |from: usize, n: u16| (0..usize::from(n)).filter_map(move |i| u32_at(&self.blob, from + 4 * i));
+        let (exact, wild) = (h.ids as usize, h.ids as usize + 4 * usize::from(h.n_exact));
+        let hit = key.action.is_some_and(|id| ids(exact, h.n_exact).any(|e| e == id))
+            || (h.n_wild > 0 && self.matched(key).any(ids(wild, h.n_wild)));
+        match h.class {
+            ActionClass::All => true,
+            ActionClass::Nothing => false,
+            ActionClass::Listed | ActionClass::Wild => hit,
+            ActionClass::AllBut => !hit,
+        }
+    }
+
+    /// The wildcard patterns matching the request's action (one automaton pass, once).
+    fn matched<'k>(&self, key: &'k ActionKey<'_>) -> &'k Matched {
+        key.matched.get_or_init(|| {
+            let service = key.action_lc.split_once(':').map_or(key.action_lc, |(s, _)| s);
+            self.automata.matching(service, key.action_lc)
+        })
+    }
+
+    /// The resource patterns of `h`.
+    pub(crate) fn patterns(&self, h: &Hot) -> Patterns<'_> {
+        let at = h.ids as usize + 4 * (usize::from(h.n_exact) + usize::from(h.n_wild));
+        Patterns { blob: &self.blob, at, left: h.n_pats }
+    }
+
+    /// The segments of a [`Pat::Glob`] pattern.
+    pub(crate) fn glob(&self, i: u32) -> &[OwnedPart] {
+        self.globs.get(i as usize).map_or(&[], |g| &g[..])
+    }
+
     /// The AST of a compiled statement.
-    pub(crate) fn statement<'s>(&self, store: &'s Store, c: &CStatement) -> Option<&'s Statement> {
-        store.policy(c.policy).and_then(|p| p.policy.statements.get(c.pos as usize))
+    pub(crate) fn statement<'s>(&self, store: &'s Store, h: &Hot) -> Option<&'s Statement> {
+        store.policy(h.policy).and_then(|p| p.policy.statements.get(h.pos as usize))
     }
-}
-
-fn classify_resource(t: &Template, at: u32) -> CPattern {
-    if t.has_variables() {
-        return CPattern::Template(at);
-    }
-    // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
-    match t.pieces().as_slice() {
-        [Piece::Star] => CPattern::Any,
-        [] => CPattern::Exact("".into()),
-        [Piece::Text(lit)] => CPattern::Exact((*lit).into()),
-        [Piece::Text(head), Piece::Star] => CPattern::Prefix((*head).into()),
-        _ => CPattern::Glob(owned_parts(t.tokens()).into_boxed_slice()),
-    }
-}
-
-/// An action pattern, split at its first colon.
-enum ActionPattern<'t> {
-    /// Only `*`: every action.
-    All,
-    /// `service:name` without wildcards.
-    Exact { service: &'t str, action: &'t str },
-    /// A literal service, a wildcard in the name.
-    InService(&'t str),
-    /// A wildcard in the service part (or no colon at all).
-    Global,
-}
-
-/// Classifies an action pattern from its pieces (action patterns hold no variables, and the
-/// parser merges adjacent text): the service part is literal iff the first colon is in the first
-/// piece, and the pattern is literal iff that piece is all of it.
-fn classify_action(t: &Template) -> ActionPattern<'_> {
-    let pieces = t.pieces();
-    if !pieces.is_empty() && pieces.iter().all(|p| *p == Piece::Star) {
-        return ActionPattern::All;
-    }
-    match pieces.first() {
-        Some(Piece::Text(first)) => match first.split_once(':') {
-            Some((service, _)) if pieces.len() == 1 => ActionPattern::Exact { service, action: first },
-            Some((service, _)) => ActionPattern::InService(service),
-            None => ActionPattern::Global,
-        },
-        _ => ActionPattern::Global,
-    }
-}
-
-/// What the table builder needs to know about a statement (compile time only).
-#[derive(Debug, Default, Clone)]
-struct StmtInfo {
-    /// The interned actions tables list it under, as a run of `Compiler::acts`: `Listed`: the
-    /// ones it matches; `Wild`: its literal actions of services where it has no wildcard.
-    acts: (u32, u32),
-    /// `Wild` without a global pattern: services in which it has a wildcard pattern.
-    wild_services: SmallVec<[ServiceId; 1]>,
-    /// `Wild`: it has a pattern with a wildcard in the service part (listed as global only).
-    global: bool,
-}
-
-/// Compile-time state.
-#[derive(Default)]
-struct Compiler {
-    index: Index,
-    /// Interned action texts, by id.
-    action_names: Vec<Box<str>>,
-    /// Interned actions of each service, by service id.
-    service_actions: Vec<Vec<ActionId>>,
-    /// First statement of each policy in `index.stmts` (one more entry than policies).
-    first: Vec<u32>,
-    infos: Vec<StmtInfo>,
-    /// The resource probe of each statement, copied into its candidate entries.
-    probes: Vec<ResourceProbe>,
-    acts: Vec<ActionId>,
-    /// Candidate entries each policy adds to a table that holds it.
-    weights: Vec<usize>,
-    /// Tables by their sorted policy list.
-    tables_by_list: FxHashMap<Box<[PolicyId]>, TableId>,
-    /// Sorted table entries of every policy ([`Compiler::policy_entries`]).
-    entries: Vec<u64>,
-    /// Per policy, the ranges of its entries keyed by action, keyed by service, global, universal.
-    policy_ranges: Vec<[(u32, u32); 4]>,
-    /// Scratch buffers of the table builder.
-    scratch: [Vec<u64>; 4],
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// A sort key: `key`, then Deny before Allow, then the statement.
-fn pair(key: u32, effect: Effect, stmt: StmtRef) -> u64 {
-    let allow = u64::from(effect == Effect::Allow);
-    (u64::from(key) << 32) | (allow << 31) | u64::from(stmt & 0x7fff_ffff)
-}
-
-impl Compiler {
-    fn intern_service(&mut self, service: &str) -> ServiceId {
-        if let Some(&id) = self.index.services.get(service) {
-            return id;
-        }
-        let id = to_u32(self.service_actions.len());
-        self.index.services.insert(service.into(), id);
-        self.service_actions.push(Vec::new());
-        id
-    }
-
-    fn intern_action(&mut self, service: &str, action: &str) {
-        if self.index.actions.contains_key(action) {
-            return;
-        }
-        let service = self.intern_service(service);
-        let id = to_u32(self.action_names.len());
-        self.index.actions.insert(action.into(), (id, service));
-        self.action_names.push(action.into());
-        if let Some(list) = self.service_actions.get_mut(service as usize) {
-            list.push(id);
-        }
-    }
-
-    /// Pass 1: interns every literal action and service of every action pattern.
-    fn intern(&mut self, store: &Store) {
-        for p in &store.policies {
-            for s in &p.policy.statements {
-                for t in &s.action.patterns {
-                    match classify_action(t) {
-                        ActionPattern::Exact { service, action } => self.intern_action(service, action),
-                        ActionPattern::InService(service) => {
-                            self.intern_service(service);
-                        }
-                        ActionPattern::All | ActionPattern::Global => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// The interned actions pattern `t` matches, appended to `out` (the reference's glob on
-    /// their text; a literal service part only meets actions of that service).
-    fn matching_actions(&self, t: &Template, out: &mut Vec<ActionId>) {
-        let toks = t.tokens();
-        let names = &self.action_names;
-        let matches = |id: &ActionId| names.get(*id as usize).is_some_and(|name| glob_match(toks, name));
-        match classify_action(t) {
-            ActionPattern::Exact { action, .. } => out.extend(self.index.actions.get(action).map(|&(a, _)| a)),
-            ActionPattern::InService(service) => {
-                let ids = self.index.services.get(service).and_then(|&s| self.service_actions.get(s as usize));
-                out.extend(ids.into_iter().flatten().copied().filter(matches));
-            }
-            ActionPattern::Global | ActionPattern::All => {
-                out.extend((0..to_u32(names.len())).filter(matches));
-            }
-        }
-    }
-
-    /// Pass 2: compiles every statement.
-    fn compile_statements(&mut self, store: &Store) {
-        let mut matched = Vec::new();
-        for (p, named) in store.policies.iter().enumerate() {
-            self.first.push(to_u32(self.index.stmts.len()));
-            let weight_before = self.acts.len() + self.infos.len();
-            for (pos, s) in named.policy.statements.iter().enumerate() {
-                let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
-                let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
-                let actions = match (s.action.not, all, wild) {
-                    (false, true, _) => ActionSet::All,
-                    (false, false, false) => ActionSet::Listed,
-                    (false, false, true) => ActionSet::Wild,
-                    (true, false, _) => ActionSet::AllBut,
-                    (true, true, _) => ActionSet::Nothing,
-                };
-                matched.clear();
-                let mut info = StmtInfo::default();
-                if matches!(actions, ActionSet::Listed | ActionSet::Wild | ActionSet::AllBut) {
-                    for t in &s.action.patterns {
-                        self.matching_actions(t, &mut matched);
-                        if actions == ActionSet::Wild {
-                            match classify_action(t) {
-                                ActionPattern::InService(service) => {
-                                    if let Some(&id) = self.index.services.get(service) {
-                                        if !info.wild_services.contains(&id) {
-                                            info.wild_services.push(id);
-                                        }
-                                    }
-                                }
-                                ActionPattern::Global => info.global = true,
-                                ActionPattern::Exact { .. } | ActionPattern::All => {}
-                            }
-                        }
-                    }
-                    matched.sort_unstable();
-                    matched.dedup();
-                }
-                let mut acts: Box<[ActionId]> = Box::default();
-                let start = to_u32(self.acts.len());
-                match actions {
-                    ActionSet::Listed => self.acts.extend_from_slice(&matched),
-                    ActionSet::Wild if info.global => {
-                        // Visited for every action: listed nowhere else.
-                        info.wild_services.clear();
-                        acts = matched.as_slice().into();
-                    }
-                    ActionSet::Wild => {
-                        // Literal actions outside its wildcard services.
-                        let mut outside: SmallVec<[ActionId; 4]> = SmallVec::new();
-                        for t in &s.action.patterns {
-                            if let ActionPattern::Exact { service, action } = classify_action(t) {
-                                let other =
-                                    self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
-                                if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
-                                    outside.push(a);
-                                }
-                            }
-                        }
-                        outside.sort_unstable();
-                        outside.dedup();
-                        self.acts.extend_from_slice(&outside);
-                        acts = matched.as_slice().into();
-                    }
-                    ActionSet::AllBut => acts = matched.as_slice().into(),
-                    ActionSet::All | ActionSet::Nothing => {}
-                }
-                info.acts = (start, to_u32(self.acts.len()));
-                let probe = match &s.resource {
-                    Some(block) if !block.not => {
-                        ResourceProbe::of(block.patterns.iter().map(|t| match t.pieces().first() {
-                            Some(crate::policy::glob::Piece::Text(text)) => *text,
-                            _ => "",
-                        }))
-                    }
-                    _ => ResourceProbe::default(),
-                };
-                let resource = match &s.resource {
-                    None => CResource::Implicit,
-                    Some(block) => CResource::Block {
-                        not: block.not,
-                        patterns: block
-                            .patterns
-                            .iter()
-                            .enumerate()
-                            .map(|(at, t)| classify_resource(t, to_u32(at)))
-                            .collect(),
-                    },
-                };
-                self.index.stmts.push(CStatement {
-                    effect: s.effect,
-                    has_conditions: !s.conditions.is_empty(),
-                    actions,
-                    policy: PolicyId(to_u32(p)),
-                    pos: to_u32(pos),
-                    resource,
-                    acts,
-                });
-                self.probes.push(probe);
-                self.infos.push(info);
-            }
-            let extra: usize = self
-                .infos
-                .get(self.first.last().map_or(0, |&f| f as usize)..)
-                .map_or(0, |infos| infos.iter().map(|i| i.wild_services.len() + usize::from(i.global)).sum());
-            self.weights.push(self.acts.len() + self.infos.len() - weight_before + extra);
-        }
-        self.first.push(to_u32(self.index.stmts.len()));
-    }
-
-    /// The table of the policies `ids` (order and repetition do not matter), built once per
-    /// distinct set.
-    fn table(&mut self, ids: impl Iterator<Item = PolicyId>) -> TableId {
-        let mut list: SmallVec<[PolicyId; 16]> = ids.collect();
-        list.sort_unstable();
-        list.dedup();
-        if let Some(&t) = self.tables_by_list.get(list.as_slice()) {
-            return t;
-        }
-        let t = self.build_table(&list);
-        self.tables_by_list.insert(list.as_slice().into(), t);
-        t
-    }
-
-    /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
-    /// global, universal), so that a table merges a few sorted runs instead of sorting.
-    fn policy_entries(&mut self) {
-        let mut lists: [Vec<u64>; 4] = Default::default();
-        for w in self.first.windows(2) {
-            let (first, end) = match w {
-                [a, b] => (*a, *b),
-                _ => continue,
-            };
-            for list in &mut lists {
-                list.clear();
-            }
-            let [keyed, services, global, universal] = &mut lists;
-            for i in first..end {
-                let (Some(c), Some(info)) = (self.index.stmts.get(i as usize), self.infos.get(i as usize)) else {
-                    continue;
-                };
-                match c.actions {
-                    ActionSet::Listed | ActionSet::Wild => {
-                        let acts = self.acts.get(info.acts.0 as usize..info.acts.1 as usize).unwrap_or_default();
-                        keyed.extend(acts.iter().map(|&a| pair(a, c.effect, i)));
-                        services.extend(info.wild_services.iter().map(|&s| pair(s, c.effect, i)));
-                        if info.global {
-                            global.push(pair(0, c.effect, i));
-                        }
-                    }
-                    ActionSet::All | ActionSet::AllBut => universal.push(pair(0, c.effect, i)),
-                    ActionSet::Nothing => {}
-                }
-            }
-            let mut ranges = [(0u32, 0u32); 4];
-            for (list, range) in lists.iter_mut().zip(&mut ranges) {
-                list.sort_unstable();
-                let start = to_u32(self.entries.len());
-                self.entries.extend_from_slice(list);
-                *range = (start, to_u32(self.entries.len()));
-            }
-            self.policy_ranges.push(ranges);
-        }
-    }
-
-    fn build_table(&mut self, list: &[PolicyId]) -> TableId {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        for (k, buf) in scratch.iter_mut().enumerate() {
-            buf.clear();
-            for id in list {
-                let Some(ranges) = self.policy_ranges.get(id.index()) else { continue };
-                let (start, end) = ranges.get(k).copied().unwrap_or_default();
-                buf.extend_from_slice(self.entries.get(start as usize..end as usize).unwrap_or_default());
-            }
-            // Sorted runs, one per policy: the stable sort merges them.
-            buf.sort();
-        }
-        let [keyed, services, global, universal] = &scratch;
-        let id = to_u32(self.index.tables.len());
-        self.keyed_runs(id, keyed, 0);
-        self.keyed_runs(id, services, SERVICE_BIT);
-        let global = self.run(global);
-        let universal = self.run(universal);
-        self.scratch = scratch;
-        self.index.tables.push(Table { global, universal });
-        id
-    }
-
-    /// Appends sorted `pairs` (all with one key) to the candidates as one run.
-    fn run(&mut self, pairs: &[u64]) -> Span {
-        let start = to_u32(self.index.cands.len());
-        let mut mid = None;
-        for &p in pairs.iter() {
-            if p & (1 << 31) != 0 && mid.is_none() {
-                mid = Some(to_u32(self.index.cands.len()));
-            }
-            let stmt = (p & 0x7fff_ffff) as u32;
-            let probe = self.probes.get(stmt as usize).copied().unwrap_or_default();
-            self.index.cands.push(Cand { stmt, probe });
-        }
-        let end = to_u32(self.index.cands.len());
-        Span { start, mid: mid.unwrap_or(end), end }
-    }
-
-    /// Appends sorted `pairs` as one run per key, each found in [`Index::keyed`] under table `t`
-    /// and its key (with `kind`: 0 for actions, [`SERVICE_BIT`] for services).
-    fn keyed_runs(&mut self, t: TableId, pairs: &[u64], kind: u32) {
-        let mut rest: &[u64] = pairs;
-        while let Some(&head) = rest.first() {
-            let key = (head >> 32) as u32;
-            let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
-            let (run, tail) = rest.split_at(n);
-            let span = self.run(run);
-            self.index.keyed.insert(keyed(t, key | kind), span);
-            rest = tail;
-        }
-    }
-
-    fn policy_table(&mut self, id: PolicyId) {
-        if self.index.policy_tables.get(id.index()).is_some_and(|&t| t == NO_TABLE) {
-            let t = self.table(std::iter::once(id));
-            if let Some(slot) = self.index.policy_tables.get_mut(id.index()) {
-                *slot = t;
-            }
-        }
-    }
-}
-
-/// Builds the index of `store`.
-pub(crate) fn compile(store: &Store) -> Index {
-    let mut c = Compiler::default();
-    c.intern(store);
-    c.index.stmts.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
-    c.compile_statements(store);
-    c.policy_entries();
-    c.index.policy_tables = vec![NO_TABLE; store.policies.len()];
-    // An upper bound of the candidate entries (tables shared by several principals count once
-    // each), so that the arena does not move while it grows; trimmed at the end.
-    let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
-        ids.map(|id| c.weights.get(id.index()).copied().unwrap_or(0)).sum()
-    };
-    let bound: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum::<usize>()
-        + store
-            .roles
-            .iter()
-            .map(|r| weight(&mut r.policy_ids()) + weight(&mut std::iter::once(r.trust)))
-            .sum::<usize>()
-        + c.weights.iter().sum::<usize>();
-    c.index.cands.reserve(bound);
-    c.index.user_tables = store.users.iter().map(|u| u.policy_ids(store)).map(|ids| c.table(ids)).collect();
-    c.index.role_tables = store.roles.iter().map(|r| c.table(r.policy_ids())).collect();
-    for id in store.users.iter().filter_map(|u| u.boundary) {
-        c.policy_table(id);
-    }
-    for r in &store.roles {
-        c.policy_table(r.trust);
-        if let Some(b) = r.boundary {
-            c.policy_table(b);
-        }
-    }
-    for rp in &store.resource_policies {
-        c.policy_table(rp.policy);
-    }
-    if let Some(org) = &store.organization {
-        for p in org.scps.iter().chain(&org.rcps) {
-            c.policy_table(p.policy);
-        }
-    }
-    let mut index = c.index;
-    index.cands.shrink_to_fit();
-    index.keyed.shrink_to_fit();
-    index.tables.shrink_to_fit();
-    for (i, rp) in store.resource_policies.iter().enumerate() {
-        index.rp_by_arn.entry(rp.arn.as_str().into()).or_default().push(i);
-    }
-    if let Some(org) = &store.organization {
-        for (account, parents) in &org.accounts {
-            let levels = |policies: &[crate::store::OrgPolicy]| -> Vec<SmallVec<[PolicyId; 2]>> {
-                parents
-                    .iter()
-                    .chain(std::iter::once(account))
-                    .map(|level| policies.iter().filter(|p| p.targets.contains(level)).map(|p| p.policy).collect())
-                    .collect()
-            };
-            index.scp_levels.insert(account.as_str().into(), levels(&org.scps));
-            index.rcp_levels.insert(account.as_str().into(), levels(&org.rcps));
-            if let Some(id) = &org.id {
-                let mut path = format!("{id}/");
-                for p in parents {
-                    path.push_str(p);
-                    path.push('/');
-                }
-                index.org_paths.insert(account.as_str().into(), (id.clone(), path));
-            }
-        }
-    }
-    index
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::glob::Vars;
 
-    fn pattern(raw: &str) -> CPattern {
-        let t = Template::parse(raw, true, Vars::Allowed).unwrap();
-        classify_resource(&t, 0)
+    #[test]
+    fn probes_check_length_and_the_last_literal_bytes() {
+        let p = Probe::of("arn:aws:s3:::data-17/", false);
+        assert!(p.admits(b"arn:aws:s3:::data-17/x"));
+        assert!(p.admits(b"arn:aws:s3:::data-17/"));
+        assert!(!p.admits(b"arn:aws:s3:::data-1/x"));
+        assert!(!p.admits(b"arn:aws:s3:::data-173/x"));
+        assert!(!p.admits(b"arn:aws:s3"));
+        let e = Probe::of("arn:aws:s3:::data-17", true);
+        assert!(e.admits(b"arn:aws:s3:::data-17"));
+        assert!(!e.admits(b"arn:aws:s3:::data-17/x"));
+        assert!(!e.admits(b"arn:aws:s3:::data-18"));
+        // Shorter than 4 bytes, or empty: no probe, everything passes.
+        assert!(Probe::of("ar", false).admits(b"xyz"));
+        assert!(Probe::of("", true).admits(b""));
+        // Multibyte text compares as bytes, wherever the 4-byte window starts.
+        let m = Probe::of("arn:aws:s3:::ééé/", false);
+        assert!(m.admits("arn:aws:s3:::ééé/k".as_bytes()));
+        assert!(!m.admits("arn:aws:s3:::éé/kk".as_bytes()));
+        assert!(!m.admits("arn:aws:s3:::ééè/k".as_bytes()));
     }
 
     #[test]
-    fn resource_patterns_are_classified() {
-        assert!(matches!(pattern("*"), CPattern::Any));
-        assert!(matches!(pattern("arn:aws:s3:::b/k"), CPattern::Exact(ref s) if &**s == "arn:aws:s3:::b/k"));
-        assert!(matches!(pattern("arn:aws:s3:::b/*"), CPattern::Prefix(ref s) if &**s == "arn:aws:s3:::b/"));
-        assert!(matches!(pattern("arn:aws:s3:::*log*"), CPattern::Glob(ref p) if p.len() == 4));
-        assert!(matches!(pattern("arn:aws:s3:::b/?"), CPattern::Glob(ref p) if p.len() == 2));
-        assert!(matches!(pattern("arn:aws:s3:::b/${aws:username}/*"), CPattern::Template(0)));
-        // An escaped wildcard is literal text.
-        assert!(matches!(pattern("arn:aws:s3:::b/${*}"), CPattern::Exact(ref s) if &**s == "arn:aws:s3:::b/*"));
-    }
-
-    #[test]
-    fn resource_probes_need_the_shared_literal_prefix() {
-        let probe = |patterns: &[&str]| {
-            let t: Vec<Template> = patterns.iter().map(|p| Template::parse(p, true, Vars::Allowed).unwrap()).collect();
-            ResourceProbe::of(t.iter().map(|t| match t.pieces().first() {
-                Some(crate::policy::glob::Piece::Text(text)) => *text,
-                _ => "",
-            }))
-        };
-        let p = probe(&["arn:aws:s3:::data-17/*", "arn:aws:s3:::data-1"]);
-        assert!(p.admits("arn:aws:s3:::data-17/x"));
-        assert!(p.admits("arn:aws:s3:::data-1"));
-        assert!(!p.admits("arn:aws:s3:::bench-reports/x"));
-        assert!(!p.admits("arn:aws:s3"));
-        assert!(probe(&["*", "arn:aws:s3:::x"]).admits("anything"));
-        assert!(probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:s3:::bob/x"));
-        assert!(!probe(&["arn:aws:s3:::${aws:username}/*"]).admits("arn:aws:sqs:::bob/x"));
-        assert!(probe(&["arn:aws:s3:::a${*}b"]).admits("arn:aws:s3:::a*b"));
-        // A shared prefix shorter than 4 bytes gives no probe.
-        assert!(probe(&["ar*", "arn:aws:s3:::x"]).admits("xyz:aws:sqs:x"));
-        assert!(!probe(&["arn:*", "arn:aws:s3:::x"]).admits("xyz:aws:sqs:x"));
-        // Multibyte text: bytes compare, wherever the 4-byte window starts.
-        let p = probe(&["arn:aws:s3:::ééé/*"]);
-        assert!(p.admits("arn:aws:s3:::ééé/k"));
-        assert!(!p.admits("arn:aws:s3:::éé/k"));
-    }
-
-    fn action(raw: &str) -> String {
-        let t = Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap();
-        match classify_action(&t) {
-            ActionPattern::All => "all".into(),
-            ActionPattern::Exact { service, action } => format!("exact {service} {action}"),
-            ActionPattern::InService(service) => format!("in {service}"),
-            ActionPattern::Global => "global".into(),
+    fn directory_slots_are_found_from_their_home() {
+        for bits in 1..12u8 {
+            for key in [0, 1, 7, SERVICE_BIT | 3, u32::MAX - 1] {
+                assert!(home(key, bits) < 1 << bits);
+            }
         }
-    }
-
-    #[test]
-    fn action_patterns_are_classified() {
-        assert_eq!(action("*"), "all");
-        assert_eq!(action("**"), "all");
-        assert_eq!(action("*:*"), "global");
-        assert_eq!(action("s?:get*"), "global");
-        assert_eq!(action("s3*:get"), "global");
-        assert_eq!(action("S3:GetObject"), "exact s3 s3:getobject");
-        assert_eq!(action("s3:get*"), "in s3");
-        assert_eq!(action("s3:*"), "in s3");
-        assert_eq!(action("s3:a:b*"), "in s3");
     }
 }

@@ -8,6 +8,8 @@
 //! and the request: resolving one allocates nothing, so both the reference evaluator and the
 //! compiled index use it.
 
+use crate::decide::index::principals::{PrincipalKind, PrincipalMap};
+use crate::decide::index::TableRef;
 use crate::decide::request::{PrincipalRef, Request};
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Policy, PrincipalBlock, Statement};
@@ -158,6 +160,8 @@ pub(crate) struct Caller<'a> {
     pub user_ix: Option<usize>,
     /// The position of `role` in `Store::roles`.
     pub role_ix: Option<usize>,
+    /// The identity table of `user` or `role`, when the index's principal map found it.
+    pub table: Option<TableRef>,
     username: Option<&'a str>,
     userid: Option<PrincipalValue<'a>>,
     principal_arn: Option<&'a str>,
@@ -179,6 +183,7 @@ impl<'a> Caller<'a> {
             role: None,
             user_ix: None,
             role_ix: None,
+            table: None,
             username: None,
             userid: None,
             principal_arn: None,
@@ -357,13 +362,49 @@ impl fmt::Display for Unknown<'_> {
     }
 }
 
-/// Resolves the request's principal against the store.
+/// Where a principal's ARN is looked up: the index's principal map (one probe, and the
+/// principal's table with it) when there is one, else the store's maps.
+#[derive(Clone, Copy)]
+struct Directory<'a> {
+    store: &'a Store,
+    map: Option<&'a PrincipalMap>,
+}
+
+impl<'a> Directory<'a> {
+    /// The entity of `kind` named `text` (by ARN, or by session prefix), and its table.
+    fn find(&self, kind: PrincipalKind, text: &str) -> Option<(usize, Option<TableRef>)> {
+        if let Some(found) = self.map.and_then(|m| m.get(text)) {
+            return (found.kind == kind).then_some((found.ix, Some(found.table)));
+        }
+        let map = match kind {
+            PrincipalKind::User => &self.store.user_by_arn,
+            PrincipalKind::Role => &self.store.role_by_arn,
+            PrincipalKind::Session => &self.store.role_by_session_prefix,
+        };
+        map.get(text).map(|&i| (i, None))
+    }
+
+    fn user(&self, arn: &str) -> Option<(usize, &'a User, Option<TableRef>)> {
+        self.find(PrincipalKind::User, arn).and_then(|(i, t)| Some((i, self.store.users.get(i)?, t)))
+    }
+
+    fn role(&self, kind: PrincipalKind, text: &str) -> Option<(usize, &'a Role, Option<TableRef>)> {
+        self.find(kind, text).and_then(|(i, t)| Some((i, self.store.roles.get(i)?, t)))
+    }
+}
+
+/// Resolves the request's principal against the store (through the index's principal map when
+/// `map` is given: the compiled path).
 #[inline]
-pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
+pub(crate) fn resolve<'a>(
+    store: &'a Store,
+    map: Option<&'a PrincipalMap>,
+    req: &'a Request,
+) -> Result<Caller<'a>, Unknown<'a>> {
     if req.unverified.is_some() {
         return Err(Unknown::Unauthenticated);
     }
-    let mut caller = resolve_principal(store, req)?;
+    let mut caller = resolve_principal(Directory { store, map }, req)?;
     if let Some(session) = &req.session {
         if matches!(caller.kind, CallerKind::RoleSession | CallerKind::User) {
             caller.tags = &session.tags;
@@ -372,7 +413,7 @@ pub(crate) fn resolve<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'
     Ok(caller)
 }
 
-fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
+fn resolve_principal<'a>(dir: Directory<'a>, req: &'a Request) -> Result<Caller<'a>, Unknown<'a>> {
     let arn = match &req.principal {
         PrincipalRef::Anonymous => {
             let mut c = Caller::new(CallerKind::Anonymous);
@@ -398,10 +439,10 @@ fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a
             c.principal_type = Some("Account");
         }
         ("iam", r) if r.starts_with("user/") => {
-            let (ix, user) =
-                store.user_by_arn.get(arn).and_then(|&i| Some((i, store.users.get(i)?))).ok_or(Unknown::User(arn))?;
+            let (ix, user, table) = dir.user(arn).ok_or(Unknown::User(arn))?;
             c.kind = CallerKind::User;
             c.user_ix = Some(ix);
+            c.table = table;
             c.direct.push(&user.arn);
             if !user.id.is_empty() {
                 c.direct.push(&user.id);
@@ -414,10 +455,10 @@ fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a
             c.principal_type = Some("User");
         }
         ("iam", r) if r.starts_with("role/") => {
-            let (ix, role) =
-                store.role_by_arn.get(arn).and_then(|&i| Some((i, store.roles.get(i)?))).ok_or(Unknown::Role(arn))?;
+            let (ix, role, table) = dir.role(PrincipalKind::Role, arn).ok_or(Unknown::Role(arn))?;
             c.kind = CallerKind::Role;
             as_role(&mut c, ix, role);
+            c.table = table;
             c.userid = Some(PrincipalValue::Str(&role.id));
         }
         ("sts", r) if r.starts_with("assumed-role/") => {
@@ -427,13 +468,13 @@ fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a
                 return Err(Unknown::Session(arn));
             }
             let prefix_len = arn.len() - session.len() - 1;
-            let (ix, role) = arn
+            let (ix, role, table) = arn
                 .get(..prefix_len)
-                .and_then(|prefix| store.role_by_session_prefix.get(prefix))
-                .and_then(|&i| Some((i, store.roles.get(i)?)))
+                .and_then(|prefix| dir.role(PrincipalKind::Session, prefix))
                 .ok_or(Unknown::Session(arn))?;
             c.kind = CallerKind::RoleSession;
             as_role(&mut c, ix, role);
+            c.table = table;
             c.direct.push(arn);
             c.userid = Some(PrincipalValue::Joined(&role.id, session));
         }
@@ -442,13 +483,12 @@ fn resolve_principal<'a>(store: &'a Store, req: &'a Request) -> Result<Caller<'a
             c.kind = CallerKind::FederatedUser;
             c.direct.push(arn);
             if let Some(user_arn) = &req.federating_user {
-                let (ix, user) = store
-                    .user_by_arn
-                    .get(user_arn)
-                    .and_then(|&i| Some((i, store.users.get(i)?)))
-                    .filter(|(_, u)| u.account == account)
+                let (ix, user, table) = dir
+                    .user(user_arn)
+                    .filter(|(_, u, _)| u.account == account)
                     .ok_or(Unknown::FederatingUser(user_arn))?;
                 c.user_ix = Some(ix);
+                c.table = table;
                 c.parent.push(&user.arn);
                 if !user.id.is_empty() {
                     c.parent.push(&user.id);

@@ -81,7 +81,7 @@ impl Evaluation {
     }
 
     fn decide(&mut self, store: &Store, req: &Request) -> Decision {
-        let caller = match resolve(store, req) {
+        let caller = match resolve(store, None, req) {
             Ok(c) => c,
             Err(unknown) => {
                 self.note(unknown.to_string());

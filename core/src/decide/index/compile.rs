@@ -1,0 +1,664 @@
+//! Building the [`Index`] of a store: interning, statement records, tables, principals.
+
+use super::actions::PatternId;
+use super::principals::{PrincipalKind, PrincipalMap};
+use super::{
+    ActionClass, ActionId, Cand, Dir, Hot, Index, Probe, ResourceKind, ServiceId, Span, StmtRef, TableRef, ACT_CHECK,
+    ACT_MATCHED, EMPTY_KEY, PAT_ANY, PAT_EXACT, PAT_GLOB, PAT_PREFIX, PAT_TEMPLATE, SERVICE_BIT,
+};
+use crate::id::PolicyId;
+use crate::policy::ast::{Effect, Statement};
+use crate::policy::glob::{owned_parts, Piece, Template};
+use crate::store::Store;
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+/// An action pattern, split at its first colon.
+pub(super) enum ActionPattern<'t> {
+    /// Only `*`: every action.
+    All,
+    /// `service:name` without wildcards.
+    Exact { service: &'t str, action: &'t str },
+    /// A literal service, a wildcard in the name.
+    InService(&'t str),
+    /// A wildcard in the service part (or no colon at all).
+    Global,
+}
+
+/// Classifies an action pattern from its pieces (action patterns hold no variables, and the
+/// parser merges adjacent text): the service part is literal iff the first colon is in the first
+/// piece, and the pattern is literal iff that piece is all of it.
+pub(super) fn classify_action(t: &Template) -> ActionPattern<'_> {
+    let pieces = t.pieces();
+    if !pieces.is_empty() && pieces.iter().all(|p| *p == Piece::Star) {
+        return ActionPattern::All;
+    }
+    match pieces.first() {
+        Some(Piece::Text(first)) => match first.split_once(':') {
+            Some((service, _)) if pieces.len() == 1 => ActionPattern::Exact { service, action: first },
+            Some((service, _)) => ActionPattern::InService(service),
+            None => ActionPattern::Global,
+        },
+        _ => ActionPattern::Global,
+    }
+}
+
+/// What the table builder needs to know about a statement (compile time only).
+#[derive(Debug, Default, Clone)]
+struct StmtInfo {
+    /// The interned actions tables list it under: `Listed`: the ones it names; `Wild`: the ones
+    /// it names in services where it has no wildcard.
+    listed: SmallVec<[ActionId; 2]>,
+    /// `Wild` without a global pattern: services in which it has a wildcard pattern.
+    wild_services: SmallVec<[ServiceId; 1]>,
+    /// `Wild`: it has a pattern with a wildcard in the service part (listed as global only).
+    global: bool,
+    /// The probes of its candidate entries (one entry per probe).
+    probes: SmallVec<[Probe; 1]>,
+}
+
+/// Compile-time state.
+#[derive(Default)]
+struct Compiler {
+    index: Index,
+    /// The head of every statement's record, and where the record is in the blob.
+    hots: Vec<(Hot, u32)>,
+    infos: Vec<StmtInfo>,
+    /// First statement of each policy in `index.stmts` (one more entry than policies).
+    first: Vec<u32>,
+    /// Tables by their sorted policy list.
+    tables_by_list: FxHashMap<Box<[PolicyId]>, TableRef>,
+    /// Sorted table entries of every policy ([`Compiler::policy_entries`]).
+    entries: Vec<u64>,
+    /// Per policy, the ranges of its entries keyed by action, keyed by service, global, universal.
+    policy_ranges: Vec<[(u32, u32); 4]>,
+    /// Scratch buffers of the table builder.
+    scratch: [Vec<u64>; 4],
+}
+
+pub(super) fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A sort key: `key`, then Deny before Allow, then the statement.
+fn pair(key: u32, effect: Effect, stmt: StmtRef) -> u64 {
+    let allow = u64::from(effect == Effect::Allow);
+    (u64::from(key) << 32) | (allow << 31) | u64::from(stmt & 0x7fff_ffff)
+}
+
+/// The action class of a statement.
+fn action_class(s: &Statement) -> ActionClass {
+    let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
+    let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
+    match (s.action.not, all, wild) {
+        (false, true, _) => ActionClass::All,
+        (false, false, false) => ActionClass::Listed,
+        (false, false, true) => ActionClass::Wild,
+        (true, false, _) => ActionClass::AllBut,
+        (true, true, _) => ActionClass::Nothing,
+    }
+}
+
+/// The literal prefix of a resource pattern and whether it is the whole pattern.
+fn literal_prefix(t: &Template) -> (&str, bool) {
+    match t.pieces().as_slice() {
+        [Piece::Text(text)] => (*text, true),
+        [Piece::Text(text), ..] => (*text, false),
+        [] => ("", true),
+        _ => ("", false),
+    }
+}
+
+/// The probes of a statement's candidate entries: one per `Resource` pattern (up to three), so
+/// each entry rejects what its pattern cannot match; one shared probe (the patterns' common
+/// literal prefix) for more patterns; none for `NotResource`, no resource, or a pattern without
+/// a literal prefix of 4 bytes.
+fn probes(s: &Statement) -> SmallVec<[Probe; 1]> {
+    let none = || SmallVec::from_elem(Probe::default(), 1);
+    let Some(block) = s.resource.as_ref().filter(|b| !b.not) else { return none() };
+    let own: SmallVec<[Probe; 1]> = block
+        .patterns
+        .iter()
+        .map(|t| {
+            let (literal, exact) = literal_prefix(t);
+            Probe::of(literal, exact && !t.has_variables())
+        })
+        .collect();
+    if own.is_empty() || own.iter().any(|p| *p == Probe::default()) {
+        return none();
+    }
+    if own.len() <= 3 {
+        return own;
+    }
+    let mut common = literal_prefix(&block.patterns[0]).0.as_bytes();
+    for t in block.patterns.iter().skip(1) {
+        let n = common.iter().zip(literal_prefix(t).0.as_bytes()).take_while(|(a, b)| a == b).count();
+        common = common.get(..n).unwrap_or_default();
+    }
+    SmallVec::from_elem(std::str::from_utf8(common).map_or(Probe::default(), |c| Probe::of(c, false)), 1)
+}
+
+impl Compiler {
+    fn intern_service(&mut self, service: &str) -> ServiceId {
+        if let Some(&id) = self.index.services.get(service) {
+            return id;
+        }
+        let id = to_u32(self.index.services.len());
+        self.index.services.insert(service.into(), id);
+        id
+    }
+
+    /// Pass 1: interns every literal action and service of every action pattern, and numbers
+    /// every wildcard action pattern in its service's automaton.
+    fn intern(&mut self, store: &Store) {
+        for p in &store.policies {
+            for s in &p.policy.statements {
+                for t in &s.action.patterns {
+                    match classify_action(t) {
+                        ActionPattern::Exact { service, action } => {
+                            if !self.index.actions.contains_key(action) {
+                                let service = self.intern_service(service);
+                                let id = to_u32(self.index.actions.len());
+                                self.index.actions.insert(action.into(), (id, service));
+                            }
+                        }
+                        ActionPattern::InService(service) => {
+                            self.intern_service(service);
+                        }
+                        ActionPattern::All | ActionPattern::Global => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// The exact action ids and wildcard pattern ids of a statement's action block, each sorted.
+    fn action_ids(&mut self, s: &Statement, info: &mut StmtInfo) -> (SmallVec<[u32; 4]>, SmallVec<[PatternId; 2]>) {
+        let (mut exact, mut wild) = (SmallVec::<[u32; 4]>::new(), SmallVec::<[PatternId; 2]>::new());
+        for t in &s.action.patterns {
+            match classify_action(t) {
+                ActionPattern::Exact { action, .. } => exact.extend(self.index.actions.get(action).map(|&(a, _)| a)),
+                ActionPattern::InService(service) => {
+                    wild.push(self.index.automata.add(Some(service), &tokens_of(t)));
+                    if let Some(&id) = self.index.services.get(service) {
+                        if !info.wild_services.contains(&id) {
+                            info.wild_services.push(id);
+                        }
+                    }
+                }
+                ActionPattern::Global => {
+                    wild.push(self.index.automata.add(None, &tokens_of(t)));
+                    info.global = true;
+                }
+                ActionPattern::All => {}
+            }
+        }
+        exact.sort_unstable();
+        exact.dedup();
+        wild.sort_unstable();
+        wild.dedup();
+        (exact, wild)
+    }
+
+    /// The actions a statement is listed under (see [`StmtInfo::listed`]).
+    fn listed(&self, s: &Statement, class: ActionClass, info: &mut StmtInfo, exact: &[u32]) {
+        match class {
+            ActionClass::Listed => info.listed.extend_from_slice(exact),
+            // Visited for every action: listed nowhere else.
+            ActionClass::Wild if info.global => info.wild_services.clear(),
+            ActionClass::Wild => {
+                for t in &s.action.patterns {
+                    if let ActionPattern::Exact { service, action } = classify_action(t) {
+                        let other = self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
+                        if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
+                            info.listed.push(a);
+                        }
+                    }
+                }
+                info.listed.sort_unstable();
+                info.listed.dedup();
+            }
+            ActionClass::All | ActionClass::AllBut | ActionClass::Nothing => {}
+        }
+    }
+
+    /// Appends a resource pattern to the blob: its tag, then its literal text (length first) or
+    /// its number (glob, or position of a template in the statement).
+    fn push_resource(&mut self, t: &Template, at: u32) {
+        let (tag, n, text): (u8, u32, &str) = if t.has_variables() {
+            (PAT_TEMPLATE, at, "")
+        } else {
+            // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
+            match t.pieces().as_slice() {
+                [Piece::Star] => (PAT_ANY, 0, ""),
+                [] => (PAT_EXACT, 0, ""),
+                [Piece::Text(lit)] => (PAT_EXACT, to_u32(lit.len()), *lit),
+                [Piece::Text(head), Piece::Star] => (PAT_PREFIX, to_u32(head.len()), *head),
+                _ => {
+                    self.index.globs.push(owned_parts(t.tokens()).into_boxed_slice());
+                    (PAT_GLOB, to_u32(self.index.globs.len() - 1), "")
+                }
+            }
+        };
+        let blob = &mut self.index.blob;
+        blob.push(tag);
+        if tag != PAT_ANY {
+            blob.extend_from_slice(&n.to_le_bytes());
+            blob.extend_from_slice(text.as_bytes());
+        }
+    }
+
+    /// Appends the record of statement `pos` of policy `p` to the blob.
+    fn compile_statement(&mut self, p: usize, pos: usize, s: &Statement) {
+        let class = action_class(s);
+        let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
+        let (exact, wild) = self.action_ids(s, &mut info);
+        self.listed(s, class, &mut info, &exact);
+        let n = |k: usize| u16::try_from(k).unwrap_or(u16::MAX);
+        let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+        let at = to_u32(self.index.blob.len());
+        let hot = Hot {
+            policy: PolicyId(to_u32(p)),
+            pos: to_u32(pos),
+            effect: s.effect,
+            has_conditions: !s.conditions.is_empty(),
+            class,
+            resource: match &s.resource {
+                None => ResourceKind::Implicit,
+                Some(b) if b.not => ResourceKind::NotResource,
+                Some(_) => ResourceKind::Resource,
+            },
+            n_exact: n(exact.len()),
+            n_wild: n(wild.len()),
+            n_pats: n(patterns.len()),
+            ids: at + to_u32(super::HEAD_BYTES),
+        };
+        hot.encode(&mut self.index.blob);
+        for id in exact.iter().take(usize::from(hot.n_exact)).chain(wild.iter().take(usize::from(hot.n_wild))) {
+            self.index.blob.extend_from_slice(&id.to_le_bytes());
+        }
+        for (i, t) in patterns.iter().take(usize::from(hot.n_pats)).enumerate() {
+            self.push_resource(t, to_u32(i));
+        }
+        self.hots.push((hot, at));
+        self.infos.push(info);
+    }
+
+    /// Pass 2: compiles every statement.
+    fn compile_statements(&mut self, store: &Store) {
+        for (p, named) in store.policies.iter().enumerate() {
+            self.first.push(to_u32(self.hots.len()));
+            for (pos, s) in named.policy.statements.iter().enumerate() {
+                self.compile_statement(p, pos, s);
+            }
+        }
+        self.first.push(to_u32(self.hots.len()));
+        self.index.automata.build();
+    }
+
+    /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
+    /// global, universal), so that a table merges a few sorted runs instead of sorting.
+    fn policy_entries(&mut self) {
+        let mut lists: [Vec<u64>; 4] = Default::default();
+        for w in self.first.windows(2) {
+            let (first, end) = match w {
+                [a, b] => (*a, *b),
+                _ => continue,
+            };
+            for list in &mut lists {
+                list.clear();
+            }
+            let [keyed, services, global, universal] = &mut lists;
+            for i in first..end {
+                let (Some((h, _)), Some(info)) = (self.hots.get(i as usize), self.infos.get(i as usize)) else {
+                    continue;
+                };
+                match h.class {
+                    ActionClass::Listed | ActionClass::Wild => {
+                        keyed.extend(info.listed.iter().map(|&a| pair(a, h.effect, i)));
+                        services.extend(info.wild_services.iter().map(|&s| pair(s, h.effect, i)));
+                        if info.global {
+                            global.push(pair(0, h.effect, i));
+                        }
+                    }
+                    ActionClass::All | ActionClass::AllBut => universal.push(pair(0, h.effect, i)),
+                    ActionClass::Nothing => {}
+                }
+            }
+            let mut ranges = [(0u32, 0u32); 4];
+            for (list, range) in lists.iter_mut().zip(&mut ranges) {
+                list.sort_unstable();
+                let start = to_u32(self.entries.len());
+                self.entries.extend_from_slice(list);
+                *range = (start, to_u32(self.entries.len()));
+            }
+            self.policy_ranges.push(ranges);
+        }
+    }
+
+    /// The table of the policies `ids` (order and repetition do not matter), built once per
+    /// distinct set.
+    fn table(&mut self, ids: impl Iterator<Item = PolicyId>) -> TableRef {
+        let mut list: SmallVec<[PolicyId; 16]> = ids.collect();
+        list.sort_unstable();
+        list.dedup();
+        if let Some(&t) = self.tables_by_list.get(list.as_slice()) {
+            return t;
+        }
+        let t = self.build_table(&list);
+        self.tables_by_list.insert(list.as_slice().into(), t);
+        t
+    }
+
+    fn build_table(&mut self, list: &[PolicyId]) -> TableRef {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for (k, buf) in scratch.iter_mut().enumerate() {
+            buf.clear();
+            for id in list {
+                let Some(ranges) = self.policy_ranges.get(id.index()) else { continue };
+                let (start, end) = ranges.get(k).copied().unwrap_or_default();
+                buf.extend_from_slice(self.entries.get(start as usize..end as usize).unwrap_or_default());
+            }
+            // Sorted runs, one per policy: the stable sort merges them.
+            buf.sort();
+        }
+        let [keyed, services, global, universal] = &scratch;
+        let mut runs: Vec<Dir> = Vec::new();
+        self.keyed_runs(keyed, 0, ACT_MATCHED, &mut runs);
+        self.keyed_runs(services, SERVICE_BIT, ACT_CHECK, &mut runs);
+        let global = self.run(global, |_| ACT_CHECK);
+        let universal = self.run(universal, |h| if h.class == ActionClass::All { ACT_MATCHED } else { ACT_CHECK });
+        self.scratch = scratch;
+        self.directory(global, universal, &runs)
+    }
+
+    /// Appends a table's directory region: its global and universal runs, then `runs` hashed
+    /// into `2^bits` slots (at most 80 % full, so that linear probing stays short).
+    fn directory(&mut self, global: Span, universal: Span, runs: &[Dir]) -> TableRef {
+        let mut bits = 1u8;
+        while (1usize << bits) < runs.len() + runs.len().div_ceil(4) + 1 {
+            bits += 1;
+        }
+        let dir = to_u32(self.index.dirs.len());
+        self.index.dirs.push(Dir { key: EMPTY_KEY, span: global });
+        self.index.dirs.push(Dir { key: EMPTY_KEY, span: universal });
+        let base = self.index.dirs.len();
+        let size = 1usize << bits;
+        self.index.dirs.resize(base + size, Dir { key: EMPTY_KEY, span: Span::default() });
+        for run in runs {
+            let mut i = super::home(run.key, bits);
+            while let Some(slot) = self.index.dirs.get_mut(base + i) {
+                if slot.key == EMPTY_KEY {
+                    *slot = *run;
+                    break;
+                }
+                i = (i + 1) & (size - 1);
+            }
+        }
+        TableRef { dir, bits }
+    }
+
+    /// Appends sorted `pairs` (all with one key) to the candidates as one run: one entry per
+    /// probe of each statement, its action check `act`.
+    fn run(&mut self, pairs: &[u64], act: impl Fn(&Hot) -> u8) -> Span {
+        let start = to_u32(self.index.cands.len());
+        let mut mid = None;
+        for &p in pairs.iter() {
+            if p & (1 << 31) != 0 && mid.is_none() {
+                mid = Some(to_u32(self.index.cands.len()));
+            }
+            let stmt = (p & 0x7fff_ffff) as usize;
+            let (Some((h, at)), Some(info)) = (self.hots.get(stmt), self.infos.get(stmt)) else {
+                continue;
+            };
+            let act = act(h);
+            for probe in &info.probes {
+                self.index.cands.push(Cand {
+                    stmt: *at,
+                    probe_word: probe.word,
+                    probe_len: probe.len,
+                    probe_mode: probe.mode,
+                    act,
+                });
+            }
+        }
+        let end = to_u32(self.index.cands.len());
+        Span { start, mid: mid.unwrap_or(end), end }
+    }
+
+    /// Appends sorted `pairs` as one run per key (`key | kind` in the directory), each entry's
+    /// action check `act`.
+    fn keyed_runs(&mut self, pairs: &[u64], kind: u32, act: u8, out: &mut Vec<Dir>) {
+        let mut rest: &[u64] = pairs;
+        while let Some(&head) = rest.first() {
+            let key = (head >> 32) as u32;
+            let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
+            let (run, tail) = rest.split_at(n);
+            let span = self.run(run, |_| act);
+            out.push(Dir { key: key | kind, span });
+            rest = tail;
+        }
+    }
+
+    fn policy_table(&mut self, id: PolicyId) {
+        if self.index.policy_tables.get(id.index()).is_some_and(Option::is_none) {
+            let t = self.table(std::iter::once(id));
+            if let Some(slot) = self.index.policy_tables.get_mut(id.index()) {
+                *slot = Some(t);
+            }
+        }
+    }
+
+    /// The candidate entries each policy adds to a table that holds it.
+    fn weights(&self) -> Vec<usize> {
+        let probes = |p: &u64| self.infos.get((p & 0x7fff_ffff) as usize).map_or(0, |i| i.probes.len());
+        let entries = |(start, end): (u32, u32)| self.entries.get(start as usize..end as usize).unwrap_or_default();
+        self.policy_ranges
+            .iter()
+            .map(|ranges| ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum())
+            .collect()
+    }
+
+    /// Reserves the candidate entries all tables need at most (tables shared by several
+    /// principals count once each), so that the array is not copied while it grows and the
+    /// allocator keeps no abandoned copies; trimmed at the end.
+    fn reserve(&mut self, store: &Store) {
+        let weights = self.weights();
+        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
+            ids.map(|id| weights.get(id.index()).copied().unwrap_or(0)).sum()
+        };
+        let users: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum();
+        let roles: usize = store.roles.iter().map(|r| weight(&mut r.policy_ids())).sum();
+        self.index.cands.reserve(users + roles + weights.iter().sum::<usize>());
+    }
+
+    /// Pass 3: the tables of every principal and of every policy evaluated on its own.
+    fn tables(&mut self, store: &Store) {
+        self.reserve(store);
+        self.index.policy_tables = vec![None; store.policies.len()];
+        self.index.user_tables = store.users.iter().map(|u| u.policy_ids(store)).map(|ids| self.table(ids)).collect();
+        self.index.role_tables = store.roles.iter().map(|r| self.table(r.policy_ids())).collect();
+        for id in store.users.iter().filter_map(|u| u.boundary) {
+            self.policy_table(id);
+        }
+        for r in &store.roles {
+            self.policy_table(r.trust);
+            if let Some(b) = r.boundary {
+                self.policy_table(b);
+            }
+        }
+        for rp in &store.resource_policies {
+            self.policy_table(rp.policy);
+        }
+        if let Some(org) = &store.organization {
+            for p in org.scps.iter().chain(&org.rcps) {
+                self.policy_table(p.policy);
+            }
+        }
+    }
+}
+
+/// The principals of `store` by ARN (users, roles) and session prefix (roles), with their tables.
+fn principals(store: &Store, index: &Index) -> PrincipalMap {
+    let mut map = PrincipalMap::with_capacity(store.users.len() + 2 * store.roles.len());
+    for (i, u) in store.users.iter().enumerate() {
+        map.insert(&u.arn, PrincipalKind::User, to_u32(i), index.user_table(i).unwrap_or_default());
+    }
+    for (i, r) in store.roles.iter().enumerate() {
+        map.insert(&r.arn, PrincipalKind::Role, to_u32(i), index.role_table(i).unwrap_or_default());
+    }
+    for (prefix, &i) in &store.role_by_session_prefix {
+        map.insert(prefix, PrincipalKind::Session, to_u32(i), index.role_table(i).unwrap_or_default());
+    }
+    map
+}
+
+/// Resource policies by ARN, SCP and RCP levels and organization paths by account.
+fn organization(store: &Store, index: &mut Index) {
+    for (i, rp) in store.resource_policies.iter().enumerate() {
+        index.rp_by_arn.entry(rp.arn.as_str().into()).or_default().push(i);
+    }
+    let Some(org) = &store.organization else { return };
+    for (account, parents) in &org.accounts {
+        let levels = |policies: &[crate::store::OrgPolicy]| -> Vec<SmallVec<[PolicyId; 2]>> {
+            parents
+                .iter()
+                .chain(std::iter::once(account))
+                .map(|level| policies.iter().filter(|p| p.targets.contains(level)).map(|p| p.policy).collect())
+                .collect()
+        };
+        index.scp_levels.insert(account.as_str().into(), levels(&org.scps));
+        index.rcp_levels.insert(account.as_str().into(), levels(&org.rcps));
+        if let Some(id) = &org.id {
+            let mut path = format!("{id}/");
+            for p in parents {
+                path.push_str(p);
+                path.push('/');
+            }
+            index.org_paths.insert(account.as_str().into(), (id.clone(), path));
+        }
+    }
+}
+
+/// Builds the index of `store`.
+pub(crate) fn compile(store: &Store) -> Index {
+    let mut c = Compiler::default();
+    c.intern(store);
+    c.hots.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
+    c.compile_statements(store);
+    c.policy_entries();
+    c.tables(store);
+    let mut index = c.index;
+    index.cands.shrink_to_fit();
+    index.dirs.shrink_to_fit();
+    index.blob.shrink_to_fit();
+    index.principals = principals(store, &index);
+    organization(store, &mut index);
+    index
+}
+
+/// The tokens of an action pattern (action patterns hold no variables), as the action automata
+/// take them.
+fn tokens_of(t: &Template) -> Vec<crate::policy::glob::Tok> {
+    use crate::policy::glob::{owned_parts, OwnedPart, Tok};
+    let mut out = Vec::new();
+    for part in owned_parts(t.tokens()) {
+        match part {
+            OwnedPart::Lit(text) => out.extend(text.chars().map(Tok::Lit)),
+            OwnedPart::Star => out.push(Tok::Star),
+            OwnedPart::One => out.push(Tok::One),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Pat;
+    use super::*;
+    use crate::policy::glob::Vars;
+
+    /// The records of a one-statement policy's statement, decoded back.
+    fn record(statement: &str) -> (Hot, Vec<String>, Index) {
+        let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#);
+        let store = Store::from_documents([(
+            "a.json",
+            format!(
+                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
+                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
+            )
+            .as_str(),
+        )])
+        .unwrap();
+        let index = compile(&store);
+        let hot = Hot::decode(&index.blob, 0).unwrap();
+        let pats = index
+            .patterns(&hot)
+            .map(|p| match p {
+                Pat::Any => "any".to_owned(),
+                Pat::Exact(t) => format!("exact {}", String::from_utf8_lossy(t)),
+                Pat::Prefix(t) => format!("prefix {}", String::from_utf8_lossy(t)),
+                Pat::Glob(i) => format!("glob {i} of {} parts", index.glob(i).len()),
+                Pat::Template(i) => format!("template {i}"),
+            })
+            .collect();
+        (hot, pats, index)
+    }
+
+    #[test]
+    fn statement_records_hold_their_resource_patterns() {
+        let (hot, pats, _) = record(
+            r#"{"Effect": "Deny", "Action": ["s3:Get*", "s3:PutObject"], "Resource": ["*", "arn:aws:s3:::b/k",
+               "arn:aws:s3:::b/*", "arn:aws:s3:::*log*", "arn:aws:s3:::b/?", "arn:aws:s3:::b/${aws:username}/*",
+               "arn:aws:s3:::b/${*}", "arn:aws:s3:::é/ü"], "Condition": {"Bool": {"aws:SecureTransport": "true"}}}"#,
+        );
+        assert_eq!(
+            pats,
+            [
+                "any",
+                "exact arn:aws:s3:::b/k",
+                "prefix arn:aws:s3:::b/",
+                "glob 0 of 4 parts",
+                "glob 1 of 2 parts",
+                "template 5",
+                // An escaped wildcard is literal text.
+                "exact arn:aws:s3:::b/*",
+                "exact arn:aws:s3:::é/ü",
+            ]
+        );
+        assert_eq!(
+            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (Effect::Deny, ActionClass::Wild, ResourceKind::Resource, true)
+        );
+        assert_eq!((hot.n_exact, hot.n_wild, hot.pos, hot.policy), (1, 1, 0, PolicyId(0)));
+        let (hot, pats, _) = record(r#"{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}"#);
+        assert_eq!(pats, ["exact arn:aws:s3:::x"]);
+        assert_eq!(
+            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (Effect::Allow, ActionClass::AllBut, ResourceKind::NotResource, false)
+        );
+    }
+
+    fn action(raw: &str) -> String {
+        let t = Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap();
+        match classify_action(&t) {
+            ActionPattern::All => "all".into(),
+            ActionPattern::Exact { service, action } => format!("exact {service} {action}"),
+            ActionPattern::InService(service) => format!("in {service}"),
+            ActionPattern::Global => "global".into(),
+        }
+    }
+
+    #[test]
+    fn action_patterns_are_classified() {
+        assert_eq!(action("*"), "all");
+        assert_eq!(action("**"), "all");
+        assert_eq!(action("*:*"), "global");
+        assert_eq!(action("s?:get*"), "global");
+        assert_eq!(action("s3*:get"), "global");
+        assert_eq!(action("S3:GetObject"), "exact s3 s3:getobject");
+        assert_eq!(action("s3:get*"), "in s3");
+        assert_eq!(action("s3:*"), "in s3");
+        assert_eq!(action("s3:a:b*"), "in s3");
+    }
+}
