@@ -23,7 +23,7 @@
 //! shortest path (breadth first) from each non-admin principal to each admin it can reach, and to
 //! itself when it can grant itself anything; each edge carries the statements that allow it.
 
-use crate::analysis::{granting, principal_arns, template_request, with_principal, AnalysisError};
+use crate::analysis::{granting, principal_arns, template_request, AnalysisError};
 use crate::decide::principal::{resolve, PolicyRef};
 use crate::decide::reference::scp_levels;
 use crate::decide::request::Request;
@@ -31,6 +31,7 @@ use crate::decide::rules::action_matches;
 use crate::decide::snapshot::Snapshot;
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
+use crate::policy::context::Context;
 use crate::policy::glob::glob_match;
 use crate::Matched;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -127,13 +128,22 @@ struct Node<'s> {
 /// # Errors
 /// [`AnalysisError::Request`] when the context is malformed.
 pub fn escalation(snapshot: &Snapshot, context: Option<&str>) -> Result<Escalation, AnalysisError> {
-    // Checked once here, so that the requests of the graph cannot fail on it.
-    template_request("sts:GetCallerIdentity", "*", context)?;
-    // Valid (checked just above), so a plain parse reads the same object.
-    let context = match context.map(serde_json::from_str::<serde_json::Value>) {
+    // Read once here (so that the requests of the graph cannot fail on it), with one variant per
+    // compute service carrying `iam:PassedToService`; every decision of the graph copies one.
+    let base = template_request("sts:GetCallerIdentity", "*", context)?.context;
+    // Valid (read just above), so a plain parse reads the same object.
+    let map = match context.map(serde_json::from_str::<serde_json::Value>) {
         Some(Ok(serde_json::Value::Object(map))) => map,
         _ => serde_json::Map::new(),
     };
+    let mut passed = Vec::with_capacity(COMPUTE.len());
+    for (service, _, _) in COMPUTE {
+        let mut map = map.clone();
+        map.insert("iam:PassedToService".into(), service.into());
+        let text = serde_json::Value::Object(map).to_string();
+        passed.push((service, template_request("iam:PassRole", "*", Some(&text))?.context));
+    }
+    let context = Contexts { base, passed };
     let store = snapshot.store();
     let nodes: Vec<Node<'_>> = store
         .users
@@ -253,12 +263,19 @@ const ACTIONS: [&str; 12] = [
     "iam:addusertogroup",
 ];
 
+/// The request contexts of the graph's decisions, read once: the caller's, and per compute
+/// service the caller's with `iam:PassedToService`.
+struct Contexts {
+    base: Context,
+    passed: Vec<(&'static str, Context)>,
+}
+
 struct Graph<'a, 's> {
     snapshot: &'s Snapshot,
     nodes: &'a [Node<'s>],
     by_arn: &'a FxHashMap<&'s str, usize>,
     /// The request context of every decision.
-    context: serde_json::Map<String, serde_json::Value>,
+    context: Contexts,
     /// Per policy, its Allow statements for each action of [`ACTIONS`] (policies are shared by
     /// many principals: each is read once).
     by_policy: std::cell::RefCell<FxHashMap<PolicyId, Vec<(&'static str, &'s Statement)>>>,
@@ -268,16 +285,11 @@ struct Graph<'a, 's> {
 
 impl<'s> Graph<'_, 's> {
     fn request(&self, from: usize, action: &str, resource: &str, service: Option<&str>) -> Option<Request> {
-        let mut r = if service.is_none() && self.context.is_empty() {
-            Request::new(self.nodes[from].arn, action, resource).ok()?
-        } else {
-            let mut context = self.context.clone();
-            if let Some(s) = service {
-                context.insert("iam:PassedToService".into(), s.into());
-            }
-            template_request(action, resource, Some(&serde_json::Value::Object(context).to_string())).ok()?
+        let mut r = Request::new(self.nodes[from].arn, action, resource).ok()?;
+        r.context = match service {
+            None => self.context.base.clone(),
+            Some(s) => self.context.passed.iter().find(|(p, _)| *p == s)?.1.clone(),
         };
-        with_principal(&mut r, self.nodes[from].arn);
         Some(r)
     }
 

@@ -10,7 +10,7 @@
 //! character by character, so the DFA and the reference's glob agree on every action (unit tests
 //! below; the differential tests check whole decisions).
 
-use crate::policy::glob::Tok;
+use crate::policy::glob::{match_parts, OwnedPart};
 use regex_automata::dfa::{dense, Automaton, OverlappingState, StartKind};
 use regex_automata::{Anchored, Input, MatchKind};
 use rustc_hash::FxHashMap;
@@ -35,11 +35,14 @@ impl Matched {
     }
 }
 
-/// One group of patterns (a service's, or the global one): their tokens and a DFA over them
-/// (`None` when it would be too large: the tokens are then globbed one by one).
+/// A pattern waiting for [`ActionAutomata::build`]: its regex, its parts (for the fallback) and id.
+type Pending = (String, Box<[OwnedPart]>, PatternId);
+
+/// One group of patterns (a service's, or the global one): their parts and a DFA over them
+/// (`None` when it would be too large: the parts are then globbed one by one).
 #[derive(Debug)]
 struct Group {
-    patterns: Vec<(Vec<Tok>, PatternId)>,
+    patterns: Vec<(Box<[OwnedPart]>, PatternId)>,
     dfa: Option<dense::DFA<Vec<u32>>>,
 }
 
@@ -49,7 +52,7 @@ pub(crate) struct ActionAutomata {
     /// Pattern ids by their regex (the same pattern in many statements is one id).
     ids: FxHashMap<String, PatternId>,
     /// Patterns being added, per service ("" for the global group), in id order.
-    pending: FxHashMap<Box<str>, Vec<(Vec<Tok>, PatternId)>>,
+    pending: FxHashMap<Box<str>, Vec<Pending>>,
     groups: FxHashMap<Box<str>, Group>,
     global: Option<Group>,
 }
@@ -58,14 +61,14 @@ impl ActionAutomata {
     /// The id of a wildcard pattern (`service` is its literal service part, `None` when the
     /// service part holds a wildcard), numbering it if it is new. Call [`Self::build`] after
     /// the last one.
-    pub(crate) fn add(&mut self, service: Option<&str>, toks: &[Tok]) -> PatternId {
-        let text = regex(toks);
+    pub(crate) fn add(&mut self, service: Option<&str>, parts: Vec<OwnedPart>) -> PatternId {
+        let text = regex(&parts);
         if let Some(&id) = self.ids.get(&text) {
             return id;
         }
         let id = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        self.ids.insert(text, id);
-        self.pending.entry(service.unwrap_or("").into()).or_default().push((toks.to_vec(), id));
+        self.ids.insert(text.clone(), id);
+        self.pending.entry(service.unwrap_or("").into()).or_default().push((text, parts.into_boxed_slice(), id));
         id
     }
 
@@ -98,8 +101,9 @@ impl ActionAutomata {
 }
 
 impl Group {
-    fn new(patterns: Vec<(Vec<Tok>, PatternId)>) -> Group {
-        let regexes: Vec<String> = patterns.iter().map(|(toks, _)| regex(toks)).collect();
+    fn new(pending: Vec<Pending>) -> Group {
+        let (regexes, patterns): (Vec<String>, Vec<_>) =
+            pending.into_iter().map(|(regex, parts, id)| (regex, (parts, id))).unzip();
         let config = dense::Config::new()
             .match_kind(MatchKind::All)
             .start_kind(StartKind::Anchored)
@@ -128,27 +132,27 @@ impl Group {
                 }
             }
         }
-        out.extend(
-            self.patterns
-                .iter()
-                .filter(|(toks, _)| crate::policy::glob::glob_match(toks, action_lc))
-                .map(|(_, id)| *id),
-        );
+        out.extend(self.patterns.iter().filter(|(parts, _)| match_parts(parts, action_lc)).map(|(_, id)| *id));
     }
 }
 
 /// The anchored regex of a glob: literal characters escaped as `\x{…}` (any scalar value),
 /// `*` as `(?s:.*)`, `?` as one character.
-fn regex(toks: &[Tok]) -> String {
+fn regex(parts: &[OwnedPart]) -> String {
     let mut out = String::from("^");
-    for t in toks {
-        match t {
-            Tok::Lit(c) if c.is_ascii_alphanumeric() => out.push(*c),
-            Tok::Lit(c) => {
-                let _ = write!(out, "\\x{{{:X}}}", u32::from(*c));
+    for part in parts {
+        match part {
+            OwnedPart::Lit(text) => {
+                for c in text.chars() {
+                    if c.is_ascii_alphanumeric() {
+                        out.push(c);
+                    } else {
+                        let _ = write!(out, "\\x{{{:X}}}", u32::from(c));
+                    }
+                }
             }
-            Tok::Star => out.push_str("(?s:.*)"),
-            Tok::One => out.push_str("(?s:.)"),
+            OwnedPart::Star => out.push_str("(?s:.*)"),
+            OwnedPart::One => out.push_str("(?s:.)"),
         }
     }
     out.push('$');
@@ -158,10 +162,14 @@ fn regex(toks: &[Tok]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::glob::{glob_match, Template, Vars};
+    use crate::policy::glob::{glob_match, owned_parts, Template, Tok, Vars};
 
     fn toks(raw: &str) -> Vec<Tok> {
         Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap().tokens().to_vec()
+    }
+
+    fn parts(raw: &str) -> Vec<OwnedPart> {
+        owned_parts(Template::parse(&raw.to_ascii_lowercase(), true, Vars::Forbidden).unwrap().tokens())
     }
 
     /// Builds automata of `patterns` (service part taken literally when it has no wildcard) and
@@ -174,7 +182,7 @@ mod tests {
                 let t = toks(p);
                 let service = p.split_once(':').map(|(s, _)| s).filter(|s| !s.contains(['*', '?']));
                 let service = service.map(str::to_ascii_lowercase);
-                (t.clone(), a.add(service.as_deref(), &t))
+                (t, a.add(service.as_deref(), parts(p)))
             })
             .collect();
         a.build();
@@ -235,9 +243,9 @@ mod tests {
     #[test]
     fn the_same_pattern_is_one_id_and_patterns_of_other_services_never_match() {
         let mut a = ActionAutomata::default();
-        let x = a.add(Some("s3"), &toks("s3:get*"));
-        let y = a.add(Some("s3"), &toks("s3:get*"));
-        let z = a.add(Some("sqs"), &toks("sqs:get*"));
+        let x = a.add(Some("s3"), parts("s3:get*"));
+        let y = a.add(Some("s3"), parts("s3:get*"));
+        let z = a.add(Some("sqs"), parts("sqs:get*"));
         a.build();
         assert_eq!(x, y);
         let m = a.matching("s3", "s3:getobject");
@@ -248,9 +256,15 @@ mod tests {
 
     #[test]
     fn a_group_too_large_for_a_dfa_falls_back_to_globs() {
-        let patterns: Vec<(Vec<Tok>, PatternId)> = (0..3).map(|i| (toks(&format!("s3:*a*b*{i}")), i)).collect();
-        let group = Group { patterns: patterns.clone(), dfa: None };
-        let dfa = Group::new(patterns);
+        let pending: Vec<Pending> = (0..3)
+            .map(|i| {
+                let p = parts(&format!("s3:*a*b*{i}"));
+                (regex(&p), p.into_boxed_slice(), i)
+            })
+            .collect();
+        let patterns = pending.iter().map(|(_, p, id)| (p.clone(), *id)).collect();
+        let group = Group { patterns, dfa: None };
+        let dfa = Group::new(pending);
         assert!(dfa.dfa.is_some());
         for action in ["s3:ab0", "s3:xaxbx1", "s3:ba2", "s3:ab"] {
             let (mut x, mut y) = (SmallVec::new(), SmallVec::new());

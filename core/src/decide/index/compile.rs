@@ -179,7 +179,7 @@ impl Compiler {
             match classify_action(t) {
                 ActionPattern::Exact { action, .. } => exact.extend(self.index.actions.get(action).map(|&(a, _)| a)),
                 ActionPattern::InService(service) => {
-                    wild.push(self.index.automata.add(Some(service), &tokens_of(t)));
+                    wild.push(self.index.automata.add(Some(service), owned_parts(t.tokens())));
                     if let Some(&id) = self.index.services.get(service) {
                         if !info.wild_services.contains(&id) {
                             info.wild_services.push(id);
@@ -187,7 +187,7 @@ impl Compiler {
                     }
                 }
                 ActionPattern::Global => {
-                    wild.push(self.index.automata.add(None, &tokens_of(t)));
+                    wild.push(self.index.automata.add(None, owned_parts(t.tokens())));
                     info.global = true;
                 }
                 ActionPattern::All => {}
@@ -555,21 +555,6 @@ pub(crate) fn compile(store: &Store) -> Index {
     index.principals = principals(store, &index);
     organization(store, &mut index);
     index
-}
-
-/// The tokens of an action pattern (action patterns hold no variables), as the action automata
-/// take them.
-fn tokens_of(t: &Template) -> Vec<crate::policy::glob::Tok> {
-    use crate::policy::glob::{owned_parts, OwnedPart, Tok};
-    let mut out = Vec::new();
-    for part in owned_parts(t.tokens()) {
-        match part {
-            OwnedPart::Lit(text) => out.extend(text.chars().map(Tok::Lit)),
-            OwnedPart::Star => out.push(Tok::Star),
-            OwnedPart::One => out.push(Tok::One),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
