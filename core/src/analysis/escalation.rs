@@ -90,13 +90,14 @@ const COMPUTE: [(&str, &str, &str); 5] = [
     ("ecs-tasks.amazonaws.com", "ecs:RunTask", "arn:aws:ecs:us-east-1:{account}:task-definition/keycard-escalation:1"),
 ];
 
-/// The probes of "allowed `*` on `*`".
+/// The probes of "allowed `*` on `*`", the one that only a wildcard can grant first (most
+/// principals fail it, and the rest are not decided).
 const PROBES: [(&str, &str); 5] = [
+    ("keycardprobe:Probe", "arn:aws:keycardprobe:us-east-1:{account}:probe/keycard-probe"),
     ("iam:CreateUser", "arn:aws:iam::{account}:user/keycard-probe"),
     ("iam:AttachRolePolicy", "arn:aws:iam::{account}:role/keycard-probe"),
     ("s3:DeleteBucket", "arn:aws:s3:::keycard-probe"),
     ("ec2:TerminateInstances", "arn:aws:ec2:us-east-1:{account}:instance/i-keycardprobe"),
-    ("keycardprobe:Probe", "arn:aws:keycardprobe:us-east-1:{account}:probe/keycard-probe"),
 ];
 
 /// Edges to another user: the action and the edge kind.
@@ -364,16 +365,19 @@ impl<'s> Graph<'_, 's> {
                 return all();
             }
             for p in &block.patterns {
-                if p.has_variables() {
-                    return all();
-                }
-                // Only ARNs that begin with the pattern's literal head can match: a range of
-                // the sorted ARNs, found by binary search.
+                // Only ARNs that begin with the pattern's literal head (up to its first wildcard
+                // or variable) can match: a range of the sorted ARNs, found by binary search.
                 let head = p.raw.split(['*', '?', '$']).next().unwrap_or_default();
                 let from = among.partition_point(|(arn, _)| *arn < head);
                 let candidates =
                     among.get(from..).unwrap_or_default().iter().take_while(|(arn, _)| arn.starts_with(head));
-                out.extend(candidates.filter(|(arn, _)| glob_match(p.tokens(), arn)).map(|(_, i)| *i));
+                if p.has_variables() {
+                    // Whatever the variables resolve to, the head stays: every ARN under it
+                    // might match (the decision is exact).
+                    out.extend(candidates.map(|(_, i)| *i));
+                } else {
+                    out.extend(candidates.filter(|(arn, _)| glob_match(p.tokens(), arn)).map(|(_, i)| *i));
+                }
             }
         }
         let mut v: Vec<usize> = out.into_iter().collect();

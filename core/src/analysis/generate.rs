@@ -60,9 +60,11 @@ pub struct LogSummary {
     pub lines: u64,
 }
 
+/// The fields of a decision-log line that are used, borrowed from the line where JSON allows
+/// (strings without escapes); every other field is skipped unread.
 #[derive(Deserialize)]
 struct Line<'a> {
-    principal: Value,
+    principal: PrincipalField<'a>,
     #[serde(borrow)]
     action: Cow<'a, str>,
     #[serde(borrow)]
@@ -73,41 +75,96 @@ struct Line<'a> {
     event_time: Option<Cow<'a, str>>,
 }
 
-/// The key a principal's requests are kept under: a role and its sessions share
-/// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME`.
-pub fn principal_key(arn: &str) -> String {
-    match crate::arn::arn_fields(arn) {
-        Some(["arn", partition, "iam", _, account, resource]) if resource.starts_with("role/") => {
-            let name = resource.rsplit('/').next().unwrap_or(resource);
-            format!("arn:{partition}:sts::{account}:assumed-role/{name}")
+/// The `principal` field: its text when it is a string (an ARN), `None` for any other JSON value
+/// (a service principal object, `null`): those are nobody's policy. A missing field is an error.
+struct PrincipalField<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for PrincipalField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Option<Cow<'de, str>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(v)))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
         }
-        Some(["arn", _, "sts", _, _, resource]) if resource.starts_with("assumed-role/") => {
-            let session = resource.rsplit('/').next().unwrap_or("");
-            arn[..arn.len() - session.len()].trim_end_matches('/').to_owned()
-        }
-        _ => arn.to_owned(),
+        deserializer.deserialize_any(Visit).map(PrincipalField)
     }
 }
 
-/// Reads a decision log, line by line.
+/// The key a principal's requests are kept under: a role and its sessions share
+/// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME`.
+pub fn principal_key(arn: &str) -> String {
+    principal_key_of(arn).into_owned()
+}
+
+/// [`principal_key`], borrowing `arn` when it is its own key (users, and anything not a role).
+fn principal_key_of(arn: &str) -> Cow<'_, str> {
+    match crate::arn::arn_fields(arn) {
+        Some(["arn", partition, "iam", _, account, resource]) if resource.starts_with("role/") => {
+            let name = resource.rsplit('/').next().unwrap_or(resource);
+            Cow::Owned(format!("arn:{partition}:sts::{account}:assumed-role/{name}"))
+        }
+        Some(["arn", _, "sts", _, _, resource]) if resource.starts_with("assumed-role/") => {
+            let session = resource.rsplit('/').next().unwrap_or("");
+            Cow::Borrowed(arn[..arn.len() - session.len()].trim_end_matches('/'))
+        }
+        _ => Cow::Borrowed(arn),
+    }
+}
+
+/// Reads a decision log, line by line. A line that is not UTF-8 is malformed like any other.
 ///
 /// # Errors
 /// The reader's I/O error (a malformed line is not an error: it is reported and skipped).
 pub fn read_log(mut reader: impl BufRead, filter: &LogFilter) -> std::io::Result<LogSummary> {
     let wanted = filter.principal.as_deref().map(principal_key);
     let mut out = LogSummary::default();
-    let mut buf = String::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut action = String::new();
     loop {
         buf.clear();
-        if reader.read_line(&mut buf)? == 0 {
+        if reader.read_until(b'\n', &mut buf)? == 0 {
             break;
         }
         out.lines += 1;
-        let text = buf.trim();
+        let text = buf.trim_ascii();
         if text.is_empty() {
             continue;
         }
-        if let Err(message) = out.take(text, wanted.as_deref(), filter.since.as_deref()) {
+        if let Err(message) = out.take(text, wanted.as_deref(), filter.since.as_deref(), &mut action) {
             out.malformed += 1;
             if out.problems.len() < MAX_PROBLEMS {
                 out.problems.push(LogProblem { line: out.lines, message });
@@ -118,8 +175,9 @@ pub fn read_log(mut reader: impl BufRead, filter: &LogFilter) -> std::io::Result
 }
 
 impl LogSummary {
-    fn take(&mut self, text: &str, wanted: Option<&str>, since: Option<&str>) -> Result<(), String> {
-        let line: Line<'_> = serde_json::from_str(text).map_err(|e| format!("not a decision record: {e}"))?;
+    /// Keeps what one line says; `action` is scratch space for its lowercase action.
+    fn take(&mut self, text: &[u8], wanted: Option<&str>, since: Option<&str>, action: &mut String) -> Result<(), String> {
+        let line: Line<'_> = serde_json::from_slice(text).map_err(|e| format!("not a decision record: {e}"))?;
         let allowed = match line.decision.as_ref() {
             "allowed" => true,
             "explicitDeny" | "implicitDeny" => false,
@@ -138,18 +196,40 @@ impl LogSummary {
                 None => return Err("no eventTime (needed by --since)".into()),
             }
         }
-        let action = line.action.to_ascii_lowercase();
+        action.clear();
+        action.push_str(&line.action);
+        action.make_ascii_lowercase();
+        let resource = line.resource.as_ref();
         if !allowed {
-            self.denied.entry(action).or_default().insert(line.resource.into_owned());
+            match self.denied.get_mut(action.as_str()) {
+                Some(set) => {
+                    if !set.contains(resource) {
+                        set.insert(resource.to_owned());
+                    }
+                }
+                None => {
+                    self.denied.entry(action.clone()).or_default().insert(resource.to_owned());
+                }
+            }
             return Ok(());
         }
         // Principals that are not ARNs (services, anonymous) are nobody's policy.
-        let Some(arn) = line.principal.as_str() else { return Ok(()) };
-        let key = principal_key(arn);
+        let Some(arn) = line.principal.0.as_deref() else { return Ok(()) };
+        let key = principal_key_of(arn);
         if wanted.is_some_and(|w| w != key) {
             return Ok(());
         }
-        self.allowed.entry(key).or_default().entry(action).or_default().insert(line.resource.into_owned());
+        let actions = match self.allowed.get_mut(key.as_ref()) {
+            Some(a) => a,
+            None => self.allowed.entry(key.into_owned()).or_default(),
+        };
+        let resources = match actions.get_mut(action.as_str()) {
+            Some(r) => r,
+            None => actions.entry(action.clone()).or_default(),
+        };
+        if !resources.contains(resource) {
+            resources.insert(resource.to_owned());
+        }
         Ok(())
     }
 
