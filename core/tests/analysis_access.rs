@@ -45,7 +45,7 @@ fn draw(row: &Permission, which: usize) -> Option<(String, Map<String, Value>)> 
         return None;
     }
     let mut ctx = Map::new();
-    for c in &row.conditions {
+    for c in row.conditions.iter() {
         if c.operator != "StringEquals" {
             return None;
         }
@@ -162,11 +162,11 @@ fn denies_boundaries_and_scps_take_away() {
     assert!(rows("s3:PutObjectTagging").is_empty(), "the SCP denies it");
     let get = rows("s3:GetObject");
     assert_eq!(get.len(), 1);
-    assert_eq!(get[0].resources, ["arn:aws:s3:::data/*"], "narrowed by the boundary");
+    assert_eq!(*get[0].resources, ["arn:aws:s3:::data/*"], "narrowed by the boundary");
     assert!(get[0].not_resources.contains(&"arn:aws:s3:::secret/*".to_owned()));
     let run = rows("ec2:RunInstances");
     assert_eq!(run.len(), 2, "{run:?}");
-    assert!(run.iter().any(|r| r.resources == ["*"] && r.conditions.len() == 1), "the boundary's condition gates it");
+    assert!(run.iter().any(|r| *r.resources == ["*"] && r.conditions.len() == 1), "the boundary's condition gates it");
     // The conditional Deny is listed, not subtracted.
     assert!(!rows("s3:PutObject").is_empty());
     assert!(a.denied.iter().any(|t| t.sid.as_deref() == Some("VpcOnly") && !t.conditions.is_empty()));

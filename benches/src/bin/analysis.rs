@@ -3,7 +3,11 @@
 //! whole-store `escalation` graph, and `generate-policy` over a generated decision log of
 //! 1,000,000 lines (written to a temporary file, read back streaming). Prints a markdown table.
 //!
-//!     cargo run --release --bin analysis [-- SHAPE [LOG_LINES]]
+//!     cargo run --release --bin analysis [-- SHAPE [LOG_LINES [ONLY]]]
+//!
+//! `ONLY` (`who-can,access,escalation,generate`, comma-separated) runs only those analyses.
+//! With `KEYCARD_ANALYSIS_DUMP=DIR` every answer is also written there as JSON, to compare two
+//! builds' answers byte for byte.
 //!
 //! It also writes the store as one `get-account-authorization-details` JSON file
 //! (`$KEYCARD_ANALYSIS_EXPORT`, when set), for other tools to load the same store.
@@ -27,6 +31,14 @@ fn stats(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     (times[times.len() / 2], times[times.len() - 1])
 }
 
+/// Writes the JSON that `json` makes as `$KEYCARD_ANALYSIS_DUMP/name.json` when that is set.
+fn dump(name: &str, json: impl FnOnce() -> serde_json::Result<String>) {
+    if let Some(dir) = std::env::var_os("KEYCARD_ANALYSIS_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!("{name}.json"));
+        std::fs::write(path, json().expect("json")).expect("dump");
+    }
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
@@ -44,6 +56,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let shape = args.next().and_then(|s| Shape::by_name(&s)).unwrap_or(Shape::LARGE);
     let log_lines: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let only = args.next();
+    let run = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == name));
     let model = Model::generate(shape);
     if let Some(path) = std::env::var_os("KEYCARD_ANALYSIS_EXPORT") {
         std::fs::write(&path, model.to_json().to_string()).expect("export");
@@ -67,8 +81,10 @@ fn main() {
         ("dynamodb:GetItem", format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/data-3")),
         ("iam:PassRole", format!("arn:aws:iam::{ACCOUNT}:role/data-5")),
     ];
-    for (action, resource) in &questions {
-        let n = who_can(&snapshot, action, resource, None).expect("who-can").principals.len();
+    for (q, (action, resource)) in questions.iter().enumerate().filter(|_| run("who-can")) {
+        let answer = who_can(&snapshot, action, resource, None).expect("who-can");
+        dump(&format!("who-can-{q}"), || serde_json::to_string_pretty(&answer));
+        let n = answer.principals.len();
         let (median, max) = stats(21, || {
             who_can(&snapshot, action, resource, None).expect("who-can");
         });
@@ -81,32 +97,44 @@ fn main() {
     users.extend((0..20).map(|_| model.users[rng.below(model.users.len())].arn()));
     let mut all = Vec::new();
     let mut rows = 0;
-    for u in &users {
-        rows = rows.max(access(&snapshot, u, None).expect("access").permissions.len());
+    for (i, u) in users.iter().enumerate().filter(|_| run("access")) {
+        let answer = access(&snapshot, u, None).expect("access");
+        dump(&format!("access-{i}"), || serde_json::to_string_pretty(&answer));
+        rows = rows.max(answer.permissions.len());
         let (median, _) = stats(5, || {
             access(&snapshot, u, None).expect("access");
         });
         all.push(median);
     }
     all.sort();
-    println!(
-        "| access | bench user + 20 sampled users, every service | {} | {} | up to {rows} rows |",
-        ms(all[all.len() / 2]),
-        ms(all[all.len() - 1])
-    );
-    let (median, max) = stats(21, || {
-        access(&snapshot, &bench, Some("s3")).expect("access");
-    });
-    println!("| access | bench user, `--service s3` | {} | {} | |", ms(median), ms(max));
+    if run("access") {
+        println!(
+            "| access | bench user + 20 sampled users, every service | {} | {} | up to {rows} rows |",
+            ms(all[all.len() / 2]),
+            ms(all[all.len() - 1])
+        );
+        dump("access-s3", || serde_json::to_string_pretty(&access(&snapshot, &bench, Some("s3")).expect("access")));
+        let (median, max) = stats(21, || {
+            access(&snapshot, &bench, Some("s3")).expect("access");
+        });
+        println!("| access | bench user, `--service s3` | {} | {} | |", ms(median), ms(max));
+    }
 
-    let (e, took) = time(|| escalation(&snapshot, None).expect("escalation"));
-    println!(
-        "| escalation | whole store | {} | | {} admins, {} edges, {} paths |",
-        ms(took),
-        e.admins.len(),
-        e.edges.len(),
-        e.paths.len()
-    );
+    if run("escalation") {
+        let (e, took) = time(|| escalation(&snapshot, None).expect("escalation"));
+        dump("escalation", || serde_json::to_string_pretty(&e));
+        dump("escalation-dot", || serde_json::to_string_pretty(&e.to_dot()));
+        println!(
+            "| escalation | whole store | {} | | {} admins, {} edges, {} paths |",
+            ms(took),
+            e.admins.len(),
+            e.edges.len(),
+            e.paths.len()
+        );
+    }
+    if !run("generate") {
+        return;
+    }
 
     // A decision log of `log_lines` lines: users, actions and resources drawn from the model.
     let path = std::env::temp_dir().join(format!("keycard-analysis-{}.jsonl", std::process::id()));
@@ -139,6 +167,7 @@ fn main() {
         let policy = generate::generate_policy(&summary, &bench, 5);
         (summary, policy)
     });
+    dump("generate", || serde_json::to_string_pretty(&(&policy, summary.lines, summary.malformed, &summary.problems)));
     let statements = policy.as_ref().and_then(|p| p["Statement"].as_array().map(Vec::len)).unwrap_or(0);
     println!(
         "| generate-policy | {} log lines ({:.0} MB), bench user | {} | | {statements} statements; peak RSS {:.0} → {:.0} MiB |",
@@ -152,6 +181,11 @@ fn main() {
         let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(&path).expect("log"));
         generate::read_log(file, &generate::LogFilter::default()).expect("read")
     });
+    let every: Vec<_> = summary
+        .principals()
+        .map(|p| (p.to_owned(), generate::generate_policy(&summary, p, 5)))
+        .collect();
+    dump("generate-all", || serde_json::to_string_pretty(&every));
     println!(
         "| generate-policy | same log, every principal kept | {} | | {} principals |",
         ms(took),

@@ -31,21 +31,36 @@ use crate::policy::context::{Context, Lookup};
 use crate::StatementKind;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// One permission: an action, the resources it is allowed on, and the conditions that gate it.
+///
+/// The lists are shared (an `Arc` clone) by every row of the actions that the policies treat
+/// alike: a principal allowed `*` has a row per catalogue action, built without copying them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Permission {
     /// The action as AWS spells it (`s3:GetObject`).
-    pub action: String,
+    pub action: Cow<'static, str>,
     /// Resource patterns the action is allowed on.
-    pub resources: Vec<String>,
+    #[serde(serialize_with = "slice")]
+    pub resources: Arc<[String]>,
     /// Resource patterns taken away (by unconditional Deny statements, or a `NotResource`).
-    #[serde(rename = "notResources", skip_serializing_if = "Vec::is_empty")]
-    pub not_resources: Vec<String>,
+    #[serde(rename = "notResources", skip_serializing_if = "is_empty", serialize_with = "slice")]
+    pub not_resources: Arc<[String]>,
     /// Conditions that must all hold (from the granting statement, the boundary and the SCPs).
-    pub conditions: Vec<ConditionView>,
+    #[serde(serialize_with = "slice")]
+    pub conditions: Arc<[ConditionView]>,
+}
+
+/// A shared list, serialized as the JSON array of its items.
+fn slice<T: Serialize, S: serde::Serializer>(list: &Arc<[T]>, s: S) -> Result<S::Ok, S::Error> {
+    list.as_ref().serialize(s)
+}
+
+fn is_empty<T>(list: &Arc<[T]>) -> bool {
+    list.is_empty()
 }
 
 /// Something the other policies take away from the identity policies' grants.
@@ -162,34 +177,72 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     // gate statements match them): the rows are worked out once per class, on one of its
     // actions. Trust and KMS actions, whose resources are decided one by one, are classes of
     // their own.
-    let mut granted: BTreeMap<Act, Vec<u32>> = BTreeMap::new();
+    // The statements that grant each action: catalogue actions by position, then the others.
+    let all = catalogue_actions();
+    let mut known: Vec<Vec<u32>> = vec![Vec::new(); all.len()];
+    let mut other: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (i, s) in allows.iter().enumerate() {
-        for action in expand(s, &in_scope) {
-            granted.entry(action).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
-        }
+        let id = u32::try_from(i).unwrap_or(u32::MAX);
+        expand(s, &in_scope, &mut |act| match act {
+            Act::Known(k) => {
+                if let Some(ids) = known.get_mut(k as usize) {
+                    if ids.last() != Some(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+            Act::Other(lc) => {
+                let ids = other.entry(lc).or_default();
+                if ids.last() != Some(&id) {
+                    ids.push(id);
+                }
+            }
+        });
     }
+    let granted = known
+        .into_iter()
+        .enumerate()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(k, ids)| (Act::known(k), ids))
+        .chain(other.into_iter().map(|(lc, ids)| (Act::Other(lc), ids)));
     let gate_statements: Vec<&Statement> =
         gates.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| &p.policy.statements)).collect();
+    let checked: Vec<&Statement> = denies.iter().map(|(_, _, s)| *s).chain(gate_statements.iter().copied()).collect();
+    let shapes: Vec<Shape> = checked.iter().map(|s| Shape::of(s, true)).collect();
+    // How each statement of `checked` treats the service of the action at hand.
+    let mut treats: Vec<Treat> = Vec::with_capacity(checked.len());
+    let mut treats_for: Option<String> = None;
     // Signature → class; each class: its representative's lowercase action and its members.
     let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let mut classes: Vec<(String, Vec<Act>)> = Vec::new();
     let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     let mut signature: Vec<u32> = Vec::new();
     // Every action with its class, in order.
-    let mut order: Vec<(Act, usize)> = Vec::with_capacity(granted.len());
-    for (n, (act, ids)) in granted.into_iter().enumerate() {
+    let mut order: Vec<(Act, usize)> = Vec::new();
+    for (n, (act, ids)) in granted.enumerate() {
         let action = act.lc();
         if credential_restriction(caller.kind, &request, action).is_some() {
             continue; // this kind of caller can never make the call (a role and GetSessionToken)
         }
+        let service = action.split(':').next().unwrap_or_default();
+        if matches!(act, Act::Known(_)) && treats_for.as_deref() != Some(service) {
+            treats.clear();
+            treats.extend(shapes.iter().map(|sh| sh.treat(service)));
+            treats_for = Some(service.to_owned());
+        }
         signature.clear();
         signature.extend(&ids);
         signature.push(u32::MAX);
-        for (i, s) in denies.iter().map(|(_, _, s)| s).chain(&gate_statements).enumerate() {
+        for (i, s) in checked.iter().enumerate() {
             if i == denies.len() {
                 signature.push(u32::MAX);
             }
-            if action_matches(s, action) {
+            let hit = match (&act, treats.get(i)) {
+                (Act::Known(_), Some(Treat::None)) => false,
+                (Act::Known(_), Some(Treat::All)) => true,
+                _ => action_matches(s, action),
+            };
+            if hit {
                 signature.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
@@ -246,18 +299,27 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
             .map(Act::shown)
             .collect();
     }
-    let merged: Vec<Vec<Row>> =
-        classes.iter().map(|(rep, _)| rows.remove(rep.as_str()).map(merge).unwrap_or_default()).collect();
-    let mut permissions = Vec::new();
+    // Each class's rows once, shared by the rows of all its actions.
+    let merged: Vec<Vec<Permission>> = classes
+        .iter()
+        .map(|(rep, _)| {
+            let list = rows.remove(rep.as_str()).map(merge).unwrap_or_default();
+            list.into_iter()
+                .map(|r| Permission {
+                    action: Cow::Borrowed(""),
+                    resources: r.resources.into(),
+                    not_resources: r.not_resources.into(),
+                    conditions: r.conditions.into(),
+                })
+                .collect()
+        })
+        .collect();
+    let count = order.iter().map(|(_, class)| merged.get(*class).map_or(0, Vec::len)).sum();
+    let mut permissions = Vec::with_capacity(count);
     for (act, class) in &order {
         let Some(list) = merged.get(*class).filter(|l| !l.is_empty()) else { continue };
-        let shown = act.shown();
-        permissions.extend(list.iter().map(|r| Permission {
-            action: shown.clone(),
-            resources: r.resources.clone(),
-            not_resources: r.not_resources.clone(),
-            conditions: r.conditions.clone(),
-        }));
+        let shown = act.spelling();
+        permissions.extend(list.iter().map(|r| Permission { action: shown.clone(), ..r.clone() }));
     }
     Ok(Access { principal: principal.to_owned(), permissions, denied })
 }
@@ -281,9 +343,14 @@ impl Act {
 
     /// As AWS spells it.
     fn shown(&self) -> String {
+        self.spelling().into_owned()
+    }
+
+    /// As AWS spells it, borrowed from the catalogue when it knows the action.
+    fn spelling(&self) -> Cow<'static, str> {
         match self {
-            Act::Known(i) => catalogue_actions().get(*i as usize).map_or_else(String::new, |(_, s)| s.clone()),
-            Act::Other(s) => s.clone(),
+            Act::Known(i) => catalogue_actions().get(*i as usize).map_or(Cow::Borrowed(""), |(_, s)| Cow::Borrowed(s)),
+            Act::Other(s) => Cow::Owned(s.clone()),
         }
     }
 
@@ -292,52 +359,139 @@ impl Act {
     }
 }
 
-/// The actions a statement's `Action` / `NotAction` covers, within scope.
-fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool) -> Vec<Act> {
-    let all = catalogue_actions();
-    if s.action.not {
-        return (0..all.len())
-            .filter(|&i| all.get(i).is_some_and(|(lc, _)| in_scope(lc) && action_matches(s, lc)))
-            .map(Act::known)
-            .collect();
-    }
-    let mut out = Vec::new();
-    for p in &s.action.patterns {
-        match p.as_literal() {
-            Some(lc) => {
-                if in_scope(&lc) {
-                    out.push(match all.binary_search_by(|(x, _)| x.as_str().cmp(&lc)) {
-                        Ok(i) => Act::known(i),
-                        Err(_) => Act::Other(lc),
-                    });
-                }
+/// The catalogue's services with their ranges of [`catalogue_actions`] (the actions of one
+/// service are contiguous: they share the prefix `service:`), in catalogue order.
+fn service_ranges() -> &'static [(&'static str, usize, usize)] {
+    static RANGES: OnceLock<Vec<(&'static str, usize, usize)>> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        let all = catalogue_actions();
+        let service = |i: usize| all.get(i).and_then(|(lc, _)| lc.split(':').next()).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut lo = 0;
+        for i in 1..=all.len() {
+            if i == all.len() || service(i) != service(lo) {
+                out.push((service(lo), lo, i));
+                lo = i;
             }
-            None => {
-                let toks = p.tokens();
-                // Narrow to the service when the pattern names one.
-                let prefix = p.raw.split_once(':').map(|(svc, _)| svc.to_ascii_lowercase());
-                let literal_service = prefix.as_deref().filter(|svc| !svc.contains(['*', '?']));
-                let (lo, hi) = match literal_service {
-                    Some(svc) => {
-                        let head = format!("{svc}:");
-                        let lo = all.partition_point(|(lc, _)| lc.as_str() < head.as_str());
-                        let hi =
-                            lo + all.get(lo..).unwrap_or_default().partition_point(|(lc, _)| lc.starts_with(&head));
-                        (lo, hi)
-                    }
-                    None => (0, all.len()),
-                };
-                for i in lo..hi {
-                    if all.get(i).is_some_and(|(lc, _)| in_scope(lc) && crate::policy::glob::glob_match(toks, lc)) {
-                        out.push(Act::known(i));
+        }
+        out
+    })
+}
+
+/// The range of [`catalogue_actions`] of one service.
+fn service_range(service: &str) -> Option<(usize, usize)> {
+    static BY_NAME: OnceLock<FxHashMap<&'static str, (usize, usize)>> = OnceLock::new();
+    let map = BY_NAME.get_or_init(|| service_ranges().iter().map(|&(s, lo, hi)| (s, (lo, hi))).collect());
+    map.get(service).copied()
+}
+
+/// How a statement's `Action` / `NotAction` treats the catalogue actions of one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Treat {
+    /// It matches none of them.
+    None,
+    /// It may match some: each is matched ([`action_matches`]).
+    Some,
+    /// It matches every one.
+    All,
+}
+
+/// A statement's `Action` / `NotAction` read per service, so that most (statement, service)
+/// pairs are settled without matching each action: a pattern `svc:*` or `*` takes a whole
+/// service, a pattern of another literal service none of it.
+struct Shape {
+    not: bool,
+    /// For the services its patterns do not name.
+    other: Treat,
+    /// The services its patterns name, and how (before `NotAction` negates it).
+    named: Vec<(String, Treat)>,
+}
+
+impl Shape {
+    /// The shape of `s`; without `literals`, the patterns without wildcards of an `Action` are
+    /// left out (the caller finds them in the catalogue itself).
+    fn of(s: &Statement, literals: bool) -> Shape {
+        let mut other = Treat::None;
+        let mut named: Vec<(String, Treat)> = Vec::new();
+        let wild = |t: &str| t.contains(['*', '?']);
+        for p in &s.action.patterns {
+            let raw = p.raw.as_str(); // lowercase (`core/src/policy/parse.rs`)
+            if !literals && !s.action.not && !wild(raw) {
+                continue;
+            }
+            match raw.split_once(':') {
+                _ if raw == "*" => other = Treat::All,
+                None if wild(raw) => other = other.max(Treat::Some),
+                None => {} // no catalogue action lacks a `:`
+                Some((svc, _)) if wild(svc) => other = other.max(Treat::Some),
+                Some((svc, rest)) => {
+                    let t = if rest == "*" { Treat::All } else { Treat::Some };
+                    match named.iter_mut().find(|(n, _)| n == svc) {
+                        Some((_, old)) => *old = (*old).max(t),
+                        None => named.push((svc.to_owned(), t)),
                     }
                 }
             }
         }
+        Shape { not: s.action.not, other, named }
     }
-    out.sort();
-    out.dedup();
-    out
+
+    /// How the statement treats the actions of `service`.
+    fn treat(&self, service: &str) -> Treat {
+        let named = self.named.iter().find(|(n, _)| n == service).map(|(_, t)| *t);
+        let t = named.map_or(self.other, |t| t.max(self.other));
+        match (self.not, t) {
+            (true, Treat::None) => Treat::All,
+            (true, Treat::All) => Treat::None,
+            (_, t) => t,
+        }
+    }
+}
+
+/// The actions a statement's `Action` / `NotAction` covers, within scope, each given to `out`
+/// (an action may come more than once).
+fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool, out: &mut impl FnMut(Act)) {
+    let all = catalogue_actions();
+    if !s.action.not {
+        for p in &s.action.patterns {
+            let Some(lc) = p.as_literal() else { continue };
+            if in_scope(&lc) {
+                out(match all.binary_search_by(|(x, _)| x.as_str().cmp(&lc)) {
+                    Ok(i) => Act::known(i),
+                    Err(_) => Act::Other(lc),
+                });
+            }
+        }
+    }
+    let shape = Shape::of(s, false);
+    let mut range = |service: &str, lo: usize, hi: usize| {
+        if !all.get(lo).is_some_and(|(first, _)| in_scope(first)) {
+            return;
+        }
+        match shape.treat(service) {
+            Treat::None => {}
+            Treat::All => (lo..hi).for_each(|i| out(Act::known(i))),
+            Treat::Some => {
+                for i in lo..hi {
+                    if all.get(i).is_some_and(|(lc, _)| action_matches(s, lc)) {
+                        out(Act::known(i));
+                    }
+                }
+            }
+        }
+    };
+    if !shape.not && shape.other == Treat::None {
+        // Only the services it names (most statements).
+        for (service, _) in &shape.named {
+            if let Some((lo, hi)) = service_range(service) {
+                range(service, lo, hi);
+            }
+        }
+    } else {
+        for &(service, lo, hi) in service_ranges() {
+            range(service, lo, hi);
+        }
+    }
 }
 
 /// A statement's resource patterns with the principal's policy variables substituted:

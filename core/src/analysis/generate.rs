@@ -338,7 +338,7 @@ pub fn unused(snapshot: &Snapshot, summary: &LogSummary) -> Vec<Unused> {
     let mut out = Vec::new();
     for arn in crate::analysis::principal_arns(snapshot) {
         let Ok(a) = access(snapshot, arn, None) else { continue };
-        let granted: BTreeSet<String> = a.permissions.into_iter().map(|p| p.action).collect();
+        let granted: BTreeSet<String> = a.permissions.into_iter().map(|p| p.action.into_owned()).collect();
         let logged = summary.allowed.get(&principal_key(arn));
         let was_used = |action: &str| logged.is_some_and(|m| m.contains_key(&action.to_ascii_lowercase()));
         let (used, unused): (Vec<String>, Vec<String>) = granted.iter().cloned().partition(|g| was_used(g));
