@@ -31,6 +31,7 @@ use crate::policy::context::{Context, Lookup};
 use crate::StatementKind;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -179,7 +180,7 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     // their own.
     // The statements that grant each action: catalogue actions by position, then the others.
     let all = catalogue_actions();
-    let mut known: Vec<Vec<u32>> = vec![Vec::new(); all.len()];
+    let mut known: Vec<SmallVec<[u32; 4]>> = vec![SmallVec::new(); all.len()];
     let mut other: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (i, s) in allows.iter().enumerate() {
         let id = u32::try_from(i).unwrap_or(u32::MAX);
@@ -204,14 +205,15 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
         .enumerate()
         .filter(|(_, ids)| !ids.is_empty())
         .map(|(k, ids)| (Act::known(k), ids))
-        .chain(other.into_iter().map(|(lc, ids)| (Act::Other(lc), ids)));
+        .chain(other.into_iter().map(|(lc, ids)| (Act::Other(lc), SmallVec::from_vec(ids))));
     let gate_statements: Vec<&Statement> =
         gates.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| &p.policy.statements)).collect();
     let checked: Vec<&Statement> = denies.iter().map(|(_, _, s)| *s).chain(gate_statements.iter().copied()).collect();
     let shapes: Vec<Shape> = checked.iter().map(|s| Shape::of(s, true)).collect();
     // How each statement of `checked` treats the service of the action at hand.
     let mut treats: Vec<Treat> = Vec::with_capacity(checked.len());
-    let mut treats_for: Option<String> = None;
+    // The range of [`catalogue_actions`] of the service `treats` is for.
+    let mut treats_for = (0, 0);
     // Signature → class; each class: its representative's lowercase action and its members.
     let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let mut classes: Vec<(String, Vec<Act>)> = Vec::new();
@@ -224,11 +226,16 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
         if credential_restriction(caller.kind, &request, action).is_some() {
             continue; // this kind of caller can never make the call (a role and GetSessionToken)
         }
-        let service = action.split(':').next().unwrap_or_default();
-        if matches!(act, Act::Known(_)) && treats_for.as_deref() != Some(service) {
-            treats.clear();
-            treats.extend(shapes.iter().map(|sh| sh.treat(service)));
-            treats_for = Some(service.to_owned());
+        if let Act::Known(k) = act {
+            let k = k as usize;
+            if !(treats_for.0..treats_for.1).contains(&k) {
+                let ranges = service_ranges();
+                let at = ranges.partition_point(|&(_, lo, _)| lo <= k).saturating_sub(1);
+                let (service, lo, hi) = ranges.get(at).copied().unwrap_or(("", k, k + 1));
+                treats.clear();
+                treats.extend(shapes.iter().map(|sh| sh.treat(service)));
+                treats_for = (lo, hi);
+            }
         }
         signature.clear();
         signature.extend(&ids);

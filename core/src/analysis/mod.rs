@@ -18,7 +18,6 @@ pub mod access;
 pub mod escalation;
 pub mod generate;
 mod patterns;
-mod prefilter;
 pub mod who_can;
 
 use crate::decide::request::{PrincipalRef, Request};
