@@ -191,3 +191,19 @@ fn a_context_can_satisfy_conditions_and_a_bad_one_is_an_error() {
     assert_eq!(with_mfa.admins, [arn("user", "mfa-admin")]);
     assert!(escalation(&snapshot, Some(&json!({"aws:username": "x"}).to_string())).is_err());
 }
+
+#[test]
+fn a_resource_with_a_policy_variable_still_reaches_its_targets() {
+    // `user/${aws:username}-*` for `ops` is `user/ops-*`: it covers `ops-admin` (an admin), not
+    // `other-admin`. The targets of a variable pattern are those under its literal head
+    // (`user/`), each decided exactly.
+    let store = json!({"AccountId": A, "UserDetailList": [
+        user("ops", json!([allow("iam:CreateAccessKey", &format!("arn:aws:iam::{A}:user/${{aws:username}}-*"))])),
+        user("ops-admin", json!([allow("*", "*")])),
+        user("other-admin", json!([allow("*", "*")])),
+    ]});
+    let snapshot = Snapshot::new(Store::from_documents([("s.json", store.to_string())]).unwrap());
+    let e = escalation(&snapshot, None).unwrap();
+    let found: Vec<(&str, &str)> = e.paths.iter().map(|p| (p.from.as_str(), p.to.as_str())).collect();
+    assert_eq!(found, [(arn("user", "ops").as_str(), arn("user", "ops-admin").as_str())], "{:#?}", e.paths);
+}

@@ -161,6 +161,27 @@ fn malformed_lines_are_reported_with_their_number_and_never_counted() {
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_reported_and_skipped() {
+    let good = line(&alice(), "s3:GetObject", "arn:aws:s3:::reports/2026/q1.csv", "allowed", "2026-03-01T00:00:00Z");
+    let bad = line(&alice(), "s3:DeleteBucket", "arn:aws:s3:::reports", "allowed", "2026-03-01T00:00:00Z");
+    let mut text: Vec<u8> = Vec::new();
+    text.extend_from_slice(good.as_bytes());
+    text.push(b'\n');
+    // The resource of the second line holds a byte that is not UTF-8.
+    text.extend_from_slice(bad.replace("reports", "rep\u{fffd}orts").as_bytes());
+    let at = text.iter().rposition(|&b| b == 0xef).unwrap();
+    text.splice(at..at + 3, [0xff]);
+    text.push(b'\n');
+    text.extend_from_slice(good.as_bytes());
+    let summary = read_log(text.as_slice(), &LogFilter::default()).unwrap();
+    assert_eq!(summary.lines, 3);
+    assert_eq!(summary.malformed, 1);
+    assert_eq!(summary.problems[0].line, 2, "{:?}", summary.problems);
+    let policy = generate_policy(&summary, &alice(), 5).unwrap().to_string();
+    assert!(!policy.contains("DeleteBucket"), "{policy}");
+}
+
+#[test]
 fn since_and_principal_filter_and_sessions_count_as_their_role() {
     let text = log(&[]);
     let later =
