@@ -181,10 +181,8 @@ fn main() {
         let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(&path).expect("log"));
         generate::read_log(file, &generate::LogFilter::default()).expect("read")
     });
-    let every: Vec<_> = summary
-        .principals()
-        .map(|p| (p.to_owned(), generate::generate_policy(&summary, p, 5)))
-        .collect();
+    let every: Vec<_> =
+        summary.principals().map(|p| (p.to_owned(), generate::generate_policy(&summary, p, 5))).collect();
     dump("generate-all", || serde_json::to_string_pretty(&every));
     println!(
         "| generate-policy | same log, every principal kept | {} | | {} principals |",

@@ -176,7 +176,13 @@ pub fn read_log(mut reader: impl BufRead, filter: &LogFilter) -> std::io::Result
 
 impl LogSummary {
     /// Keeps what one line says; `action` is scratch space for its lowercase action.
-    fn take(&mut self, text: &[u8], wanted: Option<&str>, since: Option<&str>, action: &mut String) -> Result<(), String> {
+    fn take(
+        &mut self,
+        text: &[u8],
+        wanted: Option<&str>,
+        since: Option<&str>,
+        action: &mut String,
+    ) -> Result<(), String> {
         let line: Line<'_> = serde_json::from_slice(text).map_err(|e| format!("not a decision record: {e}"))?;
         let allowed = match line.decision.as_ref() {
             "allowed" => true,
