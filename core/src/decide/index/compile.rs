@@ -1,7 +1,7 @@
 //! Building the [`Index`] of a store: interning, statement records, tables, principals.
 
 use super::actions::PatternId;
-use super::principals::{PrincipalKind, PrincipalMap};
+use super::principals::{Found, PrincipalKind, PrincipalMap};
 use super::{
     ActionClass, ActionId, Cand, Dir, Hot, Index, Probe, ResourceKind, ServiceId, Span, StmtRef, TableRef, ACT_CHECK,
     ACT_MATCHED, EMPTY_KEY, PAT_ANY, PAT_EXACT, PAT_GLOB, PAT_PREFIX, PAT_TEMPLATE, SERVICE_BIT,
@@ -223,10 +223,11 @@ impl Compiler {
     }
 
     /// Appends a resource pattern to the blob: its tag, then its literal text (length first) or
-    /// its number (glob, or position of a template in the statement).
-    fn push_resource(&mut self, t: &Template, at: u32) {
+    /// its number (in [`Index::globs`] or [`Index::templates`]).
+    fn push_resource(&mut self, t: &Template) {
         let (tag, n, text): (u8, u32, &str) = if t.has_variables() {
-            (PAT_TEMPLATE, at, "")
+            self.index.templates.push(t.clone());
+            (PAT_TEMPLATE, to_u32(self.index.templates.len() - 1), "")
         } else {
             // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
             match t.pieces().as_slice() {
@@ -254,32 +255,44 @@ impl Compiler {
         let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
         let (exact, wild) = self.action_ids(s, &mut info);
         self.listed(s, class, &mut info, &exact);
-        let n = |k: usize| u16::try_from(k).unwrap_or(u16::MAX);
         let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+        let counts = [exact.len(), wild.len(), patterns.len(), s.conditions.len()];
+        let oversized = counts.iter().any(|&k| k > usize::from(u16::MAX));
+        let n = |k: usize| if oversized { 0 } else { u16::try_from(k).unwrap_or(0) };
+        if oversized {
+            // Every candidate entry checks this record, which lets every action through to the
+            // evaluator's AST check.
+            info.listed.clear();
+            info.wild_services.clear();
+            info.global = true;
+        }
         let at = to_u32(self.index.blob.len());
         let hot = Hot {
             policy: PolicyId(to_u32(p)),
             pos: to_u32(pos),
             effect: s.effect,
-            has_conditions: !s.conditions.is_empty(),
-            class,
+            class: if oversized { ActionClass::Wild } else { class },
             resource: match &s.resource {
                 None => ResourceKind::Implicit,
                 Some(b) if b.not => ResourceKind::NotResource,
                 Some(_) => ResourceKind::Resource,
             },
+            oversized,
             n_exact: n(exact.len()),
             n_wild: n(wild.len()),
             n_pats: n(patterns.len()),
+            n_conds: n(s.conditions.len()),
+            conds: to_u32(self.index.conds.len()),
             ids: at + to_u32(super::HEAD_BYTES),
         };
         hot.encode(&mut self.index.blob);
         for id in exact.iter().take(usize::from(hot.n_exact)).chain(wild.iter().take(usize::from(hot.n_wild))) {
             self.index.blob.extend_from_slice(&id.to_le_bytes());
         }
-        for (i, t) in patterns.iter().take(usize::from(hot.n_pats)).enumerate() {
-            self.push_resource(t, to_u32(i));
+        for t in patterns.iter().take(usize::from(hot.n_pats)) {
+            self.push_resource(t);
         }
+        self.index.conds.extend(s.conditions.iter().take(usize::from(hot.n_conds)).cloned());
         self.hots.push((hot, at));
         self.infos.push(info);
     }
@@ -400,7 +413,7 @@ impl Compiler {
 
     /// Appends sorted `pairs` (all with one key) to the candidates as one run: one entry per
     /// probe of each statement, its action check `act`.
-    fn run(&mut self, pairs: &[u64], act: impl Fn(&Hot) -> u8) -> Span {
+    fn run(&mut self, pairs: &[u64], act: impl Fn(&Hot) -> u32) -> Span {
         let start = to_u32(self.index.cands.len());
         let mut mid = None;
         for &p in pairs.iter() {
@@ -413,13 +426,7 @@ impl Compiler {
             };
             let act = act(h);
             for probe in &info.probes {
-                self.index.cands.push(Cand {
-                    stmt: *at,
-                    probe_word: probe.word,
-                    probe_len: probe.len,
-                    probe_mode: probe.mode,
-                    act,
-                });
+                self.index.cands.push(Cand::new(*at, *probe, act));
             }
         }
         let end = to_u32(self.index.cands.len());
@@ -428,7 +435,7 @@ impl Compiler {
 
     /// Appends sorted `pairs` as one run per key (`key | kind` in the directory), each entry's
     /// action check `act`.
-    fn keyed_runs(&mut self, pairs: &[u64], kind: u32, act: u8, out: &mut Vec<Dir>) {
+    fn keyed_runs(&mut self, pairs: &[u64], kind: u32, act: u32, out: &mut Vec<Dir>) {
         let mut rest: &[u64] = pairs;
         while let Some(&head) = rest.first() {
             let key = (head >> 32) as u32;
@@ -502,13 +509,18 @@ impl Compiler {
 fn principals(store: &Store, index: &Index) -> PrincipalMap {
     let mut map = PrincipalMap::with_capacity(store.users.len() + 2 * store.roles.len());
     for (i, u) in store.users.iter().enumerate() {
-        map.insert(&u.arn, PrincipalKind::User, to_u32(i), index.user_table(i).unwrap_or_default());
+        let table = index.user_table(i).unwrap_or_default();
+        map.insert(&u.arn, Found { kind: PrincipalKind::User, ix: i, table, boundary: u.boundary });
     }
+    let role = |kind, i: usize| {
+        let table = index.role_table(i).unwrap_or_default();
+        Found { kind, ix: i, table, boundary: store.roles.get(i).and_then(|r| r.boundary) }
+    };
     for (i, r) in store.roles.iter().enumerate() {
-        map.insert(&r.arn, PrincipalKind::Role, to_u32(i), index.role_table(i).unwrap_or_default());
+        map.insert(&r.arn, role(PrincipalKind::Role, i));
     }
     for (prefix, &i) in &store.role_by_session_prefix {
-        map.insert(prefix, PrincipalKind::Session, to_u32(i), index.role_table(i).unwrap_or_default());
+        map.insert(prefix, role(PrincipalKind::Session, i));
     }
     map
 }
@@ -605,21 +617,21 @@ mod tests {
                 "prefix arn:aws:s3:::b/",
                 "glob 0 of 4 parts",
                 "glob 1 of 2 parts",
-                "template 5",
+                "template 0",
                 // An escaped wildcard is literal text.
                 "exact arn:aws:s3:::b/*",
                 "exact arn:aws:s3:::é/ü",
             ]
         );
         assert_eq!(
-            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (hot.effect, hot.class, hot.resource, hot.has_conditions()),
             (Effect::Deny, ActionClass::Wild, ResourceKind::Resource, true)
         );
         assert_eq!((hot.n_exact, hot.n_wild, hot.pos, hot.policy), (1, 1, 0, PolicyId(0)));
         let (hot, pats, _) = record(r#"{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}"#);
         assert_eq!(pats, ["exact arn:aws:s3:::x"]);
         assert_eq!(
-            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (hot.effect, hot.class, hot.resource, hot.has_conditions()),
             (Effect::Allow, ActionClass::AllBut, ResourceKind::NotResource, false)
         );
     }
@@ -645,5 +657,39 @@ mod tests {
         assert_eq!(action("s3:get*"), "in s3");
         assert_eq!(action("s3:*"), "in s3");
         assert_eq!(action("s3:a:b*"), "in s3");
+    }
+
+    /// A statement with more resource patterns (or conditions) than a record counts is decided
+    /// from its AST: none of its patterns is dropped, so its Deny still applies.
+    #[test]
+    fn oversized_statements_are_decided_from_their_ast() {
+        use crate::{Decision, Request, Snapshot};
+        let many: Vec<String> = (0..70_000).map(|i| format!("\"arn:aws:s3:::b/k{i}\"")).collect();
+        let deny = format!(r#"{{"Effect": "Deny", "Action": "s3:GetObject", "Resource": [{}]}}"#, many.join(","));
+        let allow = r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#;
+        let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{deny}, {allow}]}}"#);
+        let store = Store::from_documents([(
+            "a.json",
+            format!(
+                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
+                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
+            )
+            .as_str(),
+        )])
+        .unwrap();
+        let snapshot = Snapshot::new(store);
+        let hot = Hot::decode(&snapshot.index_for_tests().blob, 0).unwrap();
+        assert!(hot.oversized);
+        let user = "arn:aws:iam::111122223333:user/u";
+        for (resource, action, want) in [
+            ("arn:aws:s3:::b/k69999", "s3:GetObject", Decision::ExplicitDeny),
+            ("arn:aws:s3:::b/k0", "s3:getobject", Decision::ExplicitDeny),
+            ("arn:aws:s3:::b/k70000", "s3:GetObject", Decision::Allowed),
+            ("arn:aws:s3:::b/k69999", "s3:PutObject", Decision::Allowed),
+        ] {
+            let req = Request::new(user, action, resource).unwrap();
+            assert_eq!(snapshot.decide(&req), want, "{action} {resource}");
+            assert_eq!(crate::reference::authorize(snapshot.store(), &req).decision(), want);
+        }
     }
 }
