@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 /// An action pattern, split at its first colon.
+#[derive(Clone, Copy)]
 pub(super) enum ActionPattern<'t> {
     /// Only `*`: every action.
     All,
@@ -74,6 +75,10 @@ struct Compiler {
     policy_ranges: Vec<[(u32, u32); 4]>,
     /// Scratch buffers of the table builder.
     scratch: [Vec<u64>; 4],
+    /// A table's runs being built.
+    runs: Vec<Dir>,
+    /// The service of each interned action.
+    action_service: Vec<ServiceId>,
 }
 
 pub(super) fn to_u32(n: usize) -> u32 {
@@ -86,10 +91,10 @@ fn pair(key: u32, effect: Effect, stmt: StmtRef) -> u64 {
     (u64::from(key) << 32) | (allow << 31) | u64::from(stmt & 0x7fff_ffff)
 }
 
-/// The action class of a statement.
-fn action_class(s: &Statement) -> ActionClass {
-    let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
-    let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
+/// The action class of a statement whose action patterns are `kinds`.
+fn action_class(s: &Statement, kinds: &[ActionPattern<'_>]) -> ActionClass {
+    let all = kinds.iter().any(|k| matches!(k, ActionPattern::All));
+    let wild = kinds.iter().any(|k| !matches!(k, ActionPattern::Exact { .. }));
     match (s.action.not, all, wild) {
         (false, true, _) => ActionClass::All,
         (false, false, false) => ActionClass::Listed,
@@ -170,13 +175,27 @@ impl Compiler {
                 }
             }
         }
+        // Numbered service by service, so that a table lays each service's action runs next to
+        // its service run ([`Compiler::build_table`]).
+        let mut order: Vec<(ServiceId, &str)> = self.index.actions.iter().map(|(a, &(_, s))| (s, &**a)).collect();
+        order.sort_unstable();
+        let ids: Vec<(Box<str>, ServiceId)> = order.into_iter().map(|(s, a)| (a.into(), s)).collect();
+        self.action_service = ids.iter().map(|&(_, s)| s).collect();
+        for (id, (action, service)) in ids.into_iter().enumerate() {
+            self.index.actions.insert(action, (to_u32(id), service));
+        }
     }
 
     /// The exact action ids and wildcard pattern ids of a statement's action block, each sorted.
-    fn action_ids(&mut self, s: &Statement, info: &mut StmtInfo) -> (SmallVec<[u32; 4]>, SmallVec<[PatternId; 2]>) {
+    fn action_ids(
+        &mut self,
+        s: &Statement,
+        kinds: &[ActionPattern<'_>],
+        info: &mut StmtInfo,
+    ) -> (SmallVec<[u32; 4]>, SmallVec<[PatternId; 2]>) {
         let (mut exact, mut wild) = (SmallVec::<[u32; 4]>::new(), SmallVec::<[PatternId; 2]>::new());
-        for t in &s.action.patterns {
-            match classify_action(t) {
+        for (t, kind) in s.action.patterns.iter().zip(kinds) {
+            match *kind {
                 ActionPattern::Exact { action, .. } => exact.extend(self.index.actions.get(action).map(|&(a, _)| a)),
                 ActionPattern::InService(service) => {
                     wild.push(self.index.automata.add(Some(service), owned_parts(t.tokens())));
@@ -201,14 +220,14 @@ impl Compiler {
     }
 
     /// The actions a statement is listed under (see [`StmtInfo::listed`]).
-    fn listed(&self, s: &Statement, class: ActionClass, info: &mut StmtInfo, exact: &[u32]) {
+    fn listed(&self, kinds: &[ActionPattern<'_>], class: ActionClass, info: &mut StmtInfo, exact: &[u32]) {
         match class {
             ActionClass::Listed => info.listed.extend_from_slice(exact),
             // Visited for every action: listed nowhere else.
             ActionClass::Wild if info.global => info.wild_services.clear(),
             ActionClass::Wild => {
-                for t in &s.action.patterns {
-                    if let ActionPattern::Exact { service, action } = classify_action(t) {
+                for kind in kinds {
+                    if let ActionPattern::Exact { service, action } = *kind {
                         let other = self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
                         if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
                             info.listed.push(a);
@@ -251,10 +270,11 @@ impl Compiler {
 
     /// Appends the record of statement `pos` of policy `p` to the blob.
     fn compile_statement(&mut self, p: usize, pos: usize, s: &Statement) {
-        let class = action_class(s);
+        let kinds: SmallVec<[ActionPattern<'_>; 4]> = s.action.patterns.iter().map(classify_action).collect();
+        let class = action_class(s, &kinds);
         let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
-        let (exact, wild) = self.action_ids(s, &mut info);
-        self.listed(s, class, &mut info, &exact);
+        let (exact, wild) = self.action_ids(s, &kinds, &mut info);
+        self.listed(&kinds, class, &mut info, &exact);
         let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
         let counts = [exact.len(), wild.len(), patterns.len(), s.conditions.len()];
         let oversized = counts.iter().any(|&k| k > usize::from(u16::MAX));
@@ -297,6 +317,23 @@ impl Compiler {
         self.infos.push(info);
     }
 
+    /// Reserves what compiling the statements fills (the blob at most), so that no array is
+    /// copied while it grows.
+    fn reserve_statements(&mut self, store: &Store) {
+        let statements = || store.policies.iter().flat_map(|p| &p.policy.statements);
+        let n = statements().count();
+        self.hots.reserve_exact(n);
+        self.infos.reserve_exact(n);
+        self.first.reserve_exact(store.policies.len() + 1);
+        self.policy_ranges.reserve_exact(store.policies.len());
+        self.index.conds.reserve_exact(statements().map(|s| s.conditions.len()).sum());
+        let record = |s: &Statement| {
+            let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+            super::HEAD_BYTES + 4 * s.action.patterns.len() + patterns.iter().map(|t| 5 + t.raw.len()).sum::<usize>()
+        };
+        self.index.blob.reserve_exact(statements().map(record).sum());
+    }
+
     /// Pass 2: compiles every statement.
     fn compile_statements(&mut self, store: &Store) {
         for (p, named) in store.policies.iter().enumerate() {
@@ -312,6 +349,8 @@ impl Compiler {
     /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
     /// global, universal), so that a table merges a few sorted runs instead of sorting.
     fn policy_entries(&mut self) {
+        let keyed: usize = self.infos.iter().map(|i| i.listed.len() + i.wild_services.len() + 1).sum();
+        self.entries.reserve_exact(keyed);
         let mut lists: [Vec<u64>; 4] = Default::default();
         for w in self.first.windows(2) {
             let (first, end) = match w {
@@ -376,22 +415,38 @@ impl Compiler {
             buf.sort();
         }
         let [keyed, services, global, universal] = &scratch;
-        let mut runs: Vec<Dir> = Vec::new();
-        self.keyed_runs(keyed, 0, ACT_MATCHED, &mut runs);
-        self.keyed_runs(services, SERVICE_BIT, ACT_CHECK, &mut runs);
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.clear();
         let global = self.run(global, |_| ACT_CHECK);
         let universal = self.run(universal, |h| if h.class == ActionClass::All { ACT_MATCHED } else { ACT_CHECK });
+        // Each service's run, then the runs of its actions (action ids are numbered service by
+        // service): the two runs a query reads are neighbours.
+        let (mut keyed, mut services): (&[u64], &[u64]) = (keyed, services);
+        loop {
+            let key = |pairs: &[u64]| pairs.first().map(|&p| (p >> 32) as u32);
+            let action_service = key(keyed).map(|a| self.action_service.get(a as usize).copied().unwrap_or(u32::MAX));
+            let (pairs, kind, act) = match (action_service, key(services)) {
+                (None, None) => break,
+                (Some(a), Some(s)) if a < s => (&mut keyed, 0, ACT_MATCHED),
+                (Some(_), None) => (&mut keyed, 0, ACT_MATCHED),
+                (_, Some(_)) => (&mut services, SERVICE_BIT, ACT_CHECK),
+            };
+            let key = key(pairs).unwrap_or_default();
+            let n = pairs.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
+            let (run, rest) = pairs.split_at(n);
+            runs.push(Dir { key: key | kind, span: self.run(run, |_| act) });
+            *pairs = rest;
+        }
+        let t = self.directory(global, universal, &runs);
         self.scratch = scratch;
-        self.directory(global, universal, &runs)
+        self.runs = runs;
+        t
     }
 
     /// Appends a table's directory region: its global and universal runs, then `runs` hashed
     /// into `2^bits` slots (at most 80 % full, so that linear probing stays short).
     fn directory(&mut self, global: Span, universal: Span, runs: &[Dir]) -> TableRef {
-        let mut bits = 1u8;
-        while (1usize << bits) < runs.len() + runs.len().div_ceil(4) + 1 {
-            bits += 1;
-        }
+        let bits = directory_bits(runs.len());
         let dir = to_u32(self.index.dirs.len());
         self.index.dirs.push(Dir { key: EMPTY_KEY, span: global });
         self.index.dirs.push(Dir { key: EMPTY_KEY, span: universal });
@@ -433,20 +488,6 @@ impl Compiler {
         Span { start, mid: mid.unwrap_or(end), end }
     }
 
-    /// Appends sorted `pairs` as one run per key (`key | kind` in the directory), each entry's
-    /// action check `act`.
-    fn keyed_runs(&mut self, pairs: &[u64], kind: u32, act: u32, out: &mut Vec<Dir>) {
-        let mut rest: &[u64] = pairs;
-        while let Some(&head) = rest.first() {
-            let key = (head >> 32) as u32;
-            let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
-            let (run, tail) = rest.split_at(n);
-            let span = self.run(run, |_| act);
-            out.push(Dir { key: key | kind, span });
-            rest = tail;
-        }
-    }
-
     fn policy_table(&mut self, id: PolicyId) {
         if self.index.policy_tables.get(id.index()).is_some_and(Option::is_none) {
             let t = self.table(std::iter::once(id));
@@ -456,27 +497,45 @@ impl Compiler {
         }
     }
 
-    /// The candidate entries each policy adds to a table that holds it.
-    fn weights(&self) -> Vec<usize> {
+    /// The candidate entries and the directory keys (at most) each policy adds to a table
+    /// that holds it.
+    fn weights(&self) -> Vec<(usize, usize)> {
         let probes = |p: &u64| self.infos.get((p & 0x7fff_ffff) as usize).map_or(0, |i| i.probes.len());
         let entries = |(start, end): (u32, u32)| self.entries.get(start as usize..end as usize).unwrap_or_default();
+        // Entries are sorted by key: a key starts wherever it differs from the previous one.
+        let keys = |r: (u32, u32)| {
+            let e = entries(r);
+            e.windows(2).filter(|w| w[0] >> 32 != w[1] >> 32).count() + usize::from(!e.is_empty())
+        };
         self.policy_ranges
             .iter()
-            .map(|ranges| ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum())
+            .map(|ranges| {
+                let cands = ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum();
+                (cands, keys(ranges[0]) + keys(ranges[1]))
+            })
             .collect()
     }
 
-    /// Reserves the candidate entries all tables need at most (tables shared by several
-    /// principals count once each), so that the array is not copied while it grows and the
-    /// allocator keeps no abandoned copies; trimmed at the end.
+    /// Reserves the candidate entries and directory slots all tables need at most (tables
+    /// shared by several principals count once each), so that neither array is copied while it
+    /// grows and the allocator keeps no abandoned copies; trimmed at the end.
     fn reserve(&mut self, store: &Store) {
         let weights = self.weights();
-        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
-            ids.map(|id| weights.get(id.index()).copied().unwrap_or(0)).sum()
+        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> (usize, usize) {
+            let (cands, keys) = ids
+                .map(|id| weights.get(id.index()).copied().unwrap_or_default())
+                .fold((0, 0), |(c, k), (dc, dk)| (c + dc, k + dk));
+            (cands, 2 + directory_size(keys))
         };
-        let users: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum();
-        let roles: usize = store.roles.iter().map(|r| weight(&mut r.policy_ids())).sum();
-        self.index.cands.reserve(users + roles + weights.iter().sum::<usize>());
+        let tables = store
+            .users
+            .iter()
+            .map(|u| weight(&mut u.policy_ids(store)))
+            .chain(store.roles.iter().map(|r| weight(&mut r.policy_ids())))
+            .chain(weights.iter().map(|&(c, k)| (c, 2 + directory_size(k))));
+        let (cands, dirs) = tables.fold((0, 0), |(c, d), (dc, dd)| (c + dc, d + dd));
+        self.index.cands.reserve_exact(cands);
+        self.index.dirs.reserve_exact(dirs);
     }
 
     /// Pass 3: the tables of every principal and of every policy evaluated on its own.
@@ -503,6 +562,20 @@ impl Compiler {
             }
         }
     }
+}
+
+/// The log2 of the size of a directory of `keys` keys (at most 80 % full).
+fn directory_bits(keys: usize) -> u8 {
+    let mut bits = 1u8;
+    while (1usize << bits) < keys + keys.div_ceil(4) + 1 {
+        bits += 1;
+    }
+    bits
+}
+
+/// The slots of a directory of `keys` keys.
+fn directory_size(keys: usize) -> usize {
+    1 << directory_bits(keys)
 }
 
 /// The principals of `store` by ARN (users, roles) and session prefix (roles), with their tables.
@@ -556,7 +629,7 @@ fn organization(store: &Store, index: &mut Index) {
 pub(crate) fn compile(store: &Store) -> Index {
     let mut c = Compiler::default();
     c.intern(store);
-    c.hots.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
+    c.reserve_statements(store);
     c.compile_statements(store);
     c.policy_entries();
     c.tables(store);
