@@ -331,6 +331,11 @@ impl Cand {
     fn act(&self) -> u32 {
         self.meta & ACT_CHECK
     }
+
+    /// The entry with action check `act`.
+    fn with_act(self, act: u32) -> Cand {
+        Cand { stmt: self.stmt, meta: (self.meta & !ACT_CHECK) | act }
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<Cand>() == 8);

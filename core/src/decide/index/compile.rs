@@ -79,10 +79,26 @@ struct Compiler {
     runs: Vec<Dir>,
     /// The service of each interned action.
     action_service: Vec<ServiceId>,
+    /// Every statement's candidate entries (one per probe), statement by statement, their
+    /// action check as a universal run needs it: copied into each run that lists the statement.
+    stmt_cands: Vec<Cand>,
+    /// Where each statement's entries start in `stmt_cands` (one more than statements).
+    stmt_first: Vec<u32>,
 }
 
 pub(super) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The action check of the entries of a run.
+#[derive(Clone, Copy)]
+enum RunAct {
+    /// The run's key is one of the statement's literal actions.
+    Matched,
+    /// The statement's action block is checked per request.
+    Check,
+    /// A universal run: matched for `*`, checked for `NotAction`.
+    AsCompiled,
 }
 
 /// A sort key: `key`, then Deny before Allow, then the statement.
@@ -313,6 +329,9 @@ impl Compiler {
             self.push_resource(t);
         }
         self.index.conds.extend(s.conditions.iter().take(usize::from(hot.n_conds)).cloned());
+        let act = if class == ActionClass::All && !oversized { ACT_MATCHED } else { ACT_CHECK };
+        self.stmt_first.push(to_u32(self.stmt_cands.len()));
+        self.stmt_cands.extend(info.probes.iter().map(|&probe| Cand::new(at, probe, act)));
         self.hots.push((hot, at));
         self.infos.push(info);
     }
@@ -324,6 +343,7 @@ impl Compiler {
         let n = statements().count();
         self.hots.reserve_exact(n);
         self.infos.reserve_exact(n);
+        self.stmt_first.reserve_exact(n + 1);
         self.first.reserve_exact(store.policies.len() + 1);
         self.policy_ranges.reserve_exact(store.policies.len());
         self.index.conds.reserve_exact(statements().map(|s| s.conditions.len()).sum());
@@ -332,6 +352,8 @@ impl Compiler {
             super::HEAD_BYTES + 4 * s.action.patterns.len() + patterns.iter().map(|t| 5 + t.raw.len()).sum::<usize>()
         };
         self.index.blob.reserve_exact(statements().map(record).sum());
+        let probes = |s: &Statement| s.resource.as_ref().map_or(1, |b| b.patterns.len().clamp(1, 3));
+        self.stmt_cands.reserve_exact(statements().map(probes).sum());
     }
 
     /// Pass 2: compiles every statement.
@@ -343,6 +365,7 @@ impl Compiler {
             }
         }
         self.first.push(to_u32(self.hots.len()));
+        self.stmt_first.push(to_u32(self.stmt_cands.len()));
         self.index.automata.build();
     }
 
@@ -417,8 +440,8 @@ impl Compiler {
         let [keyed, services, global, universal] = &scratch;
         let mut runs = std::mem::take(&mut self.runs);
         runs.clear();
-        let global = self.run(global, |_| ACT_CHECK);
-        let universal = self.run(universal, |h| if h.class == ActionClass::All { ACT_MATCHED } else { ACT_CHECK });
+        let global = self.run(global, RunAct::Check);
+        let universal = self.run(universal, RunAct::AsCompiled);
         // Each service's run, then the runs of its actions (action ids are numbered service by
         // service): the two runs a query reads are neighbours.
         let (mut keyed, mut services): (&[u64], &[u64]) = (keyed, services);
@@ -427,14 +450,14 @@ impl Compiler {
             let action_service = key(keyed).map(|a| self.action_service.get(a as usize).copied().unwrap_or(u32::MAX));
             let (pairs, kind, act) = match (action_service, key(services)) {
                 (None, None) => break,
-                (Some(a), Some(s)) if a < s => (&mut keyed, 0, ACT_MATCHED),
-                (Some(_), None) => (&mut keyed, 0, ACT_MATCHED),
-                (_, Some(_)) => (&mut services, SERVICE_BIT, ACT_CHECK),
+                (Some(a), Some(s)) if a < s => (&mut keyed, 0, RunAct::Matched),
+                (Some(_), None) => (&mut keyed, 0, RunAct::Matched),
+                (_, Some(_)) => (&mut services, SERVICE_BIT, RunAct::Check),
             };
             let key = key(pairs).unwrap_or_default();
             let n = pairs.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
             let (run, rest) = pairs.split_at(n);
-            runs.push(Dir { key: key | kind, span: self.run(run, |_| act) });
+            runs.push(Dir { key: key | kind, span: self.run(run, act) });
             *pairs = rest;
         }
         let t = self.directory(global, universal, &runs);
@@ -468,7 +491,7 @@ impl Compiler {
 
     /// Appends sorted `pairs` (all with one key) to the candidates as one run: one entry per
     /// probe of each statement, its action check `act`.
-    fn run(&mut self, pairs: &[u64], act: impl Fn(&Hot) -> u32) -> Span {
+    fn run(&mut self, pairs: &[u64], act: RunAct) -> Span {
         let start = to_u32(self.index.cands.len());
         let mut mid = None;
         for &p in pairs.iter() {
@@ -476,13 +499,15 @@ impl Compiler {
                 mid = Some(to_u32(self.index.cands.len()));
             }
             let stmt = (p & 0x7fff_ffff) as usize;
-            let (Some((h, at)), Some(info)) = (self.hots.get(stmt), self.infos.get(stmt)) else {
+            let (Some(&from), Some(&to)) = (self.stmt_first.get(stmt), self.stmt_first.get(stmt + 1)) else {
                 continue;
             };
-            let act = act(h);
-            for probe in &info.probes {
-                self.index.cands.push(Cand::new(*at, *probe, act));
-            }
+            let entries = self.stmt_cands.get(from as usize..to as usize).unwrap_or_default();
+            self.index.cands.extend(entries.iter().map(|c| match act {
+                RunAct::Matched => c.with_act(ACT_MATCHED),
+                RunAct::Check => c.with_act(ACT_CHECK),
+                RunAct::AsCompiled => *c,
+            }));
         }
         let end = to_u32(self.index.cands.len());
         Span { start, mid: mid.unwrap_or(end), end }
@@ -500,7 +525,13 @@ impl Compiler {
     /// The candidate entries and the directory keys (at most) each policy adds to a table
     /// that holds it.
     fn weights(&self) -> Vec<(usize, usize)> {
-        let probes = |p: &u64| self.infos.get((p & 0x7fff_ffff) as usize).map_or(0, |i| i.probes.len());
+        let probes = |p: &u64| {
+            let i = (p & 0x7fff_ffff) as usize;
+            match (self.stmt_first.get(i), self.stmt_first.get(i + 1)) {
+                (Some(&a), Some(&b)) => (b - a) as usize,
+                _ => 0,
+            }
+        };
         let entries = |(start, end): (u32, u32)| self.entries.get(start as usize..end as usize).unwrap_or_default();
         // Entries are sorted by key: a key starts wherever it differs from the previous one.
         let keys = |r: (u32, u32)| {
