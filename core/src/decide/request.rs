@@ -140,7 +140,7 @@ impl Request {
         }
         self.action_lc.make_ascii_lowercase();
         self.resource_account = None;
-        self.context = Context::default();
+        self.context.clear();
         self.session_policy = None;
         self.resource_policy = None;
         self.explain = false;
@@ -343,9 +343,30 @@ impl Request {
     ///
     /// # Errors
     /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
-    pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
-        let value = read_json(text, "/context")?;
-        self.with_context_tree(&value)
+    pub fn with_context_json(mut self, text: &str) -> Result<Request, RequestError> {
+        self.set_context_json(text)?;
+        Ok(self)
+    }
+
+    /// Sets the context from JSON text in place, as [`Request::with_context_json`] does, reading
+    /// it straight from `text` into the context's own buffers: no intermediate tree, and no
+    /// allocation once those buffers have grown to the contexts' sizes (a caller that refills
+    /// one request after another, as the C ABI does with [`Request::refill`]).
+    ///
+    /// # Errors
+    /// As [`Request::with_context_json`], with the same messages; the context is then empty.
+    pub fn set_context_json(&mut self, text: &str) -> Result<(), RequestError> {
+        let read = if self.context.fill_from_text(text) {
+            reject_principal_keys(&mut self.context)
+        } else {
+            // Not a context the direct reader accepts: the tree reader says why, with the
+            // message and pointer it always gave (core/src/policy/context.rs, `fill_from_text`).
+            context_from_tree(text).map(|ctx| self.context = ctx)
+        };
+        if read.is_err() {
+            self.context.clear();
+        }
+        read
     }
 
     /// Asks for (or stops asking for) the explanation.
@@ -556,23 +577,24 @@ fn signed_headers(headers_json: Option<&Json>) -> Result<Vec<(String, String)>, 
 /// reads the caller's value or none (an IAM user has no `aws:PrincipalServiceName`).
 fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
     use crate::decide::principal::{is_principal_key, is_refused_principal_key};
-    let mut dropped = Vec::new();
-    for (key, _) in context.iter() {
-        if is_refused_principal_key(key) {
-            return Err(RequestError::new(
-                format!("/context/{}", pointer_token(key)),
-                format!("{key} describes the principal and comes from the store; a request may not supply it"),
-            )
-            .with_kind(RequestErrorKind::Reserved));
-        }
-        if is_principal_key(key) {
-            dropped.push(key.to_owned());
-        }
+    if let Some((key, _)) = context.iter().find(|(key, _)| is_refused_principal_key(key)) {
+        return Err(RequestError::new(
+            format!("/context/{}", pointer_token(key)),
+            format!("{key} describes the principal and comes from the store; a request may not supply it"),
+        )
+        .with_kind(RequestErrorKind::Reserved));
     }
-    for key in dropped {
-        context.remove(&key);
-    }
+    context.retain(|key| !is_principal_key(key));
     Ok(())
+}
+
+/// Reads context text with the tree reader: [`read_json`], [`Context::from_json`] and the
+/// principal key rules, what `with_context_json` always did.
+pub(crate) fn context_from_tree(text: &str) -> Result<Context, RequestError> {
+    let value = read_json(text, "/context")?;
+    let mut ctx = Context::from_json(&value, "/context")?;
+    reject_principal_keys(&mut ctx)?;
+    Ok(ctx)
 }
 
 /// An object's pairs read by field name (duplicates were refused when the text was read).
