@@ -124,15 +124,23 @@ impl Request {
     /// # Errors
     /// As [`Request::new`]; the request is then left as it was.
     pub fn refill(&mut self, principal: &str, action: &str, resource: &str) -> Result<(), RequestError> {
+        // An ARN as `principal_from_str` accepts it is copied into the old one's buffer; any
+        // other principal is built (checked in the order `Request::new` checks the fields).
+        let built = if has_arn_fields(principal) && matches!(self.principal, PrincipalRef::Arn(_)) {
+            check_arn_length(principal, "/principal")?;
+            None
+        } else {
+            Some(principal_from_str(principal, "/principal")?)
+        };
         check_action(action)?;
         check_resource(resource)?;
-        // An ARN as `principal_from_str` accepts it, copied into the old one's buffer.
-        match &mut self.principal {
-            PrincipalRef::Arn(arn) if principal.starts_with("arn:") && principal.split(':').count() >= 6 => {
+        match (built, &mut self.principal) {
+            (Some(built), slot) => *slot = built,
+            (None, PrincipalRef::Arn(arn)) => {
                 arn.clear();
                 arn.push_str(principal);
             }
-            slot => *slot = principal_from_str(principal, "/principal")?,
+            (None, slot) => *slot = principal_from_str(principal, "/principal")?,
         }
         for (buf, text) in [(&mut self.action, action), (&mut self.action_lc, action), (&mut self.resource, resource)] {
             buf.clear();
@@ -677,7 +685,7 @@ fn check_action(action: &str) -> Result<&str, RequestError> {
 
 fn check_resource(resource: &str) -> Result<&str, RequestError> {
     check_arn_length(resource, "/resource")?;
-    if resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6) {
+    if resource == "*" || has_arn_fields(resource) {
         Ok(resource)
     } else {
         Err(RequestError::new(
@@ -685,6 +693,12 @@ fn check_resource(resource: &str) -> Result<&str, RequestError> {
             format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {resource:?}"),
         ))
     }
+}
+
+/// `arn:` and at least six `:`-separated fields (`arn:partition:service:region:account:resource`);
+/// stops reading at the fifth colon.
+fn has_arn_fields(s: &str) -> bool {
+    s.starts_with("arn:") && s.bytes().filter(|&b| b == b':').nth(4).is_some()
 }
 
 fn check_arn_length(arn: &str, pointer: &str) -> Result<(), RequestError> {
@@ -702,7 +716,7 @@ fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestErr
         Ok(PrincipalRef::Anonymous)
     } else if is_account_id(s) {
         Ok(PrincipalRef::Arn(format!("arn:aws:iam::{s}:root")))
-    } else if s.starts_with("arn:") && s.split(':').count() >= 6 {
+    } else if has_arn_fields(s) {
         Ok(PrincipalRef::Arn(s.to_owned()))
     } else {
         Err(RequestError::new(pointer, format!("expected an ARN, a 12-digit account ID or \"*\", found {s:?}")))
