@@ -188,18 +188,22 @@ impl std::fmt::Debug for Context {
 impl Context {
     /// The values of `key_lc` (already lowercased); `None` when absent or empty.
     pub(crate) fn get(&self, key_lc: &str) -> Option<Values<'_>> {
-        let i = self.find(key_lc.bytes()).ok()?;
+        let i = self.find(key_lc).ok()?;
         self.values_of(i).filter(|v| v.len() > 0)
     }
 
     /// Where the entry of a lowercased key is, or would go.
-    fn find(&self, key_lc: impl Iterator<Item = u8> + Clone) -> Result<usize, usize> {
-        self.entries.binary_search_by(|e| e.key_lc(&self.text).bytes().cmp(key_lc.clone()))
+    fn find(&self, key_lc: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|e| e.key_lc(&self.text).cmp(key_lc))
     }
 
     /// Where the entry of `key`, in any case, is, or would go.
     fn find_any_case(&self, key: &str) -> Result<usize, usize> {
-        self.find(key.bytes().map(|b| b.to_ascii_lowercase()))
+        if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.find(key);
+        }
+        let lc = key.bytes().map(|b| b.to_ascii_lowercase());
+        self.entries.binary_search_by(|e| e.key_lc(&self.text).bytes().cmp(lc.clone()))
     }
 
     fn values_of(&self, i: usize) -> Option<Values<'_>> {
@@ -385,7 +389,7 @@ impl Context {
                 return None;
             }
             // Keys are case-insensitive: one given twice, in any case, is refused.
-            let at = self.find(entry.key_lc(&self.text).bytes()).err()?;
+            let at = self.find(entry.key_lc(&self.text)).err()?;
             self.entries.insert(at, entry);
             c.skip_ws();
             if c.eat(b'}') {

@@ -518,12 +518,8 @@ impl<'a> Reader<'a> {
         self.pos += 1; // "
         loop {
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            let rest = self.bytes.get(run_start..).unwrap_or_default();
+            self.pos += rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
             // The run stops at an ASCII byte, so it ends on a character boundary.
             let run = self.text.get(run_start..self.pos).ok_or_else(|| self.error("invalid string"))?;
             if let Some(out) = out.as_deref_mut() {
