@@ -13,7 +13,8 @@
 //!
 //! `abi_stream DIR [ROUNDS]`: DIR is a directory `benches/target/release/stream prepare` wrote
 //! (`DIR/stream.tsv`, `DIR/store/`); ROUNDS (default 2) times V passes. Run by
-//! `ffi/bench/abi_stream.sh`.
+//! `ffi/bench/abi_stream.sh`. With `KEYCARD_ABI_PROFILE=V` it only runs variant `V` (0-5, in the
+//! order of the tables), each request twice in a row, 20 × ROUNDS passes: a loop to profile.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -171,6 +172,17 @@ fn main() {
             let want = if v < 3 { row.expected } else { row.expected_bare };
             assert_eq!(run(v, row, &snapshot, engine), want, "request {i}, variant {}", NAMES[v]);
         }
+    }
+    // `KEYCARD_ABI_PROFILE=V`: only variant V, each request twice in a row, for a profiler.
+    if let Some(v) = std::env::var("KEYCARD_ABI_PROFILE").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let mut checksum = 0i64;
+        for _ in 0..rounds * 20 {
+            for row in &rows {
+                checksum += i64::from(run(v, row, &snapshot, engine)) + i64::from(run(v, row, &snapshot, engine));
+            }
+        }
+        println!("checksum {checksum}");
+        return;
     }
     let overhead = timer_overhead();
     let n = NAMES.len();
