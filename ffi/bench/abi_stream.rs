@@ -18,8 +18,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use keycard::{keycard_authorize, keycard_engine_free, keycard_engine_open, keycard_engine};
 use kc::{Decision, Request, Snapshot, Store};
+use keycard::{keycard_authorize, keycard_engine, keycard_engine_free, keycard_engine_open};
 use std::ffi::{c_int, CString};
 use std::hint::black_box;
 use std::time::Instant;

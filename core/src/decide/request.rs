@@ -351,9 +351,10 @@ impl Request {
     ///
     /// # Errors
     /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
-    pub fn with_context_json(mut self, text: &str) -> Result<Request, RequestError> {
-        self.set_context_json(text)?;
-        Ok(self)
+    pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
+        let mut request = self;
+        request.set_context_json(text)?;
+        Ok(request)
     }
 
     /// Sets the context from JSON text in place, as [`Request::with_context_json`] does, reading
@@ -809,9 +810,7 @@ mod tests {
     /// sides and no `char::is_whitespace` accepted.
     #[test]
     fn action_check_is_the_split_and_whitespace_rule() {
-        let by_split = |a: &str| {
-            matches!(a.split_once(':'), Some((s, o)) if !s.is_empty() && !o.is_empty() && !a.contains(char::is_whitespace))
-        };
+        let by_split = |a: &str| matches!(a.split_once(':'), Some((s, o)) if !s.is_empty() && !o.is_empty() && !a.contains(char::is_whitespace));
         let mut actions: Vec<String> =
             ["s3:GetObject", ":x", "x:", ":", "", "a::b", "a:b:c", "nocolon", "s3:Get\u{a0}Object", "é:ü"]
                 .iter()

@@ -54,7 +54,10 @@ impl<'a> Val<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Values<'a> {
     /// A context's values: their kinds and places in the context's text.
-    Many { text: &'a str, items: &'a [Item] },
+    Many {
+        text: &'a str,
+        items: &'a [Item],
+    },
     One(Val<'a>),
 }
 

@@ -33,9 +33,8 @@ fn same_as_tree(text: &str) {
 
 #[test]
 fn hand_picked_texts_read_alike() {
-    let many_keys = |n: usize| {
-        format!("{{{}}}", (0..n).map(|i| format!("\"k:{i}\": {i}")).collect::<Vec<_>>().join(","))
-    };
+    let many_keys =
+        |n: usize| format!("{{{}}}", (0..n).map(|i| format!("\"k:{i}\": {i}")).collect::<Vec<_>>().join(","));
     let many_values = |n: usize| format!("{{\"k\": [{}]}}", vec!["true"; n].join(","));
     let chars = |n: usize| format!("{{\"k\": \"{}\"}}", "é".repeat(n - 1));
     let texts = [
