@@ -1086,7 +1086,7 @@ impl Builder {
                 self.problems.push(Problem::warning(
                     &file,
                     pointer,
-                    format!("the {kind}'s inline policies total {size} characters; IAM allows {limit}"),
+                    format!("the {kind}'s inline policies total {size} characters; IAM allows {}", grouped(limit)),
                 ));
             }
         }
@@ -1122,6 +1122,19 @@ fn resource_policy_limit(arn: &str) -> Option<(&'static str, usize)> {
         "kms" => Some(("KMS key policies", 32 * 1024)),
         _ => None,
     }
+}
+
+/// `6144` as `6,144`: quotas are worded the way IAM's documentation prints them.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

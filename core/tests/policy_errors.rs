@@ -1019,7 +1019,7 @@ fn inline_policies_given_as_text_total_their_decoded_sizes() {
         json_string(&pretty),
     );
     let loaded = assert_loads(&store);
-    let want = format!("the user's inline policies total {} characters; IAM allows 2048", 2 * one.len());
+    let want = format!("the user's inline policies total {} characters; IAM allows 2,048", 2 * one.len());
     let messages: Vec<&str> = loaded.warnings().iter().map(|w| w.message()).collect();
     assert_eq!(messages, [want.as_str()]);
 }

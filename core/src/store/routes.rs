@@ -350,42 +350,26 @@ fn decode_segment(raw: &str) -> Result<String, String> {
 
 /// Whether `text` holds a well-formed percent escape (`%` and two hex digits).
 fn has_escape(text: &str) -> bool {
-    text.as_bytes().windows(3).any(|w| matches!(w, [b'%', h, l] if hex(*h).is_some() && hex(*l).is_some()))
+    text.as_bytes().windows(3).any(|w| matches!(w, [b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()))
 }
 
 /// `%XX` decoding (and `+` as space in a query); `None` for a broken escape or non-UTF-8 bytes.
 fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hi = hex(*bytes.get(i + 1)?)?;
-                let lo = hex(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
+    let broken = bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'%' && !matches!(bytes.get(i + 1..i + 3), Some(&[h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit())
+    });
+    if broken {
+        return None;
     }
-    String::from_utf8(out).ok()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    let spaced;
+    let text = if plus_is_space && text.contains('+') {
+        spaced = text.replace('+', " ");
+        spaced.as_str()
+    } else {
+        text
+    };
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 /// The decoded `(key, value)` pairs of a query string, in order. A `;` is refused: some servers
