@@ -168,9 +168,9 @@ fn main() {
     assert!(!engine.is_null(), "keycard_engine_open failed");
     let engine = engine.cast_const();
     for (i, row) in rows.iter().enumerate() {
-        for v in 0..NAMES.len() {
+        for (v, name) in NAMES.iter().enumerate() {
             let want = if v < 3 { row.expected } else { row.expected_bare };
-            assert_eq!(run(v, row, &snapshot, engine), want, "request {i}, variant {}", NAMES[v]);
+            assert_eq!(run(v, row, &snapshot, engine), want, "request {i}, variant {name}");
         }
     }
     // `KEYCARD_ABI_PROFILE=V`: only variant V, each request twice in a row, for a profiler.
