@@ -78,7 +78,7 @@ impl<'a> Arbitrary<'a> for Case {
             query,
             headers,
             body: u.arbitrary()?,
-            service: *u.choose(&SERVICES)?,
+            service: u.choose(&SERVICES)?,
             raw_authorization: u.arbitrary()?,
         })
     }

@@ -16,6 +16,7 @@ use crate::decide::rules::{
 };
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
+use crate::policy::cond::{evaluate, CondResult};
 use crate::policy::context::{Lookup, Val, Values};
 use crate::policy::glob::match_parts;
 use crate::policy::value::Instant;
@@ -220,8 +221,8 @@ impl<'a> Evaluator<'_, 'a> {
     fn scan(&self, t: TableRef, key: &ActionKey<'_>) -> Verdict {
         let index = self.index;
         let q = index.query(t, key, &self.req.resource);
-        let deny = index.visit(&q, Effect::Deny, |c| self.applies(c));
-        let allow = index.visit(&q, Effect::Allow, |c| self.applies(c));
+        let deny = index.visit(&q, Effect::Deny, |c| self.applies(c, key));
+        let allow = index.visit(&q, Effect::Allow, |c| self.applies(c, key));
         Verdict { deny, allow }
     }
 
@@ -254,10 +255,10 @@ impl<'a> Evaluator<'_, 'a> {
         // Store policies: trust policies cannot hold NotPrincipal, so the quirk only meets
         // resource policies.
         let named = |c: &Hot| index.statement(store, c).and_then(|s| self.caller.named_by(s, true));
-        let deny = index.visit(&q, Effect::Deny, |c| named(c).is_some() && self.applies(c));
+        let deny = index.visit(&q, Effect::Deny, |c| named(c).is_some() && self.applies(c, key));
         index.visit(&q, Effect::Allow, |c| {
             if let Some(Named::Allow(l)) = named(c) {
-                if Some(l) > level && self.applies(c) {
+                if Some(l) > level && self.applies(c, key) {
                     level = Some(l);
                 }
             }
@@ -285,10 +286,14 @@ impl<'a> Evaluator<'_, 'a> {
         (deny, level)
     }
 
-    /// Resource and conditions of a compiled statement (its action already matched).
-    fn applies(&self, c: &Hot) -> bool {
+    /// Resource and conditions of a compiled statement (its action already matched, unless the
+    /// record is oversized: then the whole statement is checked on its AST).
+    fn applies(&self, c: &Hot, key: &ActionKey<'_>) -> bool {
         let (index, resource) = (self.index, self.req.resource.as_str());
-        let ast = || index.statement(self.store, c);
+        if c.oversized {
+            let s = index.statement(self.store, c);
+            return s.is_some_and(|s| action_matches(s, key.action_lc) && self.rest_applies(s));
+        }
         // The candidate's probe (see `Index::visit`) has been checked.
         if c.resource != ResourceKind::Implicit {
             let not = c.resource == ResourceKind::NotResource;
@@ -299,13 +304,10 @@ impl<'a> Evaluator<'_, 'a> {
                     Pat::Exact(text) => Some(resource.as_bytes() == text),
                     Pat::Prefix(text) => Some(resource.as_bytes().starts_with(text)),
                     Pat::Glob(i) => Some(match_parts(index.glob(i), resource)),
-                    Pat::Template(i) => {
-                        ast().and_then(|s| s.resource.as_ref()).and_then(|r| r.patterns.get(i as usize)).and_then(|t| {
-                            let mut parts = SmallVec::new();
-                            t.resolve_parts(|k| self.view.single_text(k), &mut parts)
-                                .then(|| match_parts(&parts, resource))
-                        })
-                    }
+                    Pat::Template(i) => index.template(i).and_then(|t| {
+                        let mut parts = SmallVec::new();
+                        t.resolve_parts(|k| self.view.single_text(k), &mut parts).then(|| match_parts(&parts, resource))
+                    }),
                 };
                 match m {
                     Some(m) => hit |= m,
@@ -318,7 +320,7 @@ impl<'a> Evaluator<'_, 'a> {
                 return false;
             }
         }
-        !c.has_conditions || ast().is_some_and(|s| conditions_hold(s, self.view))
+        !c.has_conditions() || index.conditions(c).iter().all(|cond| evaluate(cond, self.view) == CondResult::True)
     }
 
     /// Resource and conditions of an AST statement (for policies that are not compiled).

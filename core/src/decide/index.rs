@@ -19,9 +19,9 @@
 //!   `NotAction`), then a small open-addressed directory from interned action (statements with
 //!   a literal pattern for it) and service (statements with a wildcard pattern in it) to runs of
 //!   candidate entries, Deny first;
-//! - a candidate entry ([`Cand`], 12 bytes) carries the statement and a probe of one of its
-//!   resource patterns (the pattern's literal length, exact or prefix, and its last 4 literal
-//!   bytes), so most candidates are rejected from the run itself without reading the statement;
+//! - a candidate entry ([`Cand`], 8 bytes) carries the statement and a probe of one of its
+//!   resource patterns (the pattern's literal length, exact or prefix, and a hash of its last 4
+//!   literal bytes), so most candidates are rejected from the run itself without reading the statement;
 //! - principals are found by ARN in one probe of an open-addressed table whose slots hold the
 //!   ARN's first bytes and the principal's table ([`principals`]);
 //! - resource policies are found by ARN (and by each `/`-prefix of the request's resource), SCP
@@ -37,8 +37,8 @@ mod compile;
 pub(crate) mod principals;
 
 use crate::id::PolicyId;
-use crate::policy::ast::{Effect, Statement};
-use crate::policy::glob::OwnedPart;
+use crate::policy::ast::{Condition, Effect, Statement};
+use crate::policy::glob::{OwnedPart, Template};
 use crate::store::Store;
 use actions::{ActionAutomata, Matched};
 pub(crate) use compile::compile;
@@ -91,25 +91,33 @@ pub(crate) enum ResourceKind {
 
 /// A compiled statement: the head of its record in [`Index::blob`]. The record is this head
 /// ([`HEAD_BYTES`]), then `n_exact` exact action ids and `n_wild` wildcard pattern ids (4 bytes
-/// each, sorted), then `n_pats` resource patterns ([`Pat`], tag byte first).
+/// each, sorted), then `n_pats` resource patterns ([`Pat`], tag byte first). Its conditions are
+/// `n_conds` consecutive entries of [`Index::conds`] from `conds`, so that a candidate with
+/// conditions is decided without reading the policy's AST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Hot {
     pub policy: PolicyId,
     /// Position in its policy.
     pub pos: u32,
     pub effect: Effect,
-    pub has_conditions: bool,
     pub class: ActionClass,
     pub resource: ResourceKind,
+    /// More action ids, resource patterns or conditions than a record counts (65,535): the
+    /// record lists none of them, every action passes [`Index::visit`], and the evaluator
+    /// decides the statement from its AST.
+    pub oversized: bool,
     n_exact: u16,
     n_wild: u16,
     n_pats: u16,
+    n_conds: u16,
+    /// Its first condition in [`Index::conds`].
+    conds: u32,
     /// Where its action ids start in the blob.
     ids: u32,
 }
 
 /// Bytes of a record's head.
-const HEAD_BYTES: usize = 18;
+const HEAD_BYTES: usize = 24;
 
 /// One resource pattern, classified for fast matching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +131,7 @@ pub(crate) enum Pat<'i> {
     /// Other wildcards: `Index::globs[i]`, matched segment by segment
     /// ([`crate::policy::glob::match_parts`]).
     Glob(u32),
-    /// Policy variables (resolved per request): the AST pattern at this position.
+    /// Policy variables (resolved per request): `Index::templates[i]`.
     Template(u32),
 }
 
@@ -146,17 +154,23 @@ fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
 }
 
 impl Hot {
+    /// Whether the statement has a Condition block.
+    pub(crate) fn has_conditions(&self) -> bool {
+        self.n_conds > 0
+    }
+
     /// Appends the head of the record.
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.policy.0.to_le_bytes());
         out.extend_from_slice(&self.pos.to_le_bytes());
         out.push(u8::from(self.effect == Effect::Allow));
-        out.push(u8::from(self.has_conditions));
+        out.push(u8::from(self.oversized));
         out.push(self.class as u8);
         out.push(self.resource as u8);
-        for n in [self.n_exact, self.n_wild, self.n_pats] {
+        for n in [self.n_exact, self.n_wild, self.n_pats, self.n_conds] {
             out.extend_from_slice(&n.to_le_bytes());
         }
+        out.extend_from_slice(&self.conds.to_le_bytes());
     }
 
     /// The head of the record at `at`.
@@ -179,12 +193,14 @@ impl Hot {
             policy: PolicyId(u32_at(b, 0)?),
             pos: u32_at(b, 4)?,
             effect: if *b.get(8)? == 1 { Effect::Allow } else { Effect::Deny },
-            has_conditions: *b.get(9)? == 1,
+            oversized: *b.get(9)? != 0,
             class,
             resource,
             n_exact: u16_at(b, 12)?,
             n_wild: u16_at(b, 14)?,
             n_pats: u16_at(b, 16)?,
+            n_conds: u16_at(b, 18)?,
+            conds: u32_at(b, 20)?,
             ids: u32::try_from(at + HEAD_BYTES).ok()?,
         })
     }
@@ -228,48 +244,60 @@ impl<'i> Iterator for Patterns<'i> {
 }
 
 /// No probe: every resource passes.
-const PROBE_NONE: u8 = 0;
+const PROBE_NONE: u32 = 0;
 /// The resource starts with the pattern's literal (`len` bytes or more).
-const PROBE_PREFIX: u8 = 1;
+const PROBE_PREFIX: u32 = 1;
 /// The resource is the pattern's literal (exactly `len` bytes).
-const PROBE_EXACT: u8 = 2;
+const PROBE_EXACT: u32 = 2;
 
 /// The entry's statement matches the action of the run it is in.
-const ACT_MATCHED: u8 = 0;
+const ACT_MATCHED: u32 = 0;
 /// The statement's action block must be checked ([`Index::action_hit`]).
-const ACT_CHECK: u8 = 1;
+const ACT_CHECK: u32 = 1 << 2;
 
-/// What a resource must look like for one pattern of a statement to match it: its length
-/// (exactly, or at least, the literal's) and the literal's last 4 bytes at that place.
+/// The longest literal a probe records (12 bits); a longer one gets no probe.
+const PROBE_MAX_LEN: usize = (1 << 12) - 1;
+
+/// What a resource must look like for one pattern of a statement to match it, packed in one
+/// word: the mode (bits 0–1: none, prefix, exact), the entry's action check (bit 2, set by
+/// [`Cand`]), the literal's length (bits 3–14: the resource is exactly that long, or at least),
+/// and a 17-bit hash of the literal's last 4 bytes (bits 15–31), compared with the same hash of
+/// the resource's 4 bytes at that place. A probe only rejects: a resource it admits is matched
+/// against the statement's patterns in full ([`Index::patterns`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Probe {
-    word: u32,
-    len: u16,
-    mode: u8,
+pub(crate) struct Probe(u32);
+
+/// The 17-bit hash of a 4-byte window, in place (bits 15–31).
+#[inline]
+fn window_hash(w: u32) -> u32 {
+    w.wrapping_mul(0x9E37_79B1) & !((1 << 15) - 1)
 }
 
 impl Probe {
     /// The probe of a pattern whose literal prefix is `literal` (the whole pattern if `exact`).
-    /// No probe for a literal shorter than 4 bytes or longer than 65,535.
+    /// No probe for a literal shorter than 4 bytes or longer than [`PROBE_MAX_LEN`].
     fn of(literal: &str, exact: bool) -> Probe {
         let bytes = literal.as_bytes();
         let at = bytes.len().checked_sub(4);
-        match (at.and_then(|at| word(bytes, at)), u16::try_from(bytes.len())) {
-            (Some(word), Ok(len)) => Probe { word, len, mode: if exact { PROBE_EXACT } else { PROBE_PREFIX } },
+        match (at.and_then(|at| word(bytes, at)), u32::try_from(bytes.len())) {
+            (Some(w), Ok(len)) if bytes.len() <= PROBE_MAX_LEN => {
+                let mode = if exact { PROBE_EXACT } else { PROBE_PREFIX };
+                Probe(window_hash(w) | (len << 3) | mode)
+            }
             _ => Probe::default(),
         }
     }
 
     /// Whether `resource` may match.
     #[inline]
-    pub(crate) fn admits(&self, resource: &[u8]) -> bool {
-        let len = usize::from(self.len);
-        let length_ok = match self.mode {
+    pub(crate) fn admits(self, resource: &[u8]) -> bool {
+        let len = ((self.0 >> 3) & PROBE_MAX_LEN as u32) as usize;
+        let length_ok = match self.0 & 3 {
             PROBE_NONE => return true,
             PROBE_EXACT => resource.len() == len,
             _ => resource.len() >= len,
         };
-        length_ok && word(resource, len.wrapping_sub(4)) == Some(self.word)
+        length_ok && word(resource, len.wrapping_sub(4)).map(window_hash) == Some(self.0 & !((1 << 15) - 1))
     }
 }
 
@@ -280,23 +308,37 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(w))
 }
 
-/// A candidate entry (12 bytes; a table's candidates for one key are one contiguous run): the
-/// statement's record, a probe of one of its resource patterns, whether its action is matched.
+/// A candidate entry (8 bytes; a table's candidates for one key are one contiguous run): the
+/// statement's record, and the probe of one of its resource patterns with the entry's action
+/// check ([`ACT_CHECK`]) in its bit 2.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cand {
     stmt: StmtRef,
-    probe_word: u32,
-    probe_len: u16,
-    probe_mode: u8,
-    act: u8,
+    meta: u32,
 }
 
 impl Cand {
+    fn new(stmt: StmtRef, probe: Probe, act: u32) -> Cand {
+        Cand { stmt, meta: probe.0 | act }
+    }
+
     #[inline]
     fn probe(&self) -> Probe {
-        Probe { word: self.probe_word, len: self.probe_len, mode: self.probe_mode }
+        Probe(self.meta & !ACT_CHECK)
+    }
+
+    #[inline]
+    fn act(&self) -> u32 {
+        self.meta & ACT_CHECK
+    }
+
+    /// The entry with action check `act`.
+    fn with_act(self, act: u32) -> Cand {
+        Cand { stmt: self.stmt, meta: (self.meta & !ACT_CHECK) | act }
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Cand>() == 8);
 
 /// A run of candidates in [`Index::cands`]: `start..mid` are Deny statements, `mid..end` Allow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -351,6 +393,11 @@ pub(crate) struct Index {
     blob: Vec<u8>,
     /// Segments of the glob resource patterns.
     globs: Vec<Box<[OwnedPart]>>,
+    /// Resource patterns with policy variables ([`Pat::Template`]), shared with the store.
+    templates: Vec<Template>,
+    /// The conditions of every statement, statement by statement ([`Hot::conditions`]): copies
+    /// of the store's, next to each other, read without the policy's AST.
+    conds: Vec<Condition>,
     /// Candidate lists (runs referred to by [`Span`]s).
     cands: Vec<Cand>,
     /// The tables' directory regions.
@@ -451,7 +498,7 @@ impl Index {
                     continue;
                 }
                 let Some(h) = Hot::decode(&self.blob, cand.stmt as usize) else { continue };
-                if (cand.act == ACT_MATCHED || self.action_hit(&h, q.key)) && f(&h) {
+                if (cand.act() == ACT_MATCHED || self.action_hit(&h, q.key)) && f(&h) {
                     return true;
                 }
             }
@@ -462,6 +509,9 @@ impl Index {
     /// Whether the Action/NotAction block of `h` matches the request's action: its exact action
     /// ids and its wildcard patterns (through the automata).
     fn action_hit(&self, h: &Hot, key: &ActionKey<'_>) -> bool {
+        if h.oversized {
+            return true;
+        }
         let ids = |from: usize, n: u16| (0..usize::from(n)).filter_map(move |i| u32_at(&self.blob, from + 4 * i));
         let (exact, wild) = (h.ids as usize, h.ids as usize + 4 * usize::from(h.n_exact));
         let hit = key.action.is_some_and(|id| ids(exact, h.n_exact).any(|e| e == id))
@@ -486,6 +536,18 @@ impl Index {
     pub(crate) fn patterns(&self, h: &Hot) -> Patterns<'_> {
         let at = h.ids as usize + 4 * (usize::from(h.n_exact) + usize::from(h.n_wild));
         Patterns { blob: &self.blob, at, left: h.n_pats }
+    }
+
+    /// The template of a [`Pat::Template`] pattern.
+    pub(crate) fn template(&self, i: u32) -> Option<&Template> {
+        self.templates.get(i as usize)
+    }
+
+    /// The conditions of `h` (all must hold).
+    #[inline]
+    pub(crate) fn conditions(&self, h: &Hot) -> &[Condition] {
+        let start = h.conds as usize;
+        self.conds.get(start..start + usize::from(h.n_conds)).unwrap_or_default()
     }
 
     /// The segments of a [`Pat::Glob`] pattern.

@@ -8,7 +8,7 @@
 //! and the request: resolving one allocates nothing, so both the reference evaluator and the
 //! compiled index use it.
 
-use crate::decide::index::principals::{PrincipalKind, PrincipalMap};
+use crate::decide::index::principals::{Found, PrincipalKind, PrincipalMap};
 use crate::decide::index::TableRef;
 use crate::decide::request::{PrincipalRef, Request};
 use crate::id::PolicyId;
@@ -149,7 +149,9 @@ pub(crate) struct Caller<'a> {
     pub parent: SmallVec<[&'a str; 2]>,
     /// Service, federated provider or canonical user name, for the non-AWS principal forms.
     pub other_name: Option<&'a str>,
-    pub tags: &'a [(String, String)],
+    /// The principal's tags when they are not the calling user's own (session tags, a role's,
+    /// the federating user's); `None`: the calling user's, read from the store only if asked.
+    tags: Option<&'a [(String, String)]>,
     /// Service-linked roles are outside SCPs and RCPs.
     pub service_linked: bool,
     /// The user whose policies apply (the user itself, or the user behind a federated user).
@@ -162,7 +164,12 @@ pub(crate) struct Caller<'a> {
     pub role_ix: Option<usize>,
     /// The identity table of `user` or `role`, when the index's principal map found it.
     pub table: Option<TableRef>,
-    username: Option<&'a str>,
+    /// The permissions boundary in force (copied into the index's principal slot, so that the
+    /// compiled path does not read the user's record for it).
+    boundary: Option<PolicyId>,
+    /// The caller is `user` itself: its direct identities, name, id, ARN and tags are read from
+    /// the user's record when asked (most decisions never ask).
+    is_user: bool,
     userid: Option<PrincipalValue<'a>>,
     principal_arn: Option<&'a str>,
     principal_type: Option<&'static str>,
@@ -177,17 +184,36 @@ impl<'a> Caller<'a> {
             direct: SmallVec::new(),
             parent: SmallVec::new(),
             other_name: None,
-            tags: &[],
+            tags: None,
             service_linked: false,
             user: None,
             role: None,
             user_ix: None,
             role_ix: None,
             table: None,
-            username: None,
+            boundary: None,
+            is_user: false,
             userid: None,
             principal_arn: None,
             principal_type: None,
+        }
+    }
+
+    /// The ARNs and unique IDs naming the caller itself.
+    pub(crate) fn direct_ids(&self) -> SmallVec<[&'a str; 2]> {
+        match self.user.filter(|_| self.is_user) {
+            Some(u) if u.id.is_empty() => SmallVec::from_iter([u.arn.as_str()]),
+            Some(u) => SmallVec::from_iter([u.arn.as_str(), u.id.as_str()]),
+            None => self.direct.clone(),
+        }
+    }
+
+    /// The principal's tags (`aws:PrincipalTag/*`).
+    pub(crate) fn tags(&self) -> &'a [(String, String)] {
+        match (self.tags, self.user.filter(|_| self.is_user)) {
+            (Some(tags), _) => tags,
+            (None, Some(u)) => &u.tags,
+            (None, None) => &[],
         }
     }
 
@@ -215,8 +241,9 @@ impl<'a> Caller<'a> {
             _ => {}
         }
         let mut best = None;
+        let direct = self.direct_ids();
         for entry in &block.aws {
-            let level = if self.direct.contains(&entry.as_str()) {
+            let level = if direct.contains(&entry.as_str()) {
                 Some(Level::Direct)
             } else if self.parent.contains(&entry.as_str()) {
                 Some(Level::Parent)
@@ -239,8 +266,9 @@ impl<'a> Caller<'a> {
         let listed = |x: &&str| block.aws.iter().any(|e| e == x);
         let other_listed = |list: &[String]| self.other_name.is_some_and(|n| list.iter().any(|e| e == n));
         // A role ARN used directly has no identity of its own besides the role (its parent).
-        let direct = (self.kind == CallerKind::Role && self.direct.is_empty())
-            || self.direct.iter().any(listed)
+        let ids = self.direct_ids();
+        let direct = (self.kind == CallerKind::Role && ids.is_empty())
+            || ids.iter().any(listed)
             || match self.kind {
                 CallerKind::Service => other_listed(&block.service),
                 CallerKind::WebIdentity => other_listed(&block.federated),
@@ -283,7 +311,7 @@ impl<'a> Caller<'a> {
 
     /// The permissions boundary in force.
     pub(crate) fn boundary_id(&self) -> Option<PolicyId> {
-        self.user.and_then(|u| u.boundary).or_else(|| self.role.and_then(|r| r.boundary))
+        self.boundary
     }
 
     /// A principal context key (lowercased): `Some(value)` when the store decides it (`value` is
@@ -291,13 +319,16 @@ impl<'a> Caller<'a> {
     pub(crate) fn key(&self, key_lc: &str) -> Option<Option<PrincipalValue<'a>>> {
         if let Some(tag) = key_lc.strip_prefix(PRINCIPAL_TAG_PREFIX) {
             return Some(
-                self.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)).map(|(_, v)| PrincipalValue::Str(v)),
+                self.tags().iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)).map(|(_, v)| PrincipalValue::Str(v)),
             );
         }
+        let user = self.user.filter(|_| self.is_user);
         Some(match key_lc {
-            "aws:username" => self.username.map(PrincipalValue::Str),
-            "aws:userid" => self.userid,
-            "aws:principalarn" => self.principal_arn.map(PrincipalValue::Str),
+            "aws:username" => user.map(|u| PrincipalValue::Str(&u.name)),
+            "aws:userid" => user.map(|u| PrincipalValue::Str(&u.id)).or(self.userid),
+            "aws:principalarn" => {
+                user.map(|u| PrincipalValue::Str(&u.arn)).or(self.principal_arn.map(PrincipalValue::Str))
+            }
             "aws:principalaccount" => {
                 if self.principal_type.is_some() {
                     self.account.map(PrincipalValue::Str)
@@ -325,7 +356,7 @@ impl<'a> Caller<'a> {
                 ctx.insert(key, vec![v.scalar()]);
             }
         }
-        for (k, v) in self.tags {
+        for (k, v) in self.tags() {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), vec![Scalar::Str(v.clone())]);
         }
     }
@@ -371,10 +402,11 @@ struct Directory<'a> {
 }
 
 impl<'a> Directory<'a> {
-    /// The entity of `kind` named `text` (by ARN, or by session prefix), and its table.
-    fn find(&self, kind: PrincipalKind, text: &str) -> Option<(usize, Option<TableRef>)> {
+    /// The entity of `kind` named `text` (by ARN, or by session prefix), and its slot in the
+    /// index's principal map.
+    fn find(&self, kind: PrincipalKind, text: &str) -> Option<(usize, Option<Found>)> {
         if let Some(found) = self.map.and_then(|m| m.get(text)) {
-            return (found.kind == kind).then_some((found.ix, Some(found.table)));
+            return (found.kind == kind).then_some((found.ix, Some(found)));
         }
         let map = match kind {
             PrincipalKind::User => &self.store.user_by_arn,
@@ -384,12 +416,12 @@ impl<'a> Directory<'a> {
         map.get(text).map(|&i| (i, None))
     }
 
-    fn user(&self, arn: &str) -> Option<(usize, &'a User, Option<TableRef>)> {
-        self.find(PrincipalKind::User, arn).and_then(|(i, t)| Some((i, self.store.users.get(i)?, t)))
+    fn user(&self, arn: &str) -> Option<(usize, &'a User, Option<Found>)> {
+        self.find(PrincipalKind::User, arn).and_then(|(i, f)| Some((i, self.store.users.get(i)?, f)))
     }
 
     fn role(&self, kind: PrincipalKind, text: &str) -> Option<(usize, &'a Role, Option<TableRef>)> {
-        self.find(kind, text).and_then(|(i, t)| Some((i, self.store.roles.get(i)?, t)))
+        self.find(kind, text).and_then(|(i, f)| Some((i, self.store.roles.get(i)?, f.map(|f| f.table))))
     }
 }
 
@@ -407,7 +439,7 @@ pub(crate) fn resolve<'a>(
     let mut caller = resolve_principal(Directory { store, map }, req)?;
     if let Some(session) = &req.session {
         if matches!(caller.kind, CallerKind::RoleSession | CallerKind::User) {
-            caller.tags = &session.tags;
+            caller.tags = Some(&session.tags);
         }
     }
     Ok(caller)
@@ -439,19 +471,18 @@ fn resolve_principal<'a>(dir: Directory<'a>, req: &'a Request) -> Result<Caller<
             c.principal_type = Some("Account");
         }
         ("iam", r) if r.starts_with("user/") => {
-            let (ix, user, table) = dir.user(arn).ok_or(Unknown::User(arn))?;
+            // Only the user's position is taken here: its record is read when a decision asks
+            // for its name, id, ARN or tags (the boundary and table come from the index's slot).
+            let (ix, user, found) = dir.user(arn).ok_or(Unknown::User(arn))?;
             c.kind = CallerKind::User;
             c.user_ix = Some(ix);
-            c.table = table;
-            c.direct.push(&user.arn);
-            if !user.id.is_empty() {
-                c.direct.push(&user.id);
-            }
             c.user = Some(user);
-            c.tags = &user.tags;
-            c.username = Some(&user.name);
-            c.userid = Some(PrincipalValue::Str(&user.id));
-            c.principal_arn = Some(&user.arn);
+            c.is_user = true;
+            c.table = found.map(|f| f.table);
+            c.boundary = match found {
+                Some(f) => f.boundary,
+                None => user.boundary,
+            };
             c.principal_type = Some("User");
         }
         ("iam", r) if r.starts_with("role/") => {
@@ -483,18 +514,19 @@ fn resolve_principal<'a>(dir: Directory<'a>, req: &'a Request) -> Result<Caller<
             c.kind = CallerKind::FederatedUser;
             c.direct.push(arn);
             if let Some(user_arn) = &req.federating_user {
-                let (ix, user, table) = dir
+                let (ix, user, found) = dir
                     .user(user_arn)
                     .filter(|(_, u, _)| u.account == account)
                     .ok_or(Unknown::FederatingUser(user_arn))?;
                 c.user_ix = Some(ix);
-                c.table = table;
+                c.table = found.map(|f| f.table);
                 c.parent.push(&user.arn);
                 if !user.id.is_empty() {
                     c.parent.push(&user.id);
                 }
                 c.user = Some(user);
-                c.tags = &user.tags;
+                c.boundary = user.boundary;
+                c.tags = Some(&user.tags);
             }
             c.userid = Some(PrincipalValue::Joined(account, name));
             c.principal_arn = Some(arn);
@@ -518,7 +550,8 @@ fn as_role<'a>(c: &mut Caller<'a>, ix: usize, role: &'a Role) {
         c.parent.push(&role.id);
     }
     c.role = Some(role);
-    c.tags = &role.tags;
+    c.boundary = role.boundary;
+    c.tags = Some(&role.tags);
     c.service_linked = role.path.starts_with("/aws-service-role/");
     c.account = Some(&role.account);
     c.principal_arn = Some(&role.arn);

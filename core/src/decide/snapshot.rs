@@ -97,6 +97,12 @@ impl Snapshot {
         Ok(answer)
     }
 
+    /// The compiled index (for the index's own tests).
+    #[cfg(test)]
+    pub(crate) fn index_for_tests(&self) -> &Index {
+        &self.index
+    }
+
     fn answer(&self, request: &Request, now: Option<Instant>) -> Answer {
         if request.explain {
             return crate::decide::reference::authorize_at(&self.store, request, now);

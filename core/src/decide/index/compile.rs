@@ -1,7 +1,7 @@
 //! Building the [`Index`] of a store: interning, statement records, tables, principals.
 
 use super::actions::PatternId;
-use super::principals::{PrincipalKind, PrincipalMap};
+use super::principals::{Found, PrincipalKind, PrincipalMap};
 use super::{
     ActionClass, ActionId, Cand, Dir, Hot, Index, Probe, ResourceKind, ServiceId, Span, StmtRef, TableRef, ACT_CHECK,
     ACT_MATCHED, EMPTY_KEY, PAT_ANY, PAT_EXACT, PAT_GLOB, PAT_PREFIX, PAT_TEMPLATE, SERVICE_BIT,
@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 /// An action pattern, split at its first colon.
+#[derive(Clone, Copy)]
 pub(super) enum ActionPattern<'t> {
     /// Only `*`: every action.
     All,
@@ -74,10 +75,30 @@ struct Compiler {
     policy_ranges: Vec<[(u32, u32); 4]>,
     /// Scratch buffers of the table builder.
     scratch: [Vec<u64>; 4],
+    /// A table's runs being built.
+    runs: Vec<Dir>,
+    /// The service of each interned action.
+    action_service: Vec<ServiceId>,
+    /// Every statement's candidate entries (one per probe), statement by statement, their
+    /// action check as a universal run needs it: copied into each run that lists the statement.
+    stmt_cands: Vec<Cand>,
+    /// Where each statement's entries start in `stmt_cands` (one more than statements).
+    stmt_first: Vec<u32>,
 }
 
 pub(super) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The action check of the entries of a run.
+#[derive(Clone, Copy)]
+enum RunAct {
+    /// The run's key is one of the statement's literal actions.
+    Matched,
+    /// The statement's action block is checked per request.
+    Check,
+    /// A universal run: matched for `*`, checked for `NotAction`.
+    AsCompiled,
 }
 
 /// A sort key: `key`, then Deny before Allow, then the statement.
@@ -86,10 +107,10 @@ fn pair(key: u32, effect: Effect, stmt: StmtRef) -> u64 {
     (u64::from(key) << 32) | (allow << 31) | u64::from(stmt & 0x7fff_ffff)
 }
 
-/// The action class of a statement.
-fn action_class(s: &Statement) -> ActionClass {
-    let all = s.action.patterns.iter().any(|t| matches!(classify_action(t), ActionPattern::All));
-    let wild = s.action.patterns.iter().any(|t| !matches!(classify_action(t), ActionPattern::Exact { .. }));
+/// The action class of a statement whose action patterns are `kinds`.
+fn action_class(s: &Statement, kinds: &[ActionPattern<'_>]) -> ActionClass {
+    let all = kinds.iter().any(|k| matches!(k, ActionPattern::All));
+    let wild = kinds.iter().any(|k| !matches!(k, ActionPattern::Exact { .. }));
     match (s.action.not, all, wild) {
         (false, true, _) => ActionClass::All,
         (false, false, false) => ActionClass::Listed,
@@ -170,13 +191,27 @@ impl Compiler {
                 }
             }
         }
+        // Numbered service by service, so that a table lays each service's action runs next to
+        // its service run ([`Compiler::build_table`]).
+        let mut order: Vec<(ServiceId, &str)> = self.index.actions.iter().map(|(a, &(_, s))| (s, &**a)).collect();
+        order.sort_unstable();
+        let ids: Vec<(Box<str>, ServiceId)> = order.into_iter().map(|(s, a)| (a.into(), s)).collect();
+        self.action_service = ids.iter().map(|&(_, s)| s).collect();
+        for (id, (action, service)) in ids.into_iter().enumerate() {
+            self.index.actions.insert(action, (to_u32(id), service));
+        }
     }
 
     /// The exact action ids and wildcard pattern ids of a statement's action block, each sorted.
-    fn action_ids(&mut self, s: &Statement, info: &mut StmtInfo) -> (SmallVec<[u32; 4]>, SmallVec<[PatternId; 2]>) {
+    fn action_ids(
+        &mut self,
+        s: &Statement,
+        kinds: &[ActionPattern<'_>],
+        info: &mut StmtInfo,
+    ) -> (SmallVec<[u32; 4]>, SmallVec<[PatternId; 2]>) {
         let (mut exact, mut wild) = (SmallVec::<[u32; 4]>::new(), SmallVec::<[PatternId; 2]>::new());
-        for t in &s.action.patterns {
-            match classify_action(t) {
+        for (t, kind) in s.action.patterns.iter().zip(kinds) {
+            match *kind {
                 ActionPattern::Exact { action, .. } => exact.extend(self.index.actions.get(action).map(|&(a, _)| a)),
                 ActionPattern::InService(service) => {
                     wild.push(self.index.automata.add(Some(service), owned_parts(t.tokens())));
@@ -201,14 +236,14 @@ impl Compiler {
     }
 
     /// The actions a statement is listed under (see [`StmtInfo::listed`]).
-    fn listed(&self, s: &Statement, class: ActionClass, info: &mut StmtInfo, exact: &[u32]) {
+    fn listed(&self, kinds: &[ActionPattern<'_>], class: ActionClass, info: &mut StmtInfo, exact: &[u32]) {
         match class {
             ActionClass::Listed => info.listed.extend_from_slice(exact),
             // Visited for every action: listed nowhere else.
             ActionClass::Wild if info.global => info.wild_services.clear(),
             ActionClass::Wild => {
-                for t in &s.action.patterns {
-                    if let ActionPattern::Exact { service, action } = classify_action(t) {
+                for kind in kinds {
+                    if let ActionPattern::Exact { service, action } = *kind {
                         let other = self.index.services.get(service).is_none_or(|id| !info.wild_services.contains(id));
                         if let (true, Some(&(a, _))) = (other, self.index.actions.get(action)) {
                             info.listed.push(a);
@@ -223,10 +258,11 @@ impl Compiler {
     }
 
     /// Appends a resource pattern to the blob: its tag, then its literal text (length first) or
-    /// its number (glob, or position of a template in the statement).
-    fn push_resource(&mut self, t: &Template, at: u32) {
+    /// its number (in [`Index::globs`] or [`Index::templates`]).
+    fn push_resource(&mut self, t: &Template) {
         let (tag, n, text): (u8, u32, &str) = if t.has_variables() {
-            (PAT_TEMPLATE, at, "")
+            self.index.templates.push(t.clone());
+            (PAT_TEMPLATE, to_u32(self.index.templates.len() - 1), "")
         } else {
             // Without variables the pieces are text (escapes applied, adjacent text merged), `*`, `?`.
             match t.pieces().as_slice() {
@@ -250,38 +286,74 @@ impl Compiler {
 
     /// Appends the record of statement `pos` of policy `p` to the blob.
     fn compile_statement(&mut self, p: usize, pos: usize, s: &Statement) {
-        let class = action_class(s);
+        let kinds: SmallVec<[ActionPattern<'_>; 4]> = s.action.patterns.iter().map(classify_action).collect();
+        let class = action_class(s, &kinds);
         let mut info = StmtInfo { probes: probes(s), ..StmtInfo::default() };
-        let (exact, wild) = self.action_ids(s, &mut info);
-        self.listed(s, class, &mut info, &exact);
-        let n = |k: usize| u16::try_from(k).unwrap_or(u16::MAX);
+        let (exact, wild) = self.action_ids(s, &kinds, &mut info);
+        self.listed(&kinds, class, &mut info, &exact);
         let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+        let counts = [exact.len(), wild.len(), patterns.len(), s.conditions.len()];
+        let oversized = counts.iter().any(|&k| k > usize::from(u16::MAX));
+        let n = |k: usize| if oversized { 0 } else { u16::try_from(k).unwrap_or(0) };
+        if oversized {
+            // Every candidate entry checks this record, which lets every action through to the
+            // evaluator's AST check.
+            info.listed.clear();
+            info.wild_services.clear();
+            info.global = true;
+        }
         let at = to_u32(self.index.blob.len());
         let hot = Hot {
             policy: PolicyId(to_u32(p)),
             pos: to_u32(pos),
             effect: s.effect,
-            has_conditions: !s.conditions.is_empty(),
-            class,
+            class: if oversized { ActionClass::Wild } else { class },
             resource: match &s.resource {
                 None => ResourceKind::Implicit,
                 Some(b) if b.not => ResourceKind::NotResource,
                 Some(_) => ResourceKind::Resource,
             },
+            oversized,
             n_exact: n(exact.len()),
             n_wild: n(wild.len()),
             n_pats: n(patterns.len()),
+            n_conds: n(s.conditions.len()),
+            conds: to_u32(self.index.conds.len()),
             ids: at + to_u32(super::HEAD_BYTES),
         };
         hot.encode(&mut self.index.blob);
         for id in exact.iter().take(usize::from(hot.n_exact)).chain(wild.iter().take(usize::from(hot.n_wild))) {
             self.index.blob.extend_from_slice(&id.to_le_bytes());
         }
-        for (i, t) in patterns.iter().take(usize::from(hot.n_pats)).enumerate() {
-            self.push_resource(t, to_u32(i));
+        for t in patterns.iter().take(usize::from(hot.n_pats)) {
+            self.push_resource(t);
         }
+        self.index.conds.extend(s.conditions.iter().take(usize::from(hot.n_conds)).cloned());
+        let act = if class == ActionClass::All && !oversized { ACT_MATCHED } else { ACT_CHECK };
+        self.stmt_first.push(to_u32(self.stmt_cands.len()));
+        self.stmt_cands.extend(info.probes.iter().map(|&probe| Cand::new(at, probe, act)));
         self.hots.push((hot, at));
         self.infos.push(info);
+    }
+
+    /// Reserves what compiling the statements fills (the blob at most), so that no array is
+    /// copied while it grows.
+    fn reserve_statements(&mut self, store: &Store) {
+        let statements = || store.policies.iter().flat_map(|p| &p.policy.statements);
+        let n = statements().count();
+        self.hots.reserve_exact(n);
+        self.infos.reserve_exact(n);
+        self.stmt_first.reserve_exact(n + 1);
+        self.first.reserve_exact(store.policies.len() + 1);
+        self.policy_ranges.reserve_exact(store.policies.len());
+        self.index.conds.reserve_exact(statements().map(|s| s.conditions.len()).sum());
+        let record = |s: &Statement| {
+            let patterns = s.resource.as_ref().map_or(&[][..], |b| &b.patterns[..]);
+            super::HEAD_BYTES + 4 * s.action.patterns.len() + patterns.iter().map(|t| 5 + t.raw.len()).sum::<usize>()
+        };
+        self.index.blob.reserve_exact(statements().map(record).sum());
+        let probes = |s: &Statement| s.resource.as_ref().map_or(1, |b| b.patterns.len().clamp(1, 3));
+        self.stmt_cands.reserve_exact(statements().map(probes).sum());
     }
 
     /// Pass 2: compiles every statement.
@@ -293,12 +365,15 @@ impl Compiler {
             }
         }
         self.first.push(to_u32(self.hots.len()));
+        self.stmt_first.push(to_u32(self.stmt_cands.len()));
         self.index.automata.build();
     }
 
     /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
     /// global, universal), so that a table merges a few sorted runs instead of sorting.
     fn policy_entries(&mut self) {
+        let keyed: usize = self.infos.iter().map(|i| i.listed.len() + i.wild_services.len() + 1).sum();
+        self.entries.reserve_exact(keyed);
         let mut lists: [Vec<u64>; 4] = Default::default();
         for w in self.first.windows(2) {
             let (first, end) = match w {
@@ -363,22 +438,38 @@ impl Compiler {
             buf.sort();
         }
         let [keyed, services, global, universal] = &scratch;
-        let mut runs: Vec<Dir> = Vec::new();
-        self.keyed_runs(keyed, 0, ACT_MATCHED, &mut runs);
-        self.keyed_runs(services, SERVICE_BIT, ACT_CHECK, &mut runs);
-        let global = self.run(global, |_| ACT_CHECK);
-        let universal = self.run(universal, |h| if h.class == ActionClass::All { ACT_MATCHED } else { ACT_CHECK });
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.clear();
+        let global = self.run(global, RunAct::Check);
+        let universal = self.run(universal, RunAct::AsCompiled);
+        // Each service's run, then the runs of its actions (action ids are numbered service by
+        // service): the two runs a query reads are neighbours.
+        let (mut keyed, mut services): (&[u64], &[u64]) = (keyed, services);
+        loop {
+            let key = |pairs: &[u64]| pairs.first().map(|&p| (p >> 32) as u32);
+            let action_service = key(keyed).map(|a| self.action_service.get(a as usize).copied().unwrap_or(u32::MAX));
+            let (pairs, kind, act) = match (action_service, key(services)) {
+                (None, None) => break,
+                (Some(a), Some(s)) if a < s => (&mut keyed, 0, RunAct::Matched),
+                (Some(_), None) => (&mut keyed, 0, RunAct::Matched),
+                (_, Some(_)) => (&mut services, SERVICE_BIT, RunAct::Check),
+            };
+            let key = key(pairs).unwrap_or_default();
+            let n = pairs.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
+            let (run, rest) = pairs.split_at(n);
+            runs.push(Dir { key: key | kind, span: self.run(run, act) });
+            *pairs = rest;
+        }
+        let t = self.directory(global, universal, &runs);
         self.scratch = scratch;
-        self.directory(global, universal, &runs)
+        self.runs = runs;
+        t
     }
 
     /// Appends a table's directory region: its global and universal runs, then `runs` hashed
     /// into `2^bits` slots (at most 80 % full, so that linear probing stays short).
     fn directory(&mut self, global: Span, universal: Span, runs: &[Dir]) -> TableRef {
-        let mut bits = 1u8;
-        while (1usize << bits) < runs.len() + runs.len().div_ceil(4) + 1 {
-            bits += 1;
-        }
+        let bits = directory_bits(runs.len());
         let dir = to_u32(self.index.dirs.len());
         self.index.dirs.push(Dir { key: EMPTY_KEY, span: global });
         self.index.dirs.push(Dir { key: EMPTY_KEY, span: universal });
@@ -400,7 +491,7 @@ impl Compiler {
 
     /// Appends sorted `pairs` (all with one key) to the candidates as one run: one entry per
     /// probe of each statement, its action check `act`.
-    fn run(&mut self, pairs: &[u64], act: impl Fn(&Hot) -> u8) -> Span {
+    fn run(&mut self, pairs: &[u64], act: RunAct) -> Span {
         let start = to_u32(self.index.cands.len());
         let mut mid = None;
         for &p in pairs.iter() {
@@ -408,36 +499,18 @@ impl Compiler {
                 mid = Some(to_u32(self.index.cands.len()));
             }
             let stmt = (p & 0x7fff_ffff) as usize;
-            let (Some((h, at)), Some(info)) = (self.hots.get(stmt), self.infos.get(stmt)) else {
+            let (Some(&from), Some(&to)) = (self.stmt_first.get(stmt), self.stmt_first.get(stmt + 1)) else {
                 continue;
             };
-            let act = act(h);
-            for probe in &info.probes {
-                self.index.cands.push(Cand {
-                    stmt: *at,
-                    probe_word: probe.word,
-                    probe_len: probe.len,
-                    probe_mode: probe.mode,
-                    act,
-                });
-            }
+            let entries = self.stmt_cands.get(from as usize..to as usize).unwrap_or_default();
+            self.index.cands.extend(entries.iter().map(|c| match act {
+                RunAct::Matched => c.with_act(ACT_MATCHED),
+                RunAct::Check => c.with_act(ACT_CHECK),
+                RunAct::AsCompiled => *c,
+            }));
         }
         let end = to_u32(self.index.cands.len());
         Span { start, mid: mid.unwrap_or(end), end }
-    }
-
-    /// Appends sorted `pairs` as one run per key (`key | kind` in the directory), each entry's
-    /// action check `act`.
-    fn keyed_runs(&mut self, pairs: &[u64], kind: u32, act: u8, out: &mut Vec<Dir>) {
-        let mut rest: &[u64] = pairs;
-        while let Some(&head) = rest.first() {
-            let key = (head >> 32) as u32;
-            let n = rest.iter().take_while(|&&p| (p >> 32) as u32 == key).count();
-            let (run, tail) = rest.split_at(n);
-            let span = self.run(run, |_| act);
-            out.push(Dir { key: key | kind, span });
-            rest = tail;
-        }
     }
 
     fn policy_table(&mut self, id: PolicyId) {
@@ -449,27 +522,51 @@ impl Compiler {
         }
     }
 
-    /// The candidate entries each policy adds to a table that holds it.
-    fn weights(&self) -> Vec<usize> {
-        let probes = |p: &u64| self.infos.get((p & 0x7fff_ffff) as usize).map_or(0, |i| i.probes.len());
+    /// The candidate entries and the directory keys (at most) each policy adds to a table
+    /// that holds it.
+    fn weights(&self) -> Vec<(usize, usize)> {
+        let probes = |p: &u64| {
+            let i = (p & 0x7fff_ffff) as usize;
+            match (self.stmt_first.get(i), self.stmt_first.get(i + 1)) {
+                (Some(&a), Some(&b)) => (b - a) as usize,
+                _ => 0,
+            }
+        };
         let entries = |(start, end): (u32, u32)| self.entries.get(start as usize..end as usize).unwrap_or_default();
+        // Entries are sorted by key: a key starts wherever it differs from the previous one.
+        let keys = |r: (u32, u32)| {
+            let e = entries(r);
+            e.windows(2).filter(|w| w[0] >> 32 != w[1] >> 32).count() + usize::from(!e.is_empty())
+        };
         self.policy_ranges
             .iter()
-            .map(|ranges| ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum())
+            .map(|ranges| {
+                let cands = ranges.iter().map(|&r| entries(r).iter().map(probes).sum::<usize>()).sum();
+                (cands, keys(ranges[0]) + keys(ranges[1]))
+            })
             .collect()
     }
 
-    /// Reserves the candidate entries all tables need at most (tables shared by several
-    /// principals count once each), so that the array is not copied while it grows and the
-    /// allocator keeps no abandoned copies; trimmed at the end.
+    /// Reserves the candidate entries and directory slots all tables need at most (tables
+    /// shared by several principals count once each), so that neither array is copied while it
+    /// grows and the allocator keeps no abandoned copies; trimmed at the end.
     fn reserve(&mut self, store: &Store) {
         let weights = self.weights();
-        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> usize {
-            ids.map(|id| weights.get(id.index()).copied().unwrap_or(0)).sum()
+        let weight = |ids: &mut dyn Iterator<Item = PolicyId>| -> (usize, usize) {
+            let (cands, keys) = ids
+                .map(|id| weights.get(id.index()).copied().unwrap_or_default())
+                .fold((0, 0), |(c, k), (dc, dk)| (c + dc, k + dk));
+            (cands, 2 + directory_size(keys))
         };
-        let users: usize = store.users.iter().map(|u| weight(&mut u.policy_ids(store))).sum();
-        let roles: usize = store.roles.iter().map(|r| weight(&mut r.policy_ids())).sum();
-        self.index.cands.reserve(users + roles + weights.iter().sum::<usize>());
+        let tables = store
+            .users
+            .iter()
+            .map(|u| weight(&mut u.policy_ids(store)))
+            .chain(store.roles.iter().map(|r| weight(&mut r.policy_ids())))
+            .chain(weights.iter().map(|&(c, k)| (c, 2 + directory_size(k))));
+        let (cands, dirs) = tables.fold((0, 0), |(c, d), (dc, dd)| (c + dc, d + dd));
+        self.index.cands.reserve_exact(cands);
+        self.index.dirs.reserve_exact(dirs);
     }
 
     /// Pass 3: the tables of every principal and of every policy evaluated on its own.
@@ -498,17 +595,36 @@ impl Compiler {
     }
 }
 
+/// The log2 of the size of a directory of `keys` keys (at most 80 % full).
+fn directory_bits(keys: usize) -> u8 {
+    let mut bits = 1u8;
+    while (1usize << bits) < keys + keys.div_ceil(4) + 1 {
+        bits += 1;
+    }
+    bits
+}
+
+/// The slots of a directory of `keys` keys.
+fn directory_size(keys: usize) -> usize {
+    1 << directory_bits(keys)
+}
+
 /// The principals of `store` by ARN (users, roles) and session prefix (roles), with their tables.
 fn principals(store: &Store, index: &Index) -> PrincipalMap {
     let mut map = PrincipalMap::with_capacity(store.users.len() + 2 * store.roles.len());
     for (i, u) in store.users.iter().enumerate() {
-        map.insert(&u.arn, PrincipalKind::User, to_u32(i), index.user_table(i).unwrap_or_default());
+        let table = index.user_table(i).unwrap_or_default();
+        map.insert(&u.arn, Found { kind: PrincipalKind::User, ix: i, table, boundary: u.boundary });
     }
+    let role = |kind, i: usize| {
+        let table = index.role_table(i).unwrap_or_default();
+        Found { kind, ix: i, table, boundary: store.roles.get(i).and_then(|r| r.boundary) }
+    };
     for (i, r) in store.roles.iter().enumerate() {
-        map.insert(&r.arn, PrincipalKind::Role, to_u32(i), index.role_table(i).unwrap_or_default());
+        map.insert(&r.arn, role(PrincipalKind::Role, i));
     }
     for (prefix, &i) in &store.role_by_session_prefix {
-        map.insert(prefix, PrincipalKind::Session, to_u32(i), index.role_table(i).unwrap_or_default());
+        map.insert(prefix, role(PrincipalKind::Session, i));
     }
     map
 }
@@ -544,7 +660,7 @@ fn organization(store: &Store, index: &mut Index) {
 pub(crate) fn compile(store: &Store) -> Index {
     let mut c = Compiler::default();
     c.intern(store);
-    c.hots.reserve(store.policies.iter().map(|p| p.policy.statements.len()).sum());
+    c.reserve_statements(store);
     c.compile_statements(store);
     c.policy_entries();
     c.tables(store);
@@ -605,21 +721,21 @@ mod tests {
                 "prefix arn:aws:s3:::b/",
                 "glob 0 of 4 parts",
                 "glob 1 of 2 parts",
-                "template 5",
+                "template 0",
                 // An escaped wildcard is literal text.
                 "exact arn:aws:s3:::b/*",
                 "exact arn:aws:s3:::é/ü",
             ]
         );
         assert_eq!(
-            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (hot.effect, hot.class, hot.resource, hot.has_conditions()),
             (Effect::Deny, ActionClass::Wild, ResourceKind::Resource, true)
         );
         assert_eq!((hot.n_exact, hot.n_wild, hot.pos, hot.policy), (1, 1, 0, PolicyId(0)));
         let (hot, pats, _) = record(r#"{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}"#);
         assert_eq!(pats, ["exact arn:aws:s3:::x"]);
         assert_eq!(
-            (hot.effect, hot.class, hot.resource, hot.has_conditions),
+            (hot.effect, hot.class, hot.resource, hot.has_conditions()),
             (Effect::Allow, ActionClass::AllBut, ResourceKind::NotResource, false)
         );
     }
@@ -645,5 +761,39 @@ mod tests {
         assert_eq!(action("s3:get*"), "in s3");
         assert_eq!(action("s3:*"), "in s3");
         assert_eq!(action("s3:a:b*"), "in s3");
+    }
+
+    /// A statement with more resource patterns (or conditions) than a record counts is decided
+    /// from its AST: none of its patterns is dropped, so its Deny still applies.
+    #[test]
+    fn oversized_statements_are_decided_from_their_ast() {
+        use crate::{Decision, Request, Snapshot};
+        let many: Vec<String> = (0..70_000).map(|i| format!("\"arn:aws:s3:::b/k{i}\"")).collect();
+        let deny = format!(r#"{{"Effect": "Deny", "Action": "s3:GetObject", "Resource": [{}]}}"#, many.join(","));
+        let allow = r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#;
+        let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{deny}, {allow}]}}"#);
+        let store = Store::from_documents([(
+            "a.json",
+            format!(
+                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
+                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
+            )
+            .as_str(),
+        )])
+        .unwrap();
+        let snapshot = Snapshot::new(store);
+        let hot = Hot::decode(&snapshot.index_for_tests().blob, 0).unwrap();
+        assert!(hot.oversized);
+        let user = "arn:aws:iam::111122223333:user/u";
+        for (resource, action, want) in [
+            ("arn:aws:s3:::b/k69999", "s3:GetObject", Decision::ExplicitDeny),
+            ("arn:aws:s3:::b/k0", "s3:getobject", Decision::ExplicitDeny),
+            ("arn:aws:s3:::b/k70000", "s3:GetObject", Decision::Allowed),
+            ("arn:aws:s3:::b/k69999", "s3:PutObject", Decision::Allowed),
+        ] {
+            let req = Request::new(user, action, resource).unwrap();
+            assert_eq!(snapshot.decide(&req), want, "{action} {resource}");
+            assert_eq!(crate::reference::authorize(snapshot.store(), &req).decision(), want);
+        }
     }
 }

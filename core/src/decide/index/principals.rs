@@ -1,11 +1,13 @@
-//! Principals by ARN in one probe: an open-addressed table of 64-byte slots, each holding a
-//! hash of the ARN, its first 44 bytes (the rest, rarely needed, in one shared text), the
-//! principal's position in the store and its candidate table. A lookup reads one cache line in
+//! Principals by ARN in one probe: an open-addressed table of 64-byte slots, each holding the
+//! ARN's first 44 bytes (the rest, rarely needed, in one shared text), the principal's position
+//! in the store, its candidate table and its permissions boundary: all that a decision needs
+//! of a user before it reads any statement, so resolving the caller reads one cache line. A lookup reads one cache line in
 //! the common case, where a string-keyed hash map reads its control bytes, its bucket and the
 //! key's heap text. The text is always compared in full: a hash collision cannot name another
 //! principal.
 
 use super::TableRef;
+use crate::id::PolicyId;
 use std::hash::{BuildHasher, Hasher};
 
 /// What an ARN names.
@@ -26,13 +28,14 @@ const HEAD: usize = 44;
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
 struct Slot {
-    hash: u32,
     /// Position in `Store::users` or `Store::roles`.
     ix: u32,
     /// The principal's table ([`TableRef`]).
     dir: u32,
     /// Where the bytes after [`HEAD`] are in [`PrincipalMap::tails`].
     tail: u32,
+    /// The principal's permissions boundary ([`NO_BOUNDARY`]: none).
+    boundary: u32,
     len: u16,
     /// 0: empty; 1 + [`PrincipalKind`] otherwise.
     kind: u8,
@@ -42,7 +45,10 @@ struct Slot {
 
 const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
-const EMPTY: Slot = Slot { hash: 0, ix: 0, dir: 0, tail: 0, len: 0, kind: 0, bits: 0, head: [0; HEAD] };
+const EMPTY: Slot = Slot { ix: 0, dir: 0, tail: 0, boundary: NO_BOUNDARY, len: 0, kind: 0, bits: 0, head: [0; HEAD] };
+
+/// [`Slot::boundary`] of a principal without a permissions boundary.
+const NO_BOUNDARY: u32 = u32::MAX;
 
 /// A principal found by [`PrincipalMap::get`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +58,8 @@ pub(crate) struct Found {
     pub ix: usize,
     /// The principal's identity table.
     pub table: TableRef,
+    /// A user's or role's permissions boundary (sessions: their role's).
+    pub boundary: Option<PolicyId>,
 }
 
 /// Users, roles and role-session prefixes by text.
@@ -78,7 +86,10 @@ impl PrincipalMap {
     /// Adds `text`; the first entry of a text wins (the store refuses duplicate ARNs). A text
     /// too long for a slot (over 65,535 bytes) is left out: [`Self::get`] then misses it and the
     /// caller asks the store.
-    pub(crate) fn insert(&mut self, text: &str, kind: PrincipalKind, ix: u32, table: TableRef) {
+    pub(crate) fn insert(&mut self, text: &str, found: Found) {
+        let (kind, table) = (found.kind, found.table);
+        let Ok(ix) = u32::try_from(found.ix) else { return };
+        let boundary = found.boundary.map_or(NO_BOUNDARY, |b| b.0);
         let (Ok(len), Ok(tail)) = (u16::try_from(text.len()), u32::try_from(self.tails.len())) else { return };
         if self.get(text).is_some() || self.slots.is_empty() {
             return;
@@ -88,9 +99,9 @@ impl PrincipalMap {
         head[..n].copy_from_slice(&text.as_bytes()[..n]);
         self.tails.push_str(text.get(HEAD..).unwrap_or_default());
         let kind = 1 + kind as u8;
-        let slot = Slot { hash: hash(text), ix, dir: table.dir, tail, len, kind, bits: table.bits, head };
+        let slot = Slot { ix, dir: table.dir, tail, boundary, len, kind, bits: table.bits, head };
         let mask = self.slots.len() - 1;
-        let mut i = slot.hash as usize & mask;
+        let mut i = hash(text) as usize & mask;
         while let Some(s) = self.slots.get_mut(i) {
             if s.kind == 0 {
                 *s = slot;
@@ -106,21 +117,22 @@ impl PrincipalMap {
         if self.slots.is_empty() {
             return None;
         }
-        let h = hash(text);
         let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
+        let mut i = hash(text) as usize & mask;
         loop {
             let s = self.slots.get(i)?;
             if s.kind == 0 {
                 return None;
             }
-            if s.hash == h && usize::from(s.len) == text.len() && self.same(s, text.as_bytes()) {
+            if usize::from(s.len) == text.len() && self.same(s, text.as_bytes()) {
                 let kind = match s.kind {
                     1 => PrincipalKind::User,
                     2 => PrincipalKind::Role,
                     _ => PrincipalKind::Session,
                 };
-                return Some(Found { kind, ix: s.ix as usize, table: TableRef { dir: s.dir, bits: s.bits } });
+                let table = TableRef { dir: s.dir, bits: s.bits };
+                let boundary = (s.boundary != NO_BOUNDARY).then_some(PolicyId(s.boundary));
+                return Some(Found { kind, ix: s.ix as usize, table, boundary });
             }
             i = (i + 1) & mask;
         }
@@ -146,13 +158,16 @@ mod tests {
         let long = format!("arn:aws:iam::111122223333:user/{}/bob", "division/".repeat(20));
         let mut m = PrincipalMap::with_capacity(4);
         let t = |dir| TableRef { dir, bits: 1 };
-        m.insert("arn:aws:iam::111122223333:user/alice", PrincipalKind::User, 0, t(1));
-        m.insert(&long, PrincipalKind::User, 1, t(2));
-        m.insert("arn:aws:iam::111122223333:role/app", PrincipalKind::Role, 0, t(3));
-        m.insert("arn:aws:sts::111122223333:assumed-role/app", PrincipalKind::Session, 0, t(3));
-        m.insert("arn:aws:iam::111122223333:user/élodie", PrincipalKind::User, 2, t(4));
+        let f = |kind, ix, table, boundary: Option<u32>| Found { kind, ix, table, boundary: boundary.map(PolicyId) };
+        m.insert("arn:aws:iam::111122223333:user/alice", f(PrincipalKind::User, 0, t(1), Some(7)));
+        m.insert(&long, f(PrincipalKind::User, 1, t(2), None));
+        m.insert("arn:aws:iam::111122223333:role/app", f(PrincipalKind::Role, 0, t(3), Some(0)));
+        m.insert("arn:aws:sts::111122223333:assumed-role/app", f(PrincipalKind::Session, 0, t(3), None));
+        m.insert("arn:aws:iam::111122223333:user/élodie", f(PrincipalKind::User, 2, t(4), None));
         let got = m.get("arn:aws:iam::111122223333:user/alice").unwrap();
-        assert_eq!((got.kind, got.ix, got.table), (PrincipalKind::User, 0, t(1)));
+        assert_eq!(got, f(PrincipalKind::User, 0, t(1), Some(7)));
+        assert_eq!(m.get("arn:aws:iam::111122223333:role/app").unwrap().boundary, Some(PolicyId(0)));
+        assert_eq!(m.get(&long).unwrap().boundary, None);
         assert_eq!(m.get(&long).unwrap().ix, 1);
         assert_eq!(m.get("arn:aws:iam::111122223333:role/app").unwrap().kind, PrincipalKind::Role);
         assert_eq!(m.get("arn:aws:sts::111122223333:assumed-role/app").unwrap().kind, PrincipalKind::Session);
@@ -169,7 +184,8 @@ mod tests {
     fn a_full_neighbourhood_is_probed_past() {
         let mut m = PrincipalMap::with_capacity(200);
         for i in 0..200u32 {
-            m.insert(&format!("arn:aws:iam::1:user/u{i}"), PrincipalKind::User, i, TableRef::default());
+            let found = Found { kind: PrincipalKind::User, ix: i as usize, table: TableRef::default(), boundary: None };
+            m.insert(&format!("arn:aws:iam::1:user/u{i}"), found);
         }
         for i in 0..200u32 {
             assert_eq!(m.get(&format!("arn:aws:iam::1:user/u{i}")).unwrap().ix, i as usize);
