@@ -287,8 +287,17 @@ fn a_refilled_request_is_a_new_request() {
         assert_eq!(format!("{req:?}"), format!("{:?}", Request::new(p, a, r).unwrap()));
     }
     let before = format!("{req:?}");
-    assert!(req.refill("arn:aws:iam::111122223333:user/bob", "no-colon", "*").is_err());
-    assert!(req.refill("arn:aws:iam::111122223333:user/bob", "s3:GetObject", "bucket").is_err());
-    assert!(req.refill("bob", "s3:GetObject", "*").is_err());
-    assert_eq!(format!("{req:?}"), before);
+    let long = format!("arn:aws:iam::111122223333:user/{}", "b".repeat(2100));
+    for (p, a, r) in [
+        ("arn:aws:iam::111122223333:user/bob", "no-colon", "*"),
+        ("arn:aws:iam::111122223333:user/bob", "s3:GetObject", "bucket"),
+        ("bob", "s3:GetObject", "*"),
+        ("bob", "no-colon", "bucket"),
+        (long.as_str(), "s3:GetObject", "*"),
+        (long.as_str(), "no-colon", "*"),
+    ] {
+        let refused = req.refill(p, a, r).unwrap_err();
+        assert_eq!(Some(refused), Request::new(p, a, r).err(), "{p:.40} {a} {r}: the error Request::new gives");
+        assert_eq!(format!("{req:?}"), before);
+    }
 }

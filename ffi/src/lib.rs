@@ -128,8 +128,8 @@ fn guarded<T>(on_error: impl FnOnce(c_int) -> T, body: impl FnOnce() -> Result<T
 }
 
 thread_local! {
-    /// The request `keycard_authorize` refills for each context-free call on this thread, so
-    /// that such a call allocates nothing once the buffers have grown to the requests' sizes.
+    /// The request `keycard_authorize` refills for each call on this thread, so that a call
+    /// allocates nothing once the buffers have grown to the requests' sizes.
     static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
 }
 
@@ -442,8 +442,9 @@ pub unsafe extern "C" fn keycard_engine_free(engine: *mut keycard_engine) {
 /// Returns `KEYCARD_ALLOWED` (1), `KEYCARD_IMPLICIT_DENY` (0), `KEYCARD_EXPLICIT_DENY` (2), or a
 /// negative `KEYCARD_ERR_*` with `keycard_last_error` set. Anything but 1 means deny.
 ///
-/// All arguments stay the caller's; nothing is allocated for the caller. Thread-safe. A call
-/// with a `NULL` context allocates nothing at all (each thread reuses one request's buffers).
+/// All arguments stay the caller's; nothing is allocated for the caller. Thread-safe. Once warm,
+/// a call allocates nothing at all, with a `NULL` context or a small one (each thread reuses one
+/// request's buffers, and the context is read straight from `context_json` into them).
 ///
 /// # Safety
 /// `engine` is `NULL` or a live handle; each string is `NULL` or NUL-terminated.
@@ -465,12 +466,9 @@ pub unsafe extern "C" fn keycard_authorize(
                 Decision::ImplicitDeny => KEYCARD_IMPLICIT_DENY,
                 Decision::ExplicitDeny => KEYCARD_EXPLICIT_DENY,
             };
-            if !context_json.is_null() {
-                // SAFETY: forwarded from the caller's promise.
-                let request = unsafe { request(principal, action, resource, context_json)? };
-                return with_snapshot(engine, |s| code(s.decide(&request)));
-            }
-            // Without a context: this thread's request, refilled in place (no allocation).
+            // This thread's request, refilled in place: no allocation once its buffers have
+            // grown to the requests' sizes (the context's too: it is read straight from the
+            // caller's text into them).
             // SAFETY: forwarded from the caller's promise.
             let (p, a, r) =
                 unsafe { (text(principal, "principal")?, text(action, "action")?, text(resource, "resource")?) };
@@ -485,6 +483,10 @@ pub unsafe extern "C" fn keycard_authorize(
                     }
                     None => slot.insert(Request::new(p, a, r)?),
                 };
+                if !context_json.is_null() {
+                    // SAFETY: forwarded from the caller's promise.
+                    request.set_context_json(unsafe { text(context_json, "context_json")? })?;
+                }
                 with_snapshot(engine, |s| code(s.decide(request)))
             })
         },

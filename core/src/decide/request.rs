@@ -124,15 +124,23 @@ impl Request {
     /// # Errors
     /// As [`Request::new`]; the request is then left as it was.
     pub fn refill(&mut self, principal: &str, action: &str, resource: &str) -> Result<(), RequestError> {
+        // An ARN as `principal_from_str` accepts it is copied into the old one's buffer; any
+        // other principal is built (checked in the order `Request::new` checks the fields).
+        let built = if has_arn_fields(principal) && matches!(self.principal, PrincipalRef::Arn(_)) {
+            check_arn_length(principal, "/principal")?;
+            None
+        } else {
+            Some(principal_from_str(principal, "/principal")?)
+        };
         check_action(action)?;
         check_resource(resource)?;
-        // An ARN as `principal_from_str` accepts it, copied into the old one's buffer.
-        match &mut self.principal {
-            PrincipalRef::Arn(arn) if principal.starts_with("arn:") && principal.split(':').count() >= 6 => {
+        match (built, &mut self.principal) {
+            (Some(built), slot) => *slot = built,
+            (None, PrincipalRef::Arn(arn)) => {
                 arn.clear();
                 arn.push_str(principal);
             }
-            slot => *slot = principal_from_str(principal, "/principal")?,
+            (None, slot) => *slot = principal_from_str(principal, "/principal")?,
         }
         for (buf, text) in [(&mut self.action, action), (&mut self.action_lc, action), (&mut self.resource, resource)] {
             buf.clear();
@@ -140,7 +148,7 @@ impl Request {
         }
         self.action_lc.make_ascii_lowercase();
         self.resource_account = None;
-        self.context = Context::default();
+        self.context.clear();
         self.session_policy = None;
         self.resource_policy = None;
         self.explain = false;
@@ -344,8 +352,30 @@ impl Request {
     /// # Errors
     /// A [`RequestError`] for invalid JSON, a value of the wrong type or a principal-derived key.
     pub fn with_context_json(self, text: &str) -> Result<Request, RequestError> {
-        let value = read_json(text, "/context")?;
-        self.with_context_tree(&value)
+        let mut request = self;
+        request.set_context_json(text)?;
+        Ok(request)
+    }
+
+    /// Sets the context from JSON text in place, as [`Request::with_context_json`] does, reading
+    /// it straight from `text` into the context's own buffers: no intermediate tree, and no
+    /// allocation once those buffers have grown to the contexts' sizes (a caller that refills
+    /// one request after another, as the C ABI does with [`Request::refill`]).
+    ///
+    /// # Errors
+    /// As [`Request::with_context_json`], with the same messages; the context is then empty.
+    pub fn set_context_json(&mut self, text: &str) -> Result<(), RequestError> {
+        let read = if self.context.fill_from_text(text) {
+            reject_principal_keys(&mut self.context)
+        } else {
+            // Not a context the direct reader accepts: the tree reader says why, with the
+            // message and pointer it always gave (core/src/policy/context.rs, `fill_from_text`).
+            context_from_tree(text).map(|ctx| self.context = ctx)
+        };
+        if read.is_err() {
+            self.context.clear();
+        }
+        read
     }
 
     /// Asks for (or stops asking for) the explanation.
@@ -556,23 +586,24 @@ fn signed_headers(headers_json: Option<&Json>) -> Result<Vec<(String, String)>, 
 /// reads the caller's value or none (an IAM user has no `aws:PrincipalServiceName`).
 fn reject_principal_keys(context: &mut Context) -> Result<(), RequestError> {
     use crate::decide::principal::{is_principal_key, is_refused_principal_key};
-    let mut dropped = Vec::new();
-    for (key, _) in context.iter() {
-        if is_refused_principal_key(key) {
-            return Err(RequestError::new(
-                format!("/context/{}", pointer_token(key)),
-                format!("{key} describes the principal and comes from the store; a request may not supply it"),
-            )
-            .with_kind(RequestErrorKind::Reserved));
-        }
-        if is_principal_key(key) {
-            dropped.push(key.to_owned());
-        }
+    if let Some((key, _)) = context.iter().find(|(key, _)| is_refused_principal_key(key)) {
+        return Err(RequestError::new(
+            format!("/context/{}", pointer_token(key)),
+            format!("{key} describes the principal and comes from the store; a request may not supply it"),
+        )
+        .with_kind(RequestErrorKind::Reserved));
     }
-    for key in dropped {
-        context.remove(&key);
-    }
+    context.retain(|key| !is_principal_key(key));
     Ok(())
+}
+
+/// Reads context text with the tree reader: [`read_json`], [`Context::from_json`] and the
+/// principal key rules, what `with_context_json` always did.
+pub(crate) fn context_from_tree(text: &str) -> Result<Context, RequestError> {
+    let value = read_json(text, "/context")?;
+    let mut ctx = Context::from_json(&value, "/context")?;
+    reject_principal_keys(&mut ctx)?;
+    Ok(ctx)
 }
 
 /// An object's pairs read by field name (duplicates were refused when the text was read).
@@ -645,17 +676,30 @@ fn required_str<'a>(map: &Fields<'a>, field: &str) -> Result<&'a str, RequestErr
 }
 
 fn check_action(action: &str) -> Result<&str, RequestError> {
-    match action.split_once(':') {
-        Some((service, op)) if !service.is_empty() && !op.is_empty() && !action.contains(char::is_whitespace) => {
-            Ok(action)
-        }
+    // `service:Action`: a non-empty service before the first colon, something after it.
+    match action.bytes().position(|b| b == b':') {
+        Some(colon) if colon > 0 && colon + 1 < action.len() && !has_whitespace(action) => Ok(action),
         _ => Err(RequestError::new("/action", format!("expected \"service:Action\", found {action:?}"))),
     }
 }
 
+/// Whether `s` holds a whitespace character (`char::is_whitespace`), read byte by byte while it
+/// is ASCII (U+0009 to U+000D and the space are ASCII's whitespace characters).
+fn has_whitespace(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            return s.contains(char::is_whitespace);
+        }
+        if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+            return true;
+        }
+    }
+    false
+}
+
 fn check_resource(resource: &str) -> Result<&str, RequestError> {
     check_arn_length(resource, "/resource")?;
-    if resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6) {
+    if resource == "*" || has_arn_fields(resource) {
         Ok(resource)
     } else {
         Err(RequestError::new(
@@ -663,6 +707,12 @@ fn check_resource(resource: &str) -> Result<&str, RequestError> {
             format!("expected an ARN (arn:partition:service:region:account:resource) or \"*\", found {resource:?}"),
         ))
     }
+}
+
+/// `arn:` and at least six `:`-separated fields (`arn:partition:service:region:account:resource`);
+/// stops reading at the fifth colon.
+fn has_arn_fields(s: &str) -> bool {
+    s.starts_with("arn:") && s.bytes().filter(|&b| b == b':').nth(4).is_some()
 }
 
 fn check_arn_length(arn: &str, pointer: &str) -> Result<(), RequestError> {
@@ -680,7 +730,7 @@ fn principal_from_str(s: &str, pointer: &str) -> Result<PrincipalRef, RequestErr
         Ok(PrincipalRef::Anonymous)
     } else if is_account_id(s) {
         Ok(PrincipalRef::Arn(format!("arn:aws:iam::{s}:root")))
-    } else if s.starts_with("arn:") && s.split(':').count() >= 6 {
+    } else if has_arn_fields(s) {
         Ok(PrincipalRef::Arn(s.to_owned()))
     } else {
         Err(RequestError::new(pointer, format!("expected an ARN, a 12-digit account ID or \"*\", found {s:?}")))
@@ -749,5 +799,32 @@ fn optional_policy(
             Err(RequestError::new(first, format!("invalid policy: {}", all.join("; ")))
                 .with_kind(RequestErrorKind::Policy))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-wise action check accepts exactly what `split_once(':')` with two non-empty
+    /// sides and no `char::is_whitespace` accepted.
+    #[test]
+    fn action_check_is_the_split_and_whitespace_rule() {
+        let by_split = |a: &str| matches!(a.split_once(':'), Some((s, o)) if !s.is_empty() && !o.is_empty() && !a.contains(char::is_whitespace));
+        let mut actions: Vec<String> =
+            ["s3:GetObject", ":x", "x:", ":", "", "a::b", "a:b:c", "nocolon", "s3:Get\u{a0}Object", "é:ü"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+        for c in (0..0x3000u32).filter_map(char::from_u32) {
+            actions.push(format!("s3:Get{c}"));
+            actions.push(format!("{c}:x"));
+        }
+        let mut refused = 0;
+        for a in &actions {
+            assert_eq!(check_action(a).is_ok(), by_split(a), "{a:?}");
+            refused += usize::from(!by_split(a));
+        }
+        assert!(refused > 25, "only {refused} refused: the whitespace cases were not reached");
     }
 }

@@ -209,6 +209,62 @@ impl Deferred {
     }
 }
 
+/// A cursor for a reader that takes values straight from the text instead of from a tree (the
+/// request context, `core/src/policy/context.rs`): the grammar of [`Json::parse`] (strings,
+/// escapes, numbers, literals, whitespace), one token at a time, nothing built.
+pub(crate) struct Cursor<'a>(Reader<'a>);
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(text: &'a str) -> Cursor<'a> {
+        Cursor(Reader { text, bytes: text.as_bytes(), pos: 0, build: false })
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.0.peek()
+    }
+
+    pub(crate) fn skip_ws(&mut self) {
+        self.0.skip_ws();
+    }
+
+    /// Consumes `byte` if it is next.
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.0.pos += usize::from(next);
+        next
+    }
+
+    /// Consumes the literal `word` (`true`, `false`, `null`) if it is next.
+    pub(crate) fn eat_word(&mut self, word: &str) -> bool {
+        let r = &mut self.0;
+        let next = r.bytes.get(r.pos..r.pos + word.len()) == Some(word.as_bytes());
+        r.pos += if next { word.len() } else { 0 };
+        next
+    }
+
+    /// Only whitespace is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.0.skip_ws();
+        self.0.pos == self.0.bytes.len()
+    }
+
+    /// A string (the cursor on its opening quote), escapes decoded, appended to `out`.
+    ///
+    /// # Errors
+    /// As [`Json::parse`] for a malformed string.
+    pub(crate) fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+        self.0.string_to(Some(out))
+    }
+
+    /// A number's literal text (the cursor on its first byte).
+    ///
+    /// # Errors
+    /// As [`Json::parse`] for a malformed number.
+    pub(crate) fn number(&mut self) -> Result<&'a str, JsonError> {
+        self.0.number_text()
+    }
+}
+
 /// A cursor over JSON text. With `build` false it checks the grammar without building anything
 /// (no allocation), returning `Json::Null` for every value.
 struct Reader<'a> {
@@ -218,7 +274,7 @@ struct Reader<'a> {
     build: bool,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// Only whitespace may follow the value.
     fn end(&mut self) -> Result<(), JsonError> {
         self.skip_ws();
@@ -404,8 +460,14 @@ impl Reader<'_> {
         }
     }
 
-    /// A number's literal text, checked against the grammar of RFC 8259 §6.
+    /// A number, kept as its literal text.
     fn number(&mut self) -> Result<Json, JsonError> {
+        let text = self.number_text()?;
+        Ok(if self.build { Json::Number(text.to_owned()) } else { Json::Null })
+    }
+
+    /// A number's literal text, checked against the grammar of RFC 8259 §6.
+    fn number_text(&mut self) -> Result<&'a str, JsonError> {
         let start = self.pos;
         let digits = |r: &mut Self| {
             let from = r.pos;
@@ -439,36 +501,39 @@ impl Reader<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        let text = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?;
-        Ok(if self.build { Json::Number(text.to_owned()) } else { Json::Null })
+        self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))
     }
 
     /// A string (the cursor is on its opening quote), escapes decoded.
     fn string(&mut self) -> Result<String, JsonError> {
-        self.pos += 1; // "
         let mut out = String::new();
+        let build = self.build;
+        self.string_to(build.then_some(&mut out))?;
+        Ok(out)
+    }
+
+    /// A string (the cursor is on its opening quote), escapes decoded and appended to `out`
+    /// when there is one.
+    fn string_to(&mut self, mut out: Option<&mut String>) -> Result<(), JsonError> {
+        self.pos += 1; // "
         loop {
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            let rest = self.bytes.get(run_start..).unwrap_or_default();
+            self.pos += rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
             // The run stops at an ASCII byte, so it ends on a character boundary.
             let run = self.text.get(run_start..self.pos).ok_or_else(|| self.error("invalid string"))?;
-            if self.build {
+            if let Some(out) = out.as_deref_mut() {
                 out.push_str(run);
             }
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(());
                 }
                 Some(b'\\') => {
                     self.pos += 1;
                     let c = self.escape()?;
-                    if self.build {
+                    if let Some(out) = out.as_deref_mut() {
                         out.push(c);
                     }
                 }
