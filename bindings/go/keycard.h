@@ -190,8 +190,9 @@ void keycard_engine_free(keycard_engine *engine);
  Returns `KEYCARD_ALLOWED` (1), `KEYCARD_IMPLICIT_DENY` (0), `KEYCARD_EXPLICIT_DENY` (2), or a
  negative `KEYCARD_ERR_*` with `keycard_last_error` set. Anything but 1 means deny.
 
- All arguments stay the caller's; nothing is allocated for the caller. Thread-safe. A call
- with a `NULL` context allocates nothing at all (each thread reuses one request's buffers).
+ All arguments stay the caller's; nothing is allocated for the caller. Thread-safe. Once warm,
+ a call allocates nothing at all, with a `NULL` context or a small one (each thread reuses one
+ request's buffers, and the context is read straight from `context_json` into them).
 
  # Safety
  `engine` is `NULL` or a live handle; each string is `NULL` or NUL-terminated.
