@@ -367,6 +367,7 @@ impl Compiler {
         self.first.push(to_u32(self.hots.len()));
         self.stmt_first.push(to_u32(self.stmt_cands.len()));
         self.index.automata.build();
+        self.index.precompute_matched();
     }
 
     /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
