@@ -16,7 +16,9 @@
 //!
 //! Environment: `KEYCARD_STREAM_PASSES` (timed passes over the stream, default 5),
 //! `KEYCARD_STREAM_REFERENCE` (requests timed with the reference evaluator, default 2000),
-//! `KEYCARD_STREAM_CEDAR` (requests timed with cedar on the principal's slice, default 300).
+//! `KEYCARD_STREAM_CEDAR` (requests timed with cedar on the principal's slice, default 300),
+//! `KEYCARD_STREAM_ONLY_REPEATED` (N > 0: after the checks, time only the one-request-repeated
+//! loop, N times over; for a profile of the fixed per-decision costs).
 
 use keycard::{Decision, Request, Snapshot, Store};
 use keycard_benches::cedar::{self, Translation};
@@ -203,6 +205,18 @@ fn run(shape: Shape, dir: &Path) {
         assert_eq!(code(snapshot.decide(b)), r.expected_bare, "compiled (no context) on {}", r.resource);
     }
     let overhead = timer_overhead();
+    let only_repeated = env_num("KEYCARD_STREAM_ONLY_REPEATED", 0);
+    if only_repeated > 0 {
+        let mut repeated = Vec::new();
+        for _ in 0..only_repeated {
+            for r in requests.iter().take(200) {
+                repeated.extend(time_each(std::slice::from_ref(r), 200, overhead, |r| snapshot.decide(r)));
+            }
+        }
+        let (p50, p99) = percentiles(repeated);
+        println!("{}: one request repeated, {only_repeated} times over: median {p50:.0} ns, p99 {p99:.0} ns", shape.name);
+        return;
+    }
     let passes = env_num("KEYCARD_STREAM_PASSES", 5);
     let (compiled_p50, compiled_p99) = percentiles(time_each(&requests, passes, overhead, |r| snapshot.decide(r)));
     let (bare_p50, bare_p99) = percentiles(time_each(&bare, passes, overhead, |r| snapshot.decide(r)));

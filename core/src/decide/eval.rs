@@ -11,8 +11,8 @@ use crate::decide::index::{ActionKey, Hot, Index, Pat, ResourceKind, TableRef};
 use crate::decide::principal::{resolve, Caller, CallerKind, Level, Named, PrincipalValue};
 use crate::decide::request::Request;
 use crate::decide::rules::{
-    action_matches, allow_decision, combine, conditions_hold, credential_restriction, is_kms_key, rcps_apply,
-    resource_account, resource_matches, Facts, ASSUME_ACTIONS, TRUST_ACTIONS,
+    action_matches, allow_decision, combine, conditions_hold, credential_restriction, is_assume_action, is_kms_key,
+    is_sts, is_trust_action, rcps_apply, resource_account, resource_matches, Facts,
 };
 use crate::id::PolicyId;
 use crate::policy::ast::{Effect, Statement};
@@ -31,6 +31,7 @@ pub(crate) fn decide(store: &Store, index: &Index, req: &Request, now: Option<In
     let mut view = View::new(store, index, &caller, req);
     view.now = now;
     match req.action_lc.as_str() {
+        a if !is_sts(a) => {}
         "sts:getcalleridentity" => {
             return if caller.kind.resource_policy_only() { Decision::ImplicitDeny } else { Decision::Allowed };
         }
@@ -41,7 +42,7 @@ pub(crate) fn decide(store: &Store, index: &Index, req: &Request, now: Option<In
     }
     let ev = Evaluator { store, index, req, caller: &caller, view: &view };
     let mut decision = ev.decide_action(&req.action_lc);
-    if ASSUME_ACTIONS.contains(&req.action_lc.as_str()) {
+    if is_assume_action(&req.action_lc) {
         let has_tags = view.contains("aws:tagkeys") || req.context.keys_lc().any(|k| k.starts_with("aws:requesttag/"));
         if has_tags {
             decision = combine(decision, ev.decide_action("sts:tagsession"));
@@ -92,7 +93,7 @@ impl<'a> Evaluator<'_, 'a> {
             return Decision::ImplicitDeny;
         }
         let key = index.action_key(action);
-        let trust_action = TRUST_ACTIONS.contains(&action);
+        let trust_action = is_trust_action(action);
 
         // Identity policies first: a Deny there decides (credential restrictions were checked).
         let has_identity = caller.user.is_some() || caller.role.is_some();

@@ -40,7 +40,7 @@ use crate::id::PolicyId;
 use crate::policy::ast::{Condition, Effect, Statement};
 use crate::policy::glob::{OwnedPart, Template};
 use crate::store::Store;
-use actions::{ActionAutomata, Matched};
+use actions::{ActionAutomata, Matched, PatternId};
 pub(crate) use compile::compile;
 use principals::PrincipalMap;
 use rustc_hash::FxHashMap;
@@ -374,7 +374,9 @@ pub(crate) struct ActionKey<'r> {
     pub action_lc: &'r str,
     action: Option<ActionId>,
     service: Option<ServiceId>,
-    /// The wildcard patterns matching the action, computed when first needed.
+    /// The wildcard patterns matching an interned action, found at compile time (sorted).
+    pre: Option<&'r [PatternId]>,
+    /// The wildcard patterns matching an action that is not interned, computed when first needed.
     matched: OnceCell<Matched>,
 }
 
@@ -415,6 +417,10 @@ pub(crate) struct Index {
     actions: FxHashMap<Box<str>, (ActionId, ServiceId)>,
     /// The wildcard action patterns, per service.
     automata: ActionAutomata,
+    /// The wildcard patterns matching each interned action (sorted), found once at compile
+    /// time: `action_matched[action_matched_at[a]..action_matched_at[a + 1]]` for action id `a`.
+    action_matched: Vec<PatternId>,
+    action_matched_at: Vec<u32>,
     /// Users, roles and role-session prefixes by ARN, with their tables.
     pub principals: PrincipalMap,
     /// Resource policies (positions in `Store::resource_policies`) by their exact ARN.
@@ -429,8 +435,9 @@ pub(crate) struct Index {
 
 impl Index {
     /// Looks the request's action up in the interning tables (one hash lookup, two when the
-    /// action is not interned).
-    pub(crate) fn action_key<'r>(&self, action_lc: &'r str) -> ActionKey<'r> {
+    /// action is not interned). An interned action comes with the wildcard patterns matching it
+    /// (no automaton pass per decision).
+    pub(crate) fn action_key<'r>(&'r self, action_lc: &'r str) -> ActionKey<'r> {
         let (action, service) = match self.actions.get(action_lc) {
             Some(&(action, service)) => (Some(action), Some(service)),
             None => {
@@ -438,7 +445,39 @@ impl Index {
                 (None, self.services.get(service).copied())
             }
         };
-        ActionKey { action_lc, action, service, matched: OnceCell::new() }
+        let pre = action.and_then(|a| self.matched_of(a));
+        ActionKey { action_lc, action, service, pre, matched: OnceCell::new() }
+    }
+
+    /// The wildcard patterns matching interned action `a`, if the compile recorded them.
+    fn matched_of(&self, a: ActionId) -> Option<&[PatternId]> {
+        let a = a as usize;
+        let (start, end) = (*self.action_matched_at.get(a)?, *self.action_matched_at.get(a + 1)?);
+        self.action_matched.get(start as usize..end as usize)
+    }
+
+    /// Records, for every interned action, the wildcard patterns matching it (after the
+    /// automata are built: one pass per interned action, at compile time).
+    fn precompute_matched(&mut self) {
+        let mut by_id: Vec<(ActionId, &str)> = self.actions.iter().map(|(a, &(id, _))| (id, &**a)).collect();
+        by_id.sort_unstable();
+        let mut matched = Vec::new();
+        let mut at = Vec::with_capacity(by_id.len() + 1);
+        at.push(0);
+        for (expected, (id, action)) in by_id.iter().enumerate() {
+            if *id as usize != expected {
+                // Ids are dense by construction; if they were not, leave every action to the
+                // automata at decision time.
+                return;
+            }
+            let service = action.split_once(':').map_or(*action, |(s, _)| s);
+            matched.extend_from_slice(self.automata.matching(service, action).ids());
+            let Ok(end) = u32::try_from(matched.len()) else { return };
+            at.push(end);
+        }
+        matched.shrink_to_fit();
+        self.action_matched = matched;
+        self.action_matched_at = at;
     }
 
     /// The identity table of the user at `i` in `Store::users`.
@@ -515,7 +554,7 @@ impl Index {
         let ids = |from: usize, n: u16| (0..usize::from(n)).filter_map(move |i| u32_at(&self.blob, from + 4 * i));
         let (exact, wild) = (h.ids as usize, h.ids as usize + 4 * usize::from(h.n_exact));
         let hit = key.action.is_some_and(|id| ids(exact, h.n_exact).any(|e| e == id))
-            || (h.n_wild > 0 && self.matched(key).any(ids(wild, h.n_wild)));
+            || (h.n_wild > 0 && self.wild_hit(key, ids(wild, h.n_wild)));
         match h.class {
             ActionClass::All => true,
             ActionClass::Nothing => false,
@@ -524,12 +563,17 @@ impl Index {
         }
     }
 
-    /// The wildcard patterns matching the request's action (one automaton pass, once).
-    fn matched<'k>(&self, key: &'k ActionKey<'_>) -> &'k Matched {
-        key.matched.get_or_init(|| {
+    /// Whether any of the wildcard patterns `ids` matches the request's action: from the
+    /// compile's list for an interned action, else from one automaton pass (once per key).
+    fn wild_hit(&self, key: &ActionKey<'_>, mut ids: impl Iterator<Item = PatternId>) -> bool {
+        if let Some(pre) = key.pre {
+            return ids.any(|id| pre.binary_search(&id).is_ok());
+        }
+        let matched = key.matched.get_or_init(|| {
             let service = key.action_lc.split_once(':').map_or(key.action_lc, |(s, _)| s);
             self.automata.matching(service, key.action_lc)
-        })
+        });
+        matched.any(ids)
     }
 
     /// The resource patterns of `h`.

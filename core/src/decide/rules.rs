@@ -28,6 +28,25 @@ pub(crate) const TRUST_ACTIONS: [&str; 5] = [
 /// Actions that create a role session (and so may pass session tags or a source identity).
 pub(crate) const ASSUME_ACTIONS: [&str; 3] =
     ["sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"];
+/// Whether `action_lc` is an STS action (`sts:...`): the trust and session-creating actions
+/// are, so a decision tests this prefix before comparing names.
+#[inline]
+pub(crate) fn is_sts(action_lc: &str) -> bool {
+    action_lc.starts_with("sts:")
+}
+
+/// Whether `action_lc` is one of [`TRUST_ACTIONS`].
+#[inline]
+pub(crate) fn is_trust_action(action_lc: &str) -> bool {
+    is_sts(action_lc) && TRUST_ACTIONS.contains(&action_lc)
+}
+
+/// Whether `action_lc` is one of [`ASSUME_ACTIONS`].
+#[inline]
+pub(crate) fn is_assume_action(action_lc: &str) -> bool {
+    is_sts(action_lc) && ASSUME_ACTIONS.contains(&action_lc)
+}
+
 /// Service prefixes whose resources RCPs govern (AWS's supported list; it grows).
 pub(crate) const RCP_SERVICES: [&str; 10] =
     ["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs", "dynamodb"];
@@ -36,6 +55,10 @@ pub(crate) const RCP_SERVICES: [&str; 10] =
 /// (`docs/semantics.md#special-principals`, `#credential-restrictions`): AWS refuses them before
 /// evaluating policies.
 pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &str) -> Option<&'static str> {
+    // Every restriction below is on an STS or IAM action: most decisions stop at this test.
+    if !is_sts(action) && !action.starts_with("iam:") {
+        return None;
+    }
     let long_term = matches!(kind, CallerKind::User | CallerKind::Root);
     let user_session = req.session.as_ref().filter(|s| s.user_session);
     match action {
@@ -54,7 +77,7 @@ pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &s
         _ if kind == CallerKind::Anonymous && action.starts_with("sts:") => {
             Some("an anonymous caller cannot call STS: it needs signed credentials")
         }
-        _ if kind == CallerKind::Root && TRUST_ACTIONS.contains(&action) => {
+        _ if kind == CallerKind::Root && is_trust_action(action) => {
             Some("the root user cannot assume roles (AWS answers an error)")
         }
         "sts:getsessiontoken" if !long_term => {
@@ -85,7 +108,7 @@ pub(crate) fn resource_account<'a>(
     first_covering: impl FnOnce() -> Option<usize>,
 ) -> Option<&'a str> {
     let resource = req.resource.as_str();
-    let from_store = if TRUST_ACTIONS.contains(&action) {
+    let from_store = if is_trust_action(action) {
         store.role_by_arn.get(resource).and_then(|&i| store.roles.get(i)).map(|r| r.account.as_str())
     } else {
         first_covering().and_then(|i| store.resource_policies.get(i)).and_then(|rp| rp.account.as_deref())

@@ -739,7 +739,7 @@ impl AsPart for OwnedPart {
 /// have a fixed length in characters, so the leftmost match never loses a solution).
 ///
 /// Cost, for `n` bytes of text and `m` of pattern: the anchored segments are compared in place;
-/// a middle segment of literal text is found with `str::find` (Two-Way, linear), and one holding
+/// a middle segment of literal text is found with `memchr::memmem` (linear), and one holding
 /// `?` with a bit-parallel (shift-and) scan, O(n × ⌈segment/64⌉). The searches cover disjoint
 /// stretches of the text, left to right, so a pattern of `*` and literal text costs O(n + m)
 /// whatever its shape: no backtracking, however many `*` a request-supplied policy holds. Does
@@ -809,7 +809,7 @@ fn leftmost<P: AsPart>(seg: &[P], text: &str, from: usize, limit: usize) -> Opti
     }
     if let [only] = seg {
         if let Part::Lit(s) = only.part() {
-            return window.find(s).map(|i| from + i + s.len());
+            return find(window, s).map(|i| from + i + s.len());
         }
     }
     if seg.iter().all(|p| matches!(p.part(), Part::Lit(_))) {
@@ -821,9 +821,18 @@ fn leftmost<P: AsPart>(seg: &[P], text: &str, from: usize, limit: usize) -> Opti
                 _ => None,
             })
             .collect();
-        return window.find(&needle).map(|i| from + i + needle.len());
+        return find(window, &needle).map(|i| from + i + needle.len());
     }
     shift_and(seg, window).map(|end| from + end)
+}
+
+/// The byte offset of the first `needle` in `haystack`: `memchr`'s substring search, which
+/// builds no Two-Way searcher for the short texts ARNs are (`str::find` builds one per call),
+/// and stays linear on long ones. A match of UTF-8 text in UTF-8 text starts on a character
+/// boundary, so the offset slices `haystack` as `str::find`'s would.
+#[inline]
+fn find(haystack: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
 }
 
 /// The end (in bytes) of the leftmost match in `window` of a segment holding `?`: the shift-and

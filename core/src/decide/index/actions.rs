@@ -33,6 +33,11 @@ impl Matched {
     pub(crate) fn any(&self, mut ids: impl Iterator<Item = PatternId>) -> bool {
         ids.any(|id| self.0.binary_search(&id).is_ok())
     }
+
+    /// The matching pattern ids, sorted, without duplicates.
+    pub(crate) fn ids(&self) -> &[PatternId] {
+        &self.0
+    }
 }
 
 /// A pattern waiting for [`ActionAutomata::build`]: its regex, its parts (for the fallback) and id.

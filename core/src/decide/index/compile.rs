@@ -367,6 +367,7 @@ impl Compiler {
         self.first.push(to_u32(self.hots.len()));
         self.stmt_first.push(to_u32(self.stmt_cands.len()));
         self.index.automata.build();
+        self.index.precompute_matched();
     }
 
     /// The sorted entries each policy contributes to a table (keyed by action, keyed by service,
@@ -748,6 +749,27 @@ mod tests {
             ActionPattern::InService(service) => format!("in {service}"),
             ActionPattern::Global => "global".into(),
         }
+    }
+
+    #[test]
+    fn interned_actions_carry_the_wildcard_patterns_that_match_them() {
+        let (_, _, index) = record(
+            r#"{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "s3:Get*",
+            "*:*object", "s3:?utObject", "sqs:*"], "Resource": "*"}"#,
+        );
+        assert!(!index.actions.is_empty());
+        for (action, &(id, _)) in &index.actions {
+            let service = action.split_once(':').map_or(&**action, |(s, _)| s);
+            let pre = index.matched_of(id).expect("every interned action has its list");
+            assert_eq!(pre, index.automata.matching(service, action).ids(), "{action}");
+            let key = index.action_key(action);
+            assert_eq!(key.pre, Some(pre));
+        }
+        // `s3:getobject` matches `s3:Get*` and `*:*object`; `s3:putobject` the latter and `s3:?utObject`.
+        let get = index.actions.get("s3:getobject").map(|&(a, _)| a).unwrap();
+        assert_eq!(index.matched_of(get).map(<[u32]>::len), Some(2));
+        // An action no policy names gets no list: the automata answer it at decision time.
+        assert_eq!(index.action_key("s3:listbucket").pre, None);
     }
 
     #[test]
