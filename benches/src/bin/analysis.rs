@@ -5,6 +5,8 @@
 //!
 //!     cargo run --release --bin analysis [-- SHAPE [LOG_LINES [ONLY]]]
 //!
+//! `SHAPE` is `small`, `medium`, `large`, or `medium/N`: the medium shape scaled to N users (its
+//! groups and managed policies scaled alike), for tools too slow for the larger stores.
 //! `ONLY` (`who-can,access,escalation,generate`, comma-separated) runs only those analyses.
 //! With `KEYCARD_ANALYSIS_DUMP=DIR` every answer is also written there as JSON, to compare two
 //! builds' answers byte for byte.
@@ -52,9 +54,26 @@ fn peak_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// A shape by name, or `medium/N`: the medium shape with N users and its groups and managed
+/// policies scaled by N / 1,000 (at least as many as a user is in).
+fn shape_by_name(name: &str) -> Option<Shape> {
+    if let Some(n) = name.strip_prefix("medium/").and_then(|n| n.parse::<usize>().ok()) {
+        let m = Shape::MEDIUM;
+        let scale = |x: usize, min: usize| (x * n / m.users).max(min);
+        return Some(Shape {
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            users: n.max(1),
+            groups: scale(m.groups, m.groups_per_user),
+            managed: scale(m.managed, m.managed_per_user),
+            ..m
+        });
+    }
+    Shape::by_name(name)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let shape = args.next().and_then(|s| Shape::by_name(&s)).unwrap_or(Shape::LARGE);
+    let shape = args.next().and_then(|s| shape_by_name(&s)).unwrap_or(Shape::LARGE);
     let log_lines: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let only = args.next();
     let run = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == name));

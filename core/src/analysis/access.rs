@@ -74,8 +74,8 @@ pub struct Taken {
     /// The Deny statement's `Sid`, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-    /// The granted actions it applies to.
-    pub actions: Vec<String>,
+    /// The granted actions it applies to (borrowed from the catalogue when it knows them).
+    pub actions: Vec<Cow<'static, str>>,
     /// The resources it takes away (`["*"]` when the gate does not allow the action at all).
     pub resources: Vec<String>,
     /// For a Deny with `NotResource`: the resources it spares.
@@ -178,21 +178,20 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
     // gate statements match them): the rows are worked out once per class, on one of its
     // actions. Trust and KMS actions, whose resources are decided one by one, are classes of
     // their own.
-    // The statements that grant each action: catalogue actions by position, then the others.
+    // The statements that grant each action: those that take a whole service (`s3:*`, `*`, a
+    // `NotAction`) once per service, the others per catalogue action, then the actions the
+    // catalogue does not know. Ids ascend: statements are read in order.
     let all = catalogue_actions();
-    let mut known: Vec<SmallVec<[u32; 4]>> = vec![SmallVec::new(); all.len()];
+    let ranges = service_ranges();
+    let mut whole: Vec<SmallVec<[u32; 4]>> = vec![SmallVec::new(); ranges.len()];
+    let mut known: Vec<SmallVec<[u32; 2]>> = vec![SmallVec::new(); all.len()];
     let mut other: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (i, s) in allows.iter().enumerate() {
         let id = u32::try_from(i).unwrap_or(u32::MAX);
-        expand(s, &in_scope, &mut |act| match act {
-            Act::Known(k) => {
-                if let Some(ids) = known.get_mut(k as usize) {
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
-                    }
-                }
-            }
-            Act::Other(lc) => {
+        expand(s, &in_scope, &mut |hit| match hit {
+            Hit::Service(k) => push_once(whole.get_mut(k), id),
+            Hit::Action(Act::Known(k)) => push_once(known.get_mut(k as usize), id),
+            Hit::Action(Act::Other(lc)) => {
                 let ids = other.entry(lc).or_default();
                 if ids.last() != Some(&id) {
                     ids.push(id);
@@ -200,45 +199,40 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
             }
         });
     }
-    let granted = known
-        .into_iter()
-        .enumerate()
-        .filter(|(_, ids)| !ids.is_empty())
-        .map(|(k, ids)| (Act::known(k), ids))
-        .chain(other.into_iter().map(|(lc, ids)| (Act::Other(lc), SmallVec::from_vec(ids))));
     let gate_statements: Vec<&Statement> =
         gates.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| &p.policy.statements)).collect();
     let checked: Vec<&Statement> = denies.iter().map(|(_, _, s)| *s).chain(gate_statements.iter().copied()).collect();
     let shapes: Vec<Shape> = checked.iter().map(|s| Shape::of(s, true)).collect();
     // How each statement of `checked` treats the service of the action at hand.
     let mut treats: Vec<Treat> = Vec::with_capacity(checked.len());
-    // The range of [`catalogue_actions`] of the service `treats` is for.
-    let mut treats_for = (0, 0);
     // Signature → class; each class: its representative's lowercase action and its members.
     let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let mut classes: Vec<(String, Vec<Act>)> = Vec::new();
     let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     let mut signature: Vec<u32> = Vec::new();
+    // The previous action's signature and class (neighbours mostly share their class).
+    let mut last: (Vec<u32>, usize) = (Vec::new(), usize::MAX);
+    // Each granting statement's row, worked out on first use.
+    let mut row_of: Vec<Option<Option<Row>>> = vec![None; allows.len()];
     // Every action with its class, in order.
     let mut order: Vec<(Act, usize)> = Vec::new();
-    for (n, (act, ids)) in granted.enumerate() {
+    let mut n = 0u32;
+    // Visits one action with its granting statements; `same`: its class when known already.
+    let mut visit = |act: Act, ids: &[u32], treats: &[Treat], same: Option<usize>| -> Option<usize> {
+        n += 1;
         let action = act.lc();
         if credential_restriction(caller.kind, &request, action).is_some() {
-            continue; // this kind of caller can never make the call (a role and GetSessionToken)
+            return None; // this kind of caller can never make the call (a role and GetSessionToken)
         }
-        if let Act::Known(k) = act {
-            let k = k as usize;
-            if !(treats_for.0..treats_for.1).contains(&k) {
-                let ranges = service_ranges();
-                let at = ranges.partition_point(|&(_, lo, _)| lo <= k).saturating_sub(1);
-                let (service, lo, hi) = ranges.get(at).copied().unwrap_or(("", k, k + 1));
-                treats.clear();
-                treats.extend(shapes.iter().map(|sh| sh.treat(service)));
-                treats_for = (lo, hi);
+        if let Some(class) = same {
+            if let Some((_, members)) = classes.get_mut(class) {
+                members.push(act.clone());
             }
+            order.push((act, class));
+            return Some(class);
         }
         signature.clear();
-        signature.extend(&ids);
+        signature.extend(ids);
         signature.push(u32::MAX);
         for (i, s) in checked.iter().enumerate() {
             if i == denies.len() {
@@ -254,35 +248,76 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
             }
         }
         if TRUST_ACTIONS.contains(&action) || action.starts_with("kms:") {
-            signature.extend([u32::MAX, u32::MAX, u32::try_from(n).unwrap_or(u32::MAX)]);
+            signature.extend([u32::MAX, u32::MAX, n]);
         }
-        let class = match class_of.get(&signature) {
-            Some(&c) => c,
-            None => {
-                class_of.insert(signature.clone(), classes.len());
-                classes.push((action.to_owned(), Vec::new()));
-                let built = ids
-                    .iter()
-                    .filter_map(|&i| allows.get(i as usize))
-                    .filter_map(|s| {
-                        let (resources, not_resources) = resources_of(s, &ctx)?;
-                        Some(Row {
-                            resources,
-                            not_resources,
-                            conditions: s.conditions.iter().map(ConditionView::of).collect(),
+        let class = if last.1 != usize::MAX && last.0 == signature {
+            last.1
+        } else {
+            let class = match class_of.get(&signature) {
+                Some(&c) => c,
+                None => {
+                    class_of.insert(signature.clone(), classes.len());
+                    classes.push((action.to_owned(), Vec::new()));
+                    let built: Vec<Row> = ids
+                        .iter()
+                        .filter_map(|&i| {
+                            let slot = row_of.get_mut(i as usize)?;
+                            let s = allows.get(i as usize)?;
+                            slot.get_or_insert_with(|| {
+                                let (resources, not_resources) = resources_of(s, &ctx)?;
+                                let conditions = s.conditions.iter().map(ConditionView::of).collect();
+                                Some(Row { resources, not_resources, conditions })
+                            })
+                            .clone()
                         })
-                    })
-                    .collect::<Vec<_>>();
-                if !built.is_empty() {
-                    rows.insert(action.to_owned(), built);
+                        .collect();
+                    if !built.is_empty() {
+                        rows.insert(action.to_owned(), built);
+                    }
+                    classes.len() - 1
                 }
-                classes.len() - 1
-            }
+            };
+            last.0.clone_from(&signature);
+            last.1 = class;
+            class
         };
         if let Some((_, members)) = classes.get_mut(class) {
             members.push(act.clone());
         }
         order.push((act, class));
+        Some(class)
+    };
+    let mut ids: Vec<u32> = Vec::new();
+    for (k, &(service, lo, hi)) in ranges.iter().enumerate() {
+        let service_wide = whole.get(k).map_or(&[][..], |v| v.as_slice());
+        let mut treats_set = false;
+        // When no statement of `checked` needs matching action by action here, and the service's
+        // actions are not decided resource by resource (trust and KMS actions), the actions
+        // that only service-wide statements grant share one signature: their class.
+        let mut plain = false;
+        let mut plain_class = None;
+        for a in lo..hi {
+            let own = known.get(a).map_or(&[][..], |v| v.as_slice());
+            if own.is_empty() && service_wide.is_empty() {
+                continue;
+            }
+            if !treats_set {
+                treats.clear();
+                treats.extend(shapes.iter().map(|sh| sh.treat(service)));
+                treats_set = true;
+                plain = !treats.contains(&Treat::Some) && service != "sts" && service != "kms";
+            }
+            if own.is_empty() && plain {
+                let class = visit(Act::known(a), service_wide, &treats, plain_class);
+                plain_class = plain_class.or(class);
+                continue;
+            }
+            merge_ids(service_wide, own, &mut ids);
+            visit(Act::known(a), &ids, &treats, None);
+        }
+    }
+    for (lc, list) in other {
+        visit(Act::Other(lc), &list, &[], None);
     }
     let members: FxHashMap<&str, &[Act]> = classes.iter().map(|(rep, m)| (rep.as_str(), m.as_slice())).collect();
 
@@ -302,12 +337,12 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
         t.actions = t
             .actions
             .iter()
-            .flat_map(|rep| members.get(rep.as_str()).copied().unwrap_or_default())
-            .map(Act::shown)
+            .flat_map(|rep| members.get(rep.as_ref()).copied().unwrap_or_default())
+            .map(Act::spelling)
             .collect();
     }
     // Each class's rows once, shared by the rows of all its actions.
-    let merged: Vec<Vec<Permission>> = classes
+    let lists: Vec<Vec<Permission>> = classes
         .iter()
         .map(|(rep, _)| {
             let list = rows.remove(rep.as_str()).map(merge).unwrap_or_default();
@@ -321,14 +356,40 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
                 .collect()
         })
         .collect();
-    let count = order.iter().map(|(_, class)| merged.get(*class).map_or(0, Vec::len)).sum();
+    let list = |class: usize| lists.get(class).map_or(&[][..], Vec::as_slice);
+    let count = order.iter().map(|(_, class)| list(*class).len()).sum();
     let mut permissions = Vec::with_capacity(count);
     for (act, class) in &order {
-        let Some(list) = merged.get(*class).filter(|l| !l.is_empty()) else { continue };
+        let list = list(*class);
+        if list.is_empty() {
+            continue;
+        }
         let shown = act.spelling();
         permissions.extend(list.iter().map(|r| Permission { action: shown.clone(), ..r.clone() }));
     }
     Ok(Access { principal: principal.to_owned(), permissions, denied })
+}
+
+/// Adds `id` to `ids` unless it is already the last (statements are read in order).
+fn push_once<A: smallvec::Array<Item = u32>>(ids: Option<&mut SmallVec<A>>, id: u32) {
+    if let Some(ids) = ids {
+        if ids.last() != Some(&id) {
+            ids.push(id);
+        }
+    }
+}
+
+/// The ascending union of two ascending lists, into `out`.
+fn merge_ids(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend(a.get(i..).unwrap_or_default());
+    out.extend(b.get(j..).unwrap_or_default());
 }
 
 /// An action: one of the catalogue ([`catalogue_actions`], by position), or one it does not
@@ -346,11 +407,6 @@ impl Act {
             Act::Known(i) => catalogue_actions().get(*i as usize).map_or("", |(lc, _)| lc.as_str()),
             Act::Other(s) => s,
         }
-    }
-
-    /// As AWS spells it.
-    fn shown(&self) -> String {
-        self.spelling().into_owned()
     }
 
     /// As AWS spells it, borrowed from the catalogue when it knows the action.
@@ -385,10 +441,10 @@ fn service_ranges() -> &'static [(&'static str, usize, usize)] {
     })
 }
 
-/// The range of [`catalogue_actions`] of one service.
-fn service_range(service: &str) -> Option<(usize, usize)> {
-    static BY_NAME: OnceLock<FxHashMap<&'static str, (usize, usize)>> = OnceLock::new();
-    let map = BY_NAME.get_or_init(|| service_ranges().iter().map(|&(s, lo, hi)| (s, (lo, hi))).collect());
+/// The position of one service in [`service_ranges`].
+fn service_index(service: &str) -> Option<usize> {
+    static BY_NAME: OnceLock<FxHashMap<&'static str, usize>> = OnceLock::new();
+    let map = BY_NAME.get_or_init(|| service_ranges().iter().enumerate().map(|(k, &(s, _, _))| (s, k)).collect());
     map.get(service).copied()
 }
 
@@ -455,33 +511,40 @@ impl Shape {
     }
 }
 
+/// What a statement's `Action` / `NotAction` covers: one action, or every action of a service.
+enum Hit {
+    Action(Act),
+    /// The service at this position of [`service_ranges`].
+    Service(usize),
+}
+
 /// The actions a statement's `Action` / `NotAction` covers, within scope, each given to `out`
-/// (an action may come more than once).
-fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool, out: &mut impl FnMut(Act)) {
+/// (an action may come more than once; a whole service as one [`Hit::Service`]).
+fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool, out: &mut impl FnMut(Hit)) {
     let all = catalogue_actions();
     if !s.action.not {
         for p in &s.action.patterns {
             let Some(lc) = p.as_literal() else { continue };
             if in_scope(&lc) {
-                out(match all.binary_search_by(|(x, _)| x.as_str().cmp(&lc)) {
+                out(Hit::Action(match all.binary_search_by(|(x, _)| x.as_str().cmp(&lc)) {
                     Ok(i) => Act::known(i),
                     Err(_) => Act::Other(lc),
-                });
+                }));
             }
         }
     }
     let shape = Shape::of(s, false);
-    let mut range = |service: &str, lo: usize, hi: usize| {
+    let mut range = |k: usize, service: &str, lo: usize, hi: usize| {
         if !all.get(lo).is_some_and(|(first, _)| in_scope(first)) {
             return;
         }
         match shape.treat(service) {
             Treat::None => {}
-            Treat::All => (lo..hi).for_each(|i| out(Act::known(i))),
+            Treat::All => out(Hit::Service(k)),
             Treat::Some => {
                 for i in lo..hi {
                     if all.get(i).is_some_and(|(lc, _)| action_matches(s, lc)) {
-                        out(Act::known(i));
+                        out(Hit::Action(Act::known(i)));
                     }
                 }
             }
@@ -490,13 +553,15 @@ fn expand(s: &Statement, in_scope: &impl Fn(&str) -> bool, out: &mut impl FnMut(
     if !shape.not && shape.other == Treat::None {
         // Only the services it names (most statements).
         for (service, _) in &shape.named {
-            if let Some((lo, hi)) = service_range(service) {
-                range(service, lo, hi);
+            if let Some(k) = service_index(service) {
+                if let Some(&(service, lo, hi)) = service_ranges().get(k) {
+                    range(k, service, lo, hi);
+                }
             }
         }
     } else {
-        for &(service, lo, hi) in service_ranges() {
-            range(service, lo, hi);
+        for (k, &(service, lo, hi)) in service_ranges().iter().enumerate() {
+            range(k, service, lo, hi);
         }
     }
 }
@@ -577,6 +642,7 @@ fn subtract(
             }
         }
     }
+    let actions = actions.into_iter().map(Cow::Owned).collect();
     Some(Taken { kind, policy: policy.to_owned(), sid: s.sid.clone(), actions, resources, not_resources, conditions })
 }
 
@@ -631,7 +697,7 @@ fn gate(
             kind,
             policy: policies.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
             sid: None,
-            actions: removed,
+            actions: removed.into_iter().map(Cow::Owned).collect(),
             resources: vec!["*".into()],
             not_resources: Vec::new(),
             conditions: Vec::new(),
@@ -687,7 +753,7 @@ fn resource_side(
                 kind: StatementKind::Resource,
                 policy: rp.arn.clone(),
                 sid: s.sid.clone(),
-                actions,
+                actions: actions.into_iter().map(Cow::Owned).collect(),
                 resources: covered,
                 not_resources: Vec::new(),
                 conditions: s.conditions.iter().map(ConditionView::of).collect(),

@@ -112,11 +112,28 @@ pub(crate) fn prune(list: Vec<String>) -> Vec<String> {
     if list.len() < 2 {
         return list;
     }
-    let toks: Vec<Vec<Tok>> = list.iter().map(|s| tokens(s)).collect();
-    let redundant = |i: usize| {
-        (0..toks.len()).any(|j| j != i && covers(&toks[j], &toks[i]) && (j < i || !covers(&toks[i], &toks[j])))
+    // `outer` covers `inner` only if `inner` starts with `outer`'s literal head (the text before
+    // its first wildcard), and a pattern without wildcards covers only itself: most pairs are
+    // settled on the text, without tokens.
+    let heads: Vec<(&str, bool)> = list
+        .iter()
+        .map(|s| match s.find(['*', '?']) {
+            Some(at) => (s.get(..at).unwrap_or_default(), true),
+            None => (s.as_str(), false),
+        })
+        .collect();
+    let covers_at = |j: usize, i: usize| match (heads.get(j), list.get(j), list.get(i)) {
+        (Some(&(head, wild)), Some(outer), Some(inner)) => {
+            if !wild || !inner.starts_with(head) {
+                outer == inner
+            } else {
+                covers(&tokens(outer), &tokens(inner))
+            }
+        }
+        _ => false,
     };
-    let keep: Vec<bool> = (0..toks.len()).map(|i| !redundant(i)).collect();
+    let redundant = |i: usize| (0..list.len()).any(|j| j != i && covers_at(j, i) && (j < i || !covers_at(i, j)));
+    let keep: Vec<bool> = (0..list.len()).map(|i| !redundant(i)).collect();
     list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(s, _)| s).collect()
 }
 
