@@ -35,9 +35,8 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let live =
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed) + new_size as isize
-                - layout.size() as isize;
+        let live = LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed) + new_size as isize
+            - layout.size() as isize;
         PEAK.fetch_max(live.max(0) as usize, Ordering::Relaxed);
         // SAFETY: as allocated by `alloc` with this layout.
         unsafe { System.realloc(ptr, layout, new_size) }

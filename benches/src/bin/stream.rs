@@ -214,7 +214,10 @@ fn run(shape: Shape, dir: &Path) {
             }
         }
         let (p50, p99) = percentiles(repeated);
-        println!("{}: one request repeated, {only_repeated} times over: median {p50:.0} ns, p99 {p99:.0} ns", shape.name);
+        println!(
+            "{}: one request repeated, {only_repeated} times over: median {p50:.0} ns, p99 {p99:.0} ns",
+            shape.name
+        );
         return;
     }
     let passes = env_num("KEYCARD_STREAM_PASSES", 5);
