@@ -680,18 +680,19 @@ mod tests {
     use super::*;
     use crate::policy::glob::Vars;
 
+    /// A store of one user, `u`, whose one inline policy is `doc`.
+    fn one_user_store(doc: &str) -> Store {
+        let account = format!(
+            r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
+            [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
+        );
+        Store::from_documents([("a.json", account.as_str())]).unwrap()
+    }
+
     /// The records of a one-statement policy's statement, decoded back.
     fn record(statement: &str) -> (Hot, Vec<String>, Index) {
         let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#);
-        let store = Store::from_documents([(
-            "a.json",
-            format!(
-                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
-                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
-            )
-            .as_str(),
-        )])
-        .unwrap();
+        let store = one_user_store(&doc);
         let index = compile(&store);
         let hot = Hot::decode(&index.blob, 0).unwrap();
         let pats = index
@@ -794,15 +795,7 @@ mod tests {
         let deny = format!(r#"{{"Effect": "Deny", "Action": "s3:GetObject", "Resource": [{}]}}"#, many.join(","));
         let allow = r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#;
         let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{deny}, {allow}]}}"#);
-        let store = Store::from_documents([(
-            "a.json",
-            format!(
-                r#"{{"AccountId": "111122223333", "UserDetailList": [{{"UserName": "u", "UserPolicyList":
-                [{{"PolicyName": "P", "PolicyDocument": {doc}}}]}}]}}"#
-            )
-            .as_str(),
-        )])
-        .unwrap();
+        let store = one_user_store(&doc);
         let snapshot = Snapshot::new(store);
         let hot = Hot::decode(&snapshot.index_for_tests().blob, 0).unwrap();
         assert!(hot.oversized);
