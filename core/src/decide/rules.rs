@@ -69,12 +69,12 @@ pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &s
             Some("GetSessionToken credentials without MFA cannot call IAM")
         }
         _ if user_session.is_some()
-            && action.starts_with("sts:")
+            && is_sts(action)
             && !matches!(action, "sts:assumerole" | "sts:getcalleridentity") =>
         {
             Some("GetSessionToken credentials can call no STS action but AssumeRole and GetCallerIdentity")
         }
-        _ if kind == CallerKind::Anonymous && action.starts_with("sts:") => {
+        _ if kind == CallerKind::Anonymous && is_sts(action) => {
             Some("an anonymous caller cannot call STS: it needs signed credentials")
         }
         _ if kind == CallerKind::Root && is_trust_action(action) => {
@@ -89,7 +89,7 @@ pub(crate) fn credential_restriction(kind: CallerKind, req: &Request, action: &s
         _ if kind == CallerKind::FederatedUser && action.starts_with("iam:") => {
             Some("a federated user (GetFederationToken) cannot call IAM")
         }
-        _ if kind == CallerKind::FederatedUser && action.starts_with("sts:") => {
+        _ if kind == CallerKind::FederatedUser && is_sts(action) => {
             Some("a federated user (GetFederationToken) can call no STS action but GetCallerIdentity")
         }
         _ => None,

@@ -356,8 +356,8 @@ impl Context {
     /// Reads a context object straight from JSON text into this context, reusing its buffers:
     /// no tree, no allocation once the buffers are large enough. Accepts exactly the texts that
     /// [`crate::policy::json::Json::parse`] followed by [`Context::from_json`] accept, with the
-    /// same result (`core/tests/context_text.rs` and this module's tests check both on generated
-    /// and hostile texts); returns `false` for any other text, leaving the context in an
+    /// same result (`core/src/policy/context/tests.rs` checks both on generated and hostile
+    /// texts); returns `false` for any other text, leaving the context in an
     /// unspecified state: the caller then reads the text with the tree reader, whose error is
     /// the one to report (its checks run in a fixed order across the whole text: syntax, then
     /// duplicate keys, then the context's rules).

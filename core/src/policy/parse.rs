@@ -886,4 +886,14 @@ mod tests {
             assert_eq!(quoted_len(s), expected, "{s:?}");
         }
     }
+
+    /// URL-encoded policy text: `%XX` escapes decode, `+` stays `+`, JSON text is left alone, and
+    /// what is not an escape of two hex digits stays as written (`%+f` is not 0x0f).
+    #[test]
+    fn policy_text_decodes_only_percent_escapes() {
+        assert_eq!(decode_policy_text("%7B%22a%22%3A%221+2%22%7D"), r#"{"a":"1+2"}"#);
+        assert_eq!(decode_policy_text(r#"{"a": "%41"}"#), r#"{"a": "%41"}"#);
+        assert_eq!(decode_policy_text("%+f%4%zz%"), "%+f%4%zz%");
+        assert_eq!(decode_policy_text("%C3%A9%FF"), "é\u{fffd}");
+    }
 }

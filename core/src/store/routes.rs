@@ -653,6 +653,18 @@ mod tests {
         }
     }
 
+    /// Percent-decoding: an escape needs two hex digits (`%+f` is broken, not 0x0f), `+` is a
+    /// space only in a query, `%2B` is always `+`, and bytes that are not UTF-8 are refused.
+    #[test]
+    fn percent_decoding_is_strict() {
+        assert_eq!(percent_decode("a%2Fb+c%2B", false).as_deref(), Some("a/b+c+"));
+        assert_eq!(percent_decode("a%2Fb+c%2B", true).as_deref(), Some("a/b c+"));
+        for broken in ["%+f", "%4", "%", "%zz", "a%e9"] {
+            assert_eq!(percent_decode(broken, true), None, "{broken:?}");
+        }
+        assert_eq!(percent_decode("%C3%A9", false).as_deref(), Some("é"));
+    }
+
     fn reports() -> Gateway {
         load(
             r#"[
