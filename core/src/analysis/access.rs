@@ -24,7 +24,7 @@ use crate::analysis::patterns::{covers, intersect, prune, text, tokens};
 use crate::analysis::{template_request, with_principal, AnalysisError, ConditionView};
 use crate::decide::principal::{resolve, Caller, CallerKind, Named, PolicyRef};
 use crate::decide::reference::{build_context, scp_levels};
-use crate::decide::rules::{action_matches, credential_restriction, is_kms_key, TRUST_ACTIONS};
+use crate::decide::rules::{action_matches, credential_restriction, is_kms_key, is_trust_action};
 use crate::decide::snapshot::Snapshot;
 use crate::policy::ast::{Effect, Statement};
 use crate::policy::context::{Context, Lookup};
@@ -247,7 +247,7 @@ pub fn access(snapshot: &Snapshot, principal: &str, service: Option<&str>) -> Re
                 signature.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
-        if TRUST_ACTIONS.contains(&action) || action.starts_with("kms:") {
+        if is_trust_action(action) || action.starts_with("kms:") {
             signature.extend([u32::MAX, u32::MAX, n]);
         }
         let class = if last.1 != usize::MAX && last.0 == signature {
@@ -762,7 +762,7 @@ fn resource_side(
     }
     let keys: Vec<&str> = store.resource_policies.iter().map(|rp| rp.arn.as_str()).filter(|a| is_kms_key(a)).collect();
     for (action, list) in rows.iter_mut() {
-        let trust = TRUST_ACTIONS.contains(&action.as_str());
+        let trust = is_trust_action(action);
         for row in list.iter_mut() {
             if trust {
                 let pats: Vec<_> = row.resources.iter().map(|r| tokens(r)).collect();
